@@ -1,0 +1,30 @@
+// One esbuild run for every output: the extension (Node, CommonJS), the CLI, engine workers, benchmarks
+// and the webview bundles (browser). Native and data-carrying packages stay external and are resolved from
+// node_modules at run time.
+import * as esbuild from 'esbuild';
+import { existsSync } from 'node:fs';
+
+const production = process.argv.includes('--production');
+const external = ['vscode', 'onnxruntime-node', 'onnxruntime-common'];
+
+/** Node entries: [source, output name under out/]. */
+const nodeEntries = [
+  ['extension/extension.ts', 'extension'],
+  ['engine/cli/main.ts', 'cli'],
+];
+/** Browser entries for webviews: [source, output name under out/webview/]. */
+const webEntries = [];
+
+const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', legalComments: 'none' };
+const builds = [];
+for (const [src, name] of nodeEntries) {
+  if (!existsSync(src)) throw new Error(`build.mjs: entry ${src} is missing`);
+  builds.push(esbuild.build({
+    ...common, entryPoints: [src], outfile: `out/${name}.js`, platform: 'node', target: 'node20', format: 'cjs', external,
+    banner: name === 'cli' ? { js: '#!/usr/bin/env node' } : undefined,
+  }));
+}
+for (const [src, name] of webEntries) {
+  builds.push(esbuild.build({ ...common, entryPoints: [src], outfile: `out/webview/${name}.js`, platform: 'browser', target: 'es2022', format: 'iife' }));
+}
+await Promise.all(builds);

@@ -1,0 +1,40 @@
+// The `prolong` command line: one subcommand per module under engine/cli/.
+import { errorMessage, UserError, CancelledError } from '../errors';
+
+type Subcommand = { summary: string; run: (args: string[], signal: AbortSignal) => Promise<number> };
+
+/** Subcommands load lazily so `prolong pack` never pays for onnxruntime. */
+const subcommands: Record<string, () => Promise<Subcommand>> = {
+};
+
+function usage(): string {
+  return ['usage: prolong <command> [options]', '', 'commands:', ...Object.keys(subcommands).map((name) => `  ${name}`),
+    '', 'Run `prolong <command> --help` for its options.'].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h') {
+    process.stdout.write(usage() + '\n');
+    return name ? 0 : 2;
+  }
+  const load = subcommands[name];
+  if (!load) {
+    process.stderr.write(`prolong: unknown command '${name}'\n${usage()}\n`);
+    return 2;
+  }
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  const command = await load();
+  return command.run(rest, controller.signal);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (error: unknown) => {
+    if (error instanceof CancelledError) { process.stderr.write('prolong: cancelled\n'); process.exitCode = 130; return; }
+    process.stderr.write(`prolong: ${errorMessage(error)}\n`);
+    if (!(error instanceof UserError) && error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
+    process.exitCode = 1;
+  },
+);
