@@ -1,0 +1,191 @@
+import { lstatSync, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
+import { findGitRepo, globalExcludesFile, gitIgnoreCase, readGitIndex, toPosixRelative, GITLINK_MODE, type GitEnvironment } from './gitRepo';
+import { IgnoreRules } from './ignoreRules';
+import { IncludeOverrides, isVendoredDirectoryName, pathSkipReason } from './classify';
+
+/** A file the walk found and git would list: its content decides the rest. */
+export interface Candidate {
+  /** Relative to the packed directory, '/' separators. */
+  path: string;
+  absolute: string;
+  size: number;
+  mtimeMs: number;
+}
+
+export interface SkippedFile {
+  /** Relative to the packed directory; directories end with '/'. */
+  path: string;
+  reason: string;
+}
+
+export interface WalkOptions {
+  root: string;
+  /** Files larger than this are skipped. */
+  maxFileBytes: number;
+  /** Extra gitignore-style exclusions (the prolong.pack.exclude setting), relative to root. */
+  exclude?: readonly string[];
+  /** Patterns forcing files past the path heuristics (prolong.pack.include). */
+  include?: readonly string[];
+  /** Where to look for the user's git config and global excludes (tests point it at a temporary home). */
+  gitEnvironment?: GitEnvironment;
+  /** Directory listing; tests inject a shuffling one to prove the order never depends on it. */
+  listDirectory?: (path: string) => Dirent[];
+}
+
+export interface WalkResult {
+  candidates: Candidate[];
+  skipped: SkippedFile[];
+  /** True when a git repository was found and its rules and index were applied. */
+  git: boolean;
+}
+
+const defaultList = (path: string): Dirent[] => readdirSync(path, { withFileTypes: true });
+
+/** Byte-order comparison, independent of locale. */
+export function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Lists the files of `root` that `git ls-files --cached --others --exclude-standard` would list (for a directory
+ * that is not in a git repository: what the .gitignore files leave), minus those skipped with a stated reason.
+ * Symlinks are entries, as in git: one to a file inside the root is packed with the target's content; one to a
+ * directory, outside the root, broken or looping is skipped. The result is sorted by path, whatever the listing order.
+ */
+export function walkRepository(options: WalkOptions): WalkResult {
+  const root = resolve(options.root);
+  const realRoot = realpathSync(root);
+  const repo = findGitRepo(root);
+  const workTree = repo?.workTree ?? root;
+  const prefix = toPosixRelative(workTree, root); // '' when root is the work tree
+  const list = options.listDirectory ?? defaultList;
+  const overrides = new IncludeOverrides(options.include ?? []);
+
+  const tracked = new Map<string, number>(); // work-tree path -> mode
+  const trackedDirs = new Set<string>();
+  if (repo) {
+    for (const entry of readGitIndex(repo.gitDir)) {
+      if (prefix && !entry.path.startsWith(prefix + '/')) continue;
+      tracked.set(entry.path, entry.mode);
+      for (let i = entry.path.indexOf('/'); i !== -1; i = entry.path.indexOf('/', i + 1)) trackedDirs.add(entry.path.slice(0, i));
+    }
+  }
+  const excludeFiles = repo ? [join(repo.commonDir, 'info', 'exclude'), globalExcludesFile(repo, options.gitEnvironment)] : [];
+  let rules = IgnoreRules.create(gitIgnoreCase(repo), excludeFiles.filter((f): f is string => f !== undefined), [...(options.exclude ?? [])], prefix);
+  // Per-directory ignore files of the ancestors between the work tree and root apply too.
+  const segments = prefix === '' ? [] : prefix.split('/');
+  rules = rules.enterDirectory('', workTree);
+  for (let i = 0; i < segments.length; i++) {
+    rules = rules.enterDirectory(segments.slice(0, i + 1).join('/'), join(workTree, ...segments.slice(0, i + 1)));
+  }
+
+  const candidates: Candidate[] = [];
+  const skipped: SkippedFile[] = [];
+  const seenTracked = new Set<string>();
+  const toRootRelative = (repoPath: string): string => (prefix === '' ? repoPath : repoPath.slice(prefix.length + 1));
+  const skip = (repoPath: string, reason: string, isDir = false): void => {
+    skipped.push({ path: toRootRelative(repoPath) + (isDir ? '/' : ''), reason });
+  };
+
+  const visit = (absoluteDir: string, dir: string, dirRules: IgnoreRules, insideIgnored: boolean): void => {
+    let entries: Dirent[];
+    try {
+      entries = list(absoluteDir);
+    } catch (error) {
+      skip(dir, `unreadable directory (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, true);
+      return;
+    }
+    entries.sort((a, b) => compareNames(a.name, b.name));
+    for (const entry of entries) {
+      const name = entry.name;
+      if (name === '.git') continue;
+      const path = dir === '' ? name : `${dir}/${name}`;
+      const absolute = join(absoluteDir, name);
+      if (entry.isDirectory()) {
+        const ignored = insideIgnored || dirRules.gitIgnored(path, true);
+        if (ignored && !trackedDirs.has(path)) continue;
+        if (tracked.get(path) === GITLINK_MODE) { seenTracked.add(path); skip(path, 'git submodule', true); continue; }
+        if (!ignored && isNestedRepository(absolute, list)) { skip(path, 'nested git repository', true); continue; }
+        if (!ignored) {
+          const excludedBy = dirRules.excludedBy(path, true);
+          if (excludedBy) { skip(path, `excluded by ${describeSource(excludedBy, workTree)}`, true); continue; }
+          // One entry for a whole vendored directory, unless include patterns might force files inside it.
+          if (isVendoredDirectoryName(name) && overrides.empty) { skip(path, 'vendored', true); continue; }
+        }
+        visit(absolute, path, ignored ? dirRules : dirRules.enterDirectory(path, absolute), ignored);
+        continue;
+      }
+      const isTracked = tracked.has(path);
+      if (isTracked) seenTracked.add(path);
+      else if (insideIgnored || dirRules.gitIgnored(path, false)) continue;
+      const excludedBy = dirRules.excludedBy(path, false);
+      if (excludedBy) { skip(path, `excluded by ${describeSource(excludedBy, workTree)}`); continue; }
+      const relative = toRootRelative(path);
+      const heuristic = pathSkipReason(relative);
+      if (heuristic && !overrides.forced(relative)) { skip(path, heuristic); continue; }
+      if (entry.isSymbolicLink()) {
+        const target = resolveSymlink(absolute, realRoot);
+        if (typeof target === 'string') { skip(path, target); continue; }
+        addFile(path, absolute, target.size, target.mtimeMs);
+      } else if (entry.isFile()) {
+        let stats;
+        try {
+          stats = statSync(absolute);
+        } catch (error) {
+          skip(path, `unreadable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+          continue;
+        }
+        addFile(path, absolute, stats.size, stats.mtimeMs);
+      } else {
+        skip(path, 'not a regular file');
+      }
+    }
+  };
+
+  const addFile = (path: string, absolute: string, size: number, mtimeMs: number): void => {
+    if (size > options.maxFileBytes) {
+      skip(path, `too large (${size} bytes; the limit is ${options.maxFileBytes}, setting prolong.pack.maxFileBytes)`);
+      return;
+    }
+    candidates.push({ path: toRootRelative(path), absolute, size, mtimeMs });
+  };
+
+  visit(root, prefix, rules, false);
+  for (const path of tracked.keys()) {
+    if (!seenTracked.has(path)) skip(path, 'tracked by git but missing from the working tree');
+  }
+  candidates.sort((a, b) => compareNames(a.path, b.path));
+  skipped.sort((a, b) => compareNames(a.path, b.path));
+  return { candidates, skipped, git: repo !== undefined };
+}
+
+function isNestedRepository(absoluteDir: string, list: (path: string) => Dirent[]): boolean {
+  try {
+    return list(absoluteDir).some((entry) => entry.name === '.git');
+  } catch {
+    return false;
+  }
+}
+
+function describeSource(source: string, workTree: string): string {
+  return source.startsWith(workTree + sep) ? toPosixRelative(workTree, source) : source;
+}
+
+/** The target's stats when it is a file inside the root; otherwise why the symlink is skipped. */
+function resolveSymlink(absolute: string, realRoot: string): { size: number; mtimeMs: number } | string {
+  let target: string;
+  try {
+    target = realpathSync(absolute);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') return 'symlink loop';
+    if (code === 'ENOENT') return 'broken symlink';
+    return `unreadable symlink (${code ?? (error as Error).message})`;
+  }
+  if (target !== realRoot && !target.startsWith(realRoot + sep)) return 'symlink points outside the repository';
+  const stats = lstatSync(target);
+  if (stats.isDirectory()) return 'symlink to a directory (git stores the link, not the directory)';
+  if (!stats.isFile()) return 'symlink to something that is not a regular file';
+  return { size: stats.size, mtimeMs: stats.mtimeMs };
+}
