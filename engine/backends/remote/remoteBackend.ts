@@ -1,0 +1,335 @@
+/**
+ * A Backend on an OpenAI-compatible server: vLLM, SGLang or llama.cpp's llama-server.
+ * - Discovers the model and its context length (GET /v1/models; llama.cpp's /props for the context it runs with).
+ * - Counts prompts exactly with the server's own tokenizer (vLLM/SGLang POST /tokenize with the chat messages;
+ *   llama.cpp POST /apply-template then POST /tokenize), else locally with a note.
+ * - Streams answers (stream: true, usage in the last chunk), keeps partial answers when the stream breaks,
+ *   skips malformed stream lines with a warning, and stops a prompt that cannot fit before sending it.
+ */
+import { CancelledError, UserError } from '../../errors';
+import type { Backend, BackendInfo, FinishReason, GenerateEvent, GenerateRequest, GenerateResult, PromptTokenCount } from '../types';
+import { ServerClient, errorBodyOf, parseJson, preview, type ServerConnection } from './client';
+import { ConnectionError, IdleTimeoutError } from './http';
+import { LocalPrompt } from './localPrompt';
+import { ContextTooLongError, connectionProblem, httpProblem, isContextLengthError } from './problems';
+import { SseDecoder } from './sse';
+import {
+  readAppliedTemplate, readLlamaCppContext, readModelList, readStreamChunk, readTokenizeResponse,
+  type ServedModel, type ServerErrorBody, type StreamUsage,
+} from './wire';
+
+export interface RemoteBackendOptions extends ServerConnection {
+  /** Model id as /v1/models lists it; empty: the server's only model. */
+  model?: string;
+  /** 'chat' (default): /v1/chat/completions with the server's chat template. 'completions': /v1/completions
+   * with the prompt rendered here by the model's chat template (for servers without a usable template). */
+  api?: 'chat' | 'completions';
+  /** tokenizer.json for local counts and rendering; empty: the bundled Llama 3 tokenizer. */
+  tokenizerPath?: string;
+  /** Check the prompt against the server's context length before sending (default true). */
+  checkContext?: boolean;
+}
+
+type PromptRequest = Omit<GenerateRequest, 'sampling'>;
+
+/** Tokens the chat template may add per message and around the prompt, for the cheap "surely fits" test. */
+const TEMPLATE_TOKENS_PER_MESSAGE = 16;
+
+export class RemoteBackend implements Backend {
+  private readonly client: ServerClient;
+  private readonly local: LocalPrompt;
+  private served?: Promise<ServedModel>;
+  /** Whether the server answered its tokenize endpoint (undefined: not tried yet). */
+  private hasTokenize?: boolean;
+  private readonly inFlight = new Set<AbortController>();
+
+  constructor(private readonly options: RemoteBackendOptions) {
+    this.client = new ServerClient(options);
+    this.local = new LocalPrompt(options.tokenizerPath);
+  }
+
+  get serverLabel(): string {
+    return this.client.label;
+  }
+
+  async info(signal?: AbortSignal): Promise<BackendInfo> {
+    const model = await this.model(signal);
+    const software = model.software === 'unknown' ? 'OpenAI-compatible server' : model.software;
+    return { kind: 'remote', model: model.id, contextLength: model.contextLength, detail: `${software} at ${this.client.label}` };
+  }
+
+  /** Every model the server lists (for pickers and health checks). */
+  async listModels(signal?: AbortSignal): Promise<ServedModel[]> {
+    const answer = await this.client.json('GET', '/v1/models', undefined, { idempotent: true, signal });
+    const models = readModelList(answer.body);
+    if (!models) {
+      throw new UserError(`${this.client.label}/v1/models did not answer with a model list.`,
+        `Check that ${this.client.settingNames.url} points at an OpenAI-compatible server (vLLM, SGLang, llama-server).`);
+    }
+    return models;
+  }
+
+  private model(signal?: AbortSignal): Promise<ServedModel> {
+    this.served ??= this.discover(signal).catch((error: unknown) => {
+      this.served = undefined;
+      throw error;
+    });
+    return this.served;
+  }
+
+  private async discover(signal?: AbortSignal): Promise<ServedModel> {
+    const models = await this.listModels(signal);
+    const wanted = this.options.model?.trim();
+    const names = this.client.settingNames;
+    let model: ServedModel | undefined;
+    if (wanted) {
+      model = models.find((m) => m.id === wanted);
+      if (!model) {
+        throw new UserError(`${this.client.label} does not serve the model "${wanted}"; it serves ${listNames(models)}.`,
+          `Set ${names.model} to one of those.`);
+      }
+    } else if (models.length === 1) {
+      model = models[0];
+    } else {
+      throw new UserError(`${this.client.label} serves ${models.length === 0 ? 'no models' : `${models.length} models: ${listNames(models)}`}.`,
+        `Pick one with ${names.model}.`);
+    }
+    if (model.software === 'llama.cpp') {
+      // n_ctx_train is what the model was trained for; the server may run with a smaller -c.
+      const props = await this.client.json('GET', '/props', undefined, { idempotent: true, allow: [404, 501], signal });
+      const running = props.status === 200 ? readLlamaCppContext(props.body) : undefined;
+      if (running) model = { ...model, contextLength: running };
+    }
+    return model;
+  }
+
+  async countPromptTokens(request: PromptRequest, signal?: AbortSignal): Promise<PromptTokenCount> {
+    const model = await this.model(signal);
+    if (this.hasTokenize !== false) {
+      const exact = model.software === 'llama.cpp'
+        ? await this.countWithLlamaCpp(request, signal)
+        : await this.countWithVllmStyle(model, request, signal);
+      if (exact !== undefined) {
+        this.hasTokenize = true;
+        return { tokens: exact, exact: true };
+      }
+      this.hasTokenize = false;
+    }
+    return {
+      tokens: this.local.count(request),
+      exact: false,
+      note: `${this.client.label} has no tokenize endpoint, so the prompt was counted with the local tokenizer (${this.local.source}) and its chat template; the server's count may differ slightly.`,
+    };
+  }
+
+  /** vLLM and SGLang: POST /tokenize with the same messages and template switches as the chat request. */
+  private async countWithVllmStyle(model: ServedModel, request: PromptRequest, signal?: AbortSignal): Promise<number | undefined> {
+    const body = this.options.api === 'completions'
+      ? { model: model.id, prompt: this.local.renderWithoutBos(request) }
+      : { model: model.id, messages: this.chatMessages(request), ...this.templateSwitches(request) };
+    const answer = await this.client.json('POST', '/tokenize', body, { idempotent: true, model: model.id, allow: [404, 405, 501], signal });
+    return answer.status === 200 ? readTokenizeResponse(answer.body)?.count : undefined;
+  }
+
+  /** llama.cpp: the server's own template (POST /apply-template), then POST /tokenize with BOS as the chat path adds it. */
+  private async countWithLlamaCpp(request: PromptRequest, signal?: AbortSignal): Promise<number | undefined> {
+    let prompt: string;
+    if (this.options.api === 'completions') {
+      prompt = this.local.renderWithoutBos(request);
+    } else {
+      const applied = await this.client.json('POST', '/apply-template', { messages: request.messages }, { idempotent: true, allow: [404, 501], signal });
+      const text = applied.status === 200 ? readAppliedTemplate(applied.body) : undefined;
+      if (text === undefined) return undefined;
+      prompt = text + (request.assistantPrefix ?? '');
+    }
+    const answer = await this.client.json('POST', '/tokenize', { content: prompt, add_special: true, parse_special: true }, { idempotent: true, allow: [404, 501], signal });
+    return answer.status === 200 ? readTokenizeResponse(answer.body)?.count : undefined;
+  }
+
+  private chatMessages(request: PromptRequest): { role: string; content: string }[] {
+    const messages = request.messages.map((m) => ({ role: m.role, content: m.content }));
+    if (request.assistantPrefix) messages.push({ role: 'assistant', content: request.assistantPrefix });
+    return messages;
+  }
+
+  /** vLLM/SGLang continue a final assistant message only when told to; llama.cpp does so by itself. */
+  private templateSwitches(request: PromptRequest): Record<string, boolean> {
+    return request.assistantPrefix ? { add_generation_prompt: false, continue_final_message: true } : {};
+  }
+
+  async generate(request: GenerateRequest, onEvent: (event: GenerateEvent) => void, signal?: AbortSignal): Promise<GenerateResult> {
+    const started = performance.now();
+    const warnings: string[] = [];
+    const warn = (message: string) => { warnings.push(message); onEvent({ type: 'warning', message }); };
+    const controller = new AbortController();
+    const combined = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
+    this.inFlight.add(controller);
+    try {
+      const model = await this.model(combined);
+      const count = await this.checkFits(model, request, warn, combined);
+      const retries: string[] = [];
+      const path = this.options.api === 'completions' ? '/v1/completions' : '/v1/chat/completions';
+      const sent = performance.now();
+      const response = await this.client.send('POST', path, this.requestBody(model, request), { idempotent: false, warnings: retries, signal: combined });
+      retries.forEach(warn);
+      if (response.status !== 200) {
+        const text = await response.text().catch(() => '');
+        const body = errorBodyOf(parseJson(text), text);
+        if (response.status === 400 && isContextLengthError(body) && body?.promptTokens && body.contextTokens) {
+          throw new ContextTooLongError(this.client.label, model.id, body.promptTokens, request.sampling.maxTokens, body.contextTokens);
+        }
+        throw httpProblem(response.status, body, this.client.endpoint(path), model.id, this.client.settingNames);
+      }
+      const streamed = await this.readStream(response.chunks(), sent, onEvent, warn);
+      const usage = streamed.usage;
+      return {
+        text: streamed.text,
+        finishReason: streamed.finishReason,
+        promptTokens: usage?.promptTokens ?? count?.tokens ?? 0,
+        completionTokens: usage?.completionTokens ?? streamed.pieces,
+        cachedPromptTokens: usage?.cachedPromptTokens,
+        timeToFirstTokenMs: streamed.timeToFirstTokenMs,
+        totalMs: performance.now() - started,
+        warnings,
+      };
+    } catch (error) {
+      if (error instanceof CancelledError) {
+        return { text: '', finishReason: 'cancelled', promptTokens: 0, completionTokens: 0, totalMs: performance.now() - started, warnings };
+      }
+      throw error;
+    } finally {
+      this.inFlight.delete(controller);
+    }
+  }
+
+  /** Stops a prompt that cannot fit before it is sent; counts only when a byte-length bound cannot rule it out. */
+  private async checkFits(model: ServedModel, request: GenerateRequest, warn: (m: string) => void, signal: AbortSignal): Promise<PromptTokenCount | undefined> {
+    if (this.options.checkContext === false || !model.contextLength) return undefined;
+    // Every token of text is at least one UTF-8 byte, so this bounds the prompt's tokens from above.
+    let bound = TEMPLATE_TOKENS_PER_MESSAGE * (request.messages.length + 1) + Buffer.byteLength(request.assistantPrefix ?? '');
+    for (const message of request.messages) bound += Buffer.byteLength(message.content);
+    if (bound + request.sampling.maxTokens <= model.contextLength) return undefined;
+    const count = await this.countPromptTokens(request, signal);
+    if (count.note) warn(count.note);
+    if (count.tokens + request.sampling.maxTokens > model.contextLength) {
+      throw new ContextTooLongError(this.client.label, model.id, count.tokens, request.sampling.maxTokens, model.contextLength);
+    }
+    return count;
+  }
+
+  private requestBody(model: ServedModel, request: GenerateRequest): Record<string, unknown> {
+    const sampling = request.sampling;
+    const llamaCpp = model.software === 'llama.cpp';
+    // The prompt goes first so the request's bytes share the longest prefix with the previous one.
+    const body: Record<string, unknown> = this.options.api === 'completions'
+      ? { model: model.id, prompt: this.local.renderWithoutBos(request) }
+      : { model: model.id, messages: this.chatMessages(request), ...(llamaCpp ? {} : this.templateSwitches(request)) };
+    Object.assign(body, {
+      stream: true,
+      stream_options: { include_usage: true },
+      max_tokens: sampling.maxTokens,
+      temperature: sampling.temperature ?? 0,
+    });
+    if (sampling.topP !== undefined) body.top_p = sampling.topP;
+    if (sampling.topK !== undefined) body.top_k = sampling.topK;
+    if (sampling.seed !== undefined) body.seed = sampling.seed;
+    if (sampling.stop?.length) body.stop = sampling.stop;
+    if (sampling.repetitionPenalty !== undefined) body[llamaCpp ? 'repeat_penalty' : 'repetition_penalty'] = sampling.repetitionPenalty;
+    // llama.cpp reuses its KV cache for the common prefix only with cache_prompt; vLLM/SGLang do it by themselves.
+    if (llamaCpp) Object.assign(body, { cache_prompt: true, return_progress: true });
+    return body;
+  }
+
+  private async readStream(chunks: AsyncGenerator<Uint8Array>, sent: number, onEvent: (event: GenerateEvent) => void, warn: (m: string) => void): Promise<StreamOutcome> {
+    const decoder = new SseDecoder();
+    const out: StreamOutcome = { text: '', finishReason: 'stop', pieces: 0 };
+    let serverFinish: string | undefined;
+    let done = false;
+    let serverError: ServerErrorBody | undefined;
+    const malformed: string[] = [];
+    let failure: unknown;
+    try {
+      reading: for await (const bytes of chunks) {
+        for (const event of decoder.push(bytes)) {
+          if (event.kind === 'error' || event.data !== '[DONE]') {
+            const chunk = readStreamChunk(parseJson(event.data));
+            if (event.kind === 'error') serverError = errorBodyOf(parseJson(event.data), event.data);
+            else if (!chunk) malformed.push(preview(event.data, 60));
+            else if (chunk.error) serverError = chunk.error;
+            if (serverError) break reading;
+            if (!chunk) continue;
+            if (chunk.progress) {
+              onEvent({ type: 'prefill', doneTokens: chunk.progress.processed, totalTokens: chunk.progress.total, reusedTokens: chunk.progress.cache });
+            }
+            if (chunk.text) {
+              if (out.timeToFirstTokenMs === undefined) {
+                out.timeToFirstTokenMs = performance.now() - sent;
+                onEvent({ type: 'first-token', timeToFirstTokenMs: out.timeToFirstTokenMs });
+              }
+              out.text += chunk.text;
+              out.pieces++;
+              onEvent({ type: 'text', text: chunk.text });
+            }
+            if (chunk.finishReason) serverFinish = chunk.finishReason;
+            if (chunk.usage) out.usage = mergeUsage(out.usage, chunk.usage);
+          } else {
+            done = true;
+            break reading;
+          }
+        }
+      }
+    } catch (error) {
+      failure = error;
+    }
+    if (malformed.length > 0) {
+      warn(`Skipped ${malformed.length} malformed stream line${malformed.length === 1 ? '' : 's'} from ${this.client.label} (first: "${malformed[0]}").`);
+    }
+    if (decoder.invalidUtf8Lines > 0) {
+      warn(`${this.client.label} sent ${decoder.invalidUtf8Lines} stream line${decoder.invalidUtf8Lines === 1 ? '' : 's'} that were not valid UTF-8; the bad bytes show as \uFFFD.`);
+    }
+    if (failure instanceof CancelledError) {
+      out.finishReason = 'cancelled';
+      return out;
+    }
+    const url = this.client.endpoint(this.options.api === 'completions' ? '/v1/completions' : '/v1/chat/completions');
+    let problem: UserError | undefined;
+    if (failure instanceof ConnectionError || failure instanceof IdleTimeoutError) problem = connectionProblem(failure, url, this.client.settingNames);
+    else if (failure) throw failure;
+    else if (serverError) problem = new UserError(`${this.client.label} reported an error in the middle of the stream: ${serverError.message}.`, 'Its log says more.');
+    else if (!done && serverFinish === undefined) problem = new UserError(`${this.client.label} ended the stream before the answer was complete.`, 'The server may have crashed or restarted; check its log.');
+    if (problem) {
+      if (out.text === '') throw problem;
+      out.finishReason = 'cut';
+      warn(`The answer is cut: ${problem.message}`);
+      return out;
+    }
+    out.finishReason = serverFinish === 'length' ? 'length' : 'stop';
+    return out;
+  }
+
+  async dispose(): Promise<void> {
+    for (const controller of this.inFlight) controller.abort();
+    this.inFlight.clear();
+  }
+}
+
+interface StreamOutcome {
+  text: string;
+  finishReason: FinishReason;
+  /** Text pieces received (a stand-in for completion tokens when the server sends no usage). */
+  pieces: number;
+  usage?: StreamUsage;
+  timeToFirstTokenMs?: number;
+}
+
+function mergeUsage(a: StreamUsage | undefined, b: StreamUsage): StreamUsage {
+  return {
+    promptTokens: b.promptTokens ?? a?.promptTokens,
+    completionTokens: b.completionTokens ?? a?.completionTokens,
+    cachedPromptTokens: b.cachedPromptTokens ?? a?.cachedPromptTokens,
+  };
+}
+
+function listNames(models: ServedModel[]): string {
+  return models.map((m) => `"${m.id}"`).join(', ');
+}

@@ -1,0 +1,94 @@
+/**
+ * A Server-Sent Events decoder that works on raw bytes, so a UTF-8 character split across network chunks is
+ * rejoined before decoding, and bytes that are not UTF-8 are replaced (and reported) instead of breaking the stream.
+ * Follows the WHATWG SSE parsing rules for lines (LF, CRLF or CR), comments and `data:` fields, and also keeps
+ * llama.cpp's non-standard `error:` field, which it uses to report a failure mid-stream.
+ */
+
+export interface SseEvent {
+  /** 'data' for ordinary events; 'error' for llama.cpp's `error: {...}` lines. */
+  kind: 'data' | 'error';
+  /** The event's data lines joined with '\n'. */
+  data: string;
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+export class SseDecoder {
+  private pending: Uint8Array = new Uint8Array(0);
+  private skipLeadingLf = false;
+  private dataLines: string[] = [];
+  private errorLines: string[] = [];
+  private readonly strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+  private readonly lenientUtf8 = new TextDecoder('utf-8', { fatal: false });
+  /** Lines that held bytes that are not UTF-8 (decoded with U+FFFD in their place). */
+  invalidUtf8Lines = 0;
+
+  /** Feeds bytes; returns the events completed by them. */
+  push(chunk: Uint8Array): SseEvent[] {
+    const bytes = this.pending.length === 0 ? chunk : concat(this.pending, chunk);
+    const events: SseEvent[] = [];
+    let start = 0;
+    for (let i = 0; i < bytes.length; i++) {
+      const byte = bytes[i];
+      if (this.skipLeadingLf) {
+        this.skipLeadingLf = false;
+        if (byte === LF && i === start) { start = i + 1; continue; }
+      }
+      if (byte !== LF && byte !== CR) continue;
+      this.line(bytes.subarray(start, i), events);
+      // A CR may be the first half of a CRLF whose LF arrives in the next chunk.
+      if (byte === CR) {
+        if (i + 1 < bytes.length) { if (bytes[i + 1] === LF) i++; } else this.skipLeadingLf = true;
+      }
+      start = i + 1;
+    }
+    this.pending = bytes.slice(start);
+    return events;
+  }
+
+  /** True when the stream ended in the middle of an event (bytes or data lines not yet dispatched). */
+  get hasIncompleteEvent(): boolean {
+    return this.pending.length > 0 || this.dataLines.length > 0 || this.errorLines.length > 0;
+  }
+
+  private line(bytes: Uint8Array, events: SseEvent[]): void {
+    if (bytes.length === 0) {
+      this.dispatch(events);
+      return;
+    }
+    const text = this.decode(bytes);
+    if (text.startsWith(':')) return; // comment, e.g. a keep-alive ping
+    const colon = text.indexOf(':');
+    const field = colon < 0 ? text : text.slice(0, colon);
+    let value = colon < 0 ? '' : text.slice(colon + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    if (field === 'data') this.dataLines.push(value);
+    else if (field === 'error') this.errorLines.push(value);
+    // event, id, retry and unknown fields carry nothing the OpenAI-style streams need.
+  }
+
+  private dispatch(events: SseEvent[]): void {
+    if (this.errorLines.length > 0) events.push({ kind: 'error', data: this.errorLines.join('\n') });
+    if (this.dataLines.length > 0) events.push({ kind: 'data', data: this.dataLines.join('\n') });
+    this.dataLines = [];
+    this.errorLines = [];
+  }
+
+  private decode(bytes: Uint8Array): string {
+    try {
+      return this.strictUtf8.decode(bytes);
+    } catch {
+      this.invalidUtf8Lines++;
+      return this.lenientUtf8.decode(bytes);
+    }
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}

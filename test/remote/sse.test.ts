@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SseDecoder, type SseEvent } from '../../engine/backends/remote/sse';
+
+function decodeInPieces(bytes: Uint8Array, cuts: number[]): { events: SseEvent[]; decoder: SseDecoder } {
+  const decoder = new SseDecoder();
+  const events: SseEvent[] = [];
+  let start = 0;
+  for (const cut of [...cuts, bytes.length]) {
+    events.push(...decoder.push(bytes.subarray(start, cut)));
+    start = cut;
+  }
+  return { events, decoder };
+}
+
+const stream = 'data: {"content":"naïve 日本 🎉"}\n\n: ping\n\ndata: line one\ndata: line two\n\ndata: [DONE]\n\n';
+
+test('every split point of a stream gives the same events (UTF-8 characters cut across chunks are rejoined)', () => {
+  const bytes = new TextEncoder().encode(stream);
+  const whole = decodeInPieces(bytes, []).events;
+  assert.deepEqual(whole, [
+    { kind: 'data', data: '{"content":"naïve 日本 🎉"}' },
+    { kind: 'data', data: 'line one\nline two' },
+    { kind: 'data', data: '[DONE]' },
+  ]);
+  for (let cut = 1; cut < bytes.length; cut++) {
+    const { events, decoder } = decodeInPieces(bytes, [cut]);
+    assert.deepEqual(events, whole, `cut at byte ${cut}`);
+    assert.equal(decoder.invalidUtf8Lines, 0);
+  }
+  // One byte at a time.
+  const single = decodeInPieces(bytes, Array.from({ length: bytes.length - 1 }, (_, i) => i + 1));
+  assert.deepEqual(single.events, whole);
+});
+
+test('CRLF and lone CR line endings, even with CR and LF in different chunks', () => {
+  const crlf = new TextEncoder().encode('data: a\r\n\r\ndata: b\r\rdata: c\n\n');
+  const expected = [{ kind: 'data', data: 'a' }, { kind: 'data', data: 'b' }, { kind: 'data', data: 'c' }];
+  for (let cut = 1; cut < crlf.length; cut++) assert.deepEqual(decodeInPieces(crlf, [cut]).events, expected, `cut at ${cut}`);
+});
+
+test('bytes that are not UTF-8 are replaced and counted, not fatal', () => {
+  const bytes = new Uint8Array([...new TextEncoder().encode('data: caf'), 0xff, ...new TextEncoder().encode('\n\ndata: ok\n\n')]);
+  const { events, decoder } = decodeInPieces(bytes, [10]);
+  assert.deepEqual(events, [{ kind: 'data', data: 'caf\uFFFD' }, { kind: 'data', data: 'ok' }]);
+  assert.equal(decoder.invalidUtf8Lines, 1);
+});
+
+test('llama.cpp error lines come out as error events; other fields and comments are ignored', () => {
+  const bytes = new TextEncoder().encode('event: x\nid: 7\nretry: 10\n:comment\nerror: {"code":500}\n\n');
+  assert.deepEqual(decodeInPieces(bytes, []).events, [{ kind: 'error', data: '{"code":500}' }]);
+});
+
+test('an event without its closing blank line is reported as incomplete', () => {
+  const decoder = new SseDecoder();
+  assert.deepEqual(decoder.push(new TextEncoder().encode('data: {"a":1}\n')), []);
+  assert.equal(decoder.hasIncompleteEvent, true);
+  assert.deepEqual(decoder.push(new TextEncoder().encode('\n')), [{ kind: 'data', data: '{"a":1}' }]);
+  assert.equal(decoder.hasIncompleteEvent, false);
+});
