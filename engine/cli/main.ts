@@ -1,10 +1,11 @@
 // The `prolong` command line: one subcommand per module under engine/cli/.
 import { errorMessage, UserError, CancelledError } from '../errors';
 
-type Subcommand = { summary: string; run: (args: string[], signal: AbortSignal) => Promise<number> };
+import type { Subcommand } from './subcommand';
 
 /** Subcommands load lazily so `prolong pack` never pays for onnxruntime. */
 const subcommands: Record<string, () => Promise<Subcommand>> = {
+  pack: async () => (await import('./pack')).default,
 };
 
 function usage(): string {

@@ -1,0 +1,67 @@
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pack, PACK_ORDERS, type PackOrder, type PackProgress } from '../packer';
+import { UserError } from '../errors';
+import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
+
+const usage = 'prolong pack [DIR] [--out FILE] [--budget N] [--order path|dependency|edit-aware] [--tokenizer PATH] [--json] [--max-file-bytes N] [--no-cache]';
+
+const command: Subcommand = {
+  summary: 'pack a directory into one long document with exact token counts',
+  usage,
+  async run(args, signal) {
+    const { values, positionals } = parseCommandArgs(args, {
+      out: { type: 'string', short: 'o' },
+      budget: { type: 'string' },
+      order: { type: 'string' },
+      tokenizer: { type: 'string' },
+      json: { type: 'boolean' },
+      'max-file-bytes': { type: 'string' },
+      'no-cache': { type: 'boolean' },
+      quiet: { type: 'boolean', short: 'q' },
+      help: { type: 'boolean', short: 'h' },
+    }, usage);
+    if (values.help) { process.stdout.write(`${usage}\n`); return 0; }
+    if (positionals.length > 1) throw new UserError(`prolong pack takes one directory, got ${positionals.length}.`, `Usage: ${usage}`);
+    const order = (values.order ?? 'path') as PackOrder;
+    if (!PACK_ORDERS.includes(order)) throw new UserError(`--order must be one of ${PACK_ORDERS.join(', ')}, not '${values.order}'.`);
+    const root = resolve(positionals[0] ?? '.');
+    const showProgress = !values.quiet && process.stderr.isTTY;
+    const onProgress = showProgress ? (p: PackProgress): void => {
+      if (p.phase === 'read') process.stderr.write(`\rreading ${p.done}/${p.total} files`);
+    } : undefined;
+    const result = await pack({
+      root, order,
+      budget: values.budget ? parseCount(values.budget, 'budget') : undefined,
+      maxFileBytes: values['max-file-bytes'] ? parseCount(values['max-file-bytes'], 'max-file-bytes') : undefined,
+      tokenizerPath: values.tokenizer,
+      cacheFile: values['no-cache'] ? false : undefined,
+    }, onProgress, signal);
+    if (showProgress) process.stderr.write('\r\x1b[K');
+    if (values.out) writeFileSync(values.out, result.document);
+    if (values.json) {
+      const stats = {
+        files: result.files.map((f) => ({ path: f.path, bytes: f.bytes, tokens: f.tokens })),
+        skipped: result.skipped.map((s) => ({ path: s.path, reason: s.reason })),
+        totalTokens: result.totalTokens,
+        totalBytes: result.totalBytes,
+        ms: Math.round(result.ms),
+        order: result.order,
+        tokenizer: result.tokenizer,
+        invalidUtf8: result.invalidUtf8,
+        dropped: result.dropped,
+      };
+      process.stdout.write(JSON.stringify(stats, null, 2) + '\n');
+    } else if (!values.out) {
+      process.stdout.write(result.document);
+    }
+    if (!values.quiet && (values.out || values.json)) {
+      process.stderr.write(`packed ${result.files.length} files, ${result.totalBytes} bytes, ${result.totalTokens} tokens in ${Math.round(result.ms)} ms`
+        + ` (${result.skipped.length} skipped${result.dropped.length ? `, ${result.dropped.length} over the budget` : ''})\n`);
+    }
+    for (const path of result.invalidUtf8) process.stderr.write(`note: ${path} is not valid UTF-8; invalid bytes became U+FFFD\n`);
+    return 0;
+  },
+};
+
+export default command;

@@ -1,0 +1,56 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { homedir } from 'node:os';
+import { createHash } from 'node:crypto';
+
+/** What the packer remembers of a file between packs. */
+export interface CachedFile {
+  size: number;
+  mtimeMs: number;
+  /** sha1 of the raw bytes. */
+  hash: string;
+  /** Tokens of the file's chunk in the document, when it is packed as text. */
+  tokens?: number;
+  /** Why it was skipped by content (binary, generated, minified), so an unchanged file is not read again. */
+  skipReason?: string;
+  invalidUtf8?: boolean;
+  /** The pack generation in which its content last changed (edit-aware order). */
+  changed: number;
+}
+
+export interface PackCacheData {
+  version: 1;
+  /** Identity of the tokenizer the counts belong to; another tokenizer starts a fresh cache. */
+  tokenizer: string;
+  generation: number;
+  files: Record<string, CachedFile>;
+}
+
+export function emptyCache(tokenizer: string): PackCacheData {
+  return { version: 1, tokenizer, generation: 0, files: {} };
+}
+
+/** Default place of a directory's cache: $XDG_CACHE_HOME/prolong/packs/<hash of the directory>.json. */
+export function defaultCacheFile(root: string): string {
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(base, 'prolong', 'packs', `${createHash('sha1').update(root).digest('hex').slice(0, 16)}.json`);
+}
+
+/** Reads a cache file; a missing, corrupt or foreign one gives an empty cache (it is only an accelerator). */
+export function readCache(file: string, tokenizer: string): PackCacheData {
+  try {
+    const data = JSON.parse(readFileSync(file, 'utf8')) as PackCacheData;
+    if (data.version === 1 && data.tokenizer === tokenizer && data.files && typeof data.generation === 'number') return data;
+  } catch {
+    // fall through
+  }
+  return emptyCache(tokenizer);
+}
+
+/** Writes atomically (temporary file, then rename), so a crash never leaves half a cache. */
+export function writeCache(file: string, data: PackCacheData): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, JSON.stringify(data));
+  renameSync(temporary, file);
+}

@@ -1,0 +1,6 @@
+// The packer: a workspace as one long, deterministic document (see format.ts for its layout).
+export { Packer, pack } from './packer';
+export type { PackRequest, PackResult, PackedFile, PackProgress, PackerOptions } from './packer';
+export type { SkippedFile } from './walk';
+export { PACK_ORDERS, type PackOrder } from './order';
+export { locateFiles, documentHeader, fileChunk, type FileSpan } from './format';

@@ -1,0 +1,236 @@
+import { statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { resolveTokenizerPath } from '../tokenizer';
+import { CancelledError, UserError } from '../errors';
+import { IncludeOverrides } from './classify';
+import { applyTokenBudget } from './budget';
+import { defaultCacheFile, emptyCache, readCache, writeCache, type CachedFile, type PackCacheData } from './cache';
+import { documentHeader, fileChunk } from './format';
+import { sortByDependencies, sortByPath, sortEditAware, type PackOrder } from './order';
+import { walkRepository, type SkippedFile } from './walk';
+import { PackWorkerPool } from './workerPool';
+import type { FileJob, FileOutcome } from './workerProtocol';
+
+export interface PackRequest {
+  root: string;
+  order?: PackOrder;
+  /** Most tokens the whole document may have; 0 or undefined for no budget. */
+  budget?: number;
+  maxFileBytes?: number;
+  exclude?: readonly string[];
+  include?: readonly string[];
+  /** Name in the document header; the directory's name by default. */
+  repositoryName?: string;
+}
+
+export interface PackedFile {
+  path: string;
+  bytes: number;
+  /** The file's tokens in the document, its path header included. */
+  tokens: number;
+}
+
+export interface PackResult {
+  document: string;
+  /** Packed files in document order. */
+  files: PackedFile[];
+  skipped: SkippedFile[];
+  /** Files dropped to meet the token budget (also listed in `skipped`). */
+  dropped: PackedFile[];
+  /** Files whose bytes were not valid UTF-8 (decoded with U+FFFD replacements). */
+  invalidUtf8: string[];
+  /** Tokens of the whole document as the model reads it. */
+  totalTokens: number;
+  /** Bytes of the packed files' contents. */
+  totalBytes: number;
+  order: PackOrder;
+  tokenizer: string;
+  /** Files read from disk in this pack, and files (re)counted by the tokenizer. */
+  filesRead: number;
+  filesTokenized: number;
+  ms: number;
+}
+
+export type PackProgress = { phase: 'walk' } | { phase: 'read'; done: number; total: number } | { phase: 'assemble' };
+
+export interface PackerOptions {
+  /** A tokenizer.json; the bundled Llama 3 tokenizer by default. */
+  tokenizerPath?: string;
+  /** Where the cache between processes lives; `false` for none. Default: under $XDG_CACHE_HOME/prolong. */
+  cacheFile?: string | false;
+  /** Worker threads for reading and counting. */
+  workers?: number;
+}
+
+interface MemoryEntry {
+  size: number;
+  mtimeMs: number;
+  text: string;
+  imports?: string[];
+}
+
+/**
+ * Packs directories into documents, remembering what it read: a long-lived Packer (the extension's) re-reads and
+ * re-counts only files whose size or mtime changed, and with a cache file so does a new process (it re-reads the
+ * text but counts only changed content).
+ */
+export class Packer {
+  private readonly tokenizerPath: string;
+  private readonly tokenizerId: string;
+  private readonly pool: PackWorkerPool;
+  private readonly memory = new Map<string, Map<string, MemoryEntry>>();
+  private readonly caches = new Map<string, PackCacheData>();
+
+  constructor(private readonly options: PackerOptions = {}) {
+    this.tokenizerPath = resolve(resolveTokenizerPath(options.tokenizerPath));
+    let stats;
+    try {
+      stats = statSync(this.tokenizerPath);
+    } catch (error) {
+      throw new UserError(`Cannot read the tokenizer ${this.tokenizerPath}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`,
+        'Point --tokenizer or the setting prolong.tokenizer.path at a Hugging Face tokenizer.json.');
+    }
+    this.tokenizerId = `${this.tokenizerPath}:${stats.size}:${stats.mtimeMs}`;
+    this.pool = new PackWorkerPool(this.tokenizerPath, options.workers);
+  }
+
+  async pack(request: PackRequest, onProgress?: (progress: PackProgress) => void, signal?: AbortSignal): Promise<PackResult> {
+    const started = performance.now();
+    const root = resolve(request.root);
+    try {
+      if (!statSync(root).isDirectory()) throw new UserError(`${root} is not a directory.`, 'Pack a directory.');
+    } catch (error) {
+      if (error instanceof UserError) throw error;
+      throw new UserError(`Cannot pack ${root}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (error as Error).message}.`);
+    }
+    const order = request.order ?? 'path';
+    const maxFileBytes = request.maxFileBytes ?? 1 << 20;
+    onProgress?.({ phase: 'walk' });
+    const walk = walkRepository({ root, maxFileBytes, exclude: request.exclude, include: request.include });
+    if (signal?.aborted) throw new CancelledError('pack');
+
+    const cacheFile = this.options.cacheFile === false ? undefined : this.options.cacheFile ?? defaultCacheFile(root);
+    const cache = this.caches.get(root) ?? (cacheFile ? readCache(cacheFile, this.tokenizerId) : emptyCache(this.tokenizerId));
+    const memory = this.memory.get(root) ?? new Map<string, MemoryEntry>();
+    const overrides = new IncludeOverrides(request.include ?? []);
+    const generation = cache.generation + 1;
+    const firstPack = Object.keys(cache.files).length === 0;
+    const wantImports = order === 'dependency';
+
+    // Unchanged files (same size and mtime) come from memory; the rest go to the workers.
+    const jobs: (FileJob & { size: number })[] = [];
+    const unchanged = new Set<string>();
+    for (const candidate of walk.candidates) {
+      const known = cache.files[candidate.path];
+      const same = known !== undefined && known.size === candidate.size && known.mtimeMs === candidate.mtimeMs;
+      if (same && known.skipReason !== undefined && !overrides.forced(candidate.path)) { unchanged.add(candidate.path); continue; }
+      const inMemory = memory.get(candidate.path);
+      if (same && inMemory && inMemory.size === candidate.size && inMemory.mtimeMs === candidate.mtimeMs && known.tokens !== undefined
+        && (!wantImports || inMemory.imports !== undefined)) { unchanged.add(candidate.path); continue; }
+      jobs.push({ path: candidate.path, absolute: candidate.absolute, size: candidate.size, knownHash: known?.hash, knownTokens: known?.tokens, forced: overrides.forced(candidate.path) });
+    }
+    onProgress?.({ phase: 'read', done: 0, total: jobs.length });
+    const outcomes: FileOutcome[] = jobs.length === 0 ? [] : await this.pool.processFiles(jobs, wantImports, (done) => onProgress?.({ phase: 'read', done, total: jobs.length }), signal);
+
+    const nextFiles: Record<string, CachedFile> = {};
+    const nextMemory = new Map<string, MemoryEntry>();
+    const skipped: SkippedFile[] = [...walk.skipped];
+    const texts = new Map<string, { text: string; tokens: number; bytes: number }>();
+    const invalidUtf8: string[] = [];
+    let filesTokenized = 0;
+    const byPath = new Map(walk.candidates.map((c) => [c.path, c]));
+    for (const path of unchanged) {
+      const known = cache.files[path]!;
+      nextFiles[path] = known;
+      if (known.skipReason !== undefined) { skipped.push({ path, reason: known.skipReason }); continue; }
+      const entry = memory.get(path)!;
+      nextMemory.set(path, entry);
+      texts.set(path, { text: entry.text, tokens: known.tokens!, bytes: known.size });
+      if (known.invalidUtf8) invalidUtf8.push(path);
+    }
+    for (const outcome of outcomes) {
+      const candidate = byPath.get(outcome.path)!;
+      const known = cache.files[outcome.path];
+      const changed = known !== undefined && known.hash === outcome.hash ? known.changed : firstPack ? 0 : generation;
+      if (outcome.kind === 'skipped') {
+        skipped.push({ path: outcome.path, reason: outcome.reason });
+        if (outcome.hash !== undefined) nextFiles[outcome.path] = { size: candidate.size, mtimeMs: candidate.mtimeMs, hash: outcome.hash, skipReason: outcome.reason, changed };
+        continue;
+      }
+      if (known?.hash !== outcome.hash || known.tokens === undefined) filesTokenized++;
+      nextFiles[outcome.path] = { size: candidate.size, mtimeMs: candidate.mtimeMs, hash: outcome.hash, tokens: outcome.tokens, invalidUtf8: outcome.invalidUtf8 || undefined, changed };
+      nextMemory.set(outcome.path, { size: candidate.size, mtimeMs: candidate.mtimeMs, text: outcome.text, imports: outcome.imports });
+      texts.set(outcome.path, { text: outcome.text, tokens: outcome.tokens, bytes: candidate.size });
+      if (outcome.invalidUtf8) invalidUtf8.push(outcome.path);
+    }
+    if (signal?.aborted) throw new CancelledError('pack');
+    onProgress?.({ phase: 'assemble' });
+
+    const paths = [...texts.keys()];
+    const ordered = order === 'path' ? sortByPath(paths)
+      : order === 'edit-aware' ? sortEditAware(paths, (p) => nextFiles[p]!.changed)
+      : sortByDependencies(paths, (p) => nextMemory.get(p)?.imports ?? []);
+
+    const name = request.repositoryName ?? basename(root);
+    let dropped: PackedFile[] = [];
+    let kept = ordered;
+    if (request.budget && request.budget > 0) {
+      // The header with the full file count is an upper bound: fewer files never need more digits.
+      const headerBound = await this.pool.count(documentHeader(name, ordered.length));
+      const outcome = applyTokenBudget(ordered.map((path) => ({ path, tokens: texts.get(path)!.tokens })), request.budget - headerBound);
+      kept = ordered.filter((path) => outcome.kept.has(path));
+      dropped = outcome.dropped.map((item) => ({ path: item.path, bytes: texts.get(item.path)!.bytes, tokens: item.tokens }));
+      for (const item of dropped) skipped.push({ path: item.path, reason: `over the token budget (${item.tokens} tokens)` });
+    }
+    const header = documentHeader(name, kept.length);
+    const parts = [header];
+    const files: PackedFile[] = [];
+    let totalTokens = await this.pool.count(header);
+    let totalBytes = 0;
+    for (const path of kept) {
+      const entry = texts.get(path)!;
+      parts.push(fileChunk(path, entry.text));
+      files.push({ path, bytes: entry.bytes, tokens: entry.tokens });
+      totalTokens += entry.tokens;
+      totalBytes += entry.bytes;
+    }
+    skipped.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    invalidUtf8.sort();
+
+    const nextCache: PackCacheData = { version: 1, tokenizer: this.tokenizerId, generation, files: nextFiles };
+    this.caches.set(root, nextCache);
+    this.memory.set(root, nextMemory);
+    if (cacheFile) {
+      try {
+        writeCache(cacheFile, nextCache);
+      } catch {
+        // The cache only speeds up the next pack; failing to write it loses nothing.
+      }
+    }
+    return {
+      document: parts.join(''), files, skipped, dropped, invalidUtf8, totalTokens, totalBytes, order,
+      tokenizer: this.tokenizerPath, filesRead: jobs.length, filesTokenized, ms: performance.now() - started,
+    };
+  }
+
+  /** Exact tokens of any text with the packer's tokenizer (used by tests and the budget display). */
+  countTokens(text: string): Promise<number> {
+    return this.pool.count(text);
+  }
+
+  dispose(): Promise<void> {
+    return this.pool.dispose();
+  }
+}
+
+/** One pack with a fresh Packer (the CLI's way). */
+export async function pack(request: PackRequest & PackerOptions, onProgress?: (progress: PackProgress) => void, signal?: AbortSignal): Promise<PackResult> {
+  const packer = new Packer(request);
+  try {
+    return await packer.pack(request, onProgress, signal);
+  } finally {
+    await packer.dispose();
+  }
+}
+
