@@ -1,0 +1,52 @@
+/**
+ * Counts prompts in the model's own tokens, the way the backend will send them: the chat template rendered
+ * around the messages, then the answer prefix (RULER appends it after the template's generation prompt).
+ */
+import type { ChatMessage } from '../backends/types';
+import type { ChatTemplate } from '../tokenizer/chatTemplate';
+import type { TextTokenizer } from '../tokenizer/types';
+
+export interface PromptCounter {
+  /** The tokenizer's source, for results. */
+  readonly tokenizer: string;
+  /** The chat template's source, or 'none'. */
+  readonly chatTemplate: string;
+  /** Exact tokens of the whole prompt. */
+  countPrompt(messages: readonly ChatMessage[], assistantPrefix: string): number;
+  /** Tokens of plain text, for estimates (memoized for short strings, which repeat a lot). */
+  countText(text: string): number;
+}
+
+export class TemplatePromptCounter implements PromptCounter {
+  readonly tokenizer: string;
+  readonly chatTemplate: string;
+  private readonly memo = new Map<string, number>();
+
+  /** Without a template the prompt is the messages' text joined by blank lines (a base model). */
+  constructor(private readonly textTokenizer: TextTokenizer, private readonly template?: ChatTemplate) {
+    this.tokenizer = textTokenizer.source;
+    this.chatTemplate = template?.source ?? 'none';
+  }
+
+  render(messages: readonly ChatMessage[], assistantPrefix: string): string {
+    const body = this.template
+      ? this.template.render(messages, { addGenerationPrompt: true })
+      : messages.map((message) => message.content).join('\n\n');
+    return body + assistantPrefix;
+  }
+
+  countPrompt(messages: readonly ChatMessage[], assistantPrefix: string): number {
+    return this.textTokenizer.encodeWithSpecialTokens(this.render(messages, assistantPrefix)).length;
+  }
+
+  countText(text: string): number {
+    if (text.length > 200) return this.textTokenizer.count(text);
+    let count = this.memo.get(text);
+    if (count === undefined) {
+      count = this.textTokenizer.count(text);
+      if (this.memo.size > 200_000) this.memo.clear();
+      this.memo.set(text, count);
+    }
+    return count;
+  }
+}
