@@ -6,6 +6,7 @@ import type { Subcommand } from './subcommand';
 /** Subcommands load lazily so `prolong pack` never pays for onnxruntime. */
 const subcommands: Record<string, () => Promise<Subcommand>> = {
   pack: async () => (await import('./pack')).default,
+  convert: async () => (await import('./convert')).default,
 };
 
 function usage(): string {

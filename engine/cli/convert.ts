@@ -1,0 +1,80 @@
+// `prolong convert HF_DIR OUT_DIR`: a Hugging Face Llama-family checkpoint -> ONNX decoder + sidecar.
+// With --random-shape NAME it first writes a checkpoint of that shape with seeded random weights into HF_DIR
+// (for benchmarks on machines without the real weights).
+import { existsSync, readdirSync } from 'node:fs';
+import { UserError } from '../errors';
+import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
+import { convertCheckpoint, randomShapes, writeRandomCheckpoint, type ConvertOptions, type RandomShapeName } from '../../kernels/index';
+
+const usage = 'prolong convert HF_DIR OUT_DIR [--dtype fp32|fp16|int4] [--max-context N] [--random-shape NAME]';
+const help = `usage: ${usage}
+
+Converts a Llama/Mistral/Qwen2 checkpoint (config.json + *.safetensors) into OUT_DIR/model.onnx (+ model.onnx.data)
+and OUT_DIR/prolong_model.json for the local engine.
+
+options:
+  --dtype fp32|fp16|int4   weight precision (default fp16)
+  --io-dtype fp32|fp16     activation and KV-cache precision (default: fp16 for fp16 weights, else fp32)
+  --block-size 32|64|128   int4 block size (default 32)
+  --max-context N          longest sequence the model will run, e.g. 65536 or 512k (default: max_position_embeddings)
+  --all-logits             output logits for every position (tests), not only the last
+  --random-shape NAME      first write random weights of shape NAME into HF_DIR (${Object.keys(randomShapes).join(', ')})
+  --seed N                 seed for --random-shape (default 1)
+  --json                   print the result as JSON
+`;
+
+const convertCommand: Subcommand = {
+  summary: 'convert a Hugging Face checkpoint to ONNX',
+  usage,
+  async run(args: string[], signal: AbortSignal): Promise<number> {
+    const { values, positionals } = parseCommandArgs(args, {
+      dtype: { type: 'string', default: 'fp16' }, 'io-dtype': { type: 'string' }, 'block-size': { type: 'string' },
+      'max-context': { type: 'string' }, 'all-logits': { type: 'boolean' }, 'random-shape': { type: 'string' },
+      seed: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    }, usage);
+    if (values.help) { process.stdout.write(help); return 0; }
+    if (positionals.length !== 2) { process.stderr.write(help); return 2; }
+    const [hfDir, outDir] = positionals as [string, string];
+    const dtype = values.dtype;
+    if (dtype !== 'fp32' && dtype !== 'fp16' && dtype !== 'int4') throw new UserError(`--dtype ${dtype} is not fp32, fp16 or int4.`, 'Pick one of those.');
+    const ioDtype = values['io-dtype'];
+    if (ioDtype !== undefined && ioDtype !== 'fp32' && ioDtype !== 'fp16') throw new UserError(`--io-dtype ${ioDtype} is not fp32 or fp16.`, 'Pick one of those.');
+    const options: ConvertOptions = {
+      dtype, ioDtype, allLogits: values['all-logits'] ?? false,
+      int4BlockSize: values['block-size'] === undefined ? undefined : positiveInt(values['block-size'], '--block-size') as 32 | 64 | 128,
+      maxContext: values['max-context'] === undefined ? undefined : parseCount(values['max-context'], 'max-context'),
+    };
+
+    const shape = values['random-shape'];
+    if (shape !== undefined) {
+      if (!(shape in randomShapes)) throw new UserError(`--random-shape ${shape} is unknown.`, `Use one of: ${Object.keys(randomShapes).join(', ')}.`);
+      if (existsSync(hfDir) && readdirSync(hfDir).length > 0) throw new UserError(`${hfDir} is not empty; --random-shape writes a new checkpoint there.`, 'Give an empty or new directory.');
+      const started = performance.now();
+      writeRandomCheckpoint(hfDir, randomShapes[shape as RandomShapeName], values.seed === undefined ? 1 : positiveInt(values.seed, '--seed'), { dtype: 'BF16' });
+      process.stderr.write(`wrote random ${shape} checkpoint to ${hfDir} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+    }
+
+    let lastPercent = -1;
+    const result = await convertCheckpoint(hfDir, outDir, options, (p) => {
+      const percent = Math.floor((100 * p.doneParameters) / p.totalParameters);
+      if (percent !== lastPercent && process.stderr.isTTY) process.stderr.write(`\rconverting ${percent}% ${p.tensor.padEnd(50).slice(0, 50)}`);
+      lastPercent = percent;
+    }, signal);
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    const peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+    const summary = {
+      outDir, dtype, ioDtype: result.sidecar.onnx.ioDtype, parameters: result.parameters,
+      externalDataMiB: Math.round(result.externalDataBytes / 2 ** 20), seconds: Number(result.seconds.toFixed(1)), peakRssMiB,
+    };
+    if (values.json) process.stdout.write(JSON.stringify(summary) + '\n');
+    else process.stdout.write(`converted ${result.parameters.toLocaleString('en-US')} parameters to ${outDir} (${dtype}, ${summary.externalDataMiB} MiB of weights) in ${summary.seconds} s; peak RSS ${peakRssMiB} MiB\n`);
+    return 0;
+  },
+};
+
+function positiveInt(text: string, flag: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new UserError(`${flag} ${text} is not a positive integer.`, `Give ${flag} a whole number.`);
+  return value;
+}
+export default convertCommand;

@@ -1,0 +1,145 @@
+// Converts a Hugging Face Llama-family checkpoint directory into OUT_DIR/model.onnx + model.onnx.data,
+// the tokenizer files, and the sidecar (prolong_model.json, written last: its presence means the
+// conversion finished). Tensors stream one at a time; peak memory is about the largest tensor a few times.
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UserError } from '../engine/errors';
+import { Checkpoint } from './checkpoint';
+import { buildDecoderGraph } from './decoderGraph';
+import { parameterCount } from './hfConfig';
+import type { Int4BlockSize } from './int4';
+import { OnnxModelWriter } from './onnxWriter';
+import { ioNames, sidecarFileName, sidecarFormat, sidecarVersion, type IoDtype, type ModelSidecar, type WeightDtype } from './sidecar';
+
+export const modelFileName = 'model.onnx';
+export const externalDataFileName = 'model.onnx.data';
+
+export interface ConvertOptions {
+  dtype: WeightDtype;
+  /** Precision of activations and the KV cache (default: fp16 for fp16 weights, fp32 otherwise). */
+  ioDtype?: IoDtype;
+  /** int4 block size along the input dimension (default 32). */
+  int4BlockSize?: Int4BlockSize;
+  /** MatMulNBits accuracy_level (default 0: exact dequantization in the float type). */
+  int4AccuracyLevel?: number;
+  /** Longest sequence the graph will run (default: the checkpoint's max_position_embeddings). */
+  maxContext?: number;
+  /** Logits for every position instead of the last one only (for tests). */
+  allLogits?: boolean;
+}
+
+export interface ConvertProgress {
+  doneParameters: number;
+  totalParameters: number;
+  /** The tensor just written. */
+  tensor: string;
+}
+
+export interface ConvertResult {
+  outDir: string;
+  sidecar: ModelSidecar;
+  parameters: number;
+  externalDataBytes: number;
+  seconds: number;
+}
+
+const tokenizerFiles = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json', 'chat_template.jinja'];
+
+export async function convertCheckpoint(
+  hfDir: string, outDir: string, options: ConvertOptions, onProgress?: (progress: ConvertProgress) => void, signal?: AbortSignal,
+): Promise<ConvertResult> {
+  const started = performance.now();
+  if (resolve(hfDir) === resolve(outDir)) throw new UserError(`The output directory ${outDir} is the checkpoint directory.`, 'Choose another OUT_DIR.');
+  const checkpoint = new Checkpoint(hfDir);
+  const c = checkpoint.config;
+  const ioDtype = options.ioDtype ?? (options.dtype === 'fp16' ? 'fp16' : 'fp32');
+  if (options.dtype === 'fp16' && ioDtype !== 'fp16') {
+    checkpoint.close();
+    throw new UserError('fp16 weights need fp16 activations (--io-dtype fp16).', 'Use --dtype fp32, or drop --io-dtype.');
+  }
+  const contextLength = options.maxContext ?? c.maxPositionEmbeddings;
+  if (!Number.isInteger(contextLength) || contextLength < 1) {
+    checkpoint.close();
+    throw new UserError(`--max-context must be a positive integer (got ${contextLength}).`, 'For ProLong-8B use up to 524288.');
+  }
+  const int4BlockSize = options.int4BlockSize ?? 32;
+  if (![32, 64, 128].includes(int4BlockSize)) {
+    checkpoint.close();
+    throw new UserError(`int4 block size must be 32, 64 or 128 (got ${int4BlockSize}).`, 'Pass --block-size 32, 64 or 128.');
+  }
+  mkdirSync(outDir, { recursive: true });
+  const sidecarPath = join(outDir, sidecarFileName);
+  rmSync(sidecarPath, { force: true }); // a half-written model must not look finished
+  const modelPath = join(outDir, modelFileName);
+  const dataPath = join(outDir, externalDataFileName);
+  const writer = new OnnxModelWriter(dataPath);
+  const totalParameters = parameterCount(c);
+  try {
+    await buildDecoderGraph(checkpoint, writer, {
+      dtype: options.dtype, ioDtype, int4BlockSize, int4AccuracyLevel: options.int4AccuracyLevel ?? 0, contextLength,
+      allLogits: options.allLogits ?? false,
+    }, (doneParameters, tensor) => onProgress?.({ doneParameters, totalParameters, tensor }), signal);
+    writer.finish(modelPath, `${c.architecture}-decoder`, { source: hfDir, dtype: options.dtype });
+  } catch (error) {
+    writer.abandon();
+    rmSync(modelPath, { force: true });
+    rmSync(dataPath, { force: true });
+    throw error;
+  } finally {
+    checkpoint.close();
+  }
+
+  const copied = tokenizerFiles.filter((name) => existsSync(join(hfDir, name)));
+  for (const name of copied) copyFileSync(join(hfDir, name), join(outDir, name));
+  const generation = readJson(join(hfDir, 'generation_config.json'));
+  const sidecar: ModelSidecar = {
+    format: sidecarFormat,
+    version: sidecarVersion,
+    model: {
+      architecture: c.architecture, source: hfDir, numLayers: c.numLayers, hiddenSize: c.hiddenSize, numAttentionHeads: c.numHeads,
+      numKeyValueHeads: c.numKvHeads, headSize: c.headDim, vocabSize: c.vocabSize, contextLength, maxPositionEmbeddings: c.maxPositionEmbeddings,
+      slidingWindow: c.slidingWindow, bosTokenId: c.bosTokenId, eosTokenIds: c.eosTokenIds, padTokenId: c.padTokenId,
+      rope: { theta: c.ropeTheta, scaling: c.ropeScaling.type },
+    },
+    onnx: {
+      file: modelFileName, externalData: externalDataFileName, dtype: options.dtype,
+      int4BlockSize: options.dtype === 'int4' ? int4BlockSize : undefined,
+      ioDtype, kvCacheType: ioDtype === 'fp16' ? 'float16' : 'float32', allLogits: options.allLogits ?? false,
+      inputs: { inputIds: ioNames.inputIds, attentionMask: ioNames.attentionMask, pastKey: ioNames.pastKey, pastValue: ioNames.pastValue },
+      outputs: { logits: ioNames.logits, presentKey: ioNames.presentKey, presentValue: ioNames.presentValue },
+    },
+    tokenizer: {
+      file: copied.includes('tokenizer.json') ? 'tokenizer.json' : undefined,
+      configFile: copied.includes('tokenizer_config.json') ? 'tokenizer_config.json' : undefined,
+      chatTemplate: chatTemplateOf(hfDir),
+    },
+    generation: generation ? {
+      temperature: numberOrUndefined(generation.temperature), topP: numberOrUndefined(generation.top_p),
+      topK: numberOrUndefined(generation.top_k), repetitionPenalty: numberOrUndefined(generation.repetition_penalty),
+    } : undefined,
+  };
+  writeFileSync(sidecarPath, JSON.stringify(sidecar, null, 2) + '\n');
+  return { outDir, sidecar, parameters: totalParameters, externalDataBytes: writer.externalBytes, seconds: (performance.now() - started) / 1000 };
+}
+
+function readJson(path: string): Record<string, unknown> | undefined {
+  if (!existsSync(path)) return undefined;
+  try { return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>; } catch { return undefined; }
+}
+
+function numberOrUndefined(value: unknown): number | undefined {
+  return typeof value === 'number' ? value : undefined;
+}
+
+/** The default chat template: chat_template.jinja, or tokenizer_config.json's chat_template (a string or a named list). */
+function chatTemplateOf(hfDir: string): string | undefined {
+  const jinja = join(hfDir, 'chat_template.jinja');
+  if (existsSync(jinja)) return readFileSync(jinja, 'utf8');
+  const template = readJson(join(hfDir, 'tokenizer_config.json'))?.chat_template;
+  if (typeof template === 'string') return template;
+  if (Array.isArray(template)) {
+    const named = template as { name?: string; template?: string }[];
+    return (named.find((t) => t.name === 'default') ?? named[0])?.template;
+  }
+  return undefined;
+}

@@ -1,0 +1,169 @@
+// Emits the decoder graph for a Llama-family checkpoint, the way onnxruntime-genai's model builder lays it out:
+//   Gather(embed) -> per layer: (Skip)SimplifiedLayerNormalization, packed QKV MatMul (+bias),
+//   com.microsoft.GroupQueryAttention (rotary inside, cos/sin caches from rope.ts, KV cache in/out),
+//   o_proj, SkipSimplifiedLayerNormalization, SwiGLU MLP -> final norm -> lm_head (last token unless allLogits).
+// Weights are read one tensor at a time from the checkpoint and streamed into the external-data file.
+import { throwIfAborted } from '../engine/errors';
+import { hfNames, type Checkpoint } from './checkpoint';
+import { roundToFloat16 } from './float16';
+import { quantizeInt4, type Int4BlockSize } from './int4';
+import { DataType, OnnxModelWriter } from './onnxWriter';
+import { rotaryCaches } from './rope';
+import { ioNames, layerName, type IoDtype, type WeightDtype } from './sidecar';
+import { concatRows, floatBytes, transposedBytes } from './weightBytes';
+
+export interface DecoderGraphOptions {
+  dtype: WeightDtype;
+  ioDtype: IoDtype;
+  int4BlockSize: Int4BlockSize;
+  /** MatMulNBits accuracy_level (0: compute in the graph's float type; 4: int8 activations, faster, less exact). */
+  int4AccuracyLevel: number;
+  /** Positions in the rotary cache: the longest sequence the graph runs. */
+  contextLength: number;
+  allLogits: boolean;
+}
+
+/** Called after each weight tensor is written, with the checkpoint parameters handled so far. */
+export type WeightProgress = (doneParameters: number, tensorName: string) => void;
+
+export async function buildDecoderGraph(
+  checkpoint: Checkpoint, writer: OnnxModelWriter, options: DecoderGraphOptions, onWeight: WeightProgress, signal?: AbortSignal,
+): Promise<void> {
+  const c = checkpoint.config;
+  const io = options.ioDtype === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
+  const kvDims = ['batch_size', c.numKvHeads, 'past_sequence_length', c.headDim];
+  const presentDims = ['batch_size', c.numKvHeads, 'total_sequence_length', c.headDim];
+  let doneParameters = 0;
+  const read = async (name: string): Promise<Float32Array> => {
+    // let the event loop run between tensors, so a cancellation (or a SIGINT) gets through
+    await new Promise((resolve) => setImmediate(resolve));
+    throwIfAborted(signal, 'conversion');
+    return checkpoint.readFloat32(name);
+  };
+  const done = (name: string, parameters: number): void => { doneParameters += parameters; onWeight(doneParameters, name); };
+
+  const floatInit = (name: string, values: Float32Array, dims: number[]): string => writer.initializer(name, io, dims, floatBytes(values, options.ioDtype));
+
+  /** y = x W^T (+ b) for a Hugging Face Linear weight W[out, inDim]. */
+  const linear = (prefix: string, x: string, weight: Float32Array, out: number, inDim: number, bias?: Float32Array): string => {
+    let y: string;
+    if (options.dtype === 'int4') {
+      const q = quantizeInt4(weight, out, inDim, options.int4BlockSize, options.ioDtype === 'fp16' ? roundToFloat16 : Math.fround);
+      const blocks = q.scales.length / out;
+      const b = writer.initializer(`${prefix}.weight_q4`, DataType.UINT8, [out, blocks, options.int4BlockSize / 2], q.packed);
+      const s = floatInit(`${prefix}.scales`, q.scales, [out * blocks]);
+      const z = writer.initializer(`${prefix}.zero_points`, DataType.UINT8, [q.zeroPoints.length], q.zeroPoints);
+      [y] = writer.node('MatMulNBits', [x, b, s, z], [`${prefix}/output`], {
+        K: inDim, N: out, bits: 4, block_size: options.int4BlockSize, accuracy_level: options.int4AccuracyLevel,
+      }, 'com.microsoft');
+    } else {
+      const w = writer.initializer(`${prefix}.weight_t`, io, [inDim, out], transposedBytes(weight, out, inDim, options.ioDtype));
+      [y] = writer.node('MatMul', [x, w], [`${prefix}/output`]);
+    }
+    if (bias) [y] = writer.node('Add', [y!, floatInit(`${prefix}.bias`, bias, [out])], [`${prefix}/biased`]);
+    return y!;
+  };
+
+  // inputs
+  const inputIds = writer.input(ioNames.inputIds, DataType.INT64, ['batch_size', 'sequence_length']);
+  const attentionMask = writer.input(ioNames.attentionMask, DataType.INT64, ['batch_size', 'total_sequence_length']);
+  for (let i = 0; i < c.numLayers; i++) {
+    writer.input(layerName(ioNames.pastKey, i), io, kvDims);
+    writer.input(layerName(ioNames.pastValue, i), io, kvDims);
+  }
+
+  // seqlens_k = (sum of the mask) - 1 and total_sequence_length = mask width, both int32, as GQA wants
+  const [maskSum] = writer.node('ReduceSum', [attentionMask, writer.int64s('const_axes_1', [1])], 1, { keepdims: 0 });
+  const [seqlens64] = writer.node('Sub', [maskSum!, writer.int64s('const_one', [1], [])], 1);
+  const [seqlensK] = writer.node('Cast', [seqlens64!], ['seqlens_k'], { to: DataType.INT32 });
+  const [maskShape] = writer.node('Shape', [attentionMask], 1);
+  const [total64] = writer.node('Gather', [maskShape!, writer.int64s('const_index_1', [1], [])], 1, { axis: 0 });
+  const [totalLength] = writer.node('Cast', [total64!], ['total_sequence_length'], { to: DataType.INT32 });
+
+  const rope = rotaryCaches(c, options.contextLength);
+  const cosCache = floatInit('cos_cache', rope.cos, [rope.positions, rope.halfDim]);
+  const sinCache = floatInit('sin_cache', rope.sin, [rope.positions, rope.halfDim]);
+
+  // embedding (kept in the io precision; an int4 graph keeps it fp16/fp32 too)
+  const embed = await read(hfNames.embed);
+  const embedName = floatInit('model.embed_tokens.weight', embed, [c.vocabSize, c.hiddenSize]);
+  done(hfNames.embed, embed.length);
+  let tiedLmHead: Float32Array | undefined = c.tieWordEmbeddings ? embed : undefined;
+  const [embedded] = writer.node('Gather', [embedName, inputIds], ['embedded'], { axis: 0 });
+
+  const eps = { float: c.rmsNormEps };
+  let hidden = embedded!; // what the next norm adds to the residual
+  let residual = '';
+  const qDim = c.numHeads * c.headDim;
+  const kvDim = c.numKvHeads * c.headDim;
+  for (let i = 0; i < c.numLayers; i++) {
+    const n = hfNames.layer(i);
+    const p = `layers.${i}`;
+    const inputNormWeight = await read(n.inputNorm);
+    const inputNorm = floatInit(n.inputNorm, inputNormWeight, [c.hiddenSize]);
+    done(n.inputNorm, c.hiddenSize);
+    let normed: string;
+    if (i === 0) {
+      [normed] = writer.node('SimplifiedLayerNormalization', [hidden, inputNorm], [`${p}/input_norm`], { axis: -1, epsilon: eps, stash_type: 1 }) as [string];
+      residual = hidden;
+    } else {
+      const outs = writer.node('SkipSimplifiedLayerNormalization', [hidden, residual, inputNorm], [`${p}/input_norm`, '', '', `${p}/residual_in`], { epsilon: eps }, 'com.microsoft');
+      normed = outs[0]!;
+      residual = outs[3]!;
+    }
+
+    const qw = await read(`${n.q}.weight`); const kw = await read(`${n.k}.weight`); const vw = await read(`${n.v}.weight`);
+    const qkvBias = c.qkvBias ? concatRows([await read(`${n.q}.bias`), await read(`${n.k}.bias`), await read(`${n.v}.bias`)]) : undefined;
+    const qkv = linear(`${p}.attn.qkv_proj`, normed, concatRows([qw, kw, vw]), qDim + 2 * kvDim, c.hiddenSize, qkvBias);
+    done(`${n.q}+k+v`, qw.length + kw.length + vw.length + (qkvBias?.length ?? 0));
+
+    const gqaAttributes: Record<string, number> = { num_heads: c.numHeads, kv_num_heads: c.numKvHeads, do_rotary: 1, rotary_interleaved: 0 };
+    if (c.slidingWindow !== undefined) gqaAttributes.local_window_size = c.slidingWindow;
+    const [attention] = writer.node('GroupQueryAttention',
+      [qkv, '', '', layerName(ioNames.pastKey, i), layerName(ioNames.pastValue, i), seqlensK!, totalLength!, cosCache, sinCache],
+      [`${p}/attention`, layerName(ioNames.presentKey, i), layerName(ioNames.presentValue, i)], gqaAttributes, 'com.microsoft');
+    writer.output(layerName(ioNames.presentKey, i), io, presentDims);
+    writer.output(layerName(ioNames.presentValue, i), io, presentDims);
+
+    const ow = await read(`${n.o}.weight`);
+    const oBias = c.oBias ? await read(`${n.o}.bias`) : undefined;
+    const attnOut = linear(`${p}.attn.o_proj`, attention!, ow, c.hiddenSize, qDim, oBias);
+    done(n.o, ow.length + (oBias?.length ?? 0));
+
+    const postNormWeight = await read(n.postAttentionNorm);
+    const postNorm = floatInit(n.postAttentionNorm, postNormWeight, [c.hiddenSize]);
+    done(n.postAttentionNorm, c.hiddenSize);
+    const post = writer.node('SkipSimplifiedLayerNormalization', [attnOut, residual, postNorm], [`${p}/post_norm`, '', '', `${p}/residual_mid`], { epsilon: eps }, 'com.microsoft');
+    residual = post[3]!;
+
+    const gw = await read(`${n.gate}.weight`);
+    const gate = linear(`${p}.mlp.gate_proj`, post[0]!, gw, c.intermediateSize, c.hiddenSize);
+    done(n.gate, gw.length);
+    const uw = await read(`${n.up}.weight`);
+    const up = linear(`${p}.mlp.up_proj`, post[0]!, uw, c.intermediateSize, c.hiddenSize);
+    done(n.up, uw.length);
+    const [sig] = writer.node('Sigmoid', [gate], 1);
+    const [silu] = writer.node('Mul', [gate, sig!], 1);
+    const [gated] = writer.node('Mul', [silu!, up], 1);
+    const dw = await read(`${n.down}.weight`);
+    hidden = linear(`${p}.mlp.down_proj`, gated!, dw, c.hiddenSize, c.intermediateSize);
+    done(n.down, dw.length);
+  }
+
+  const finalNormWeight = await read(hfNames.finalNorm);
+  const finalNorm = floatInit(hfNames.finalNorm, finalNormWeight, [c.hiddenSize]);
+  done(hfNames.finalNorm, c.hiddenSize);
+  let [normedFinal] = writer.node('SkipSimplifiedLayerNormalization', [hidden, residual, finalNorm], ['final_norm'], { epsilon: eps }, 'com.microsoft');
+  if (!options.allLogits) {
+    // only the last position's logits: a [batch, 1, vocab] output instead of [batch, sequence, vocab]
+    [normedFinal] = writer.node('Slice', [normedFinal!, writer.int64s('const_last_start', [-1]), writer.int64s('const_last_end', [Number.MAX_SAFE_INTEGER]),
+      writer.int64s('const_axis_1', [1])], ['final_norm_last']);
+  }
+  const lmHead = tiedLmHead ?? await read(hfNames.lmHead);
+  tiedLmHead = undefined;
+  let logits = linear('lm_head', normedFinal!, lmHead, c.vocabSize, c.hiddenSize);
+  done(c.tieWordEmbeddings ? `${hfNames.embed} (tied lm_head)` : hfNames.lmHead, c.tieWordEmbeddings ? 0 : lmHead.length);
+  if (options.ioDtype === 'fp16') [logits] = writer.node('Cast', [logits], 1, { to: DataType.FLOAT }) as [string];
+  writer.node('Identity', [logits], [ioNames.logits]);
+  writer.output(ioNames.logits, DataType.FLOAT, ['batch_size', options.allLogits ? 'sequence_length' : 1, c.vocabSize]);
+}
