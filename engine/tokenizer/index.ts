@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path';
-import { existsSync } from 'node:fs';
-import { HfTokenizer } from './hfTokenizer';
+import { existsSync, statSync } from 'node:fs';
+import { FastBpeTokenizer, fastPathProblem, type BpeTokenizerJson } from './fastBpeTokenizer';
+import { HfTokenizer, readTokenizerFiles } from './hfTokenizer';
 import type { TextTokenizer } from './types';
 
 export type { TextTokenizer } from './types';
@@ -15,9 +16,41 @@ export function resolveTokenizerPath(path?: string): string {
   return path && path.length > 0 ? path : join(bundledLlama3Dir(), 'tokenizer.json');
 }
 
-/** Loads a tokenizer.json (with tokenizer_config.json beside it when present). */
-export function loadTokenizer(path?: string): TextTokenizer {
+/**
+ * 'auto': the fast byte-level BPE when it supports the file exactly, else the reference.
+ * 'reference': always @huggingface/tokenizers (slower; for comparisons). 'fast': fail when unsupported.
+ */
+export type TokenizerImplementation = 'auto' | 'fast' | 'reference';
+
+const loaded = new Map<string, TextTokenizer>();
+
+/**
+ * Loads a tokenizer.json (with tokenizer_config.json beside it when present). Its `source` names the file and
+ * which implementation runs it, e.g. `.../tokenizer.json (fast BPE)` or `... (reference: it has a normalizer)`.
+ * Loads are shared per file and implementation within a process (tokenizers are stateless apart from caches).
+ */
+export function loadTokenizer(path?: string, implementation: TokenizerImplementation = 'auto'): TextTokenizer {
   const file = resolveTokenizerPath(path);
-  const config = join(dirname(file), 'tokenizer_config.json');
-  return HfTokenizer.fromFile(file, existsSync(config) ? config : undefined);
+  let modified = 0;
+  try {
+    modified = statSync(file).mtimeMs;
+  } catch {
+    // readTokenizerFiles reports the missing file with a UserError.
+  }
+  const key = `${implementation}\0${modified}\0${file}`;
+  const existing = loaded.get(key);
+  if (existing) return existing;
+  const configPath = join(dirname(file), 'tokenizer_config.json');
+  const { json, config } = readTokenizerFiles(file, existsSync(configPath) ? configPath : undefined);
+  const problem = implementation === 'reference' ? 'asked for' : fastPathProblem(json as BpeTokenizerJson);
+  let tokenizer: TextTokenizer;
+  if (problem === undefined) {
+    tokenizer = new FastBpeTokenizer(`${file} (fast BPE)`, json as BpeTokenizerJson);
+  } else if (implementation === 'fast') {
+    throw new Error(`The fast tokenizer cannot run ${file}: ${problem}.`);
+  } else {
+    tokenizer = new HfTokenizer(`${file} (reference: ${problem})`, json, config);
+  }
+  loaded.set(key, tokenizer);
+  return tokenizer;
 }

@@ -1,0 +1,128 @@
+import { ASCII_CLASS, classOf, LETTER, NEWLINE, NUMBER, OTHER, SPACE } from './unicodeClasses';
+
+/**
+ * The Split regex of Llama 3's tokenizer.json that `nextPieceEnd` implements (with Rust-regex semantics:
+ * leftmost-first alternation, `\s` = Unicode White_Space). Only tokenizers with exactly this pattern take the fast path.
+ */
+export const LLAMA3_SPLIT_PATTERN = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+function classAt(codePoint: number): number {
+  return codePoint < 128 ? ASCII_CLASS[codePoint]! : classOf(codePoint);
+}
+
+function width(codePoint: number): number {
+  return codePoint > 0xffff ? 2 : 1;
+}
+
+/** End of the `\p{L}+` run starting at `j`. */
+function scanLetters(text: string, j: number, n: number): number {
+  while (j < n) {
+    const c = text.charCodeAt(j);
+    if (c < 128) {
+      if (ASCII_CLASS[c] !== LETTER) break;
+      j++;
+      continue;
+    }
+    const cp = text.codePointAt(j)!;
+    if (classOf(cp) !== LETTER) break;
+    j += width(cp);
+  }
+  return j;
+}
+
+/** End of `[^\s\p{L}\p{N}]+[\r\n]*` from `j` (the first char of the run already checked). */
+function scanOtherThenNewlines(text: string, j: number, n: number): number {
+  while (j < n) {
+    const c = text.charCodeAt(j);
+    if (c < 128) {
+      if (ASCII_CLASS[c] !== OTHER) break;
+      j++;
+      continue;
+    }
+    const cp = text.codePointAt(j)!;
+    if (classOf(cp) !== OTHER) break;
+    j += width(cp);
+  }
+  while (j < n) {
+    const c = text.charCodeAt(j);
+    if (c !== 0x0a && c !== 0x0d) break;
+    j++;
+  }
+  return j;
+}
+
+/**
+ * End (exclusive, in UTF-16 units) of the pre-tokenized piece that starts at `i` (< text.length), following the
+ * alternatives of LLAMA3_SPLIT_PATTERN in order. Pieces cover the text without gaps, so calling it from 0 with the
+ * previous end walks all of them. Lone surrogates count as OTHER (as in a JavaScript `u` regex); no astral
+ * character is a letter-prefix exception or whitespace, so whitespace runs are scanned by UTF-16 unit.
+ */
+export function nextPieceEnd(text: string, i: number): number {
+  const n = text.length;
+  const c = text.charCodeAt(i);
+
+  // (?i:'s|'t|'re|'ve|'m|'ll|'d): ASCII case-insensitive, as the reference compiles it.
+  if (c === 0x27 && i + 1 < n) {
+    const c1 = text.charCodeAt(i + 1) | 0x20;
+    if (c1 === 0x73 || c1 === 0x74 || c1 === 0x6d || c1 === 0x64) return i + 2;
+    if (i + 2 < n) {
+      const c2 = text.charCodeAt(i + 2) | 0x20;
+      if ((c1 === 0x72 && c2 === 0x65) || (c1 === 0x76 && c2 === 0x65) || (c1 === 0x6c && c2 === 0x6c)) return i + 3;
+    }
+  }
+
+  const cp = c < 128 ? c : text.codePointAt(i)!;
+  const cls = classAt(cp);
+  const next = i + width(cp);
+
+  // [^\r\n\p{L}\p{N}]?\p{L}+
+  if (cls === LETTER) return scanLetters(text, next, n);
+  if ((cls === OTHER || cls === SPACE) && next < n) {
+    const nextCp = text.codePointAt(next)!;
+    if (classAt(nextCp) === LETTER) return scanLetters(text, next + width(nextCp), n);
+  }
+
+  // \p{N}{1,3}
+  if (cls === NUMBER) {
+    let j = next;
+    for (let k = 1; k < 3 && j < n; k++) {
+      const d = text.codePointAt(j)!;
+      if (classAt(d) !== NUMBER) break;
+      j += width(d);
+    }
+    return j;
+  }
+
+  // ' ?[^\s\p{L}\p{N}]+[\r\n]*'
+  if (cls === OTHER) return scanOtherThenNewlines(text, next, n);
+  if (c === 0x20 && next < n) {
+    const nextCp = text.codePointAt(next)!;
+    if (classAt(nextCp) === OTHER) return scanOtherThenNewlines(text, next + width(nextCp), n);
+  }
+
+  // Whitespace run [i, j): \s*[\r\n]+ ends after its last CR/LF; else \s+(?!\S) leaves the last space for the
+  // next piece (unless the run is one char or ends the text); else \s+.
+  let j = i;
+  let lastNewline = -1;
+  while (j < n) {
+    const d = text.charCodeAt(j);
+    const dc = d < 128 ? ASCII_CLASS[d] : classOf(d);
+    if (dc === NEWLINE) lastNewline = j;
+    else if (dc !== SPACE) break;
+    j++;
+  }
+  if (lastNewline >= 0) return lastNewline + 1;
+  if (j === n || j - i === 1) return j;
+  return j - 1;
+}
+
+/** All pieces of `text` (for tests and tools; the tokenizer walks them with `nextPieceEnd`). */
+export function preTokenize(text: string): string[] {
+  const pieces: string[] = [];
+  for (let i = 0; i < text.length;) {
+    const end = nextPieceEnd(text, i);
+    pieces.push(text.slice(i, end));
+    i = end;
+  }
+  return pieces;
+}
