@@ -12,6 +12,7 @@ const nodeEntries = [
   ['extension/extension.ts', 'extension'],
   ['engine/cli/main.ts', 'cli'],
   ['engine/packer/packWorker.ts', 'pack-worker'],
+  ['engine/runtime/worker.ts', 'engine-worker'],
 ];
 /** Browser entries for webviews: [source, output name under out/webview/]. */
 const webEntries = [];

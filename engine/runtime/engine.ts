@@ -1,0 +1,205 @@
+/**
+ * The engine proper, as it runs inside the engine process: a loaded model, its tokenizer and chat template,
+ * one KV cache kept between requests for prefix reuse, and the generation loop (chunked prefill, sampling,
+ * stop tokens and strings, UTF-8-safe streaming, cancellation checked between every two model runs).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { GenerateEvent } from '../backends/types';
+import { UserError } from '../errors';
+import { loadTokenizer, type TextTokenizer } from '../tokenizer';
+import { ChatTemplate } from '../tokenizer/chatTemplate';
+import { StreamDecoder } from '../tokenizer/streamDecoder';
+import { chooseExecutionProvider, type ProviderChoice } from './executionProvider';
+import type { KvCache } from './kvCache';
+import { availableMemory, checkMemory } from './memoryBudget';
+import { ModelRunner, readModelFiles } from './modelRunner';
+import { PrefixTracker } from './prefixCache';
+import type { EngineGenerateRequest, EngineGenerateResult, EngineInfo, EngineStats, LoadOptions, PromptInput } from './protocol';
+import { Sampler, samplerSettings } from './sampler';
+import { StopStringFilter } from './stopStrings';
+
+interface TextSide {
+  tokenizer: TextTokenizer;
+  template: ChatTemplate | undefined;
+  templateError: unknown;
+  stopIds: Set<number>;
+}
+
+export class Engine {
+  private kv: KvCache;
+  private readonly prefix = new PrefixTracker();
+  private text: TextSide | undefined;
+  private readonly statistics: EngineStats = {
+    cachedTokens: 0, lastReusedTokens: 0, lastPrefilledTokens: 0, prefillMs: 0, decodeMs: 0, decodeTokens: 0, peakRssBytes: 0,
+  };
+
+  private constructor(
+    private readonly runner: ModelRunner,
+    readonly info: EngineInfo,
+    private readonly options: LoadOptions,
+    private readonly chunkTokens: number,
+  ) {
+    this.kv = runner.createKvCache(info.contextTokens);
+  }
+
+  static async load(options: LoadOptions, choose: (setting: LoadOptions['executionProvider']) => Promise<ProviderChoice> = chooseExecutionProvider): Promise<Engine> {
+    const files = readModelFiles(options.modelDir);
+    const limit = files.sidecar.model.contextLength;
+    const contextTokens = options.contextTokens > 0 ? options.contextTokens : limit;
+    if (contextTokens > limit) {
+      throw new UserError(`prolong.engine.contextTokens is ${contextTokens}, but the model in ${options.modelDir} runs at most ${limit} tokens.`,
+        `Set prolong.engine.contextTokens to ${limit} or less (or 0 for the model's limit), or convert the model with a longer context.`);
+    }
+    const chunkTokens = Math.max(1, Math.min(Math.floor(options.prefillChunkTokens) || 2048, contextTokens));
+    const choice = await choose(options.executionProvider);
+    const estimate = checkMemory({
+      modelDir: options.modelDir, dims: files.dims, weightBytes: files.weightBytes, contextTokens, chunkTokens,
+      provider: choice.name, available: availableMemory(choice.name, options.deviceMemoryBytes),
+    });
+    const kvPlacement = options.kvPlacement ?? 'device';
+    const runner = await ModelRunner.load(files, choice.name, kvPlacement);
+    const info: EngineInfo = {
+      model: files.sidecar.model.source.split(/[\\/]/).filter(Boolean).pop() ?? options.modelDir,
+      modelDir: options.modelDir, executionProvider: choice.name, executionProviderReason: choice.reason,
+      kvPlacement, contextTokens, estimate,
+    };
+    return new Engine(runner, info, options, chunkTokens);
+  }
+
+  /** Tokenizer, chat template and stop ids, loaded on first use (token prompts never need them). */
+  private textSide(): TextSide {
+    if (this.text) return this.text;
+    const sidecar = this.runner.files.sidecar;
+    const own = sidecar.tokenizer.file ? join(this.options.modelDir, sidecar.tokenizer.file) : undefined;
+    const path = this.options.tokenizerPath || (own && existsSync(own) ? own : undefined);
+    const tokenizer = loadTokenizer(path);
+    let template: ChatTemplate | undefined;
+    let templateError: unknown;
+    try { template = ChatTemplate.forTokenizer(path); } catch (error) { templateError = error; }
+    const stopIds = new Set<number>(sidecar.model.eosTokenIds);
+    for (const id of template?.stopTokenIds(tokenizer) ?? []) stopIds.add(id);
+    this.text = { tokenizer, template, templateError, stopIds };
+    return this.text;
+  }
+
+  promptTokens(prompt: PromptInput): number[] {
+    if (prompt.kind === 'tokens') return [...prompt.tokens];
+    const { tokenizer, template, templateError } = this.textSide();
+    if (!template) throw templateError instanceof Error ? templateError : new UserError('The model has no chat template.', 'Put its tokenizer_config.json beside its tokenizer.json.');
+    const text = template.render(prompt.messages) + (prompt.assistantPrefix ?? '');
+    return tokenizer.encodeWithSpecialTokens(text);
+  }
+
+  stats(): EngineStats {
+    this.statistics.cachedTokens = this.prefix.length;
+    this.statistics.peakRssBytes = process.resourceUsage().maxRSS * 1024;
+    return { ...this.statistics };
+  }
+
+  async generate(request: EngineGenerateRequest, onEvent: (event: GenerateEvent) => void, signal: AbortSignal): Promise<EngineGenerateResult> {
+    const start = performance.now();
+    const prompt = this.promptTokens(request.prompt);
+    const maxTokens = Math.max(0, Math.floor(request.sampling.maxTokens));
+    const vocab = this.runner.files.sidecar.model.vocabSize;
+    if (prompt.length === 0) throw new UserError('The prompt is empty.', 'Ask a question.');
+    const outside = prompt.find((t) => !(t >= 0 && t < vocab));
+    if (outside !== undefined) throw new UserError(`The prompt has token id ${outside}, outside the model's vocabulary of ${vocab}.`, 'Use the tokenizer that belongs to the model (prolong.engine.tokenizerPath).');
+    if (prompt.length + maxTokens > this.info.contextTokens) {
+      throw new UserError(`The prompt has ${prompt.length} tokens; with up to ${maxTokens} answer tokens that exceeds the engine's context of ${this.info.contextTokens} tokens.`,
+        'Pack less (prolong.pack.tokenBudget), ask for fewer answer tokens, or raise prolong.engine.contextTokens if memory allows.');
+    }
+
+    try {
+      return await this.runRequest(prompt, maxTokens, request, onEvent, signal, start);
+    } catch (error) {
+      // A failed run may leave the cache half-written: start the next request from scratch.
+      this.resetCache();
+      throw error;
+    }
+  }
+
+  private async runRequest(prompt: number[], maxTokens: number, request: EngineGenerateRequest,
+    onEvent: (event: GenerateEvent) => void, signal: AbortSignal, start: number): Promise<EngineGenerateResult> {
+    // Prefix reuse: cut the cache back to the longest common prefix, prefill only the rest.
+    const reused = this.prefix.reusable(prompt);
+    await this.kv.truncate(reused);
+    this.prefix.truncate(reused);
+    if (this.kv.length !== this.prefix.length) this.resetCache();
+    const cached = this.prefix.length;
+    this.statistics.lastReusedTokens = cached;
+    this.statistics.lastPrefilledTokens = prompt.length - cached;
+    onEvent({ type: 'prefill', doneTokens: cached, totalTokens: prompt.length, reusedTokens: cached });
+
+    const result = (finishReason: EngineGenerateResult['finishReason'], text: string, tokens: number[], ttft: number, prefillMs: number, decodeMs: number): EngineGenerateResult => ({
+      text, finishReason, promptTokens: prompt.length, completionTokens: tokens.length, cachedPromptTokens: cached,
+      timeToFirstTokenMs: ttft, totalMs: performance.now() - start, prefillMs, decodeMs,
+      ...(request.returnTokens ? { tokens } : {}),
+    });
+
+    let logits: Float32Array | undefined;
+    for (let at = cached; at < prompt.length; at += this.chunkTokens) {
+      if (signal.aborted) return result('cancelled', '', [], 0, performance.now() - start, 0);
+      const piece = prompt.slice(at, at + this.chunkTokens);
+      logits = await this.runner.run(piece, this.kv);
+      this.prefix.append(piece);
+      onEvent({ type: 'prefill', doneTokens: at + piece.length, totalTokens: prompt.length, reusedTokens: cached });
+    }
+    const prefillMs = performance.now() - start;
+    this.statistics.prefillMs = prefillMs;
+    if (!logits) throw new Error('prefill produced no logits');
+    if (maxTokens === 0) return result('length', '', [], prefillMs, prefillMs, 0);
+
+    const sampler = new Sampler(samplerSettings(request.sampling));
+    sampler.observe(prompt);
+    const text = this.textSide();
+    const decoder = new StreamDecoder(text.tokenizer);
+    const filter = new StopStringFilter(request.sampling.stop ?? []);
+    const stopIds = request.ignoreStopTokens ? new Set<number>() : text.stopIds;
+    let next = sampler.sample(logits);
+    const timeToFirstTokenMs = performance.now() - start;
+    onEvent({ type: 'first-token', timeToFirstTokenMs });
+
+    const generated: number[] = [];
+    let answer = '';
+    let finish: EngineGenerateResult['finishReason'];
+    let cutByStopString = false;
+    const decodeStart = performance.now();
+    for (;;) {
+      if (stopIds.has(next)) { finish = 'stop'; break; }
+      generated.push(next);
+      sampler.observe([next]);
+      const shown = filter.push(decoder.push(next));
+      if (shown.text) { answer += shown.text; onEvent({ type: 'text', text: shown.text }); }
+      if (shown.stopped) { finish = 'stop'; cutByStopString = true; break; }
+      if (generated.length >= maxTokens) { finish = 'length'; break; }
+      if (signal.aborted) { finish = 'cancelled'; break; }
+      logits = await this.runner.run([next], this.kv);
+      this.prefix.append([next]);
+      if (signal.aborted) { finish = 'cancelled'; break; }
+      next = sampler.sample(logits);
+    }
+    if (!cutByStopString) {
+      // What the decoder and the stop filter still hold belongs to the answer, up to a stop string.
+      const tail = filter.push(decoder.flush());
+      const rest = tail.stopped ? tail.text : tail.text + filter.flush();
+      if (rest) { answer += rest; onEvent({ type: 'text', text: rest }); }
+    }
+    const decodeMs = performance.now() - decodeStart;
+    this.statistics.decodeMs = decodeMs;
+    this.statistics.decodeTokens = Math.max(0, generated.length - 1);
+    return result(finish, answer, generated, timeToFirstTokenMs, prefillMs, decodeMs);
+  }
+
+  private resetCache(): void {
+    this.kv.dispose();
+    this.kv = this.runner.createKvCache(this.info.contextTokens);
+    this.prefix.clear();
+  }
+
+  async dispose(): Promise<void> {
+    this.kv.dispose();
+    this.prefix.clear();
+    await this.runner.release();
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * The KV cache between model runs, in three placements:
+ * - `CpuKvCache` (CPU provider): one pre-allocated buffer per tensor, grown geometrically; fed as both past
+ *   input and present output, so GroupQueryAttention appends in place and nothing is copied per step.
+ * - `DeviceKvCache` (WebGPU): the present outputs stay on the GPU (`gpu-buffer`) and are fed back as the next
+ *   run's past; shortening it runs a tiny slice model on the same device.
+ * - `HostCopyKvCache`: the naive way, the cache copied to the host after every run and back before the next;
+ *   kept as the benchmark baseline and as a placement that works with any provider.
+ * Every placement can be shortened (`truncate`), which is what prefix reuse needs, and frees its tensors in
+ * `dispose()`.
+ */
+import * as ort from 'onnxruntime-node';
+import { buildKvSliceModel, sliceNames, type KvElementType } from './kvSliceModel';
+
+export interface KvLayout {
+  /** Past input names, in order key.0, value.0, key.1, value.1, ... */
+  pastNames: string[];
+  /** Present output names, same order. */
+  presentNames: string[];
+  numKvHeads: number;
+  headDim: number;
+  type: KvElementType;
+}
+
+export interface KvBinding {
+  feeds: Record<string, ort.Tensor>;
+  /** Pre-allocated outputs (CPU in-place mode), else undefined. */
+  fetches?: Record<string, ort.Tensor>;
+}
+
+export interface KvCache {
+  /** Positions held. */
+  readonly length: number;
+  /** Largest number of positions the cache has room for without growing (for reports). */
+  readonly capacity: number;
+  /** Past inputs (and pre-allocated present outputs, if any) for a run that appends `count` positions. */
+  bind(count: number): KvBinding;
+  /** Takes the run's outputs as the new cache state, `count` positions longer. */
+  commit(outputs: ort.InferenceSession.OnnxValueMapType, count: number): void;
+  /** Keeps only the first `length` positions. */
+  truncate(length: number): Promise<void>;
+  dispose(): void;
+}
+
+function emptyData(type: KvElementType, elements: number): Float32Array | Uint16Array {
+  return type === 'float16' ? new Uint16Array(elements) : new Float32Array(elements);
+}
+
+function emptyPast(layout: KvLayout): ort.Tensor {
+  return new ort.Tensor(layout.type, emptyData(layout.type, 0), [1, layout.numKvHeads, 0, layout.headDim]);
+}
+
+/** Pre-allocated host buffers shared by past and present (CPU provider). */
+export class CpuKvCache implements KvCache {
+  private tensors: ort.Tensor[] = [];
+  length = 0;
+  capacity = 0;
+
+  constructor(private readonly layout: KvLayout, private readonly maxTokens: number, private readonly initialCapacity = 256) {}
+
+  bind(count: number): KvBinding {
+    this.ensureCapacity(this.length + count);
+    const feeds: Record<string, ort.Tensor> = {};
+    const fetches: Record<string, ort.Tensor> = {};
+    this.layout.pastNames.forEach((name, i) => { feeds[name] = this.tensors[i]!; });
+    this.layout.presentNames.forEach((name, i) => { fetches[name] = this.tensors[i]!; });
+    return { feeds, fetches };
+  }
+
+  commit(_outputs: ort.InferenceSession.OnnxValueMapType, count: number): void {
+    this.length += count;
+  }
+
+  async truncate(length: number): Promise<void> {
+    // Positions past `length` are overwritten by the next run; GroupQueryAttention reads only what seqlens_k says.
+    this.length = Math.min(this.length, Math.max(0, length));
+  }
+
+  dispose(): void {
+    this.tensors = [];
+    this.length = 0;
+    this.capacity = 0;
+  }
+
+  /** Grows to at least `needed` positions: double, capped at the context budget, copying what is held. */
+  private ensureCapacity(needed: number): void {
+    if (needed <= this.capacity) return;
+    const capacity = Math.min(Math.max(needed, this.capacity * 2, this.initialCapacity), Math.max(needed, this.maxTokens));
+    const { numKvHeads: heads, headDim, type } = this.layout;
+    const next = this.layout.pastNames.map((_, i) => {
+      const data = emptyData(type, heads * capacity * headDim);
+      const old = this.tensors[i];
+      if (old && this.length > 0) {
+        const source = old.data as Float32Array | Uint16Array;
+        for (let h = 0; h < heads; h++) {
+          const from = h * this.capacity * headDim;
+          data.set(source.subarray(from, from + this.length * headDim), h * capacity * headDim);
+        }
+      }
+      return new ort.Tensor(type, data, [1, heads, capacity, headDim]);
+    });
+    this.tensors = next;
+    this.capacity = capacity;
+  }
+}
+
+/** Present outputs kept where the provider put them (gpu-buffer on WebGPU) and fed back as past. */
+export class DeviceKvCache implements KvCache {
+  private tensors: ort.Tensor[] | undefined;
+  length = 0;
+
+  constructor(private readonly layout: KvLayout, private readonly slicer: KvSlicer) {}
+
+  get capacity(): number {
+    return this.length;
+  }
+
+  bind(): KvBinding {
+    const feeds: Record<string, ort.Tensor> = {};
+    this.layout.pastNames.forEach((name, i) => { feeds[name] = this.tensors?.[i] ?? emptyPast(this.layout); });
+    return { feeds };
+  }
+
+  commit(outputs: ort.InferenceSession.OnnxValueMapType, count: number): void {
+    const next = this.layout.presentNames.map((name) => outputs[name] as ort.Tensor);
+    this.release();
+    this.tensors = next;
+    this.length += count;
+  }
+
+  async truncate(length: number): Promise<void> {
+    if (length >= this.length) return;
+    if (length <= 0 || !this.tensors) { this.release(); this.length = 0; return; }
+    const next = await this.slicer.slice(this.tensors, length);
+    this.release();
+    this.tensors = next;
+    this.length = length;
+  }
+
+  dispose(): void {
+    this.release();
+    this.length = 0;
+  }
+
+  private release(): void {
+    for (const tensor of this.tensors ?? []) tensor.dispose();
+    this.tensors = undefined;
+  }
+}
+
+/** The naive placement: outputs come back to the host each run and go up again as the next run's inputs. */
+export class HostCopyKvCache implements KvCache {
+  private tensors: ort.Tensor[] | undefined;
+  length = 0;
+
+  constructor(private readonly layout: KvLayout) {}
+
+  get capacity(): number {
+    return this.length;
+  }
+
+  bind(): KvBinding {
+    const feeds: Record<string, ort.Tensor> = {};
+    this.layout.pastNames.forEach((name, i) => { feeds[name] = this.tensors?.[i] ?? emptyPast(this.layout); });
+    return { feeds };
+  }
+
+  commit(outputs: ort.InferenceSession.OnnxValueMapType, count: number): void {
+    this.tensors = this.layout.presentNames.map((name) => outputs[name] as ort.Tensor);
+    this.length += count;
+  }
+
+  async truncate(length: number): Promise<void> {
+    if (length >= this.length) return;
+    if (length <= 0 || !this.tensors) { this.tensors = undefined; this.length = 0; return; }
+    const { numKvHeads: heads, headDim, type } = this.layout;
+    const old = this.length;
+    this.tensors = this.tensors.map((tensor) => {
+      const source = tensor.data as Float32Array | Uint16Array;
+      const data = emptyData(type, heads * length * headDim);
+      for (let h = 0; h < heads; h++) data.set(source.subarray(h * old * headDim, (h * old + length) * headDim), h * length * headDim);
+      return new ort.Tensor(type, data, [1, heads, length, headDim]);
+    });
+    this.length = length;
+  }
+
+  dispose(): void {
+    this.tensors = undefined;
+    this.length = 0;
+  }
+}
+
+/** Runs the slice model on the model's provider, outputs left on the device. */
+export class KvSlicer {
+  private constructor(private readonly session: ort.InferenceSession, private readonly count: number) {}
+
+  static async create(layout: KvLayout, provider: 'cpu' | 'webgpu'): Promise<KvSlicer> {
+    const count = layout.pastNames.length;
+    const model = buildKvSliceModel(count, layout.numKvHeads, layout.headDim, layout.type);
+    const session = await ort.InferenceSession.create(model, {
+      executionProviders: [provider],
+      preferredOutputLocation: provider === 'webgpu' ? 'gpu-buffer' : 'cpu',
+    });
+    return new KvSlicer(session, count);
+  }
+
+  async slice(tensors: ort.Tensor[], length: number): Promise<ort.Tensor[]> {
+    const feeds: Record<string, ort.Tensor> = { [sliceNames.length]: new ort.Tensor('int64', BigInt64Array.from([BigInt(length)]), [1]) };
+    for (let i = 0; i < this.count; i++) feeds[sliceNames.input(i)] = tensors[i]!;
+    const outputs = await this.session.run(feeds);
+    return Array.from({ length: this.count }, (_, i) => outputs[sliceNames.output(i)] as ort.Tensor);
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * The bundled local engine behind the `Backend` interface: the model runs in a separate engine process
+ * (EngineClient), so onnxruntime's blocking runs never touch the caller's thread. A crashed engine process
+ * fails the request in flight with a UserError (or 'cut' when text had arrived) and is started again, with
+ * the model reloaded, on the next request.
+ */
+import type {
+  Backend, BackendInfo, GenerateEvent, GenerateRequest, GenerateResult, PromptTokenCount,
+} from '../backends/types';
+import { CancelledError, UserError } from '../errors';
+import { EngineClient } from './engineClient';
+import type { EngineGenerateRequest, EngineGenerateResult, EngineInfo, EngineStats, LoadOptions } from './protocol';
+
+export class LocalBackend implements Backend {
+  private readonly client = new EngineClient();
+  private loading: Promise<EngineInfo> | undefined;
+
+  constructor(readonly options: LoadOptions) {
+    // After a crash the next request starts a new process; it must load the model again.
+    this.client.onCrash = () => { this.loading = undefined; };
+  }
+
+  /** Starts the engine process and loads the model (once; again after a crash). */
+  load(): Promise<EngineInfo> {
+    if (!this.loading) {
+      const loading = this.client.request<'load'>({ type: 'load', options: this.options });
+      this.loading = loading;
+      loading.catch(() => { if (this.loading === loading) this.loading = undefined; });
+    }
+    return this.loading;
+  }
+
+  /** Process id of the engine (for reports and tests). */
+  get enginePid(): number | undefined {
+    return this.client.pid;
+  }
+
+  get engineCrashes(): number {
+    return this.client.crashes;
+  }
+
+  async info(): Promise<BackendInfo> {
+    const info = await this.load();
+    return {
+      kind: 'local', model: info.model, contextLength: info.contextTokens,
+      detail: `${info.executionProviderReason}; KV cache ${info.kvPlacement === 'device' ? 'kept on the device' : 'copied to the host each step'}`,
+    };
+  }
+
+  async countPromptTokens(request: Omit<GenerateRequest, 'sampling'>): Promise<PromptTokenCount> {
+    await this.load();
+    const { tokens } = await this.client.request<'count'>({
+      type: 'count', prompt: { kind: 'chat', messages: request.messages, assistantPrefix: request.assistantPrefix },
+    });
+    return { tokens, exact: true };
+  }
+
+  async generate(request: GenerateRequest, onEvent: (event: GenerateEvent) => void, signal?: AbortSignal): Promise<GenerateResult> {
+    const result = await this.run({
+      prompt: { kind: 'chat', messages: request.messages, assistantPrefix: request.assistantPrefix },
+      sampling: request.sampling,
+    }, onEvent, signal);
+    return result;
+  }
+
+  /** Like `generate`, with the engine's own request (token prompts, stop tokens ignored, ids returned). */
+  async run(request: EngineGenerateRequest, onEvent: (event: GenerateEvent) => void = () => {}, signal?: AbortSignal): Promise<GenerateResult & { engine?: EngineGenerateResult }> {
+    const started = performance.now();
+    if (signal?.aborted) return cancelledBeforeStart(started);
+    await this.load();
+    let streamed = '';
+    const forward = (event: GenerateEvent) => {
+      if (event.type === 'text') streamed += event.text;
+      onEvent(event);
+    };
+    let result: EngineGenerateResult;
+    try {
+      result = await this.client.request<'generate'>({ type: 'generate', request }, forward, signal);
+    } catch (error) {
+      if (error instanceof CancelledError) return cancelledBeforeStart(started);
+      if (streamed.length > 0 && error instanceof UserError) {
+        return { text: streamed, finishReason: 'cut', promptTokens: 0, completionTokens: 0, totalMs: performance.now() - started, warnings: [error.toString()] };
+      }
+      throw error;
+    }
+    return {
+      text: result.text, finishReason: result.finishReason, promptTokens: result.promptTokens,
+      completionTokens: result.completionTokens, cachedPromptTokens: result.cachedPromptTokens,
+      timeToFirstTokenMs: result.timeToFirstTokenMs, totalMs: result.totalMs, warnings: [], engine: result,
+    };
+  }
+
+  async stats(): Promise<EngineStats> {
+    await this.load();
+    return this.client.request<'stats'>({ type: 'stats' });
+  }
+
+  async dispose(): Promise<void> {
+    this.loading = undefined;
+    await this.client.stop();
+  }
+}
+
+function cancelledBeforeStart(started: number): GenerateResult {
+  return { text: '', finishReason: 'cancelled', promptTokens: 0, completionTokens: 0, totalMs: performance.now() - started, warnings: [] };
+}

@@ -1,0 +1,115 @@
+/**
+ * One converted model (kernels' ONNX graph + its sidecar) in an onnxruntime session: `run` appends tokens to
+ * a KV cache and returns the logits of the last one. Prefill calls it with chunks, decode with one token.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { layerName, readSidecar, type ModelSidecar } from '../../kernels/sidecar';
+import { UserError } from '../errors';
+import { CpuKvCache, DeviceKvCache, HostCopyKvCache, KvSlicer, type KvCache, type KvLayout } from './kvCache';
+import type { ModelDimensions } from './memoryBudget';
+import type { ExecutionProviderName, KvPlacement } from './protocol';
+
+/** What the memory check and the loader need to know before creating a session. */
+export interface ModelFiles {
+  dir: string;
+  sidecar: ModelSidecar;
+  onnxPath: string;
+  weightBytes: number;
+  dims: ModelDimensions;
+}
+
+export function readModelFiles(dir: string): ModelFiles {
+  const sidecar = readSidecar(dir);
+  const onnxPath = join(dir, sidecar.onnx.file);
+  const dataPath = join(dir, sidecar.onnx.externalData);
+  for (const path of [onnxPath, dataPath]) {
+    if (!existsSync(path)) throw new UserError(`${path} is missing.`, `Convert the model again into ${dir}.`);
+  }
+  const m = sidecar.model;
+  return {
+    dir, sidecar, onnxPath,
+    weightBytes: statSync(onnxPath).size + statSync(dataPath).size,
+    dims: {
+      numLayers: m.numLayers, numKvHeads: m.numKeyValueHeads, headDim: m.headSize, hiddenSize: m.hiddenSize,
+      // The sidecar has no MLP width; Llama-family models use 3.5-4x the hidden size.
+      intermediateSize: 4 * m.hiddenSize, numHeads: m.numAttentionHeads, vocabSize: m.vocabSize,
+      kvElementBytes: sidecar.onnx.kvCacheType === 'float16' ? 2 : 4,
+    },
+  };
+}
+
+export function kvLayoutOf(sidecar: ModelSidecar): KvLayout {
+  const pastNames: string[] = [];
+  const presentNames: string[] = [];
+  for (let layer = 0; layer < sidecar.model.numLayers; layer++) {
+    pastNames.push(layerName(sidecar.onnx.inputs.pastKey, layer), layerName(sidecar.onnx.inputs.pastValue, layer));
+    presentNames.push(layerName(sidecar.onnx.outputs.presentKey, layer), layerName(sidecar.onnx.outputs.presentValue, layer));
+  }
+  return { pastNames, presentNames, numKvHeads: sidecar.model.numKeyValueHeads, headDim: sidecar.model.headSize, type: sidecar.onnx.kvCacheType };
+}
+
+export class ModelRunner {
+  private constructor(
+    readonly files: ModelFiles,
+    readonly provider: ExecutionProviderName,
+    readonly kvPlacement: KvPlacement,
+    private readonly session: ort.InferenceSession,
+    private readonly slicer: KvSlicer | undefined,
+  ) {}
+
+  static async load(files: ModelFiles, provider: ExecutionProviderName, kvPlacement: KvPlacement): Promise<ModelRunner> {
+    const layout = kvLayoutOf(files.sidecar);
+    const options: ort.InferenceSession.SessionOptions = { executionProviders: [provider], graphOptimizationLevel: 'all' };
+    if (provider === 'webgpu' && kvPlacement === 'device') {
+      // Logits come to the host for sampling; the KV cache stays on the GPU between runs.
+      const locations: Record<string, ort.Tensor.DataLocation> = { [files.sidecar.onnx.outputs.logits]: 'cpu' };
+      for (const name of layout.presentNames) locations[name] = 'gpu-buffer';
+      options.preferredOutputLocation = locations;
+    }
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(files.onnxPath, options);
+    } catch (error) {
+      throw new UserError(`onnxruntime could not load ${files.onnxPath} on ${provider}: ${(error as Error).message.split('\n')[0]}`,
+        'Convert the model again, or set prolong.engine.executionProvider to "cpu".', { cause: error });
+    }
+    const slicer = provider === 'webgpu' && kvPlacement === 'device' ? await KvSlicer.create(layout, provider) : undefined;
+    return new ModelRunner(files, provider, kvPlacement, session, slicer);
+  }
+
+  /** A fresh, empty KV cache of this runner's placement, with room for up to `maxTokens`. */
+  createKvCache(maxTokens: number): KvCache {
+    const layout = kvLayoutOf(this.files.sidecar);
+    if (this.kvPlacement === 'host-copy') return new HostCopyKvCache(layout);
+    if (this.provider === 'cpu') return new CpuKvCache(layout, maxTokens);
+    return new DeviceKvCache(layout, this.slicer!);
+  }
+
+  /** Runs `tokens` after what `kv` holds; appends their KV and returns the last token's logits. */
+  async run(tokens: readonly number[], kv: KvCache): Promise<Float32Array> {
+    const { inputs, outputs } = this.files.sidecar.onnx;
+    const total = kv.length + tokens.length;
+    const binding = kv.bind(tokens.length);
+    const feeds: Record<string, ort.Tensor> = {
+      ...binding.feeds,
+      [inputs.inputIds]: new ort.Tensor('int64', BigInt64Array.from(tokens, (t) => BigInt(t)), [1, tokens.length]),
+      [inputs.attentionMask]: new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
+    };
+    const fetches: Record<string, ort.Tensor | null> = { [outputs.logits]: null, ...binding.fetches };
+    for (const name of kvLayoutOf(this.files.sidecar).presentNames) if (!(name in fetches)) fetches[name] = null;
+    const result = await this.session.run(feeds, fetches as ort.InferenceSession.FetchesType);
+    kv.commit(result, tokens.length);
+    const logits = result[outputs.logits] as ort.Tensor;
+    const data = logits.data as Float32Array;
+    const vocab = this.files.sidecar.model.vocabSize;
+    // Last position's row (the graph may return every position's logits).
+    return data.length === vocab ? data : data.slice(data.length - vocab);
+  }
+
+  async release(): Promise<void> {
+    await this.slicer?.release();
+    await this.session.release();
+  }
+}

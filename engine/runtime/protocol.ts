@@ -1,0 +1,120 @@
+/**
+ * The typed messages between the extension host (or CLI) and the engine process. Requests carry an id; every
+ * reply names the request it answers. One request runs at a time in the engine; later ones wait in order.
+ */
+import type { ChatMessage, FinishReason, GenerateEvent, SamplingOptions } from '../backends/types';
+
+/** Which execution provider runs the model: `auto` tries WebGPU and falls back to the CPU. */
+export type ExecutionProviderSetting = 'auto' | 'webgpu' | 'cpu';
+export type ExecutionProviderName = 'webgpu' | 'cpu';
+
+/** Where the KV cache lives between steps. `host-copy` is the naive way (copied to the host every step), kept as a baseline. */
+export type KvPlacement = 'device' | 'host-copy';
+
+export interface LoadOptions {
+  /** Directory with model.onnx (+ external data) and the kernels' sidecar JSON. */
+  modelDir: string;
+  executionProvider: ExecutionProviderSetting;
+  /** Longest prompt + answer the engine must hold; KV memory is budgeted for it up front. 0: the model's limit. */
+  contextTokens: number;
+  /** Tokens per prefill run. */
+  prefillChunkTokens: number;
+  kvPlacement?: KvPlacement;
+  /** tokenizer.json to use; default: the one in modelDir, else the bundled Llama 3 one. */
+  tokenizerPath?: string;
+  /** Device memory to budget against, bytes; default: detected (nvidia-smi) or the host's memory. */
+  deviceMemoryBytes?: number;
+}
+
+/** A prompt either as chat messages (rendered with the model's chat template) or as token ids (benchmarks, tests). */
+export type PromptInput =
+  | { kind: 'chat'; messages: ChatMessage[]; assistantPrefix?: string }
+  | { kind: 'tokens'; tokens: number[] };
+
+export interface EngineGenerateRequest {
+  prompt: PromptInput;
+  sampling: SamplingOptions;
+  /** Keep going past stop tokens (benchmarks on random weights). */
+  ignoreStopTokens?: boolean;
+  /** Return the generated ids too (tests). */
+  returnTokens?: boolean;
+}
+
+export interface EngineInfo {
+  model: string;
+  modelDir: string;
+  executionProvider: ExecutionProviderName;
+  /** Why this provider was chosen, for the user. */
+  executionProviderReason: string;
+  kvPlacement: KvPlacement;
+  /** Longest context budgeted for. */
+  contextTokens: number;
+  /** The memory estimate made before loading. */
+  estimate: MemoryEstimate;
+}
+
+export interface MemoryEstimate {
+  weightBytes: number;
+  kvBytes: number;
+  /** Working memory for one prefill chunk (activations, logits). */
+  workBytes: number;
+  totalBytes: number;
+  availableBytes: number;
+  /** Where `availableBytes` came from. */
+  availableSource: string;
+}
+
+export interface EngineStats {
+  /** Tokens whose KV is held for reuse by the next request. */
+  cachedTokens: number;
+  /** Tokens the last request reused / prefilled. */
+  lastReusedTokens: number;
+  lastPrefilledTokens: number;
+  prefillMs: number;
+  decodeMs: number;
+  decodeTokens: number;
+  /** Peak resident memory of the engine process, bytes. */
+  peakRssBytes: number;
+}
+
+export interface EngineGenerateResult {
+  text: string;
+  finishReason: Exclude<FinishReason, 'cut'>;
+  promptTokens: number;
+  completionTokens: number;
+  cachedPromptTokens: number;
+  timeToFirstTokenMs: number;
+  totalMs: number;
+  prefillMs: number;
+  decodeMs: number;
+  tokens?: number[];
+}
+
+/** Host -> engine. */
+export type EngineRequest =
+  | { id: number; type: 'load'; options: LoadOptions }
+  | { id: number; type: 'count'; prompt: PromptInput }
+  | { id: number; type: 'generate'; request: EngineGenerateRequest }
+  | { id: number; type: 'cancel'; target: number }
+  | { id: number; type: 'stats' }
+  | { id: number; type: 'unload' };
+
+/** What each request type resolves with. */
+export interface EngineReplies {
+  load: EngineInfo;
+  count: { tokens: number };
+  generate: EngineGenerateResult;
+  cancel: { cancelled: boolean };
+  stats: EngineStats;
+  unload: { unloaded: boolean };
+}
+
+export type SerializedError = { kind: 'user' | 'cancelled' | 'internal'; message: string; hint?: string };
+
+/** Engine -> host. */
+export type EngineMessage =
+  | { id: number; type: 'event'; event: GenerateEvent }
+  | { id: number; type: 'done'; value: EngineReplies[keyof EngineReplies] }
+  | { id: number; type: 'failed'; error: SerializedError }
+  /** Sent once when the engine process is ready for requests. */
+  | { id: 0; type: 'ready'; pid: number };
