@@ -4,7 +4,7 @@ import { UserError } from '../errors';
 /** One `prolong` subcommand: its module's default export. */
 export interface Subcommand {
   summary: string;
-  usage: string;
+  usage?: string;
   /** Returns the exit code. */
   run(args: string[], signal: AbortSignal): Promise<number>;
 }

@@ -1,6 +1,6 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { workerScript } from '../workerScript';
+import { startWorker } from '../workerScript';
 import { CancelledError, UserError } from '../errors';
 import type { FileJob, FileOutcome, PackWorkerData, WorkerReply, WorkerRequest } from './workerProtocol';
 
@@ -17,7 +17,7 @@ class PackWorker {
   private failure: Error | undefined;
 
   constructor(data: PackWorkerData) {
-    this.worker = new Worker(workerScript(__dirname, 'pack-worker', 'packWorker.ts'), { workerData: data });
+    this.worker = startWorker(__dirname, 'pack-worker', 'packWorker.ts', { workerData: data });
     this.worker.unref();
     this.worker.on('message', (reply: WorkerReply) => {
       const entry = this.pending.get(reply.id);
