@@ -64,10 +64,13 @@ export class Engine {
       modelDir: options.modelDir, executionProvider: choice.name, executionProviderReason: choice.reason,
       kvPlacement, contextTokens, estimate,
     };
-    return new Engine(runner, info, options, chunkTokens);
+    const engine = new Engine(runner, info, options, chunkTokens);
+    // Load the tokenizer now, so the first answer's time-to-first-token does not pay for it.
+    engine.textSide();
+    return engine;
   }
 
-  /** Tokenizer, chat template and stop ids, loaded on first use (token prompts never need them). */
+  /** Tokenizer, chat template and stop ids. */
   private textSide(): TextSide {
     if (this.text) return this.text;
     const sidecar = this.runner.files.sidecar;
