@@ -71,7 +71,7 @@ export class ServerClient {
 
   endpoint(path: string): URL {
     const url = new URL(this.root.href);
-    url.pathname = `${this.root.pathname}${path}`;
+    url.pathname = `${this.root.pathname.replace(/\/+$/, '')}${path}`;
     return url;
   }
 

@@ -108,6 +108,10 @@ export function readErrorBody(body: unknown): ServerErrorBody | undefined {
     return { message: error.message as string, type: str(error.type), promptTokens: num(error.n_prompt_tokens), contextTokens: num(error.n_ctx) };
   }
   if (typeof body.detail === 'string') return { message: body.detail };
+  // llama.cpp's `error:` stream line carries the inner object alone.
+  if (typeof body.message === 'string' && (body.code !== undefined || body.type !== undefined)) {
+    return { message: body.message, type: str(body.type), promptTokens: num(body.n_prompt_tokens), contextTokens: num(body.n_ctx) };
+  }
   return undefined;
 }
 

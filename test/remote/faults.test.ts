@@ -1,0 +1,210 @@
+// Every injected fault, and what the user sees because of it.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { UserError } from '../../engine/errors';
+import { RemoteBackend } from '../../engine/backends/remote/remoteBackend';
+import { CLI_SETTINGS, ContextTooLongError } from '../../engine/backends/remote/problems';
+import type { GenerateEvent, GenerateRequest } from '../../engine/backends/types';
+import { startFixture, closedPortUrl, TEST_MODEL, type Fixture, type Flavor } from './fixtures/server';
+
+const fixtures: Fixture[] = [];
+after(async () => { await Promise.all(fixtures.map((f) => f.close())); });
+
+async function serve(flavor: Flavor, options: Partial<Parameters<typeof startFixture>[0]> = {}): Promise<Fixture> {
+  const fixture = await startFixture({ flavor, ...options });
+  fixtures.push(fixture);
+  return fixture;
+}
+
+function backend(url: string, options: Partial<ConstructorParameters<typeof RemoteBackend>[0]> = {}): RemoteBackend {
+  return new RemoteBackend({ url, model: TEST_MODEL, settingNames: CLI_SETTINGS, retryBaseMs: 10, requestTimeoutMs: 5000, ...options });
+}
+
+const ANSWER = 'one two three four five six';
+const ask: GenerateRequest = { messages: [{ role: 'user', content: 'Count to six.' }], sampling: { maxTokens: 32 } };
+
+async function rejection(promise: Promise<unknown>): Promise<UserError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof UserError, `expected a UserError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected a rejection');
+}
+
+test('refused connection: names the port and says to start the server', async () => {
+  const url = await closedPortUrl();
+  const error = await rejection(backend(url).generate(ask, () => {}));
+  assert.match(error.message, /refused the connection: nothing is listening on port \d+/);
+  assert.match(error.hint ?? '', /Start the server/);
+});
+
+test('DNS failure: names the host', async () => {
+  const error = await rejection(backend('http://prolong-fixture.invalid:8000').info());
+  assert.match(error.message, /Cannot find the host "prolong-fixture\.invalid".*DNS lookup failed/);
+});
+
+test('TLS to a plain-HTTP server: says to use http://', async () => {
+  const fixture = await serve('vllm');
+  const error = await rejection(backend(fixture.url.replace('http:', 'https:')).info());
+  assert.match(error.message, /TLS handshake with https:\/\/127\.0\.0\.1:\d+ failed/);
+  assert.match(error.hint ?? '', /use http:\/\//);
+});
+
+for (const flavor of ['vllm', 'llama.cpp'] as const) {
+  test(`${flavor}: 401 says the API key is missing or wrong, with the server's words`, async () => {
+    const fixture = await serve(flavor, { apiKey: 'right' });
+    const error = await rejection(backend(fixture.url, { apiKey: 'wrong' }).info());
+    assert.match(error.message, flavor === 'vllm' ? /unauthorized \(HTTP 401: Unauthorized\)/ : /unauthorized \(HTTP 401: Invalid API Key\)/);
+    assert.match(error.hint ?? '', /PROLONG_API_KEY/);
+    assert.ok(!error.toString().includes('wrong'), 'the key never appears in messages');
+  });
+
+  test(`${flavor}: a wrong path gives a 404 that names the path`, async () => {
+    const fixture = await serve(flavor);
+    const error = await rejection(backend(`${fixture.url}/api`).info());
+    assert.match(error.message, /has no endpoint \/api\/v1\/models \(HTTP 404/);
+  });
+
+  test(`${flavor}: 429 then 200 is retried with backoff and the answer arrives`, async () => {
+    const fixture = await serve(flavor, { answer: ANSWER });
+    fixture.faults.push({ kind: 'status', status: 429, times: 2, retryAfter: '0' });
+    const result = await backend(fixture.url).generate(ask, () => {});
+    assert.equal(result.text, ANSWER);
+    assert.equal(fixture.requests.filter((r) => r.path === '/v1/chat/completions').length, 3);
+    assert.equal(result.warnings.filter((w) => /answered HTTP 429 \(busy\).*retried after 0\.00 s/.test(w)).length, 2);
+  });
+
+  test(`${flavor}: 500 is not retried and shows the server's message`, async () => {
+    const fixture = await serve(flavor);
+    fixture.faults.push({ kind: 'status', status: 500, times: 1 });
+    const error = await rejection(backend(fixture.url).generate(ask, () => {}));
+    assert.match(error.message, /failed with HTTP 500: EngineCore encountered an issue\./);
+    assert.equal(fixture.requests.filter((r) => r.path === '/v1/chat/completions').length, 1);
+  });
+
+  test(`${flavor}: a stream that stalls mid-answer keeps the partial answer and says it was cut`, async () => {
+    const fixture = await serve(flavor, { answer: ANSWER });
+    fixture.faults.push({ kind: 'stall', afterPieces: 2 });
+    const result = await backend(fixture.url, { requestTimeoutMs: 300 }).generate(ask, () => {});
+    assert.equal(result.finishReason, 'cut');
+    assert.equal(result.text, 'one two ');
+    assert.ok(result.warnings.some((w) => /^The answer is cut: .* sent nothing for 0 s in the middle of its answer/.test(w)), result.warnings.join('\n'));
+  });
+
+  test(`${flavor}: a dropped connection mid-answer keeps the partial answer and says it was cut`, async () => {
+    const fixture = await serve(flavor, { answer: ANSWER });
+    fixture.faults.push({ kind: 'drop', afterPieces: 3 });
+    const events: GenerateEvent[] = [];
+    const result = await backend(fixture.url).generate(ask, (e) => events.push(e));
+    assert.equal(result.finishReason, 'cut');
+    assert.equal(result.text, 'one two three ');
+    assert.ok(result.warnings.some((w) => /^The answer is cut: .*closed the connection in the middle of its answer/.test(w)), result.warnings.join('\n'));
+    assert.ok(events.some((e) => e.type === 'warning'), 'the warning is also streamed as an event');
+  });
+
+  test(`${flavor}: a connection dropped before any text is an error, not an empty answer`, async () => {
+    const fixture = await serve(flavor, { answer: ANSWER });
+    fixture.faults.push({ kind: 'drop', afterPieces: 0 });
+    const error = await rejection(backend(fixture.url).generate(ask, () => {}));
+    assert.match(error.message, /closed the connection|ended the stream before the answer was complete/);
+  });
+
+  test(`${flavor}: malformed JSON in a chunk is skipped and reported; the answer completes`, async () => {
+    const fixture = await serve(flavor, { answer: ANSWER });
+    fixture.faults.push({ kind: 'malformed' });
+    const result = await backend(fixture.url).generate(ask, () => {});
+    assert.equal(result.text, ANSWER);
+    assert.equal(result.finishReason, 'stop');
+    assert.ok(result.warnings.some((w) => /^Skipped 1 malformed stream line from .*\(first: "\{"id":/.test(w)), result.warnings.join('\n'));
+  });
+
+  test(`${flavor}: UTF-8 split across chunks is rejoined; a byte that is not UTF-8 is replaced and reported`, async () => {
+    const answer = 'naïve café 日本語 🎉 done';
+    const fixture = await serve(flavor, { answer });
+    fixture.faults.push({ kind: 'split-bytes' });
+    const result = await backend(fixture.url).generate(ask, () => {});
+    assert.equal(result.text, 'naïve \uFFFDcafé 日本語 🎉 done');
+    assert.equal(result.finishReason, 'stop');
+    assert.ok(result.warnings.some((w) => /sent 1 stream line that were not valid UTF-8/.test(w)), result.warnings.join('\n'));
+  });
+
+  test(`${flavor}: an error sent inside the stream after some text cuts the answer and shows the server's message`, async () => {
+    const fixture = await serve(flavor, { answer: ANSWER });
+    fixture.faults.push({ kind: 'stream-error', afterPieces: 2 });
+    const result = await backend(fixture.url).generate(ask, () => {});
+    assert.equal(result.finishReason, 'cut');
+    assert.equal(result.text, 'one two ');
+    const said = flavor === 'vllm' ? 'CUDA out of memory' : 'failed to decode the batch';
+    assert.ok(result.warnings.some((w) => w.includes(`reported an error in the middle of the stream: ${said}`)), result.warnings.join('\n'));
+  });
+
+  test(`${flavor}: a prompt longer than the server's context is stopped before sending, with the budget options`, async () => {
+    const fixture = await serve(flavor, { contextLength: 60 });
+    const long: GenerateRequest = { messages: [{ role: 'user', content: 'word '.repeat(80) }], sampling: { maxTokens: 10 } };
+    const error = await rejection(backend(fixture.url).generate(long, () => {}));
+    assert.ok(error instanceof ContextTooLongError);
+    assert.equal(error.contextLength, 60);
+    assert.equal(error.maxNewTokens, 10);
+    assert.ok(error.promptTokens > 80);
+    assert.match(error.message, /^The prompt is \d+ tokens and the answer may take 10 more, but .* holds 60 tokens in all/);
+    assert.match(error.hint ?? '', /prolong\.pack\.tokenBudget.*at most \d+ tokens.*prolong\.pack\.exclude.*fewer answer tokens.*longer context/);
+    assert.equal(fixture.requests.filter((r) => r.path === '/v1/chat/completions').length, 0, 'nothing was sent');
+  });
+
+  test(`${flavor}: the server's own context-length error is explained too`, async () => {
+    const fixture = await serve(flavor, { contextLength: 60 });
+    const long: GenerateRequest = { messages: [{ role: 'user', content: 'word '.repeat(80) }], sampling: { maxTokens: 10 } };
+    const error = await rejection(backend(fixture.url, { checkContext: false }).generate(long, () => {}));
+    if (flavor === 'llama.cpp') {
+      assert.ok(error instanceof ContextTooLongError, 'llama.cpp reports the numbers');
+      assert.equal(error.contextLength, 60);
+    } else {
+      assert.match(error.message, /The prompt is longer than .* accepts \(HTTP 400: This model's maximum context length is 60 tokens/);
+      assert.match(error.hint ?? '', /tokenBudget/);
+    }
+  });
+}
+
+test('cancelling during prefill aborts the HTTP request and resolves as cancelled', async () => {
+  const fixture = await serve('vllm', { answer: ANSWER, prefillMs: 5000 });
+  const controller = new AbortController();
+  const pending = backend(fixture.url).generate(ask, () => {}, controller.signal);
+  setTimeout(() => controller.abort(), 100);
+  const result = await pending;
+  assert.equal(result.finishReason, 'cancelled');
+  assert.equal(result.text, '');
+  await waitFor(() => fixture.clientAborts === 1);
+});
+
+test('cancelling mid-answer keeps the text so far', async () => {
+  const fixture = await serve('llama.cpp', { answer: ANSWER, pieceMs: 200 });
+  const controller = new AbortController();
+  const result = await backend(fixture.url).generate(ask, (e) => { if (e.type === 'text') controller.abort(); }, controller.signal);
+  assert.equal(result.finishReason, 'cancelled');
+  assert.equal(result.text, 'one ');
+  await waitFor(() => fixture.clientAborts === 1);
+});
+
+test('a server without tokenize endpoints: counted locally, with a visible note', async () => {
+  const fixture = await serve('vllm');
+  fixture.faults.push({ kind: 'no-tokenize' });
+  const count = await backend(fixture.url).countPromptTokens({ messages: [{ role: 'user', content: 'Hello there' }] });
+  assert.equal(count.exact, false);
+  // Llama 3: <|begin_of_text|> + header (4) + "Hello there" (2) + <|eot_id|> + assistant header (4).
+  assert.equal(count.tokens, 12);
+  assert.match(count.note ?? '', /has no tokenize endpoint, so the prompt was counted with the local tokenizer/);
+});
+
+test('a model the server does not serve: lists the ones it does', async () => {
+  const fixture = await serve('vllm');
+  const error = await rejection(backend(fixture.url, { model: 'meta-llama/Llama-3-8B' }).generate(ask, () => {}));
+  assert.equal(error.message, `${fixture.url} does not serve the model "meta-llama/Llama-3-8B"; it serves "${TEST_MODEL}".`);
+  assert.match(error.hint ?? '', /--model/);
+});
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.ok(condition(), 'condition not reached in 2 s');
+}
