@@ -7,6 +7,8 @@ import type { Subcommand } from './subcommand';
 const subcommands: Record<string, () => Promise<Subcommand>> = {
   pack: async () => (await import('./pack')).default,
   convert: async () => (await import('./convert')).default,
+  probe: async () => (await import('./probe')).default,
+  ask: async () => (await import('./ask')).default,
 };
 
 function usage(): string {

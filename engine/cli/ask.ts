@@ -1,0 +1,138 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { UserError } from '../errors';
+import { createBackend } from '../backends/factory';
+import { buildRepositoryPrompt } from '../backends/prompt';
+import type { BackendInfo, GenerateResult } from '../backends/types';
+import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
+
+const usage = 'prolong ask "QUESTION" --server URL [--model NAME] [--dir DIR | --context-file FILE | --no-repository] [--budget N] '
+  + '[--max-tokens N] [--temperature T] [--timeout SECONDS] [--header "Name: value"]... [--api chat|completions] [--tokenizer PATH] [--json]\n'
+  + '  The API key, if the server needs one, comes from the PROLONG_API_KEY environment variable.';
+
+/** Tokens kept free for the system text, the question and the chat template when the pack is fitted to the server. */
+const PROMPT_OVERHEAD_TOKENS = 1024;
+
+const command: Subcommand = {
+  summary: 'ask a ProLong server a question about a repository (packs it, streams the answer)',
+  usage,
+  async run(args, signal) {
+    const { values, positionals } = parseCommandArgs(args, {
+      server: { type: 'string' },
+      model: { type: 'string' },
+      dir: { type: 'string' },
+      'context-file': { type: 'string' },
+      'no-repository': { type: 'boolean' },
+      budget: { type: 'string' },
+      'max-tokens': { type: 'string' },
+      temperature: { type: 'string' },
+      timeout: { type: 'string' },
+      header: { type: 'string', multiple: true },
+      api: { type: 'string' },
+      tokenizer: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    }, usage);
+    if (values.help) { process.stdout.write(`${usage}\n`); return 0; }
+    const question = positionals.join(' ').trim();
+    if (!question) throw new UserError('prolong ask needs a question.', `Usage: ${usage}`);
+    if (!values.server) throw new UserError('prolong ask needs --server URL (the ProLong server, e.g. http://gpu-box:8000).', `Usage: ${usage}`);
+    const sources = [values.dir !== undefined, values['context-file'] !== undefined, values['no-repository'] === true].filter(Boolean).length;
+    if (sources > 1) throw new UserError('Give only one of --dir, --context-file and --no-repository.');
+    const api = values.api ?? 'chat';
+    if (api !== 'chat' && api !== 'completions') throw new UserError(`--api must be chat or completions, not '${api}'.`);
+    const maxTokens = values['max-tokens'] ? parseCount(values['max-tokens'], 'max-tokens') : 1024;
+    const temperature = values.temperature === undefined ? 0 : Number(values.temperature);
+    if (!Number.isFinite(temperature) || temperature < 0) throw new UserError(`--temperature expects a number of 0 or more, not '${values.temperature}'.`);
+    let timeoutSeconds: number | undefined;
+    if (values.timeout !== undefined) {
+      timeoutSeconds = Number(values.timeout);
+      if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new UserError(`--timeout expects seconds, not '${values.timeout}'.`);
+    }
+
+    const backend = createBackend({
+      server: values.server,
+      model: values.model,
+      apiKey: process.env.PROLONG_API_KEY || undefined,
+      headers: parseHeaders(values.header ?? []),
+      requestTimeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
+      tokenizerPath: values.tokenizer,
+      api,
+    });
+    try {
+      // Ask the server first: a wrong URL or key should fail before a long pack.
+      const info = await backend.info(signal);
+      const repository = await readRepository(values, info, maxTokens, signal);
+      const messages = buildRepositoryPrompt({ repository, question });
+      let streamed = false;
+      const result = await backend.generate({ messages, sampling: { maxTokens, temperature } }, (event) => {
+        if (values.json) return;
+        if (event.type === 'text') { process.stdout.write(event.text); streamed = true; }
+        if (event.type === 'warning') process.stderr.write(`warning: ${event.message}\n`);
+      }, signal);
+      if (values.json) {
+        process.stdout.write(JSON.stringify({ server: info.detail, model: info.model, ...result }, null, 2) + '\n');
+      } else {
+        if (streamed && !result.text.endsWith('\n')) process.stdout.write('\n');
+        process.stderr.write(summary(info, result) + '\n');
+      }
+      if (result.finishReason === 'cancelled') return 130;
+      return result.finishReason === 'cut' ? 1 : 0;
+    } finally {
+      await backend.dispose();
+    }
+  },
+};
+
+async function readRepository(
+  values: { dir?: string; 'context-file'?: string; 'no-repository'?: boolean; budget?: string; tokenizer?: string; json?: boolean },
+  info: BackendInfo, maxTokens: number, signal: AbortSignal,
+): Promise<string> {
+  if (values['no-repository']) return '';
+  if (values['context-file'] !== undefined) {
+    try {
+      return readFileSync(values['context-file'], 'utf8');
+    } catch (error) {
+      throw new UserError(`Cannot read --context-file ${values['context-file']}: ${(error as Error).message}.`, 'Give a file written by `prolong pack --out FILE`.');
+    }
+  }
+  // Fit the pack to the server unless a budget was given: whole files are dropped from the end of the pack order.
+  const budget = values.budget ? parseCount(values.budget, 'budget')
+    : info.contextLength ? Math.max(0, info.contextLength - maxTokens - PROMPT_OVERHEAD_TOKENS) : undefined;
+  const { pack } = await import('../packer');
+  const packed = await pack({ root: resolve(values.dir ?? '.'), budget, tokenizerPath: values.tokenizer, order: 'edit-aware' }, undefined, signal);
+  if (!values.json) {
+    process.stderr.write(`packed ${packed.files.length} files, ${packed.totalTokens.toLocaleString('en-US')} tokens`
+      + (packed.dropped.length ? ` (${packed.dropped.length} files over the budget of ${budget?.toLocaleString('en-US')} tokens left out)` : '') + '\n');
+  }
+  return packed.document;
+}
+
+/** "Name: value" pairs; the API key has its own channel and is refused here so it never sits in shell history. */
+export function parseHeaders(lines: readonly string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    const name = colon > 0 ? line.slice(0, colon).trim() : '';
+    if (!name || /\s/.test(name)) throw new UserError(`--header expects "Name: value", not '${line}'.`);
+    if (name.toLowerCase() === 'authorization') throw new UserError('Give the API key through the PROLONG_API_KEY environment variable, not --header.');
+    headers[name.toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return headers;
+}
+
+function summary(info: BackendInfo, result: GenerateResult): string {
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const parts = [`${info.model} (${info.detail})`];
+  let prompt = `prompt ${result.promptTokens.toLocaleString('en-US')} tokens`;
+  if (result.cachedPromptTokens !== undefined) prompt += ` (${result.cachedPromptTokens.toLocaleString('en-US')} from the server's prefix cache)`;
+  parts.push(prompt);
+  if (result.timeToFirstTokenMs !== undefined) parts.push(`first token after ${seconds(result.timeToFirstTokenMs)}`);
+  parts.push(`${result.completionTokens.toLocaleString('en-US')} tokens in ${seconds(result.totalMs)}`);
+  const ending: Record<GenerateResult['finishReason'], string> = {
+    stop: '', length: ' — stopped at --max-tokens', cancelled: ' — cancelled', cut: ' — the answer is cut (see the warning above)',
+  };
+  return parts.join(' · ') + ending[result.finishReason];
+}
+
+export default command;

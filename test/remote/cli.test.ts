@@ -1,0 +1,67 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFixture, closedPortUrl, TEST_MODEL, type Fixture } from './fixtures/server';
+import { QUESTION_MARKER } from '../../engine/backends/prompt';
+
+const fixtures: Fixture[] = [];
+const dirs: string[] = [];
+after(async () => {
+  await Promise.all(fixtures.map((f) => f.close()));
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs `prolong ask ...` from source (as out/cli.js would, through tsx). */
+function prolong(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'engine/cli/main.ts', ...args], { env: { ...process.env, ...env } });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d; });
+    child.stderr.on('data', (d: Buffer) => { stderr += d; });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const ANSWER = 'b is defined in src/b.ts as a + 1.';
+
+test('prolong ask packs a directory, streams the answer, and reports prompt tokens and time to first token', async () => {
+  const fixture = await startFixture({ flavor: 'vllm', answer: ANSWER });
+  fixtures.push(fixture);
+  const dir = mkdtempSync(join(tmpdir(), 'prolong-ask-'));
+  dirs.push(dir);
+  writeFileSync(join(dir, 'a.ts'), 'export const a = 1;\n');
+  writeFileSync(join(dir, 'b.ts'), 'import { a } from "./a";\nexport const b = a + 1;\n');
+
+  const run = await prolong(['ask', '--server', fixture.url, '--model', TEST_MODEL, '--dir', dir, 'Where is b defined?']);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stdout, `${ANSWER}\n`);
+  assert.match(run.stderr, /^packed 2 files, [\d,]+ tokens$/m);
+  assert.match(run.stderr, new RegExp(`${TEST_MODEL} \\(vllm at ${fixture.url.replace(/\./g, '\\.')}\\) · prompt \\d+ tokens \\(0 from the server's prefix cache\\) · first token after \\d+\\.\\d\\d s · 9 tokens in \\d+\\.\\d\\d s$`, 'm'));
+  const body = JSON.parse(fixture.requests.find((r) => r.path === '/v1/chat/completions')!.body) as { messages: { role: string; content: string }[] };
+  const user = body.messages[1].content;
+  assert.ok(user.includes('export const b = a + 1;'), 'the packed repository is in the prompt');
+  assert.ok(user.endsWith(`${QUESTION_MARKER}Where is b defined?`), 'the question comes last');
+});
+
+test('prolong ask --json with the API key from PROLONG_API_KEY (llama.cpp)', async () => {
+  const fixture = await startFixture({ flavor: 'llama.cpp', answer: ANSWER, apiKey: 'sk-cli' });
+  fixtures.push(fixture);
+  const run = await prolong(['ask', '--server', `${fixture.url}/v1`, '--no-repository', '--json', '--max-tokens', '4', 'Hi?'], { PROLONG_API_KEY: 'sk-cli' });
+  assert.equal(run.code, 0, run.stderr);
+  const result = JSON.parse(run.stdout) as { model: string; text: string; finishReason: string; completionTokens: number };
+  assert.equal(result.model, TEST_MODEL);
+  assert.equal(result.text, 'b is defined in ');
+  assert.equal(result.finishReason, 'length');
+  assert.equal(result.completionTokens, 4);
+});
+
+test('prolong ask against a closed port exits 1 with the reason', async () => {
+  const url = await closedPortUrl();
+  const run = await prolong(['ask', '--server', url, '--no-repository', 'Hi?']);
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /^prolong: http:\/\/127\.0\.0\.1:\d+ refused the connection: nothing is listening on port \d+\. Start the server/m);
+  assert.equal(run.stdout, '');
+});
