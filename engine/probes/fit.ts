@@ -36,6 +36,14 @@ export function fitToBudget<T>(options: FitOptions<T>): Fitted<T> | undefined {
     if (promptTokens <= options.budget && (!best || units > best.units)) best = { built, units, promptTokens };
     correction = promptTokens - options.estimate(units);
   }
+  // Where the estimate's error varies with the size (haystacks redrawn per size), step up on exact counts.
+  for (let step = 1; best && best.units + step <= options.maxUnits && options.budget - best.promptTokens > options.budget * 0.005; step *= 2) {
+    const units = best.units + step;
+    const built = options.build(units);
+    const promptTokens = options.count(built);
+    if (promptTokens > options.budget) break;
+    best = { built, units, promptTokens };
+  }
   return best;
 }
 

@@ -6,6 +6,9 @@ import type { ChatMessage } from '../backends/types';
 import type { ChatTemplate } from '../tokenizer/chatTemplate';
 import type { TextTokenizer } from '../tokenizer/types';
 
+/** How special tokens are written in Llama 3 style templates. */
+const SPECIAL_TOKEN_TEXT = /<\|[A-Za-z0-9_]+\|>/g;
+
 export interface PromptCounter {
   /** The tokenizer's source, for results. */
   readonly tokenizer: string;
@@ -35,8 +38,23 @@ export class TemplatePromptCounter implements PromptCounter {
     return body + assistantPrefix;
   }
 
+  /**
+   * Counts like `encodeWithSpecialTokens(prompt).length`, piece by piece: special-token strings (`<|...|>` that
+   * the vocabulary has) are one token each and the text between them is counted as plain text. This never
+   * materializes the ids of a 512K-token prompt at once.
+   */
   countPrompt(messages: readonly ChatMessage[], assistantPrefix: string): number {
-    return this.textTokenizer.encodeWithSpecialTokens(this.render(messages, assistantPrefix)).length;
+    const prompt = this.render(messages, assistantPrefix);
+    let tokens = 0;
+    let last = 0;
+    for (const match of prompt.matchAll(SPECIAL_TOKEN_TEXT)) {
+      if (this.textTokenizer.tokenId(match[0]) === undefined) continue;
+      if (match.index > last) tokens += this.textTokenizer.count(prompt.slice(last, match.index));
+      tokens += 1;
+      last = match.index + match[0].length;
+    }
+    if (last < prompt.length) tokens += this.textTokenizer.count(prompt.slice(last));
+    return tokens;
   }
 
   countText(text: string): number {

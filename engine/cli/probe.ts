@@ -1,0 +1,122 @@
+import { writeFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { createBackend } from '../backends/factory';
+import { UserError } from '../errors';
+import { locateFiles, pack } from '../packer';
+import { formatLength, formatResults, resultsCsv } from '../probes/report';
+import { TemplatePromptCounter, type PromptCounter } from '../probes/promptCounter';
+import { buildInstances, runProbes, type ProbePlan } from '../probes/runner';
+import type { RepositoryFile } from '../probes/tasks/common';
+import { parseTaskList } from '../probes/tasks/index';
+import type { ProbeEvent, ProbeTaskName } from '../probes/types';
+import { ChatTemplate } from '../tokenizer/chatTemplate';
+import { loadTokenizer } from '../tokenizer/index';
+import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
+
+const usage = 'prolong probe [--tasks LIST|all|ruler] [--lengths 4k,8k,...] [--samples N] [--backend local|remote] [--server URL] [--model NAME] '
+  + '[--seed S] [--repo DIR] [--tokenizer PATH] [--threshold 85.6] [--out results.json] [--csv results.csv] [--dry-run]';
+
+const REPOSITORY_TASKS: readonly ProbeTaskName[] = ['repo_qa_1', 'repo_qa_2', 'code_needle'];
+
+function promptCounter(tokenizerPath: string | undefined): PromptCounter {
+  const tokenizer = loadTokenizer(tokenizerPath);
+  let template: ChatTemplate | undefined;
+  try {
+    template = ChatTemplate.forTokenizer(tokenizerPath);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    process.stderr.write(`note: ${error.message} Prompts are counted without a chat template.\n`);
+  }
+  return new TemplatePromptCounter(tokenizer, template);
+}
+
+async function repositoryFiles(root: string, tokenizerPath: string | undefined, signal: AbortSignal): Promise<RepositoryFile[]> {
+  const packed = await pack({ root, order: 'path', tokenizerPath }, undefined, signal);
+  const spans = locateFiles(packed.document, packed.files.map((file) => file.path));
+  return spans.map((span) => ({ path: span.path, text: packed.document.slice(span.start, span.end) }));
+}
+
+function progressPrinter(): (event: ProbeEvent) => void {
+  const tty = process.stderr.isTTY;
+  return (event) => {
+    if (event.type === 'instance-finished') {
+      const line = `[${event.done}/${event.total}] ${event.result.id}: ${event.result.score.toFixed(0)}`;
+      process.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
+    } else if (event.type === 'task-length-scored') {
+      process.stderr.write(`${tty ? '\r\x1b[K' : ''}${event.score.task} at ${formatLength(event.score.length)}: ${event.score.score.toFixed(1)}\n`);
+    } else if (event.type === 'skipped') {
+      process.stderr.write(`${tty ? '\r\x1b[K' : ''}skipped ${event.skipped.task} at ${formatLength(event.skipped.length)}: ${event.skipped.reason}\n`);
+    } else if (event.type === 'warning') {
+      process.stderr.write(`${tty ? '\r\x1b[K' : ''}warning: ${event.message}\n`);
+    }
+  };
+}
+
+const command: Subcommand = {
+  summary: 'measure how much context a model really uses (RULER, JSON KV, needle grid, your code as haystack)',
+  usage,
+  async run(args, signal) {
+    const { values } = parseCommandArgs(args, {
+      tasks: { type: 'string' },
+      lengths: { type: 'string' },
+      samples: { type: 'string' },
+      backend: { type: 'string' },
+      server: { type: 'string' },
+      model: { type: 'string' },
+      seed: { type: 'string' },
+      repo: { type: 'string' },
+      tokenizer: { type: 'string' },
+      threshold: { type: 'string' },
+      out: { type: 'string', short: 'o' },
+      csv: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    }, usage);
+    if (values.help) { process.stdout.write(`${usage}\n`); return 0; }
+    const tasks = parseTaskList(values.tasks ?? 'all');
+    const lengths = (values.lengths ?? '4k,8k,16k,32k,64k,128k').split(',').map((part) => parseCount(part, 'lengths'));
+    const samples = values.samples ? parseCount(values.samples, 'samples') : 5;
+    if (samples < 1) throw new UserError('--samples must be at least 1.');
+    const threshold = values.threshold === undefined ? undefined : Number(values.threshold);
+    if (threshold !== undefined && !Number.isFinite(threshold)) throw new UserError(`--threshold expects a number, not '${values.threshold}'.`);
+    const backendKind = values.backend ?? (values.server ? 'remote' : 'local');
+    if (backendKind !== 'local' && backendKind !== 'remote') throw new UserError(`--backend must be local or remote, not '${values.backend}'.`);
+
+    const counter = promptCounter(values.tokenizer);
+    const plan: ProbePlan = { tasks, lengths, samples, seed: values.seed ?? '42' };
+    if (tasks.some((task) => REPOSITORY_TASKS.includes(task))) {
+      const root = resolve(values.repo ?? '.');
+      plan.repository = await repositoryFiles(root, values.tokenizer, signal);
+      plan.repositoryName = basename(root);
+    }
+
+    if (values['dry-run']) {
+      const started = performance.now();
+      const { instances, skipped } = buildInstances(plan, counter);
+      const ms = performance.now() - started;
+      for (const instance of instances) {
+        process.stdout.write(`${instance.id}\tprompt ${instance.promptTokens}\t+ output ${instance.maxTokens}\t= ${instance.promptTokens + instance.maxTokens} of ${instance.length}\n`);
+      }
+      for (const entry of skipped) process.stdout.write(`skipped ${entry.task} at ${formatLength(entry.length)}: ${entry.reason}\n`);
+      process.stderr.write(`built ${instances.length} instances in ${Math.round(ms)} ms\n`);
+      if (values.out) writeFileSync(values.out, JSON.stringify({ plan: { ...plan, repository: undefined }, instances, skipped }, null, 1));
+      return 0;
+    }
+
+    const backend = backendKind === 'remote'
+      ? createBackend({ server: values.server, model: values.model, apiKey: process.env.PROLONG_API_KEY, tokenizerPath: values.tokenizer })
+      : createBackend({ model: values.model, tokenizerPath: values.tokenizer });
+    try {
+      const result = await runProbes({ ...plan, backend, counter, threshold, onEvent: progressPrinter(), signal });
+      if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+      process.stdout.write(formatResults(result));
+      if (values.out) writeFileSync(values.out, JSON.stringify(result, null, 1));
+      if (values.csv) writeFileSync(values.csv, resultsCsv(result));
+      return result.metadata.cancelled ? 130 : 0;
+    } finally {
+      await backend.dispose();
+    }
+  },
+};
+
+export default command;
