@@ -1,0 +1,179 @@
+// The engine process behind the Backend interface: cancellation, queued concurrent requests, a crashed
+// process, memory and context limits, and the chat path with the real Llama 3 tokenizer and template.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { GenerateEvent } from '../../engine/backends/types';
+import { UserError } from '../../engine/errors';
+import { Engine } from '../../engine/runtime/engine';
+import { LocalBackend } from '../../engine/runtime/localBackend';
+import { loadTokenizer } from '../../engine/tokenizer';
+import { tinyModel } from './fixtures';
+
+const prompt = (n: number, offset = 0) => Array.from({ length: n }, (_, i) => (i * 31 + offset) % 200);
+const long = { maxTokens: 400 };
+
+test('cancellation takes effect at the next decode step', async () => {
+  const engine = await Engine.load({ modelDir: await tinyModel(), executionProvider: 'cpu', contextTokens: 0, prefillChunkTokens: 64 });
+  try {
+    const controller = new AbortController();
+    let texts = 0;
+    let textsAfterAbort = 0;
+    const result = await engine.generate({ prompt: { kind: 'tokens', tokens: prompt(20) }, sampling: long, ignoreStopTokens: true, returnTokens: true },
+      (event) => {
+        if (event.type !== 'text') return;
+        if (controller.signal.aborted) textsAfterAbort++;
+        else if (++texts === 5) controller.abort();
+      }, controller.signal);
+    assert.equal(result.finishReason, 'cancelled');
+    // The token whose text fired the abort is the last one: no model run followed it (the cache holds the
+    // prompt and every answer token but the last), and at most the decoder's held-back bytes came after.
+    assert.equal(engine.stats().cachedTokens, 20 + result.completionTokens - 1);
+    assert.ok(textsAfterAbort <= 1);
+    assert.ok(result.completionTokens < long.maxTokens);
+  } finally {
+    await engine.dispose();
+  }
+});
+
+test('through the engine process: a cancel stops a long answer, and the engine answers the next request', async () => {
+  const backend = new LocalBackend({ modelDir: await tinyModel(), executionProvider: 'cpu', contextTokens: 0, prefillChunkTokens: 64 });
+  try {
+    const controller = new AbortController();
+    let texts = 0;
+    const result = await backend.run({ prompt: { kind: 'tokens', tokens: prompt(30) }, sampling: long, ignoreStopTokens: true },
+      (event) => { if (event.type === 'text' && ++texts === 3) controller.abort(); }, controller.signal);
+    assert.equal(result.finishReason, 'cancelled');
+    assert.ok(result.completionTokens < long.maxTokens);
+    const next = await backend.run({ prompt: { kind: 'tokens', tokens: prompt(30) }, sampling: { maxTokens: 4 }, ignoreStopTokens: true });
+    assert.equal(next.finishReason, 'length');
+    assert.equal(next.completionTokens, 4);
+  } finally {
+    await backend.dispose();
+  }
+});
+
+test('a second concurrent request waits its turn and gets the answer it would get alone', async () => {
+  const modelDir = await tinyModel();
+  const options = { modelDir, executionProvider: 'cpu' as const, contextTokens: 0, prefillChunkTokens: 64 };
+  const request = (offset: number) => ({ prompt: { kind: 'tokens' as const, tokens: prompt(25, offset) }, sampling: { maxTokens: 16 }, ignoreStopTokens: true, returnTokens: true });
+  const alone = new LocalBackend(options);
+  const together = new LocalBackend(options);
+  try {
+    const expectedA = (await alone.run(request(0))).engine?.tokens;
+    const expectedB = (await alone.run(request(5))).engine?.tokens;
+    const order: string[] = [];
+    const [a, b] = await Promise.all([
+      together.run(request(0), (e) => { if (e.type === 'first-token') order.push('a'); }),
+      together.run(request(5), (e) => { if (e.type === 'first-token') order.push('b'); }),
+    ]);
+    assert.deepEqual(a.engine?.tokens, expectedA);
+    assert.deepEqual(b.engine?.tokens, expectedB);
+    assert.deepEqual(order, ['a', 'b']);
+  } finally {
+    await Promise.all([alone.dispose(), together.dispose()]);
+  }
+});
+
+test('a crashed engine process fails the request in flight, then restarts with the model on the next one', async () => {
+  const backend = new LocalBackend({ modelDir: await tinyModel(), executionProvider: 'cpu', contextTokens: 0, prefillChunkTokens: 8 });
+  try {
+    await backend.load();
+    const firstPid = backend.enginePid!;
+    // Killed during prefill (no text yet): the caller gets a UserError, not a hang.
+    await assert.rejects(
+      backend.run({ prompt: { kind: 'tokens', tokens: prompt(64) }, sampling: long, ignoreStopTokens: true },
+        (event) => { if (event.type === 'prefill' && event.doneTokens === 0) process.kill(firstPid, 'SIGKILL'); }),
+      (error: unknown) => error instanceof UserError && /stopped unexpectedly/.test(error.message) && /SIGKILL/.test(error.message));
+    assert.equal(backend.engineCrashes, 1);
+
+    // Killed mid-answer: the text so far comes back as a 'cut' answer.
+    let secondPid = 0;
+    const cut = await backend.run({ prompt: { kind: 'tokens', tokens: prompt(10) }, sampling: long, ignoreStopTokens: true },
+      (event) => { if (event.type === 'text' && secondPid === 0) { secondPid = backend.enginePid!; process.kill(secondPid, 'SIGKILL'); } });
+    assert.notEqual(secondPid, firstPid, 'a new engine process answered');
+    assert.equal(cut.finishReason, 'cut');
+    assert.ok(cut.text.length > 0);
+    assert.match(cut.warnings[0]!, /stopped unexpectedly/);
+
+    const after = await backend.run({ prompt: { kind: 'tokens', tokens: prompt(10) }, sampling: { maxTokens: 3 }, ignoreStopTokens: true });
+    assert.equal(after.completionTokens, 3);
+    assert.equal(backend.engineCrashes, 2);
+  } finally {
+    await backend.dispose();
+  }
+});
+
+test('a context that does not fit in memory fails at load with the context that would fit', async () => {
+  // 2 layers x 2 KV heads x 16 x float32: 256 bytes of KV per token, budgeted twice.
+  const modelDir = await tinyModel({ maxContext: 65536 });
+  const budget = 8 * 1024 * 1024;
+  const tooLarge = new LocalBackend({ modelDir, executionProvider: 'cpu', contextTokens: 65536, prefillChunkTokens: 256, deviceMemoryBytes: budget });
+  let suggested = 0;
+  try {
+    await assert.rejects(tooLarge.load(), (error: unknown) => {
+      assert.ok(error instanceof UserError);
+      assert.match(error.message, /65536-token context/);
+      assert.match(error.message, /KV cache/);
+      const match = error.hint?.match(/prolong\.engine\.contextTokens to (\d+)/);
+      assert.ok(match, error.hint);
+      suggested = Number(match[1]);
+      return true;
+    });
+    assert.ok(suggested >= 1024 && suggested < 65536);
+  } finally {
+    await tooLarge.dispose();
+  }
+  const fits = new LocalBackend({ modelDir, executionProvider: 'cpu', contextTokens: suggested, prefillChunkTokens: 256, deviceMemoryBytes: budget });
+  try {
+    const info = await fits.load();
+    assert.equal(info.contextTokens, suggested);
+    assert.ok(info.estimate.totalBytes <= budget);
+  } finally {
+    await fits.dispose();
+  }
+});
+
+test('a prompt longer than the context is refused with a clear error, and the engine keeps working', async () => {
+  const backend = new LocalBackend({ modelDir: await tinyModel(), executionProvider: 'cpu', contextTokens: 64, prefillChunkTokens: 32 });
+  try {
+    await assert.rejects(backend.run({ prompt: { kind: 'tokens', tokens: prompt(60) }, sampling: { maxTokens: 10 } }),
+      (error: unknown) => error instanceof UserError && /60 tokens/.test(error.message) && /context of 64 tokens/.test(error.message));
+    const ok = await backend.run({ prompt: { kind: 'tokens', tokens: prompt(50) }, sampling: { maxTokens: 10 }, ignoreStopTokens: true });
+    assert.equal(ok.completionTokens, 10);
+  } finally {
+    await backend.dispose();
+  }
+});
+
+test('chat requests: template, prompt count, streamed text equal to the decoded answer, prefix reuse for a new question', async () => {
+  // Llama 3's vocabulary with tied embeddings keeps the model small (about 33 MB).
+  const modelDir = await tinyModel({ shape: { vocabSize: 128256, tieWordEmbeddings: true }, withTokenizer: true, eosTokenIds: [128009] });
+  const backend = new LocalBackend({ modelDir, executionProvider: 'cpu', contextTokens: 0, prefillChunkTokens: 128 });
+  const tokenizer = loadTokenizer();
+  try {
+    const info = await backend.info();
+    assert.equal(info.kind, 'local');
+    assert.match(info.detail, /CPU: forced/);
+    const documentText = 'File: src/main.ts\nexport const answer = 42;\n'.repeat(5);
+    const ask = (question: string) => ({ messages: [{ role: 'system' as const, content: documentText }, { role: 'user' as const, content: question }] });
+
+    const count = await backend.countPromptTokens(ask('What is the answer?'));
+    assert.equal(count.exact, true);
+    const events: GenerateEvent[] = [];
+    const first = await backend.generate({ ...ask('What is the answer?'), sampling: { maxTokens: 12, temperature: 0.8, seed: 3 } }, (e) => events.push(e));
+    assert.equal(first.promptTokens, count.tokens);
+    const streamed = events.filter((e) => e.type === 'text').map((e) => (e as { text: string }).text).join('');
+    assert.equal(streamed, first.text);
+    assert.deepEqual(events.slice(0, 1).map((e) => e.type), ['prefill']);
+    assert.ok(events.findIndex((e) => e.type === 'first-token') < events.findIndex((e) => e.type === 'text'));
+    if (first.finishReason === 'length') assert.equal(first.completionTokens, 12);
+
+    const second = await backend.generate({ ...ask('Where is it defined?'), sampling: { maxTokens: 4 } }, () => {});
+    // Everything up to the user turn is shared: the system turn with the document.
+    const systemOnly = count.tokens - tokenizer.encode('What is the answer?').length;
+    assert.ok((second.cachedPromptTokens ?? 0) >= systemOnly - 8, `reused ${second.cachedPromptTokens} of about ${systemOnly}`);
+    assert.ok((second.cachedPromptTokens ?? 0) < second.promptTokens);
+  } finally {
+    await backend.dispose();
+  }
+});
