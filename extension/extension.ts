@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
+import { registerServerCommands } from './server';
 
 export function activate(context: vscode.ExtensionContext): void {
-  void context;
+  registerServerCommands(context);
 }
 
 export function deactivate(): void {}

@@ -90,6 +90,7 @@ export async function checkServer(options: RemoteBackendOptions, check: HealthCh
   if (check.tryGeneration !== false) {
     try {
       const result = await backend.generate({ ...probe, sampling: { maxTokens: 1 } }, () => {}, signal);
+      if (result.finishReason === 'cancelled') throw new CancelledError('health check');
       const ttft = result.timeToFirstTokenMs === undefined ? '' : `, first token after ${(result.timeToFirstTokenMs / 1000).toFixed(2)} s`;
       steps.push({ name: 'Answer', status: result.warnings.length ? 'warning' : 'ok', message: `A one-token answer came back${ttft}.${result.warnings.length ? ` ${result.warnings.join(' ')}` : ''}` });
     } catch (error) {

@@ -1,0 +1,164 @@
+/**
+ * The remote server in the extension: the "ProLong: Configure Server" and "ProLong: Check Server" commands, and the
+ * backend built from the settings plus the API key in SecretStorage (for the Ask panel and the probes).
+ */
+import * as vscode from 'vscode';
+import { errorMessage, CancelledError, UserError } from '../../engine/errors';
+import { normalizeServerUrl } from '../../engine/backends/remote/client';
+import { checkServer } from '../../engine/backends/remote/health';
+import { EXTENSION_SETTINGS } from '../../engine/backends/remote/problems';
+import { RemoteBackend } from '../../engine/backends/remote/remoteBackend';
+import type { ServedModel } from '../../engine/backends/remote/wire';
+import { SERVER_SECTION, apiKeySecretName, backendOptions, formatHealthReport, readServerSettings, type ServerSettings } from './serverSettings';
+
+export interface ServerCommandOptions {
+  /** Tokens of the latest packed repository, when there is one, for the context-length check. */
+  packedTokens?: () => number | undefined;
+}
+
+export function registerServerCommands(context: vscode.ExtensionContext, options: ServerCommandOptions = {}): void {
+  const output = vscode.window.createOutputChannel('ProLong Server');
+  context.subscriptions.push(
+    output,
+    vscode.commands.registerCommand('prolong.configureServer', () => configureServer(context, output, options)),
+    vscode.commands.registerCommand('prolong.checkServer', () => runHealthCheck(context, output, options)),
+  );
+}
+
+/** A RemoteBackend for the configured server, or a UserError saying what to configure. */
+export async function createServerBackend(context: vscode.ExtensionContext): Promise<RemoteBackend> {
+  const { settings, warnings } = currentSettings();
+  for (const warning of warnings) void vscode.window.showWarningMessage(warning);
+  if (!settings.url) throw new UserError('No ProLong server is configured.', 'Run "ProLong: Configure Server".');
+  const apiKey = await context.secrets.get(apiKeySecretName(settings.url));
+  return new RemoteBackend(backendOptions(settings, apiKey, tokenizerSetting()));
+}
+
+function currentSettings(): { settings: ServerSettings; warnings: string[] } {
+  const config = vscode.workspace.getConfiguration(SERVER_SECTION);
+  return readServerSettings((name) => config.get(name));
+}
+
+function tokenizerSetting(): string | undefined {
+  return vscode.workspace.getConfiguration('prolong.tokenizer').get<string>('path') || undefined;
+}
+
+async function configureServer(context: vscode.ExtensionContext, output: vscode.OutputChannel, options: ServerCommandOptions): Promise<void> {
+  const current = currentSettings().settings;
+  const url = await vscode.window.showInputBox({
+    title: 'ProLong: Configure Server (1/3): server URL',
+    prompt: 'The OpenAI-compatible server running ProLong (vLLM, SGLang or llama.cpp\'s llama-server)',
+    placeHolder: 'http://gpu-box:8000',
+    value: current.url,
+    ignoreFocusOut: true,
+    validateInput: (value) => {
+      try {
+        normalizeServerUrl(value, EXTENSION_SETTINGS);
+        return undefined;
+      } catch (error) {
+        return errorMessage(error);
+      }
+    },
+  });
+  if (url === undefined) return;
+  const root = normalizeServerUrl(url, EXTENSION_SETTINGS).href.replace(/\/$/, '');
+
+  const secretName = apiKeySecretName(root);
+  const storedKey = await context.secrets.get(secretName);
+  let apiKey = storedKey;
+  const keepLabel = 'Keep the stored API key';
+  const enterLabel = 'Enter an API key';
+  const noneLabel = 'No API key';
+  const choice = await vscode.window.showQuickPick(storedKey ? [keepLabel, enterLabel, noneLabel] : [noneLabel, enterLabel], {
+    title: 'ProLong: Configure Server (2/3): API key',
+    placeHolder: 'vLLM and llama-server ask for one when started with --api-key; it is kept in VS Code\'s secret storage',
+    ignoreFocusOut: true,
+  });
+  if (choice === undefined) return;
+  if (choice === noneLabel) apiKey = undefined;
+  if (choice === enterLabel) {
+    const entered = await vscode.window.showInputBox({ title: 'ProLong: API key', password: true, ignoreFocusOut: true, prompt: `API key for ${root}` });
+    if (entered === undefined) return;
+    apiKey = entered.trim() || undefined;
+  }
+
+  // List the models with what we have so far; a failure here says exactly what is wrong.
+  const probeSettings: ServerSettings = { ...current, url: root, model: '' };
+  let models: ServedModel[];
+  try {
+    models = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `ProLong: contacting ${root}…`, cancellable: true },
+      (_progress, token) => withCancellation(token, (signal) => new RemoteBackend(backendOptions(probeSettings, apiKey)).listModels(signal)));
+  } catch (error) {
+    if (error instanceof CancelledError) return;
+    showProblem(output, `Could not list the models of ${root}`, error);
+    return;
+  }
+  if (models.length === 0) {
+    void vscode.window.showErrorMessage(`${root} lists no models at /v1/models. Wait until the server has loaded its model, then run this again.`);
+    return;
+  }
+  const picked = await vscode.window.showQuickPick(models.map((m) => ({
+    label: m.id,
+    description: [m.software === 'unknown' ? undefined : m.software, m.contextLength ? `${m.contextLength.toLocaleString('en-US')} tokens` : undefined].filter(Boolean).join(' · '),
+    picked: m.id === current.model,
+  })), { title: 'ProLong: Configure Server (3/3): model', ignoreFocusOut: true });
+  if (!picked) return;
+
+  const config = vscode.workspace.getConfiguration(SERVER_SECTION);
+  await config.update('url', root, vscode.ConfigurationTarget.Global);
+  await config.update('model', picked.label, vscode.ConfigurationTarget.Global);
+  if (apiKey) await context.secrets.store(secretName, apiKey);
+  else await context.secrets.delete(secretName);
+
+  await runHealthCheck(context, output, options);
+}
+
+async function runHealthCheck(context: vscode.ExtensionContext, output: vscode.OutputChannel, options: ServerCommandOptions): Promise<void> {
+  const { settings, warnings } = currentSettings();
+  for (const warning of warnings) output.appendLine(`! ${warning}`);
+  if (!settings.url) {
+    const configure = 'Configure Server';
+    if (await vscode.window.showErrorMessage('No ProLong server is configured.', configure) === configure) {
+      await vscode.commands.executeCommand('prolong.configureServer');
+    }
+    return;
+  }
+  const apiKey = await context.secrets.get(apiKeySecretName(settings.url));
+  let report;
+  try {
+    report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `ProLong: checking ${settings.url}…`, cancellable: true },
+      (_progress, token) => withCancellation(token, (signal) => checkServer(backendOptions(settings, apiKey, tokenizerSetting()), { packedTokens: options.packedTokens?.() }, signal)));
+  } catch (error) {
+    if (error instanceof CancelledError) return;
+    showProblem(output, `Checking ${settings.url} failed`, error);
+    return;
+  }
+  for (const line of formatHealthReport(report)) output.appendLine(line);
+  const details = 'Show Details';
+  if (report.ok) {
+    const model = report.steps.find((s) => s.name === 'Model')?.message ?? '';
+    const answer = report.steps.find((s) => s.name === 'Answer')?.message ?? '';
+    const pick = await vscode.window.showInformationMessage(`ProLong server ready: ${model} ${answer}`.trim(), details);
+    if (pick === details) output.show(true);
+  } else {
+    const failed = report.steps.find((s) => s.status === 'error');
+    const pick = await vscode.window.showErrorMessage(`ProLong server: ${failed?.name}: ${failed?.message}${failed?.hint ? ` ${failed.hint}` : ''}`, details);
+    if (pick === details) output.show(true);
+  }
+}
+
+function showProblem(output: vscode.OutputChannel, what: string, error: unknown): void {
+  output.appendLine(`✗ ${what}: ${errorMessage(error)}`);
+  void vscode.window.showErrorMessage(`${what}: ${errorMessage(error)}`);
+}
+
+/** Runs `work` with an AbortSignal that fires when VS Code's cancellation token does. */
+async function withCancellation<T>(token: vscode.CancellationToken, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const subscription = token.onCancellationRequested(() => controller.abort());
+  try {
+    return await work(controller.signal);
+  } finally {
+    subscription.dispose();
+  }
+}

@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { apiKeySecretName, backendOptions, formatHealthReport, readServerSettings } from '../../extension/server/serverSettings';
+
+test('settings are read with defaults, and an Authorization header in extraHeaders is dropped with a warning', () => {
+  const values: Record<string, unknown> = {
+    url: ' http://gpu-box:8000 ', model: 'prolong', requestTimeoutSeconds: 0,
+    extraHeaders: { 'X-Route': 'a100', Authorization: 'Bearer leaked', 'X-Bad': 7 }, api: 'nonsense',
+  };
+  const { settings, warnings } = readServerSettings((name) => values[name]);
+  assert.deepEqual(settings, { url: 'http://gpu-box:8000', model: 'prolong', requestTimeoutSeconds: 600, extraHeaders: { 'x-route': 'a100' }, api: 'chat' });
+  assert.equal(warnings.length, 2);
+  assert.match(warnings[0], /Authorization header; it is ignored.*secret storage/);
+  assert.ok(!warnings.join(' ').includes('leaked'), 'the value never appears in messages');
+  assert.match(warnings[1], /\["X-Bad"\] is not a string/);
+});
+
+test('the API key is stored per server origin, so it is never sent to another server', () => {
+  assert.equal(apiKeySecretName('http://gpu-box:8000/v1'), 'prolong.server.apiKey:http://gpu-box:8000');
+  assert.equal(apiKeySecretName('http://gpu-box:8000'), apiKeySecretName('http://gpu-box:8000/'));
+  assert.notEqual(apiKeySecretName('http://gpu-box:8000'), apiKeySecretName('http://other:8000'));
+  assert.notEqual(apiKeySecretName('http://gpu-box:8000'), apiKeySecretName('https://gpu-box:8000'));
+});
+
+test('backend options carry the timeout in ms and name the extension settings in hints', () => {
+  const options = backendOptions({ url: 'http://h:1', model: '', requestTimeoutSeconds: 30, extraHeaders: {}, api: 'completions' }, '', '');
+  assert.equal(options.requestTimeoutMs, 30_000);
+  assert.equal(options.model, undefined);
+  assert.equal(options.apiKey, undefined);
+  assert.equal(options.api, 'completions');
+  assert.match(options.settingNames.url, /prolong\.server\.url/);
+});
+
+test('the health report reads as one line per step, hints indented', () => {
+  const lines = formatHealthReport({ server: 'http://h:1', ok: false, models: [], steps: [
+    { name: 'Connect', status: 'ok', message: 'answered.' },
+    { name: 'Model', status: 'error', message: 'not served.', hint: 'Pick another.' },
+  ] });
+  assert.deepEqual(lines, ['Server http://h:1: not ready', '  ✓ Connect: answered.', '  ✗ Model: not served.', '      Pick another.']);
+});
