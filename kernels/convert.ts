@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { UserError } from '../engine/errors';
 import { Checkpoint } from './checkpoint';
 import { buildDecoderGraph } from './decoderGraph';
-import { parameterCount } from './hfConfig';
+import { parameterCount, readDecoderConfig } from './hfConfig';
 import type { Int4BlockSize } from './int4';
 import { OnnxModelWriter } from './onnxWriter';
 import { ioNames, sidecarFileName, sidecarFormat, sidecarVersion, type IoDtype, type ModelSidecar, type WeightDtype } from './sidecar';
@@ -50,23 +50,19 @@ export async function convertCheckpoint(
 ): Promise<ConvertResult> {
   const started = performance.now();
   if (resolve(hfDir) === resolve(outDir)) throw new UserError(`The output directory ${outDir} is the checkpoint directory.`, 'Choose another OUT_DIR.');
-  const checkpoint = new Checkpoint(hfDir);
-  const c = checkpoint.config;
+  // check everything that can be wrong before opening the weights
+  const c = readDecoderConfig(hfDir);
   const ioDtype = options.ioDtype ?? (options.dtype === 'fp16' ? 'fp16' : 'fp32');
-  if (options.dtype === 'fp16' && ioDtype !== 'fp16') {
-    checkpoint.close();
-    throw new UserError('fp16 weights need fp16 activations (--io-dtype fp16).', 'Use --dtype fp32, or drop --io-dtype.');
-  }
+  if (options.dtype === 'fp16' && ioDtype !== 'fp16') throw new UserError('fp16 weights need fp16 activations (--io-dtype fp16).', 'Use --dtype fp32, or drop --io-dtype.');
   const contextLength = options.maxContext ?? c.maxPositionEmbeddings;
-  if (!Number.isInteger(contextLength) || contextLength < 1) {
-    checkpoint.close();
-    throw new UserError(`--max-context must be a positive integer (got ${contextLength}).`, 'For ProLong-8B use up to 524288.');
+  if (!Number.isInteger(contextLength) || contextLength < 1) throw new UserError(`--max-context must be a positive integer (got ${contextLength}).`, 'For ProLong-8B use up to 524288.');
+  if (c.headDim % 16 !== 0) {
+    // onnxruntime's GroupQueryAttention kernels refuse other head sizes
+    throw new UserError(`${join(hfDir, 'config.json')}: "head_dim" is ${c.headDim}; the ONNX attention kernel needs a multiple of 16.`, 'This checkpoint cannot be converted.');
   }
   const int4BlockSize = options.int4BlockSize ?? 32;
-  if (![32, 64, 128].includes(int4BlockSize)) {
-    checkpoint.close();
-    throw new UserError(`int4 block size must be 32, 64 or 128 (got ${int4BlockSize}).`, 'Pass --block-size 32, 64 or 128.');
-  }
+  if (![32, 64, 128].includes(int4BlockSize)) throw new UserError(`int4 block size must be 32, 64 or 128 (got ${int4BlockSize}).`, 'Pass --block-size 32, 64 or 128.');
+  const checkpoint = new Checkpoint(hfDir);
   mkdirSync(outDir, { recursive: true });
   const sidecarPath = join(outDir, sidecarFileName);
   rmSync(sidecarPath, { force: true }); // a half-written model must not look finished

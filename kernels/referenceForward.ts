@@ -78,7 +78,7 @@ export class ReferenceModel {
     const d = c.headDim;
     const half = d / 2;
     const rope = rotaryCaches(c, n);
-    let x = tokens.map((t) => Float64Array.from(this.embed.subarray(t * c.hiddenSize, (t + 1) * c.hiddenSize)));
+    let x: Float64Array[] = tokens.map((t) => Float64Array.from(this.embed.subarray(t * c.hiddenSize, (t + 1) * c.hiddenSize)));
     for (const layer of this.layers) {
       const h = x.map((row) => rmsNorm(row, layer.inputNorm, c.rmsNormEps));
       const rotate = (vec: Float64Array, heads: number, pos: number): Float64Array => {
