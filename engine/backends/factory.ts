@@ -5,7 +5,7 @@
 import { UserError } from '../errors';
 import type { Backend } from './types';
 import { CLI_SETTINGS, type SettingNames } from './remote/problems';
-import { RemoteBackend } from './remote/remoteBackend';
+import { RemoteBackend, type RemoteBackendOptions } from './remote/remoteBackend';
 
 export interface BackendChoice {
   /** Server root URL (http://host:port); selects the remote backend. */
@@ -24,18 +24,20 @@ export interface BackendChoice {
 }
 
 export function createBackend(choice: BackendChoice): Backend {
-  const names = choice.settingNames ?? CLI_SETTINGS;
-  if (choice.server && choice.server.trim()) {
-    return new RemoteBackend({
-      url: choice.server,
-      model: choice.model,
-      apiKey: choice.apiKey,
-      headers: choice.headers,
-      requestTimeoutMs: choice.requestTimeoutMs,
-      tokenizerPath: choice.tokenizerPath,
-      api: choice.api,
-      settingNames: names,
-    });
-  }
-  throw new UserError('No model backend is configured.', `Give a ProLong server with ${names.url}.`);
+  if (choice.server && choice.server.trim()) return new RemoteBackend(remoteBackendOptions(choice));
+  throw new UserError('No model backend is configured.', `Give a ProLong server with ${(choice.settingNames ?? CLI_SETTINGS).url}.`);
+}
+
+/** The remote backend's options for a choice with a server (also what its health check takes). */
+export function remoteBackendOptions(choice: BackendChoice): RemoteBackendOptions {
+  return {
+    url: choice.server ?? '',
+    model: choice.model,
+    apiKey: choice.apiKey,
+    headers: choice.headers,
+    requestTimeoutMs: choice.requestTimeoutMs,
+    tokenizerPath: choice.tokenizerPath,
+    api: choice.api,
+    settingNames: choice.settingNames ?? CLI_SETTINGS,
+  };
 }

@@ -8,8 +8,10 @@ import { normalizeServerUrl } from '../../engine/backends/remote/client';
 import { checkServer } from '../../engine/backends/remote/health';
 import { EXTENSION_SETTINGS } from '../../engine/backends/remote/problems';
 import { RemoteBackend } from '../../engine/backends/remote/remoteBackend';
+import { createBackend, remoteBackendOptions } from '../../engine/backends/factory';
+import type { Backend } from '../../engine/backends/types';
 import type { ServedModel } from '../../engine/backends/remote/wire';
-import { SERVER_SECTION, apiKeySecretName, backendOptions, formatHealthReport, readServerSettings, type ServerSettings } from './serverSettings';
+import { SERVER_SECTION, apiKeySecretName, backendChoice, formatHealthReport, readServerSettings, type ServerSettings } from './serverSettings';
 
 export interface ServerCommandOptions {
   /** Tokens of the latest packed repository, when there is one, for the context-length check. */
@@ -25,13 +27,13 @@ export function registerServerCommands(context: vscode.ExtensionContext, options
   );
 }
 
-/** A RemoteBackend for the configured server, or a UserError saying what to configure. */
-export async function createServerBackend(context: vscode.ExtensionContext): Promise<RemoteBackend> {
+/** The Backend for the configured server, or a UserError saying what to configure. */
+export async function createServerBackend(context: vscode.ExtensionContext): Promise<Backend> {
   const { settings, warnings } = currentSettings();
   for (const warning of warnings) void vscode.window.showWarningMessage(warning);
   if (!settings.url) throw new UserError('No ProLong server is configured.', 'Run "ProLong: Configure Server".');
   const apiKey = await context.secrets.get(apiKeySecretName(settings.url));
-  return new RemoteBackend(backendOptions(settings, apiKey, tokenizerSetting()));
+  return createBackend(backendChoice(settings, apiKey, tokenizerSetting()));
 }
 
 function currentSettings(): { settings: ServerSettings; warnings: string[] } {
@@ -87,7 +89,7 @@ async function configureServer(context: vscode.ExtensionContext, output: vscode.
   let models: ServedModel[];
   try {
     models = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `ProLong: contacting ${root}…`, cancellable: true },
-      (_progress, token) => withCancellation(token, (signal) => new RemoteBackend(backendOptions(probeSettings, apiKey)).listModels(signal)));
+      (_progress, token) => withCancellation(token, (signal) => new RemoteBackend(remoteBackendOptions(backendChoice(probeSettings, apiKey))).listModels(signal)));
   } catch (error) {
     if (error instanceof CancelledError) return;
     showProblem(output, `Could not list the models of ${root}`, error);
@@ -127,7 +129,7 @@ async function runHealthCheck(context: vscode.ExtensionContext, output: vscode.O
   let report;
   try {
     report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `ProLong: checking ${settings.url}…`, cancellable: true },
-      (_progress, token) => withCancellation(token, (signal) => checkServer(backendOptions(settings, apiKey, tokenizerSetting()), { packedTokens: options.packedTokens?.() }, signal)));
+      (_progress, token) => withCancellation(token, (signal) => checkServer(remoteBackendOptions(backendChoice(settings, apiKey, tokenizerSetting())), { packedTokens: options.packedTokens?.() }, signal)));
   } catch (error) {
     if (error instanceof CancelledError) return;
     showProblem(output, `Checking ${settings.url} failed`, error);

@@ -4,7 +4,7 @@
  * in SecretStorage under a name tied to the server's origin, so a key is never sent to another server.
  */
 import { EXTENSION_SETTINGS } from '../../engine/backends/remote/problems';
-import type { RemoteBackendOptions } from '../../engine/backends/remote/remoteBackend';
+import type { BackendChoice } from '../../engine/backends/factory';
 import type { HealthReport } from '../../engine/backends/remote/health';
 
 export const SERVER_SECTION = 'prolong.server';
@@ -57,9 +57,9 @@ export function apiKeySecretName(url: string): string {
   return `prolong.server.apiKey:${origin}`;
 }
 
-export function backendOptions(settings: ServerSettings, apiKey: string | undefined, tokenizerPath?: string): RemoteBackendOptions {
+export function backendChoice(settings: ServerSettings, apiKey: string | undefined, tokenizerPath?: string): BackendChoice {
   return {
-    url: settings.url,
+    server: settings.url,
     model: settings.model || undefined,
     apiKey: apiKey || undefined,
     headers: settings.extraHeaders,

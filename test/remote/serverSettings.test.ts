@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiKeySecretName, backendOptions, formatHealthReport, readServerSettings } from '../../extension/server/serverSettings';
+import { remoteBackendOptions } from '../../engine/backends/factory';
+import { apiKeySecretName, backendChoice, formatHealthReport, readServerSettings } from '../../extension/server/serverSettings';
 
 test('settings are read with defaults, and an Authorization header in extraHeaders is dropped with a warning', () => {
   const values: Record<string, unknown> = {
@@ -22,8 +23,8 @@ test('the API key is stored per server origin, so it is never sent to another se
   assert.notEqual(apiKeySecretName('http://gpu-box:8000'), apiKeySecretName('https://gpu-box:8000'));
 });
 
-test('backend options carry the timeout in ms and name the extension settings in hints', () => {
-  const options = backendOptions({ url: 'http://h:1', model: '', requestTimeoutSeconds: 30, extraHeaders: {}, api: 'completions' }, '', '');
+test('the backend choice carries the timeout in ms and names the extension settings in hints', () => {
+  const options = remoteBackendOptions(backendChoice({ url: 'http://h:1', model: '', requestTimeoutSeconds: 30, extraHeaders: {}, api: 'completions' }, '', ''));
   assert.equal(options.requestTimeoutMs, 30_000);
   assert.equal(options.model, undefined);
   assert.equal(options.apiKey, undefined);
