@@ -80,7 +80,8 @@ export function fitInstance(
   const fitted = fitToBudget(fitOptions);
   if (!fitted) throw new SkipInstance(`the prompt without any haystack is already longer than ${spec.length} tokens`);
   const total = fitted.promptTokens + task.maxTokens;
-  if ((options.requireFill ?? true) && total < MIN_FILL * spec.length) {
+  // Short of the target only because the source ran out (not because units are coarse): say so instead.
+  if ((options.requireFill ?? true) && fitted.units >= options.maxUnits && total < MIN_FILL * spec.length) {
     throw new SkipInstance(`only ${total} of ${spec.length} tokens could be filled (the haystack source is too short)`);
   }
   const depth = spec.depthPercent === undefined ? '' : `/${spec.depthPercent}`;

@@ -104,7 +104,7 @@ export function repoQaTask(name: 'repo_qa_1' | 'repo_qa_2'): ProbeTask {
         for (let i = 0; i < ordered.length; i++) {
           if (i > 0) contextText += '\n\n';
           const g = docs.indexOf(ordered[i]!);
-          if (g < goldenCount) needles.push({ text: ordered[i]!.path, requestedDepth: depths[g]!, message: 0, charOffset: before.length + contextText.length });
+          if (g < goldenCount) needles.push({ text: `Document ${i + 1}:\n${ordered[i]!.path}\n`, requestedDepth: depths[g]!, message: 0, charOffset: before.length + contextText.length });
           contextText += `Document ${i + 1}:\n${ordered[i]!.path}\n${ordered[i]!.lines.join('\n')}`;
         }
         return {

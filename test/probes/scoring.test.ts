@@ -1,0 +1,41 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { meanScore, normalizeAnswer, rouge1F, scoreAnswer, stringMatchAll, stringMatchPart, substringExactMatch } from '../../engine/probes/scoring';
+
+// Expected values worked out by hand from RULER's scripts/eval/synthetic/constants.py and HELMET's utils.py.
+test('string_match_all gives the share of references found, case-insensitively (RULER)', () => {
+  assert.equal(stringMatchAll('The numbers are 1234567 and 7654321.', ['1234567', '7654321']), 100);
+  assert.equal(stringMatchAll('The numbers are 1234567.', ['1234567', '7654321']), 50);
+  assert.equal(stringMatchAll('Variables: abcde, FGHIJ', ['ABCDE', 'fghij', 'KLMNO']), (2 / 3) * 100);
+  assert.equal(stringMatchAll('', ['x']), 0);
+  // Substring, not word match: RULER's `r.lower() in pred.lower()`.
+  assert.equal(stringMatchAll('12345678', ['2345']), 100);
+});
+
+test('string_match_part is all or nothing on any reference (RULER QA)', () => {
+  assert.equal(stringMatchPart('It is in engine/errors.ts', ['engine/errors.ts', 'other']), 100);
+  assert.equal(stringMatchPart('ENGINE/ERRORS.TS', ['engine/errors.ts']), 100);
+  assert.equal(stringMatchPart('somewhere else', ['engine/errors.ts']), 0);
+});
+
+test('substring exact match normalizes like HELMET (case, punctuation, articles, spaces)', () => {
+  assert.equal(normalizeAnswer('The  Quick, brown fox!'), 'quick brown fox');
+  assert.equal(normalizeAnswer('an apple a day'), 'apple day');
+  assert.equal(substringExactMatch('Corresponding value: "ABC-def"', ['abcdef']), 100);
+  assert.equal(substringExactMatch('value: 1234', ['12345']), 0);
+});
+
+test('rouge1_f is unigram F-measure in percent', () => {
+  const needle = 'The best thing to do in San Francisco is eat a sandwich';
+  assert.equal(rouge1F(needle, [needle]), 100);
+  // All 4 predicted words are among the reference's 12: P = 1, R = 1/3, F = 2PR/(P+R) = 1/2.
+  assert.equal(rouge1F('eat a sandwich Francisco', [needle]), 50);
+  assert.equal(rouge1F('', [needle]), 0);
+});
+
+test('scoreAnswer dispatches by metric and meanScore rounds to two decimals like RULER', () => {
+  assert.equal(scoreAnswer('string_match_all', 'a b', ['a', 'c']), 50);
+  assert.equal(scoreAnswer('string_match_part', 'a b', ['a', 'c']), 100);
+  assert.equal(meanScore([100, 0, 0]), 33.33);
+  assert.equal(meanScore([]), 0);
+});

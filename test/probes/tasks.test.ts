@@ -1,0 +1,145 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { loadTokenizer } from '../../engine/tokenizer/index';
+import { ChatTemplate } from '../../engine/tokenizer/chatTemplate';
+import { TemplatePromptCounter } from '../../engine/probes/promptCounter';
+import { buildInstances, runProbes, type ProbePlan } from '../../engine/probes/runner';
+import type { RepositoryFile } from '../../engine/probes/tasks/common';
+import { ALL_TASKS, type ProbeEvent, type ProbeTaskName } from '../../engine/probes/types';
+import { OracleBackend, SilentBackend } from './scriptedBackends';
+
+const tokenizer = loadTokenizer();
+const counter = new TemplatePromptCounter(tokenizer, ChatTemplate.forTokenizer());
+
+/** This project's own engine sources stand in for a user's repository. */
+function engineSources(): RepositoryFile[] {
+  const root = join(__dirname, '..', '..');
+  const files: RepositoryFile[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (name.endsWith('.ts')) files.push({ path: relative(root, path), text: readFileSync(path, 'utf8') });
+    }
+  };
+  walk(join(root, 'engine'));
+  return files;
+}
+
+const LENGTH = 8192;
+const plan: ProbePlan = { tasks: [...ALL_TASKS], lengths: [LENGTH], samples: 1, seed: 'test-seed', repository: engineSources(), repositoryName: 'prolong' };
+const built = buildInstances(plan, counter);
+
+test('every task builds at 8K (nothing skipped)', () => {
+  assert.deepEqual(built.skipped, []);
+  assert.deepEqual([...new Set(built.instances.map((i) => i.task))].sort(), [...ALL_TASKS].sort());
+  assert.equal(built.instances.filter((i) => i.task === 'needle_heatmap').length, 10);
+  assert.equal(built.instances.filter((i) => i.task === 'code_needle').length, 10);
+});
+
+test('prompt plus output budget hits the target length within 1%, counted independently with the tokenizer', () => {
+  for (const instance of built.instances) {
+    const prompt = counter.render(instance.messages, instance.assistantPrefix);
+    const tokens = tokenizer.encodeWithSpecialTokens(prompt).length;
+    assert.equal(instance.promptTokens, tokens, `${instance.id}: recorded ${instance.promptTokens}, tokenizer ${tokens}`);
+    const total = tokens + instance.maxTokens;
+    assert.ok(total <= LENGTH && total >= 0.99 * LENGTH, `${instance.id}: ${total} of ${LENGTH}`);
+  }
+});
+
+test('output budgets are RULER\'s (NIAH 128, VT 30, CWE 120, FWE 50, QA 32)', () => {
+  const budget = (task: ProbeTaskName) => built.instances.find((i) => i.task === task)!.maxTokens;
+  assert.deepEqual([budget('niah_single_1'), budget('vt'), budget('cwe'), budget('fwe'), budget('repo_qa_1'), budget('repo_qa_2')], [128, 30, 120, 50, 32, 32]);
+});
+
+test('needles are where the instance says, at the requested depth in tokens', () => {
+  const depthTolerance: Partial<Record<ProbeTaskName, number>> = { repo_qa_1: 1, repo_qa_2: 1 }; // QA depth is in documents
+  for (const instance of built.instances) {
+    const message = instance.messages[instance.context.message]!.content;
+    const contextText = message.slice(instance.context.start, instance.context.end);
+    const contextTokens = tokenizer.count(contextText);
+    for (const needle of instance.needles) {
+      assert.ok(message.startsWith(needle.text, needle.charOffset), `${instance.id}: needle not at its offset`);
+      assert.ok(needle.charOffset >= instance.context.start && needle.charOffset < instance.context.end, `${instance.id}: needle outside the context`);
+      const depth = tokenizer.count(message.slice(instance.context.start, needle.charOffset)) / contextTokens;
+      const tolerance = depthTolerance[instance.task] ?? 0.03;
+      assert.ok(Math.abs(depth - needle.requestedDepth) <= tolerance, `${instance.id}: depth ${depth.toFixed(3)}, asked ${needle.requestedDepth}`);
+    }
+  }
+  const heatmapDepths = built.instances.filter((i) => i.task === 'needle_heatmap').map((i) => i.needles[0]!.requestedDepth * 100);
+  assert.deepEqual(heatmapDepths, [0, 11, 22, 33, 44, 56, 67, 78, 89, 100]);
+});
+
+test('RULER task formats: needle sentence, answer prefix after the template, singular rewording', () => {
+  const single = built.instances.find((i) => i.task === 'niah_single_1')!;
+  const content = single.messages[0]!.content;
+  assert.ok(content.startsWith('A special magic number is hidden within the following text. Make sure to memorize it. I will quiz you about the number afterwards.\nThe grass is green. The sky is blue. The sun is yellow. Here we go. There and back again.\n'));
+  assert.match(content, new RegExp(`One of the special magic numbers for [a-z]+-[a-z]+ is: ${single.answers[0]}\\.`));
+  assert.match(single.assistantPrefix, /^ The special magic number for [a-z]+-[a-z]+ mentioned in the provided text is$/);
+  assert.match(single.answers[0]!, /^\d{7}$/);
+  const multi = built.instances.find((i) => i.task === 'niah_multiquery')!;
+  assert.ok(multi.messages[0]!.content.startsWith('Some special magic numbers are hidden'));
+  assert.equal(multi.answers.length, 4);
+  assert.match(built.instances.find((i) => i.task === 'niah_multikey_3')!.answers[0]!, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  const vt = built.instances.find((i) => i.task === 'vt')!;
+  assert.equal(vt.answers.length, 5);
+  assert.match(vt.messages[0]!.content, /^VAR [A-Z]{5} = \d{5}$/m);
+  const cwe = built.instances.find((i) => i.task === 'cwe')!;
+  assert.deepEqual(cwe.messages.map((m) => m.role), ['user', 'assistant', 'user']);
+  const list = cwe.messages[2]!.content;
+  for (const word of cwe.answers) assert.equal(list.split(' ').filter((w) => w === word).length, 30, word);
+});
+
+test('an oracle that reads only the prompt scores 100 on every task; a silent backend scores 0', async () => {
+  const events: ProbeEvent[] = [];
+  const oracle = await runProbes({ ...plan, backend: new OracleBackend(), counter, onEvent: (event) => events.push(event) });
+  for (const result of oracle.instances) assert.equal(result.score, 100, `${result.id}: answered ${JSON.stringify(result.prediction)} for ${JSON.stringify(result.answers)}`);
+  assert.equal(oracle.instances.length, built.instances.length);
+  assert.equal(oracle.ruler.averages[0]?.score, 100);
+  assert.equal(oracle.ruler.effectiveLength, LENGTH);
+  assert.equal(oracle.heatmaps.length, 2);
+  assert.ok(oracle.heatmaps.every((grid) => grid.scores.every((row) => row[0] === 100)));
+  assert.equal(events[0]?.type, 'planned');
+  assert.equal(events.filter((e) => e.type === 'instance-finished').length, built.instances.length);
+  assert.equal(events.filter((e) => e.type === 'task-length-scored').length, ALL_TASKS.length);
+  const silent = await runProbes({ ...plan, backend: new SilentBackend(), counter });
+  assert.ok(silent.instances.every((result) => result.score === 0));
+  assert.equal(silent.ruler.effectiveLength, null);
+});
+
+test('the oracle sends the exact instance: greedy, RULER answer prefix, task output budget', async () => {
+  const backend = new OracleBackend();
+  await runProbes({ tasks: ['fwe'], lengths: [4096], samples: 1, seed: 's', backend, counter });
+  const request = backend.requests[0]!;
+  assert.equal(request.sampling.temperature, 0);
+  assert.equal(request.sampling.maxTokens, 50);
+  assert.equal(request.assistantPrefix, ' Answer: According to the coded text above, the three most frequently appeared words are:');
+});
+
+test('the same seed gives the same instances; another seed gives others', () => {
+  const small: ProbePlan = { ...plan, tasks: ['niah_multikey_2', 'vt', 'cwe', 'fwe', 'json_kv', 'repo_qa_1'], lengths: [4096] };
+  const first = buildInstances(small, counter).instances;
+  assert.deepEqual(buildInstances(small, counter).instances, first);
+  const other = buildInstances({ ...small, seed: 'other' }, counter).instances;
+  for (let i = 0; i < first.length; i++) assert.notDeepEqual(other[i]!.answers, first[i]!.answers, first[i]!.id);
+});
+
+test('cancelling keeps the finished instances and marks the results', async () => {
+  const controller = new AbortController();
+  const result = await runProbes({
+    tasks: ['niah_single_1'], lengths: [4096], samples: 3, seed: 's', backend: new OracleBackend(), counter, signal: controller.signal,
+    onEvent: (event) => { if (event.type === 'instance-finished') controller.abort(); },
+  });
+  assert.equal(result.metadata.cancelled, true);
+  assert.equal(result.instances.length, 1);
+  assert.deepEqual(result.scores, []);
+});
+
+test('tasks that need a repository are skipped with a reason without one', () => {
+  const { instances, skipped } = buildInstances({ tasks: ['code_needle', 'repo_qa_1'], lengths: [4096], samples: 1, seed: 's' }, counter);
+  assert.equal(instances.length, 0);
+  assert.deepEqual(skipped.map((s) => s.task), ['code_needle', 'repo_qa_1']);
+  assert.match(skipped[0]!.reason, /no repository/);
+});
