@@ -12,6 +12,8 @@ const nodeEntries = [
   ['extension/extension.ts', 'extension'],
   ['engine/cli/main.ts', 'cli'],
   ['engine/packer/packWorker.ts', 'pack-worker'],
+  ['test/bench/pack.ts', 'bench-pack'],
+  ['test/bench/engine.ts', 'bench-engine'],
   ['engine/runtime/worker.ts', 'engine-worker'],
 ];
 /** Browser entries for webviews: [source, output name under out/webview/]. */

@@ -14,6 +14,7 @@ const LOCKFILES = new Set([
 
 /** Directory names whose contents are third-party copies, not the project's own code. */
 const VENDORED_DIRS = new Set(['node_modules', 'vendor', 'third_party', 'third-party', 'thirdparty', 'bower_components', 'jspm_packages', 'Pods', '.yarn']);
+const VENDORED_PATH = new RegExp(`(?:^|/)(?:${[...VENDORED_DIRS].map((d) => d.replace('.', '\\.')).join('|')})/`);
 
 const GENERATED_SUFFIXES = ['.min.js', '.min.mjs', '.min.css', '.map', '.pb.go', '_pb2.py', '_pb2_grpc.py', '.pb.cc', '.pb.h', '.g.dart', '.freezed.dart', '.designer.cs', '.Designer.cs', '.generated.ts', '.gen.go', '.bundle.js', '.chunk.js'];
 
@@ -34,11 +35,8 @@ export function pathSkipReason(path: string): string | undefined {
 
 /** The vendored directory (e.g. 'web/node_modules') that `path` lies in, or undefined. */
 export function vendoredDirectory(path: string): string | undefined {
-  const segments = path.split('/');
-  for (let i = 0; i < segments.length - 1; i++) {
-    if (VENDORED_DIRS.has(segments[i]!)) return segments.slice(0, i + 1).join('/');
-  }
-  return undefined;
+  const match = VENDORED_PATH.exec(path);
+  return match ? path.slice(0, match.index + match[0].length - 1) : undefined;
 }
 
 /** Whether a directory's own name marks it as vendored. */

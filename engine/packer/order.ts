@@ -1,30 +1,28 @@
-import { compareNames } from './walk';
-
 export type PackOrder = 'path' | 'dependency' | 'edit-aware';
 export const PACK_ORDERS: readonly PackOrder[] = ['path', 'dependency', 'edit-aware'];
 
-/** Directory-first order: at each level, subdirectories (alphabetical by bytes) before files (alphabetical). */
-export function comparePathsDirectoryFirst(a: string, b: string): number {
-  const as = a.split('/');
-  const bs = b.split('/');
-  const common = Math.min(as.length, bs.length);
-  for (let i = 0; i < common; i++) {
-    if (as[i] === bs[i]) continue;
-    const aIsDir = i < as.length - 1;
-    const bIsDir = i < bs.length - 1;
-    if (aIsDir !== bIsDir) return aIsDir ? -1 : 1;
-    return compareNames(as[i]!, bs[i]!);
-  }
-  return as.length - bs.length;
+/**
+ * A string whose plain comparison is the directory-first order: each directory segment is marked \u0001 and the
+ * file segment \u0002, segments end with \u0000 (below any name character, so a shorter name sorts first).
+ */
+function directoryFirstKey(path: string): string {
+  const segments = path.split('/');
+  let key = '';
+  for (let i = 0; i < segments.length - 1; i++) key += `\u0001${segments[i]}\u0000`;
+  return key + `\u0002${segments[segments.length - 1]}`;
 }
 
 export function sortByPath(paths: readonly string[]): string[] {
-  return [...paths].sort(comparePathsDirectoryFirst);
+  const keyed = paths.map((path) => ({ path, key: directoryFirstKey(path) }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keyed.map((item) => item.path);
 }
 
 /** Edit-aware order: files by the pack generation in which they last changed (oldest first), then by path. */
 export function sortEditAware(paths: readonly string[], changedGeneration: (path: string) => number): string[] {
-  return [...paths].sort((a, b) => changedGeneration(a) - changedGeneration(b) || comparePathsDirectoryFirst(a, b));
+  const keyed = paths.map((path) => ({ path, generation: changedGeneration(path), key: directoryFirstKey(path) }));
+  keyed.sort((a, b) => a.generation - b.generation || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keyed.map((item) => item.path);
 }
 
 const IMPORTABLE = /\.(?:[cm]?[jt]sx?|py|pyi)$/;

@@ -9,6 +9,7 @@ import { defaultCacheFile, emptyCache, readCache, writeCache, type CachedFile, t
 import { documentHeader, fileChunk } from './format';
 import { sortByDependencies, sortByPath, sortEditAware, type PackOrder } from './order';
 import { walkRepository, type SkippedFile } from './walk';
+import { DirectoryListingCache } from './listingCache';
 import { PackWorkerPool } from './workerPool';
 import type { FileJob, FileOutcome } from './workerProtocol';
 
@@ -81,6 +82,8 @@ export class Packer {
   private readonly pool: PackWorkerPool;
   private readonly memory = new Map<string, Map<string, MemoryEntry>>();
   private readonly caches = new Map<string, PackCacheData>();
+  private readonly listings = new Map<string, DirectoryListingCache>();
+  private cacheWrites: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: PackerOptions = {}) {
     this.tokenizerPath = resolve(resolveTokenizerPath(options.tokenizerPath));
@@ -107,7 +110,9 @@ export class Packer {
     const order = request.order ?? 'path';
     const maxFileBytes = request.maxFileBytes ?? 1 << 20;
     onProgress?.({ phase: 'walk' });
-    const walk = walkRepository({ root, maxFileBytes, exclude: request.exclude, include: request.include });
+    let listing = this.listings.get(root);
+    if (!listing) this.listings.set(root, (listing = new DirectoryListingCache()));
+    const walk = walkRepository({ root, maxFileBytes, exclude: request.exclude, include: request.include, listDirectory: listing.list });
     if (signal?.aborted) throw new CancelledError('pack');
 
     const cacheFile = this.options.cacheFile === false ? undefined : this.options.cacheFile ?? defaultCacheFile(root);
@@ -115,7 +120,7 @@ export class Packer {
     const memory = this.memory.get(root) ?? new Map<string, MemoryEntry>();
     const overrides = new IncludeOverrides(request.include ?? []);
     const generation = cache.generation + 1;
-    const firstPack = Object.keys(cache.files).length === 0;
+    const firstPack = cache.generation === 0;
     const wantImports = order === 'dependency';
 
     // Unchanged files (same size and mtime) come from memory; the rest go to the workers.
@@ -201,17 +206,23 @@ export class Packer {
     const nextCache: PackCacheData = { version: 1, tokenizer: this.tokenizerId, generation, files: nextFiles };
     this.caches.set(root, nextCache);
     this.memory.set(root, nextMemory);
-    if (cacheFile) {
-      try {
-        writeCache(cacheFile, nextCache);
-      } catch {
-        // The cache only speeds up the next pack; failing to write it loses nothing.
-      }
-    }
+    if (cacheFile) this.saveCache(cacheFile, nextCache);
     return {
       document: parts.join(''), files, skipped, dropped, invalidUtf8, totalTokens, totalBytes, order,
       tokenizer: this.tokenizerPath, filesRead: jobs.length, filesTokenized, ms: performance.now() - started,
     };
+  }
+
+  /** Writes the cache after the pack returns, one write at a time; dispose() waits for the last. */
+  private saveCache(file: string, data: PackCacheData): void {
+    this.cacheWrites = this.cacheWrites.then(() => new Promise<void>((resolveWrite) => setImmediate(() => {
+      try {
+        writeCache(file, data);
+      } catch {
+        // The cache only speeds up the next pack; failing to write it loses nothing.
+      }
+      resolveWrite();
+    })));
   }
 
   /** Exact tokens of any text with the packer's tokenizer (used by tests and the budget display). */
@@ -219,8 +230,9 @@ export class Packer {
     return this.pool.count(text);
   }
 
-  dispose(): Promise<void> {
-    return this.pool.dispose();
+  async dispose(): Promise<void> {
+    await this.cacheWrites;
+    await this.pool.dispose();
   }
 }
 

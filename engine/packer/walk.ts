@@ -88,7 +88,8 @@ export function walkRepository(options: WalkOptions): WalkResult {
     skipped.push({ path: toRootRelative(repoPath) + (isDir ? '/' : ''), reason });
   };
 
-  const visit = (absoluteDir: string, dir: string, dirRules: IgnoreRules, insideIgnored: boolean): void => {
+  /** Walks a directory; `parentRules` are its parent's (its own ignore files are read here, after the listing). */
+  const visit = (absoluteDir: string, dir: string, parentRules: IgnoreRules, insideIgnored: boolean): void => {
     let entries: Dirent[];
     try {
       entries = list(absoluteDir);
@@ -96,6 +97,13 @@ export function walkRepository(options: WalkOptions): WalkResult {
       skip(dir, `unreadable directory (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, true);
       return;
     }
+    const isRoot = dir === prefix;
+    if (!isRoot && !insideIgnored && entries.some((entry) => entry.name === '.git')) {
+      skip(dir, 'nested git repository', true);
+      return;
+    }
+    const hasIgnoreFile = entries.some((entry) => entry.name === '.gitignore' || entry.name === '.prolongignore');
+    const dirRules = isRoot || insideIgnored || !hasIgnoreFile ? parentRules : parentRules.enterDirectory(dir, absoluteDir);
     entries.sort((a, b) => compareNames(a.name, b.name));
     for (const entry of entries) {
       const name = entry.name;
@@ -106,14 +114,13 @@ export function walkRepository(options: WalkOptions): WalkResult {
         const ignored = insideIgnored || dirRules.gitIgnored(path, true);
         if (ignored && !trackedDirs.has(path)) continue;
         if (tracked.get(path) === GITLINK_MODE) { seenTracked.add(path); skip(path, 'git submodule', true); continue; }
-        if (!ignored && isNestedRepository(absolute, list)) { skip(path, 'nested git repository', true); continue; }
         if (!ignored) {
           const excludedBy = dirRules.excludedBy(path, true);
           if (excludedBy) { skip(path, `excluded by ${describeSource(excludedBy, workTree)}`, true); continue; }
           // One entry for a whole vendored directory, unless include patterns might force files inside it.
           if (isVendoredDirectoryName(name) && overrides.empty) { skip(path, 'vendored', true); continue; }
         }
-        visit(absolute, path, ignored ? dirRules : dirRules.enterDirectory(path, absolute), ignored);
+        visit(absolute, path, dirRules, ignored);
         continue;
       }
       const isTracked = tracked.has(path);
@@ -158,14 +165,6 @@ export function walkRepository(options: WalkOptions): WalkResult {
   candidates.sort((a, b) => compareNames(a.path, b.path));
   skipped.sort((a, b) => compareNames(a.path, b.path));
   return { candidates, skipped, git: repo !== undefined };
-}
-
-function isNestedRepository(absoluteDir: string, list: (path: string) => Dirent[]): boolean {
-  try {
-    return list(absoluteDir).some((entry) => entry.name === '.git');
-  } catch {
-    return false;
-  }
 }
 
 function describeSource(source: string, workTree: string): string {
