@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../engine/errors';
 import { readDecoderConfig, type DecoderConfig } from './hfConfig';
-import { SafetensorsFile, type TensorInfo } from './safetensors';
+import { elementCount, SafetensorsFile, type TensorInfo } from './safetensors';
 
 export const safetensorsIndexName = 'model.safetensors.index.json';
 
@@ -39,6 +39,13 @@ export class Checkpoint {
       this.close();
       throw error;
     }
+  }
+
+  /** Elements of every tensor in the checkpoint. */
+  parameterCount(): number {
+    let total = 0;
+    for (const file of this.files.values()) for (const t of file.tensors.values()) total += elementCount(t.shape);
+    return total;
   }
 
   has(name: string): boolean {

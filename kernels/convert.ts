@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { UserError } from '../engine/errors';
 import { Checkpoint } from './checkpoint';
 import { buildDecoderGraph } from './decoderGraph';
-import { parameterCount, readDecoderConfig } from './hfConfig';
+import { readDecoderConfig } from './hfConfig';
 import type { Int4BlockSize } from './int4';
 import { OnnxModelWriter } from './onnxWriter';
 import { ioNames, sidecarFileName, sidecarFormat, sidecarVersion, type IoDtype, type ModelSidecar, type WeightDtype } from './sidecar';
@@ -69,7 +69,7 @@ export async function convertCheckpoint(
   const modelPath = join(outDir, modelFileName);
   const dataPath = join(outDir, externalDataFileName);
   const writer = new OnnxModelWriter(dataPath);
-  const totalParameters = parameterCount(c);
+  const totalParameters = checkpoint.parameterCount();
   try {
     await buildDecoderGraph(checkpoint, writer, {
       dtype: options.dtype, ioDtype, int4BlockSize, int4AccuracyLevel: options.int4AccuracyLevel ?? 0, contextLength,

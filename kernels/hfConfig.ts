@@ -166,12 +166,3 @@ function parseRopeScaling(params: Json | null, where: string, maxPositionEmbeddi
       throw new UserError(`${where}: field "rope_scaling.rope_type" is ${JSON.stringify(type)}; supported: default, linear, dynamic, llama3, yarn.`, 'Use a checkpoint with a supported RoPE scaling.');
   }
 }
-
-/** Parameter count of the decoder (for progress and reports). */
-export function parameterCount(c: DecoderConfig): number {
-  const qkv = c.hiddenSize * (c.numHeads + 2 * c.numKvHeads) * c.headDim;
-  const o = c.numHeads * c.headDim * c.hiddenSize;
-  const mlp = 3 * c.hiddenSize * c.intermediateSize;
-  const perLayer = qkv + o + mlp + 2 * c.hiddenSize;
-  return c.numLayers * perLayer + c.vocabSize * c.hiddenSize * (c.tieWordEmbeddings ? 1 : 2) + c.hiddenSize;
-}

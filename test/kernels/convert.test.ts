@@ -1,0 +1,90 @@
+// convertCheckpoint and `prolong convert`: outputs, sidecar, errors and cancellation.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CancelledError, UserError } from '../../engine/errors';
+import { convertCheckpoint } from '../../kernels/convert';
+import { randomShapes, writeRandomCheckpoint } from '../../kernels/randomCheckpoint';
+import { SafetensorsFile } from '../../kernels/safetensors';
+import { readSidecar, sidecarFileName } from '../../kernels/sidecar';
+
+const work = mkdtempSync(join(tmpdir(), 'kernels-convert-'));
+test.after(() => rmSync(work, { recursive: true, force: true }));
+
+test('the sidecar describes the model, its tokenizer and chat template; progress reaches every parameter', async () => {
+  const hf = join(work, 'hf');
+  writeRandomCheckpoint(hf, { ...randomShapes.tiny, architecture: 'qwen2' }, 3, { eosTokenIds: [2, 5] });
+  writeFileSync(join(hf, 'tokenizer.json'), '{"model":{}}');
+  writeFileSync(join(hf, 'tokenizer_config.json'), JSON.stringify({ chat_template: '{{ messages[0].content }}' }));
+  const stored = new SafetensorsFile(join(hf, 'model.safetensors'));
+  const storedElements = [...stored.tensors.values()].reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
+  stored.close();
+  const progress: number[] = [];
+  const result = await convertCheckpoint(hf, join(work, 'out'), { dtype: 'int4', int4BlockSize: 64, maxContext: 300 }, (p) => {
+    progress.push(p.doneParameters);
+    assert.equal(p.totalParameters, storedElements);
+  });
+  assert.equal(progress.at(-1), storedElements);
+  assert.equal(result.parameters, storedElements);
+  assert.ok(progress.every((v, i) => i === 0 || v >= progress[i - 1]!));
+  const sidecar = readSidecar(join(work, 'out'));
+  assert.deepEqual(sidecar, JSON.parse(JSON.stringify(result.sidecar)));
+  assert.equal(sidecar.model.architecture, 'qwen2');
+  assert.equal(sidecar.model.contextLength, 300);
+  assert.deepEqual(sidecar.model.eosTokenIds, [2, 5]);
+  assert.equal(sidecar.onnx.dtype, 'int4');
+  assert.equal(sidecar.onnx.int4BlockSize, 64);
+  assert.equal(sidecar.onnx.ioDtype, 'fp32');
+  assert.equal(sidecar.tokenizer.chatTemplate, '{{ messages[0].content }}');
+  assert.equal(sidecar.tokenizer.file, 'tokenizer.json');
+  assert.ok(existsSync(join(work, 'out', 'tokenizer.json')) && existsSync(join(work, 'out', 'model.onnx.data')));
+});
+
+test('cancelling mid-way stops with CancelledError and leaves no finished-looking model', async () => {
+  const hf = join(work, 'hf-cancel');
+  writeRandomCheckpoint(hf, randomShapes.tiny, 4);
+  const out = join(work, 'out-cancel');
+  const controller = new AbortController();
+  await assert.rejects(convertCheckpoint(hf, out, { dtype: 'fp32' }, (p) => { if (p.doneParameters > 20000) controller.abort(); }, controller.signal), CancelledError);
+  assert.ok(!existsSync(join(out, sidecarFileName)) && !existsSync(join(out, 'model.onnx')) && !existsSync(join(out, 'model.onnx.data')));
+});
+
+test('head sizes the attention kernel cannot run and bad options are UserErrors', async () => {
+  const hf = join(work, 'hf-head8');
+  writeRandomCheckpoint(hf, { ...randomShapes.tiny, headDim: 8 }, 1);
+  await assert.rejects(convertCheckpoint(hf, join(work, 'o8'), { dtype: 'fp32' }), (e: unknown) => e instanceof UserError && e.message.includes('"head_dim"'));
+  const ok = join(work, 'hf-ok');
+  writeRandomCheckpoint(ok, randomShapes.tiny, 1);
+  await assert.rejects(convertCheckpoint(ok, join(work, 'o'), { dtype: 'fp16', ioDtype: 'fp32' }), UserError);
+  await assert.rejects(convertCheckpoint(ok, ok, { dtype: 'fp32' }), UserError);
+});
+
+const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'engine/cli/main.ts', 'convert', ...args], { encoding: 'utf8' });
+
+test('prolong convert --random-shape writes a checkpoint, converts it and reports peak memory', () => {
+  const hf = join(work, 'cli-hf');
+  const out = join(work, 'cli-out');
+  const run = cli(hf, out, '--random-shape', 'tiny', '--dtype', 'fp16', '--max-context', '1k', '--json');
+  assert.equal(run.status, 0, run.stderr);
+  const summary = JSON.parse(run.stdout) as { peakRssMiB: number; parameters: number; ioDtype: string };
+  assert.ok(summary.peakRssMiB > 0);
+  assert.equal(summary.ioDtype, 'fp16');
+  assert.equal(JSON.parse(readFileSync(join(out, sidecarFileName), 'utf8')).model.contextLength, 1024);
+});
+
+test('prolong convert explains bad arguments and unsupported checkpoints', () => {
+  const bad = cli(join(work, 'nowhere'), join(work, 'x'), '--dtype', 'int8');
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /--dtype int8/);
+  const dir = join(work, 'gpt2');
+  writeRandomCheckpoint(dir, randomShapes.tiny, 1);
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, architectures: ['GPT2LMHeadModel'] }));
+  const refused = cli(dir, join(work, 'gpt2-out'));
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /"architectures"/);
+  assert.equal(cli(dir).status, 2);
+});
