@@ -58,7 +58,7 @@ export class Engine {
       provider: choice.name, available: availableMemory(choice.name, options.deviceMemoryBytes),
     });
     const kvPlacement = options.kvPlacement ?? 'device';
-    const runner = await ModelRunner.load(files, choice.name, kvPlacement);
+    const runner = await ModelRunner.load(files, choice.name, kvPlacement, options.webgpuValidation);
     const info: EngineInfo = {
       model: files.sidecar.model.source.split(/[\\/]/).filter(Boolean).pop() ?? options.modelDir,
       modelDir: options.modelDir, executionProvider: choice.name, executionProviderReason: choice.reason,

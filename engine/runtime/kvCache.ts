@@ -194,12 +194,13 @@ export class HostCopyKvCache implements KvCache {
 export class KvSlicer {
   private constructor(private readonly session: ort.InferenceSession, private readonly count: number) {}
 
-  static async create(layout: KvLayout, provider: 'cpu' | 'webgpu'): Promise<KvSlicer> {
+  /** `provider` as the model's session names it, so both share one device. */
+  static async create(layout: KvLayout, provider: 'cpu' | { name: 'webgpu' }): Promise<KvSlicer> {
     const count = layout.pastNames.length;
     const model = buildKvSliceModel(count, layout.numKvHeads, layout.headDim, layout.type);
     const session = await ort.InferenceSession.create(model, {
       executionProviders: [provider],
-      preferredOutputLocation: provider === 'webgpu' ? 'gpu-buffer' : 'cpu',
+      preferredOutputLocation: provider === 'cpu' ? 'cpu' : 'gpu-buffer',
     });
     return new KvSlicer(session, count);
   }

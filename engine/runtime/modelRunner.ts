@@ -59,9 +59,11 @@ export class ModelRunner {
     private readonly slicer: KvSlicer | undefined,
   ) {}
 
-  static async load(files: ModelFiles, provider: ExecutionProviderName, kvPlacement: KvPlacement): Promise<ModelRunner> {
+  static async load(files: ModelFiles, provider: ExecutionProviderName, kvPlacement: KvPlacement,
+    webgpuValidation: 'basic' | 'disabled' = 'basic'): Promise<ModelRunner> {
     const layout = kvLayoutOf(files.sidecar);
-    const options: ort.InferenceSession.SessionOptions = { executionProviders: [provider], graphOptimizationLevel: 'all' };
+    const executionProvider = provider === 'webgpu' ? { name: 'webgpu' as const, validationMode: webgpuValidation } : provider;
+    const options: ort.InferenceSession.SessionOptions = { executionProviders: [executionProvider], graphOptimizationLevel: 'all' };
     if (provider === 'webgpu' && kvPlacement === 'device') {
       // Logits come to the host for sampling; the KV cache stays on the GPU between runs.
       const locations: Record<string, ort.Tensor.DataLocation> = { [files.sidecar.onnx.outputs.logits]: 'cpu' };
@@ -75,7 +77,7 @@ export class ModelRunner {
       throw new UserError(`onnxruntime could not load ${files.onnxPath} on ${provider}: ${(error as Error).message.split('\n')[0]}`,
         'Convert the model again, or set prolong.engine.executionProvider to "cpu".', { cause: error });
     }
-    const slicer = provider === 'webgpu' && kvPlacement === 'device' ? await KvSlicer.create(layout, provider) : undefined;
+    const slicer = provider === 'webgpu' && kvPlacement === 'device' ? await KvSlicer.create(layout, executionProvider) : undefined;
     return new ModelRunner(files, provider, kvPlacement, session, slicer);
   }
 

@@ -24,6 +24,11 @@ export interface LoadOptions {
   tokenizerPath?: string;
   /** Device memory to budget against, bytes; default: detected (nvidia-smi) or the host's memory. */
   deviceMemoryBytes?: number;
+  /**
+   * Dawn/WebGPU validation: 'basic' (onnxruntime's default) or 'disabled' (less CPU work per dispatch; a WebGPU
+   * error can then end the engine process, which the host survives and restarts).
+   */
+  webgpuValidation?: 'basic' | 'disabled';
 }
 
 /** A prompt either as chat messages (rendered with the model's chat template) or as token ids (benchmarks, tests). */

@@ -1,0 +1,212 @@
+// Engine benchmark: prefill tokens/s, time to first token, decode ms/token, the second question's time to
+// first token with prefix reuse, peak host and device memory, the host's event-loop delay while the engine
+// generates, and the execution provider, for each context length.
+//   npm run bench:engine -- --model DIR --contexts 4096,32768
+//   node out/bench-engine.js --random llama-3.2-1b --weights fp16,int4 --work /tmp/models --contexts 4096,32768 --kv device,host-copy
+// Prompts are seeded random token ids (random-weight models have no meaningful text); stop tokens are ignored.
+import { execFile } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { convertCheckpoint, randomShapes, writeRandomCheckpoint, type RandomShapeName, type WeightDtype } from '../../kernels';
+import { sidecarFileName } from '../../kernels/sidecar';
+import { errorMessage } from '../../engine/errors';
+import { LocalBackend } from '../../engine/runtime/localBackend';
+import type { ExecutionProviderSetting, KvPlacement } from '../../engine/runtime/protocol';
+import { seededRandom } from '../../engine/runtime/sampler';
+
+interface Args {
+  models: string[];
+  random?: RandomShapeName;
+  weights: WeightDtype[];
+  work: string;
+  contexts: number[];
+  kv: KvPlacement[];
+  /** Contexts for the host-copy baseline (default: all). */
+  baselineContexts?: number[];
+  provider: ExecutionProviderSetting;
+  chunk: number;
+  decodeTokens: number;
+  questionTokens: number;
+  json?: string;
+  /** Only write and convert the random models. */
+  prepareOnly: boolean;
+  webgpuValidation: 'basic' | 'disabled';
+}
+
+function parseArgs(argv: string[]): Args {
+  const value = (name: string) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : undefined; };
+  const list = (name: string, fallback: string) => (value(name) ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
+  const random = value('--random') as RandomShapeName | undefined;
+  if (random && !(random in randomShapes)) throw new Error(`--random must be one of ${Object.keys(randomShapes).join(', ')}`);
+  const models = value('--model') ? list('--model', '') : [];
+  if (!random && models.length === 0) throw new Error('give --model DIR (a converted model) or --random SHAPE --weights fp16,int4');
+  return {
+    models, random,
+    weights: list('--weights', 'fp16') as WeightDtype[],
+    work: value('--work') ?? '/tmp/prolong-bench-models',
+    contexts: list('--contexts', '4096,32768').map(Number),
+    kv: list('--kv', 'device') as KvPlacement[],
+    baselineContexts: value('--baseline-contexts') ? list('--baseline-contexts', '').map(Number) : undefined,
+    provider: (value('--ep') ?? 'auto') as ExecutionProviderSetting,
+    chunk: Number(value('--chunk') ?? 2048),
+    decodeTokens: Number(value('--decode-tokens') ?? 32),
+    questionTokens: Number(value('--question-tokens') ?? 32),
+    json: value('--json'),
+    prepareOnly: argv.includes('--prepare-only'),
+    webgpuValidation: value('--webgpu-validation') === 'disabled' ? 'disabled' : 'basic',
+  };
+}
+
+/** Writes random checkpoints in the shape asked for and converts them (skipped when already converted). */
+async function randomModels(args: Args): Promise<string[]> {
+  const shape = randomShapes[args.random!];
+  const longest = Math.max(...args.contexts) + args.decodeTokens + args.questionTokens + 64;
+  const dirs: string[] = [];
+  const hf = join(args.work, `${args.random}-hf`);
+  if (!existsSync(join(hf, 'config.json'))) {
+    const started = performance.now();
+    writeRandomCheckpoint(hf, shape, 1234, { dtype: 'F16', eosTokenIds: [128009] });
+    log(`random ${args.random} checkpoint written in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+  for (const dtype of args.weights) {
+    const out = join(args.work, `${args.random}-${dtype}`);
+    if (!existsSync(join(out, sidecarFileName))) {
+      const result = await convertCheckpoint(hf, out, { dtype, ioDtype: dtype === 'fp32' ? 'fp32' : 'fp16', maxContext: Math.max(longest, 8192) });
+      log(`converted ${dtype}: ${(result.externalDataBytes / 2 ** 30).toFixed(2)} GiB of weights in ${result.seconds.toFixed(1)} s`);
+    }
+    dirs.push(out);
+  }
+  return dirs;
+}
+
+/** Polls nvidia-smi for used GPU memory (MiB); peak is undefined where there is no NVIDIA GPU. */
+class GpuMemoryPoll {
+  peakMiB: number | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private busy = false;
+
+  static read(): Promise<number | undefined> {
+    return new Promise((resolve) => {
+      execFile('nvidia-smi', ['--query-gpu=memory.used', '--format=csv,noheader,nounits'], { timeout: 2000 }, (error, stdout) => {
+        const value = Number(String(stdout).trim().split('\n')[0]);
+        resolve(error || !Number.isFinite(value) ? undefined : value);
+      });
+    });
+  }
+
+  start(): void {
+    this.timer = setInterval(() => {
+      if (this.busy) return;
+      this.busy = true;
+      void GpuMemoryPoll.read().then((value) => {
+        this.busy = false;
+        if (value !== undefined) this.peakMiB = Math.max(this.peakMiB ?? 0, value);
+      });
+    }, 200);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+function randomTokens(seed: number, count: number, vocab: number): number[] {
+  const random = seededRandom(seed);
+  // Stay clear of Llama 3's special tokens (128000+), which mean nothing to a random model anyway.
+  const top = Math.min(vocab, 128000);
+  return Array.from({ length: count }, () => Math.floor(random() * top));
+}
+
+interface Row {
+  model: string; weights: string; kv: KvPlacement; provider: string; context: number;
+  prefillTokensPerSecond: number; timeToFirstTokenMs: number; decodeMsPerToken: number;
+  secondTimeToFirstTokenMs: number; secondReusedTokens: number; secondToFirstRatio: number;
+  peakHostMiB: number; peakDeviceMiB: number | undefined; deviceBaselineMiB: number | undefined;
+  eventLoopDelayP99Ms: number; eventLoopDelayMaxMs: number;
+}
+
+async function benchModel(dir: string, kv: KvPlacement, args: Args, contexts: number[], rows: Row[]): Promise<void> {
+  const longest = Math.max(...contexts) + args.decodeTokens + args.questionTokens + 16;
+  const backend = new LocalBackend({ modelDir: dir, executionProvider: args.provider, contextTokens: longest, prefillChunkTokens: args.chunk, kvPlacement: kv, webgpuValidation: args.webgpuValidation });
+  const baseline = await GpuMemoryPoll.read();
+  const poll = new GpuMemoryPoll();
+  poll.start();
+  try {
+    const loadStart = performance.now();
+    const info = await backend.load();
+    log(`${dir} [${kv}]: ${info.executionProviderReason}; loaded in ${((performance.now() - loadStart) / 1000).toFixed(1)} s; ` +
+      `estimate ${(info.estimate.totalBytes / 2 ** 30).toFixed(2)} GiB of ${(info.estimate.availableBytes / 2 ** 30).toFixed(1)} (${info.estimate.availableSource})`);
+    const sidecar = JSON.parse((await import('node:fs')).readFileSync(join(dir, sidecarFileName), 'utf8')) as { model: { vocabSize: number }; onnx: { dtype: string } };
+    const vocab = sidecar.model.vocabSize;
+    // Warm-up, prefix reuse included: shader compilation and first allocations stay out of the numbers.
+    const warm = randomTokens(1, 300, vocab);
+    await backend.run({ prompt: { kind: 'tokens', tokens: warm }, sampling: { maxTokens: 4 }, ignoreStopTokens: true });
+    await backend.run({ prompt: { kind: 'tokens', tokens: [...warm.slice(0, 200), 5, 6, 7] }, sampling: { maxTokens: 4 }, ignoreStopTokens: true });
+    for (const context of contexts) {
+      const documentTokens = randomTokens(100 + context, context - args.questionTokens, vocab);
+      const first = [...documentTokens, ...randomTokens(200 + context, args.questionTokens, vocab)];
+      const second = [...documentTokens, ...randomTokens(300 + context, args.questionTokens, vocab)];
+      const delay = monitorEventLoopDelay({ resolution: 1 });
+      delay.enable();
+      const one = await backend.run({ prompt: { kind: 'tokens', tokens: first }, sampling: { maxTokens: args.decodeTokens }, ignoreStopTokens: true });
+      delay.disable();
+      const two = await backend.run({ prompt: { kind: 'tokens', tokens: second }, sampling: { maxTokens: 2 }, ignoreStopTokens: true });
+      const stats = await backend.stats();
+      const e1 = one.engine!;
+      const e2 = two.engine!;
+      const row: Row = {
+        model: dir, weights: sidecar.onnx.dtype, kv, provider: info.executionProvider, context,
+        prefillTokensPerSecond: first.length / (e1.prefillMs / 1000),
+        timeToFirstTokenMs: e1.timeToFirstTokenMs,
+        decodeMsPerToken: e1.decodeMs / Math.max(1, e1.completionTokens - 1),
+        secondTimeToFirstTokenMs: e2.timeToFirstTokenMs,
+        secondReusedTokens: e2.cachedPromptTokens,
+        secondToFirstRatio: e2.timeToFirstTokenMs / e1.timeToFirstTokenMs,
+        peakHostMiB: stats.peakRssBytes / 2 ** 20,
+        peakDeviceMiB: poll.peakMiB, deviceBaselineMiB: baseline,
+        eventLoopDelayP99Ms: delay.percentile(99) / 1e6, eventLoopDelayMaxMs: delay.max / 1e6,
+      };
+      rows.push(row);
+      log(formatRow(row));
+    }
+  } catch (error) {
+    log(`${dir} [${kv}] failed: ${errorMessage(error)}`);
+  } finally {
+    poll.stop();
+    await backend.dispose();
+  }
+}
+
+const header = '| weights | KV cache | EP | context | prefill tok/s | TTFT ms | decode ms/token | 2nd TTFT ms (reused) | 2nd/1st | peak host MiB | peak device MiB | host event-loop delay p99/max ms |';
+
+function formatRow(r: Row): string {
+  const device = r.peakDeviceMiB === undefined ? 'n/a' : `${r.peakDeviceMiB.toFixed(0)}${r.deviceBaselineMiB !== undefined ? ` (idle ${r.deviceBaselineMiB.toFixed(0)})` : ''}`;
+  return `| ${r.weights} | ${r.kv} | ${r.provider} | ${r.context} | ${r.prefillTokensPerSecond.toFixed(0)} | ${r.timeToFirstTokenMs.toFixed(0)} | ` +
+    `${r.decodeMsPerToken.toFixed(2)} | ${r.secondTimeToFirstTokenMs.toFixed(1)} (${r.secondReusedTokens}) | ${(100 * r.secondToFirstRatio).toFixed(2)}% | ` +
+    `${r.peakHostMiB.toFixed(0)} | ${device} | ${r.eventLoopDelayP99Ms.toFixed(1)}/${r.eventLoopDelayMaxMs.toFixed(1)} |`;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const dirs = [...args.models, ...(args.random ? await randomModels(args) : [])];
+  if (args.prepareOnly) return;
+  const rows: Row[] = [];
+  for (const dir of dirs) {
+    for (const kv of args.kv) {
+      const contexts = kv === 'host-copy' && args.baselineContexts ? args.baselineContexts : args.contexts;
+      await benchModel(dir, kv, args, contexts, rows);
+    }
+  }
+  console.log(`\nprefill chunk ${args.chunk}, ${args.decodeTokens} decoded tokens, questions of ${args.questionTokens} tokens, WebGPU validation ${args.webgpuValidation}`);
+  console.log(header);
+  console.log(`|${header.split('|').slice(1, -1).map(() => '---').join('|')}|`);
+  for (const row of rows) console.log(formatRow(row));
+  if (args.json) writeFileSync(args.json, JSON.stringify(rows, null, 2));
+}
+
+main().then(() => process.exit(0), (error: unknown) => { log(`bench-engine: ${errorMessage(error)}`); process.exit(1); });
