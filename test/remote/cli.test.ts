@@ -35,7 +35,9 @@ test('prolong ask packs a directory, streams the answer, and reports prompt toke
   writeFileSync(join(dir, 'a.ts'), 'export const a = 1;\n');
   writeFileSync(join(dir, 'b.ts'), 'import { a } from "./a";\nexport const b = a + 1;\n');
 
-  const run = await prolong(['ask', '--server', fixture.url, '--model', TEST_MODEL, '--dir', dir, 'Where is b defined?']);
+  const cache = mkdtempSync(join(tmpdir(), 'prolong-cache-'));
+  dirs.push(cache);
+  const run = await prolong(['ask', '--server', fixture.url, '--model', TEST_MODEL, '--dir', dir, 'Where is b defined?'], { XDG_CACHE_HOME: cache });
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.stdout, `${ANSWER}\n`);
   assert.match(run.stderr, /^packed 2 files, [\d,]+ tokens$/m);

@@ -127,7 +127,7 @@ for (const flavor of ['vllm', 'llama.cpp'] as const) {
     const result = await backend(fixture.url).generate(ask, () => {});
     assert.equal(result.text, 'naïve \uFFFDcafé 日本語 🎉 done');
     assert.equal(result.finishReason, 'stop');
-    assert.ok(result.warnings.some((w) => /sent 1 stream line that were not valid UTF-8/.test(w)), result.warnings.join('\n'));
+    assert.ok(result.warnings.some((w) => /sent 1 stream line that was not valid UTF-8/.test(w)), result.warnings.join('\n'));
   });
 
   test(`${flavor}: an error sent inside the stream after some text cuts the answer and shows the server's message`, async () => {

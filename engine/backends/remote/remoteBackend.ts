@@ -168,7 +168,7 @@ export class RemoteBackend implements Backend {
       const model = await this.model(combined);
       const count = await this.checkFits(model, request, warn, combined);
       const retries: string[] = [];
-      const path = this.options.api === 'completions' ? '/v1/completions' : '/v1/chat/completions';
+      const path = this.generatePath;
       const sent = performance.now();
       const response = await this.client.send('POST', path, this.requestBody(model, request), { idempotent: false, warnings: retries, signal: combined });
       retries.forEach(warn);
@@ -217,6 +217,10 @@ export class RemoteBackend implements Backend {
     return count;
   }
 
+  private get generatePath(): string {
+    return this.options.api === 'completions' ? '/v1/completions' : '/v1/chat/completions';
+  }
+
   private requestBody(model: ServedModel, request: GenerateRequest): Record<string, unknown> {
     const sampling = request.sampling;
     const llamaCpp = model.software === 'llama.cpp';
@@ -251,31 +255,26 @@ export class RemoteBackend implements Backend {
     try {
       reading: for await (const bytes of chunks) {
         for (const event of decoder.push(bytes)) {
-          if (event.kind === 'error' || event.data !== '[DONE]') {
-            const chunk = readStreamChunk(parseJson(event.data));
-            if (event.kind === 'error') serverError = errorBodyOf(parseJson(event.data), event.data);
-            else if (!chunk) malformed.push(preview(event.data, 60));
-            else if (chunk.error) serverError = chunk.error;
-            if (serverError) break reading;
-            if (!chunk) continue;
-            if (chunk.progress) {
-              onEvent({ type: 'prefill', doneTokens: chunk.progress.processed, totalTokens: chunk.progress.total, reusedTokens: chunk.progress.cache });
-            }
-            if (chunk.text) {
-              if (out.timeToFirstTokenMs === undefined) {
-                out.timeToFirstTokenMs = performance.now() - sent;
-                onEvent({ type: 'first-token', timeToFirstTokenMs: out.timeToFirstTokenMs });
-              }
-              out.text += chunk.text;
-              out.pieces++;
-              onEvent({ type: 'text', text: chunk.text });
-            }
-            if (chunk.finishReason) serverFinish = chunk.finishReason;
-            if (chunk.usage) out.usage = mergeUsage(out.usage, chunk.usage);
-          } else {
-            done = true;
-            break reading;
+          if (event.kind === 'data' && event.data === '[DONE]') { done = true; break reading; }
+          const parsed = parseJson(event.data);
+          if (event.kind === 'error') { serverError = errorBodyOf(parsed, event.data); break reading; }
+          const chunk = readStreamChunk(parsed);
+          if (!chunk) { malformed.push(preview(event.data, 60)); continue; }
+          if (chunk.error) { serverError = chunk.error; break reading; }
+          if (chunk.progress) {
+            onEvent({ type: 'prefill', doneTokens: chunk.progress.processed, totalTokens: chunk.progress.total, reusedTokens: chunk.progress.cache });
           }
+          if (chunk.text) {
+            if (out.timeToFirstTokenMs === undefined) {
+              out.timeToFirstTokenMs = performance.now() - sent;
+              onEvent({ type: 'first-token', timeToFirstTokenMs: out.timeToFirstTokenMs });
+            }
+            out.text += chunk.text;
+            out.pieces++;
+            onEvent({ type: 'text', text: chunk.text });
+          }
+          if (chunk.finishReason) serverFinish = chunk.finishReason;
+          if (chunk.usage) out.usage = mergeUsage(out.usage, chunk.usage);
         }
       }
     } catch (error) {
@@ -285,13 +284,13 @@ export class RemoteBackend implements Backend {
       warn(`Skipped ${malformed.length} malformed stream line${malformed.length === 1 ? '' : 's'} from ${this.client.label} (first: "${malformed[0]}").`);
     }
     if (decoder.invalidUtf8Lines > 0) {
-      warn(`${this.client.label} sent ${decoder.invalidUtf8Lines} stream line${decoder.invalidUtf8Lines === 1 ? '' : 's'} that were not valid UTF-8; the bad bytes show as \uFFFD.`);
+      warn(`${this.client.label} sent ${decoder.invalidUtf8Lines} stream line${decoder.invalidUtf8Lines === 1 ? ' that was' : 's that were'} not valid UTF-8; the bad bytes show as \uFFFD.`);
     }
     if (failure instanceof CancelledError) {
       out.finishReason = 'cancelled';
       return out;
     }
-    const url = this.client.endpoint(this.options.api === 'completions' ? '/v1/completions' : '/v1/chat/completions');
+    const url = this.client.endpoint(this.generatePath);
     let problem: UserError | undefined;
     if (failure instanceof ConnectionError || failure instanceof IdleTimeoutError) problem = connectionProblem(failure, url, this.client.settingNames);
     else if (failure) throw failure;
