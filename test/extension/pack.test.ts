@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readPackSettings } from '../../extension/pack/packSettings';
+import { formatTokens, packReportMarkdown } from '../../extension/pack/packReport';
+import type { PackResult } from '../../engine/packer';
+
+test('pack settings: defaults, valid values, and warnings for bad ones', () => {
+  const defaults = readPackSettings(() => undefined);
+  assert.deepEqual(defaults.settings, { order: 'edit-aware', tokenBudget: 0, maxFileBytes: 1 << 20, exclude: [], include: [], tokenizerPath: '' });
+  assert.deepEqual(defaults.warnings, []);
+  const values: Record<string, unknown> = { 'pack.order': 'dependency', 'pack.tokenBudget': 131072, 'pack.exclude': ['docs/', 3], 'tokenizer.path': ' /m/tokenizer.json ' };
+  const read = readPackSettings((name) => values[name]);
+  assert.equal(read.settings.order, 'dependency');
+  assert.equal(read.settings.tokenBudget, 131072);
+  assert.deepEqual(read.settings.exclude, ['docs/']);
+  assert.equal(read.settings.tokenizerPath, '/m/tokenizer.json');
+  assert.deepEqual(read.warnings, ['prolong.pack.exclude has entries that are not patterns; they are ignored.']);
+  const bad = readPackSettings((name) => ({ 'pack.order': 'random', 'pack.tokenBudget': -5 } as Record<string, unknown>)[name]);
+  assert.equal(bad.settings.order, 'edit-aware');
+  assert.equal(bad.settings.tokenBudget, 0);
+  assert.equal(bad.warnings.length, 2);
+});
+
+test('the pack report lists totals, the largest files and every skip reason', () => {
+  const result: PackResult = {
+    document: '', files: [{ path: 'a.ts', bytes: 10, tokens: 5 }, { path: 'b|c.ts', bytes: 3000, tokens: 900 }],
+    skipped: [{ path: 'img.png', reason: 'binary' }, { path: 'big.txt', reason: 'over the token budget (5000 tokens)' }],
+    dropped: [{ path: 'big.txt', bytes: 20000, tokens: 5000 }], invalidUtf8: ['latin1.txt'], totalTokens: 1024, totalBytes: 3010,
+    order: 'path', tokenizer: '/t/tokenizer.json', filesRead: 4, filesTokenized: 3, ms: 12.4,
+  };
+  const report = packReportMarkdown('repo', result, 2000);
+  assert.match(report, /\*\*2 files\*\*, 3\.0K bytes, \*\*1\.0K \/ 2\.0K tokens\*\*/);
+  assert.match(report, /Skipped: 2, of which 1 dropped to meet the token budget/);
+  assert.ok(report.indexOf('| 900 | 3000 | b\\|c.ts |') < report.indexOf('| 5 | 10 | a.ts |'), 'largest first, pipes escaped');
+  assert.match(report, /\| img\.png \| binary \|/);
+  assert.match(report, /`latin1\.txt`/);
+  assert.equal(formatTokens(1_234_567, 0), '1.23M tokens');
+});
