@@ -109,6 +109,7 @@ export async function runProbes(options: ProbeRunOptions): Promise<ProbeRunResul
   const skipped: SkippedTask[] = [];
   let done = 0;
   let cancelled = false;
+  let countsDiffer = false;
   const skip = (entry: SkippedTask) => { skipped.push(entry); emit({ type: 'skipped', skipped: entry }); };
 
   run: for (const group of plan) {
@@ -151,6 +152,11 @@ export async function runProbes(options: ProbeRunOptions): Promise<ProbeRunResul
         ...(answer.timeToFirstTokenMs === undefined ? {} : { timeToFirstTokenMs: answer.timeToFirstTokenMs }),
       };
       for (const warning of answer.warnings) emit({ type: 'warning', message: `${instance.id}: ${warning}` });
+      if (!countsDiffer && answer.promptTokens > 0 && Math.abs(answer.promptTokens - instance.promptTokens) > 0.01 * instance.promptTokens) {
+        countsDiffer = true;
+        emit({ type: 'warning', message: `${instance.id}: the backend counted ${answer.promptTokens} prompt tokens where the probe counted ${instance.promptTokens} `
+          + `(${counter.tokenizer}, chat template ${counter.chatTemplate}); lengths are the probe's counts. Give --tokenizer the model's own tokenizer.json.` });
+      }
       instances.push(result);
       groupResults.push(result);
       done++;

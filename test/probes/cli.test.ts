@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ProbeRunResult } from '../../engine/probes/types';
+import { startFixture } from '../remote/fixtures/server';
+
+/** Runs `prolong probe ...` from source, as out/cli.js would. */
+function prolong(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'engine/cli/main.ts', 'probe', ...args]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => { stdout += chunk; });
+    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('prolong probe against a server prints a table and writes JSON and CSV', async () => {
+  const fixture = await startFixture({ flavor: 'llama.cpp', answer: 'uiavov krxvjf' });
+  const dir = mkdtempSync(join(tmpdir(), 'probe-cli-'));
+  try {
+    const out = join(dir, 'results.json');
+    const csv = join(dir, 'results.csv');
+    const run = await prolong(['--server', fixture.url, '--tasks', 'niah_single_1,fwe', '--lengths', '4k', '--samples', '1', '--seed', '9', '--out', out, '--csv', csv]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^task\s+4K$/m);
+    assert.match(run.stdout, /^niah_single_1\s+0\.0$/m);
+    assert.match(run.stdout, /^ref: ProLong-8B-512k-Instruct\s+94\.5$/m);
+    assert.match(run.stdout, /effective length \(RULER average >= 85\.6\): below 85\.6 at every length/);
+    const result = JSON.parse(readFileSync(out, 'utf8')) as ProbeRunResult;
+    assert.equal(result.metadata.seed, '9');
+    assert.deepEqual(result.metadata.tasks, ['niah_single_1', 'fwe']);
+    assert.equal(result.instances.length, 2);
+    assert.match(readFileSync(csv, 'utf8'), /^kind,task,length,depth_percent,samples,score\ntask,niah_single_1,4096,,1,0\n/);
+  } finally {
+    await fixture.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('prolong probe --dry-run lists instances without a backend; bad options are user errors', async () => {
+  const dry = await prolong(['--dry-run', '--tasks', 'vt', '--lengths', '4k', '--samples', '2']);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /^vt\/4096\/0\tprompt \d+\t\+ output 30\t= 40\d\d of 4096$/m);
+  assert.match(dry.stdout, /^vt\/4096\/1\t/m);
+  const bad = await prolong(['--tasks', 'niah_single_9']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /Unknown probe task 'niah_single_9'/);
+});
