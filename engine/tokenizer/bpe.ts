@@ -1,64 +1,130 @@
 /**
  * Byte-pair merging by merge rank, as Hugging Face's BPE model does it: repeatedly merge the adjacent pair with
- * the lowest rank, leftmost first on ties, until no adjacent pair has a merge.
+ * the lowest rank, leftmost first on ties, until no adjacent pair has a merge. The merges live in an
+ * open-addressing table of Int32 quads (left, right, rank, merged id) that can be saved and loaded as bytes.
  */
 
 /** Pieces up to this many bytes merge by rescanning (fast for short words); longer ones use a heap (n log n). */
 const SHORT_PIECE = 48;
+const EMPTY = -1;
+
+function pairHash(left: number, right: number): number {
+  let h = Math.imul(left, 0x9e3779b1) ^ Math.imul(right + 0x7f4a7c15, 0x85ebca77);
+  h ^= h >>> 15;
+  return Math.imul(h, 0x2c1b3c6d) ^ (h >>> 12);
+}
 
 export class BpeMerges {
-  /** `left * idSpace + right` -> rank (index in the merges list). */
-  private readonly rankByPair = new Map<number, number>();
-  /** Merged token id by rank. */
-  private readonly mergedIdByRank: Int32Array;
+  private readonly mask: number;
 
   constructor(
     /** Id of the single-byte token for each byte value. */
     private readonly byteIds: Int32Array,
-    /** Pairs of token ids in rank order, and the id each merges into. */
-    merges: readonly (readonly [left: number, right: number, merged: number])[],
-    /** Larger than every id, so `left * idSpace + right` is unique. */
-    private readonly idSpace: number,
+    /** Slots of (left, right, rank, merged); left = -1 marks an empty slot; a power-of-two number of slots. */
+    readonly table: Int32Array,
   ) {
-    this.mergedIdByRank = new Int32Array(merges.length);
-    merges.forEach(([left, right, merged], rank) => {
-      const key = left * idSpace + right;
+    this.mask = table.length / 4 - 1;
+  }
+
+  /** Builds the table from pairs of token ids in rank order and the id each pair merges into. */
+  static build(byteIds: Int32Array, merges: Int32Array): BpeMerges {
+    const count = merges.length / 3;
+    let slots = 1;
+    while (slots < count * 1.5) slots *= 2;
+    const table = new Int32Array(slots * 4).fill(EMPTY);
+    const mask = slots - 1;
+    for (let rank = 0; rank < count; rank++) {
+      const left = merges[rank * 3]!;
+      const right = merges[rank * 3 + 1]!;
+      let slot = pairHash(left, right) & mask;
+      while (table[slot * 4] !== EMPTY && !(table[slot * 4] === left && table[slot * 4 + 1] === right)) slot = (slot + 1) & mask;
       // A pair listed twice keeps its later rank, as Hugging Face's loader (a map filled in list order) does.
-      this.rankByPair.set(key, rank);
-      this.mergedIdByRank[rank] = merged;
-    });
+      table[slot * 4] = left;
+      table[slot * 4 + 1] = right;
+      table[slot * 4 + 2] = rank;
+      table[slot * 4 + 3] = merges[rank * 3 + 2]!;
+    }
+    return new BpeMerges(byteIds, table);
+  }
+
+  /** Slot index * 4 of the pair, or -1. */
+  private find(left: number, right: number): number {
+    const table = this.table;
+    for (let slot = pairHash(left, right) & this.mask; ; slot = (slot + 1) & this.mask) {
+      const at = slot * 4;
+      const l = table[at]!;
+      if (l === EMPTY) return -1;
+      if (l === left && table[at + 1] === right) return at;
+    }
   }
 
   private rank(left: number, right: number): number {
-    return this.rankByPair.get(left * this.idSpace + right) ?? -1;
+    const at = this.find(left, right);
+    return at < 0 ? -1 : this.table[at + 2]!;
   }
 
-  /** Token ids of `bytes` (one pre-tokenized piece). */
-  merge(bytes: Uint8Array): number[] {
-    const ids = Array.from(bytes, (byte) => this.byteIds[byte]!);
-    return ids.length <= SHORT_PIECE ? this.mergeShort(ids) : this.mergeLong(ids);
+  /**
+   * Merges the UTF-8 bytes of text[start, end) (lone surrogates as U+FFFD, as TextEncoder writes them) into `ids`
+   * (at least 3 * (end - start) long); returns how many ids.
+   */
+  mergeText(text: string, start: number, end: number, ids: Int32Array): number {
+    const byteIds = this.byteIds;
+    let n = 0;
+    for (let k = start; k < end; k++) {
+      let c = text.charCodeAt(k);
+      if (c < 0x80) {
+        ids[n++] = byteIds[c]!;
+        continue;
+      }
+      if (c >= 0xd800 && c <= 0xdfff) {
+        const d = k + 1 < end ? text.charCodeAt(k + 1) : 0;
+        if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+          const cp = ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
+          k++;
+          ids[n++] = byteIds[0xf0 | (cp >> 18)]!;
+          ids[n++] = byteIds[0x80 | ((cp >> 12) & 0x3f)]!;
+          ids[n++] = byteIds[0x80 | ((cp >> 6) & 0x3f)]!;
+          ids[n++] = byteIds[0x80 | (cp & 0x3f)]!;
+          continue;
+        }
+        c = 0xfffd;
+      }
+      if (c < 0x800) {
+        ids[n++] = byteIds[0xc0 | (c >> 6)]!;
+        ids[n++] = byteIds[0x80 | (c & 0x3f)]!;
+      } else {
+        ids[n++] = byteIds[0xe0 | (c >> 12)]!;
+        ids[n++] = byteIds[0x80 | ((c >> 6) & 0x3f)]!;
+        ids[n++] = byteIds[0x80 | (c & 0x3f)]!;
+      }
+    }
+    return n <= SHORT_PIECE ? this.mergeShort(ids, n) : this.mergeLong(ids, n);
   }
 
-  private mergeShort(ids: number[]): number[] {
+  private mergeShort(ids: Int32Array, n: number): number {
     for (;;) {
       let bestRank = -1;
       let bestAt = -1;
-      for (let i = 0; i + 1 < ids.length; i++) {
-        const rank = this.rank(ids[i]!, ids[i + 1]!);
-        if (rank >= 0 && (bestRank < 0 || rank < bestRank)) {
+      let bestSlot = -1;
+      for (let i = 0; i + 1 < n; i++) {
+        const at = this.find(ids[i]!, ids[i + 1]!);
+        if (at < 0) continue;
+        const rank = this.table[at + 2]!;
+        if (bestRank < 0 || rank < bestRank) {
           bestRank = rank;
           bestAt = i;
+          bestSlot = at;
         }
       }
-      if (bestRank < 0) return ids;
-      ids[bestAt] = this.mergedIdByRank[bestRank]!;
-      ids.splice(bestAt + 1, 1);
+      if (bestRank < 0) return n;
+      ids[bestAt] = this.table[bestSlot + 3]!;
+      ids.copyWithin(bestAt + 1, bestAt + 2, n);
+      n--;
     }
   }
 
   /** Heap of candidate merges keyed `rank * 2^32 + position`; stale entries are skipped when popped. */
-  private mergeLong(ids: number[]): number[] {
-    const n = ids.length;
+  private mergeLong(ids: Int32Array, n: number): number {
     const next = new Int32Array(n);
     const prev = new Int32Array(n);
     for (let i = 0; i < n; i++) {
@@ -81,7 +147,7 @@ export class BpeMerges {
       const after = next[at]!;
       // Removed positions have prev = -2; a pair whose tokens changed has another rank (a rank names one pair).
       if (prev[at] === -2 || after < 0 || this.rank(ids[at]!, ids[after]!) !== rank) continue;
-      ids[at] = this.mergedIdByRank[rank]!;
+      ids[at] = this.table[this.find(ids[at]!, ids[after]!) + 3]!;
       const afterNext = next[after]!;
       next[at] = afterNext;
       if (afterNext >= 0) prev[afterNext] = at;
@@ -89,9 +155,10 @@ export class BpeMerges {
       if (prev[at]! >= 0) push(prev[at]!);
       push(at);
     }
-    const out: number[] = [];
-    for (let i = 0; i >= 0; i = next[i]!) out.push(ids[i]!);
-    return out;
+    // Position 0 is never removed (only right-hand symbols are): walk the list from it, compacting in place.
+    let count = 0;
+    for (let i = 0; i >= 0; i = next[i]!) ids[count++] = ids[i]!;
+    return count;
   }
 }
 

@@ -1,151 +1,80 @@
 import { BpeMerges } from './bpe';
-import { BYTE_TO_CHAR, byteLevelString, tokenBytes } from './byteLevel';
-import { LLAMA3_SPLIT_PATTERN, nextPieceEnd } from './llama3PreTokenizer';
+import { byteLevelString } from './byteLevel';
+import { compileBpe, type CompiledBpe } from './compiledBpe';
+import { fastPathProblem, type BpeTokenizerJson } from './fastPath';
+import { nextPieceEnd as importedNextPieceEnd } from './llama3PreTokenizer';
+import { NOT_FOUND as IMPORTED_NOT_FOUND, PieceTable } from './pieceTable';
 import type { TextTokenizer } from './types';
 
-/** The parts of a tokenizer.json the fast path reads (everything else must be absent or neutral: see `fastPathProblem`). */
-export interface BpeTokenizerJson {
-  added_tokens?: { id: number; content: string; special?: boolean; single_word?: boolean; lstrip?: boolean; rstrip?: boolean; normalized?: boolean }[];
-  normalizer?: unknown;
-  pre_tokenizer?: unknown;
-  decoder?: unknown;
-  model?: {
-    type?: string;
-    vocab?: Record<string, number> | unknown[];
-    merges?: (string | [string, string])[];
-    dropout?: number | null;
-    unk_token?: string | null;
-    continuing_subword_prefix?: string | null;
-    end_of_word_suffix?: string | null;
-    byte_fallback?: boolean;
-    ignore_merges?: boolean;
-  };
-}
+export { fastPathProblem, type BpeTokenizerJson } from './fastPath';
 
-type Json = Record<string, unknown>;
+// Module-local copies of what the hot loops use: in CommonJS output (tsx, bundles) an imported binding is read
+// through a getter at every use.
+const nextPieceEnd = importedNextPieceEnd;
+const NOT_FOUND = IMPORTED_NOT_FOUND;
 
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+/** Pieces longer than this (long runs of one character class) are merged each time, not cached. */
+const LONGEST_CACHED_PIECE = 256;
+/** Cached pieces beyond the vocabulary; past this the cache starts over (bounds memory, ~60 bytes a piece). */
+const CACHE_LIMIT = 1 << 19;
 
 /**
- * Why the fast path cannot run this tokenizer.json exactly (undefined: it can). It covers byte-level BPE with
- * Llama 3's Split pre-tokenizer: no normalizer, Sequence[Split(LLAMA3_SPLIT_PATTERN, Isolated), ByteLevel(no regex,
- * no prefix space)], a plain BPE model over the full byte alphabet, and added tokens without strip/word options.
- */
-export function fastPathProblem(json: BpeTokenizerJson): string | undefined {
-  if (json.normalizer !== null && json.normalizer !== undefined) return 'it has a normalizer';
-  const pre = json.pre_tokenizer;
-  const steps = isObject(pre) && pre.type === 'Sequence' && Array.isArray(pre.pretokenizers) ? pre.pretokenizers as unknown[] : undefined;
-  const split = steps?.[0];
-  const byteLevel = steps?.[1];
-  if (steps?.length !== 2 || !isObject(split) || !isObject(byteLevel)) return 'its pre-tokenizer is not Sequence[Split, ByteLevel]';
-  if (split.type !== 'Split' || !isObject(split.pattern) || split.pattern.Regex !== LLAMA3_SPLIT_PATTERN
-    || split.behavior !== 'Isolated' || split.invert === true) return 'its Split pre-tokenizer is not Llama 3\'s';
-  if (byteLevel.type !== 'ByteLevel' || byteLevel.use_regex !== false || byteLevel.add_prefix_space === true) {
-    return 'its ByteLevel pre-tokenizer splits or adds a prefix space';
-  }
-  if (!isObject(json.decoder) || json.decoder.type !== 'ByteLevel') return 'its decoder is not ByteLevel';
-  const model = json.model;
-  if (!model || model.type !== 'BPE') return 'its model is not BPE';
-  if (!model.vocab || Array.isArray(model.vocab) || !Array.isArray(model.merges)) return 'its BPE model has no vocab map or merges list';
-  if (model.dropout || model.continuing_subword_prefix || model.end_of_word_suffix || model.byte_fallback) {
-    return 'its BPE model uses dropout, subword prefixes/suffixes or byte fallback';
-  }
-  for (const char of BYTE_TO_CHAR) if (!(char in model.vocab)) return 'its vocabulary lacks a byte-level token for every byte';
-  for (const token of json.added_tokens ?? []) {
-    if (token.single_word || token.lstrip || token.rstrip) return `its added token ${token.content} uses single_word/lstrip/rstrip`;
-    if (token.content.length === 0) return 'it has an empty added token';
-  }
-  return undefined;
-}
-
-/** Pieces cached with their ids; past this many the cache starts over (bounds memory on huge trees). */
-const CACHE_LIMIT = 1 << 18;
-
-/**
- * Exact byte-level BPE for Llama 3-style tokenizer.json files: a hand-written pre-tokenizer scanner, whole pieces
- * looked up in the vocabulary first (`ignore_merges`, which Llama 3 sets), merges by rank otherwise, and ids cached
- * per piece (BPE never merges across pieces, so a piece always gets the same ids).
+ * Exact byte-level BPE for Llama 3-style tokenizer.json files: a hand-written pre-tokenizer scanner, each piece
+ * looked up (without slicing) in one table holding the vocabulary's whole-text tokens (`ignore_merges`) and a
+ * cache of merged pieces (BPE never merges across pieces, so a piece always gets the same ids); merges by rank
+ * for the rest.
  */
 export class FastBpeTokenizer implements TextTokenizer {
   readonly vocabSize: number;
-  /** Byte-level token string -> id (the vocabulary as written in the file, plus added tokens). */
-  private readonly idByToken = new Map<string, number>();
-  /** Text of each single-token piece -> id, for pieces that are whole vocabulary entries. */
-  private readonly idByPieceText = new Map<string, number>();
-  private readonly cache = new Map<string, readonly number[]>();
-  private readonly bytesById: (Uint8Array | undefined)[];
+  private readonly pieces: PieceTable;
+  /** Entries and multi-id storage of the table that are the vocabulary (kept when the cache starts over). */
+  private readonly vocabEntries: number;
+  private readonly vocabMulti: number;
   private readonly merges: BpeMerges;
   private readonly ignoreMerges: boolean;
-  /** Added-token contents -> id, and a pattern that finds them (longest first at each position). */
+  private readonly tokenBytes: Uint8Array;
+  private readonly tokenOffsets: Int32Array;
+  private readonly known: Uint8Array;
   private readonly addedIds = new Map<string, number>();
+  /** Finds added tokens, longest first at each position. */
   private readonly addedPattern: RegExp | undefined;
-  private readonly encoder = new TextEncoder();
+  private tokenIdsByByteLevel: Map<string, number> | undefined;
+  private work = new Int32Array(1024);
   private readonly decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
-  constructor(readonly source: string, json: BpeTokenizerJson) {
-    const problem = fastPathProblem(json);
-    if (problem) throw new Error(`FastBpeTokenizer cannot run ${source}: ${problem}`);
-    const model = json.model!;
-    const vocab = model.vocab as Record<string, number>;
-    this.ignoreMerges = model.ignore_merges === true;
-
-    let maxId = -1;
-    const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-    for (const [token, id] of Object.entries(vocab)) {
-      this.idByToken.set(token, id);
-      if (id > maxId) maxId = id;
-    }
-    for (const token of json.added_tokens ?? []) if (token.id > maxId) maxId = token.id;
-    this.vocabSize = maxId + 1;
-
-    this.bytesById = new Array(this.vocabSize);
-    for (const [token, id] of this.idByToken) {
-      const bytes = tokenBytes(token);
-      this.bytesById[id] = bytes;
-      if (!bytes || !this.ignoreMerges) continue;
-      let text: string;
-      try {
-        text = strictDecoder.decode(bytes);
-      } catch {
-        continue; // part of a UTF-8 sequence: never a whole piece
-      }
-      this.idByPieceText.set(text, id);
-    }
-
-    const byteIds = new Int32Array(256);
-    BYTE_TO_CHAR.forEach((char, byte) => { byteIds[byte] = vocab[char]!; });
-    const pairs: [number, number, number][] = [];
-    for (const merge of model.merges!) {
-      const [left, right] = typeof merge === 'string' ? splitMerge(merge) : merge;
-      const leftId = vocab[left];
-      const rightId = vocab[right];
-      const mergedId = vocab[left + right];
-      if (leftId === undefined || rightId === undefined || mergedId === undefined) {
-        throw new Error(`FastBpeTokenizer: merge "${left} ${right}" in ${source} names a token missing from the vocabulary`);
-      }
-      pairs.push([leftId, rightId, mergedId]);
-    }
-    this.merges = new BpeMerges(byteIds, pairs, this.vocabSize);
-
-    for (const token of json.added_tokens ?? []) {
-      this.addedIds.set(token.content, token.id);
-      this.idByToken.set(token.content, token.id);
-      this.bytesById[token.id] = this.encoder.encode(token.content);
-    }
+  constructor(readonly source: string, compiled: CompiledBpe) {
+    this.vocabSize = compiled.vocabSize;
+    this.ignoreMerges = compiled.ignoreMerges;
+    this.pieces = new PieceTable(compiled.pieces);
+    this.vocabEntries = this.pieces.size;
+    this.vocabMulti = this.pieces.multiUsed;
+    this.merges = new BpeMerges(compiled.byteIds, compiled.merges);
+    this.tokenBytes = compiled.tokenBytes;
+    this.tokenOffsets = compiled.tokenOffsets;
+    this.known = compiled.known;
+    for (const token of compiled.addedTokens) this.addedIds.set(token.content, token.id);
     const contents = [...this.addedIds.keys()].sort((a, b) => b.length - a.length);
     this.addedPattern = contents.length > 0 ? new RegExp(contents.map(escapeRegExp).join('|'), 'g') : undefined;
   }
 
+  /** Builds it from a parsed tokenizer.json (throws when `fastPathProblem` finds one). */
+  static fromJson(source: string, json: BpeTokenizerJson): FastBpeTokenizer {
+    const problem = fastPathProblem(json);
+    if (problem) throw new Error(`The fast tokenizer cannot run ${source}: ${problem}.`);
+    return new FastBpeTokenizer(source, compileBpe(json));
+  }
+
   encode(text: string): number[] {
     const ids: number[] = [];
+    const pieces = this.pieces;
     for (let i = 0, n = text.length; i < n;) {
       const end = nextPieceEnd(text, i);
-      const piece = text.slice(i, end);
-      const id = this.ignoreMerges ? this.idByPieceText.get(piece) : undefined;
-      if (id !== undefined) ids.push(id);
-      else for (const pieceId of this.pieceIds(piece)) ids.push(pieceId);
+      const value = pieces.find(text, i, end);
+      if (value !== NOT_FOUND) pieces.pushIds(value, ids);
+      else {
+        const count = this.mergePiece(text, i, end);
+        for (let k = 0; k < count; k++) ids.push(this.work[k]!);
+      }
       i = end;
     }
     return ids;
@@ -153,10 +82,11 @@ export class FastBpeTokenizer implements TextTokenizer {
 
   count(text: string): number {
     let count = 0;
+    const pieces = this.pieces;
     for (let i = 0, n = text.length; i < n;) {
       const end = nextPieceEnd(text, i);
-      const piece = text.slice(i, end);
-      count += this.ignoreMerges && this.idByPieceText.has(piece) ? 1 : this.pieceIds(piece).length;
+      const value = pieces.find(text, i, end);
+      count += value === NOT_FOUND ? this.mergePiece(text, i, end) : value >= 0 ? 1 : pieces.countOf(value);
       i = end;
     }
     return count;
@@ -167,51 +97,78 @@ export class FastBpeTokenizer implements TextTokenizer {
     const ids: number[] = [];
     let last = 0;
     for (const match of text.matchAll(this.addedPattern)) {
-      if (match.index > last) ids.push(...this.encode(text.slice(last, match.index)));
+      if (match.index > last) for (const id of this.encode(text.slice(last, match.index))) ids.push(id);
       ids.push(this.addedIds.get(match[0])!);
       last = match.index + match[0].length;
     }
-    if (last < text.length) ids.push(...this.encode(text.slice(last)));
+    if (last < text.length) for (const id of this.encode(text.slice(last))) ids.push(id);
     return ids;
   }
 
   decode(ids: readonly number[]): string {
+    const offsets = this.tokenOffsets;
     let length = 0;
-    for (const id of ids) length += this.bytesById[id]?.length ?? 0;
+    for (const id of ids) if (this.isKnown(id)) length += offsets[id + 1]! - offsets[id]!;
     const bytes = new Uint8Array(length);
     let at = 0;
     for (const id of ids) {
-      const tokenBytes = this.bytesById[id];
-      if (!tokenBytes) continue; // unknown ids are left out, as Hugging Face's decode does
-      bytes.set(tokenBytes, at);
-      at += tokenBytes.length;
+      if (!this.isKnown(id)) continue; // unknown ids are left out, as Hugging Face's decode does
+      bytes.set(this.tokenBytes.subarray(offsets[id]!, offsets[id + 1]!), at);
+      at += offsets[id + 1]! - offsets[id]!;
     }
     return this.decoder.decode(bytes);
   }
 
   tokenId(token: string): number | undefined {
-    return this.idByToken.get(token);
+    const added = this.addedIds.get(token);
+    if (added !== undefined) return added;
+    // Vocabulary tokens are spelled in the byte-level alphabet; the map is built on first use (rarely needed).
+    if (!this.tokenIdsByByteLevel) {
+      this.tokenIdsByByteLevel = new Map();
+      for (let id = 0; id < this.vocabSize; id++) {
+        if (this.isKnown(id)) this.tokenIdsByByteLevel.set(byteLevelString(this.tokenBytes, this.tokenOffsets[id]!, this.tokenOffsets[id + 1]!), id);
+      }
+      for (const [content, id] of this.addedIds) this.tokenIdsByByteLevel.set(content, id);
+    }
+    return this.tokenIdsByByteLevel.get(token);
   }
 
-  /** Ids of a piece that is not one whole vocabulary entry: from the cache, else merged. */
-  private pieceIds(piece: string): readonly number[] {
-    const cached = this.cache.get(piece);
-    if (cached) return cached;
-    const bytes = this.encoder.encode(piece);
-    // Lone surrogates were written as U+FFFD above, so that spelling may still be one vocabulary entry.
-    const whole = this.ignoreMerges ? this.idByToken.get(byteLevelString(bytes)) : undefined;
-    const ids = whole !== undefined ? [whole] : this.merges.merge(bytes);
-    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-    // A flat copy as key: a slice of a large file would keep the whole file alive.
-    this.cache.set(piece.length > 12 ? Buffer.from(piece, 'utf16le').toString('utf16le') : piece, ids);
-    return ids;
+  private isKnown(id: number): boolean {
+    return Number.isInteger(id) && id >= 0 && id < this.vocabSize && this.known[id] === 1;
+  }
+
+  /** Ids of text[start, end), a piece not in the table, into `this.work`; caches them; returns how many. */
+  private mergePiece(text: string, start: number, end: number): number {
+    const length = end - start;
+    if (this.work.length < length * 3) this.work = new Int32Array(length * 3);
+    let count = -1;
+    if (this.ignoreMerges && hasLoneSurrogate(text, start, end)) {
+      // Lone surrogates are encoded as U+FFFD, so the piece may still be one whole vocabulary token.
+      const wellFormed = this.decoder.decode(new TextEncoder().encode(text.slice(start, end)));
+      const value = this.pieces.find(wellFormed, 0, wellFormed.length);
+      if (value >= 0) {
+        this.work[0] = value;
+        count = 1;
+      }
+    }
+    if (count < 0) count = this.merges.mergeText(text, start, end, this.work);
+    if (length <= LONGEST_CACHED_PIECE) {
+      if (this.pieces.size - this.vocabEntries >= CACHE_LIMIT) this.pieces.truncate(this.vocabEntries, this.vocabMulti);
+      this.pieces.add(text, start, end, this.work, count);
+    }
+    return count;
   }
 }
 
-/** A merges entry "left right" (byte-level tokens never contain a space). */
-function splitMerge(merge: string): [string, string] {
-  const space = merge.indexOf(' ');
-  return [merge.slice(0, space), merge.slice(space + 1)];
+function hasLoneSurrogate(text: string, start: number, end: number): boolean {
+  for (let k = start; k < end; k++) {
+    const c = text.charCodeAt(k);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    const d = k + 1 < end ? text.charCodeAt(k + 1) : 0;
+    if (c > 0xdbff || d < 0xdc00 || d > 0xdfff) return true;
+    k++;
+  }
+  return false;
 }
 
 function escapeRegExp(text: string): string {

@@ -1,6 +1,9 @@
 import { dirname, join } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
-import { FastBpeTokenizer, fastPathProblem, type BpeTokenizerJson } from './fastBpeTokenizer';
+import { compileBpe } from './compiledBpe';
+import { compiledCachePath, readCompiledCache, writeCompiledCache } from './compiledCache';
+import { FastBpeTokenizer } from './fastBpeTokenizer';
+import { fastPathProblem, type BpeTokenizerJson } from './fastPath';
 import { HfTokenizer, readTokenizerFiles } from './hfTokenizer';
 import type { TextTokenizer } from './types';
 
@@ -27,30 +30,38 @@ const loaded = new Map<string, TextTokenizer>();
 /**
  * Loads a tokenizer.json (with tokenizer_config.json beside it when present). Its `source` names the file and
  * which implementation runs it, e.g. `.../tokenizer.json (fast BPE)` or `... (reference: it has a normalizer)`.
- * Loads are shared per file and implementation within a process (tokenizers are stateless apart from caches).
+ * Loads are shared per file and implementation within a process (tokenizers hold no state but caches), and the
+ * fast tokenizer's tables are kept on disk (compiledCache.ts), so loads after the first skip the JSON.
  */
 export function loadTokenizer(path?: string, implementation: TokenizerImplementation = 'auto'): TextTokenizer {
   const file = resolveTokenizerPath(path);
-  let modified = 0;
+  let stat: { size: number; mtimeMs: number } | undefined;
   try {
-    modified = statSync(file).mtimeMs;
+    stat = statSync(file);
   } catch {
     // readTokenizerFiles reports the missing file with a UserError.
   }
-  const key = `${implementation}\0${modified}\0${file}`;
+  const key = `${implementation}\0${stat?.size}\0${stat?.mtimeMs}\0${file}`;
   const existing = loaded.get(key);
   if (existing) return existing;
+  const tokenizer = load(file, stat, implementation);
+  loaded.set(key, tokenizer);
+  return tokenizer;
+}
+
+function load(file: string, stat: { size: number; mtimeMs: number } | undefined, implementation: TokenizerImplementation): TextTokenizer {
+  const cachePath = stat && implementation !== 'reference' ? compiledCachePath(file, stat.size, stat.mtimeMs) : undefined;
+  const cached = cachePath ? readCompiledCache(cachePath) : undefined;
+  if (cached) return new FastBpeTokenizer(`${file} (fast BPE)`, cached);
+
   const configPath = join(dirname(file), 'tokenizer_config.json');
   const { json, config } = readTokenizerFiles(file, existsSync(configPath) ? configPath : undefined);
   const problem = implementation === 'reference' ? 'asked for' : fastPathProblem(json as BpeTokenizerJson);
-  let tokenizer: TextTokenizer;
   if (problem === undefined) {
-    tokenizer = new FastBpeTokenizer(`${file} (fast BPE)`, json as BpeTokenizerJson);
-  } else if (implementation === 'fast') {
-    throw new Error(`The fast tokenizer cannot run ${file}: ${problem}.`);
-  } else {
-    tokenizer = new HfTokenizer(`${file} (reference: ${problem})`, json, config);
+    const compiled = compileBpe(json as BpeTokenizerJson);
+    if (cachePath) writeCompiledCache(cachePath, compiled);
+    return new FastBpeTokenizer(`${file} (fast BPE)`, compiled);
   }
-  loaded.set(key, tokenizer);
-  return tokenizer;
+  if (implementation === 'fast') throw new Error(`The fast tokenizer cannot run ${file}: ${problem}.`);
+  return new HfTokenizer(`${file} (reference: ${problem})`, json, config);
 }

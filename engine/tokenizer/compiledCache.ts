@@ -1,0 +1,132 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { endianness, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CompiledBpe } from './compiledBpe';
+
+/**
+ * The compiled fast tokenizer saved as bytes, so that loads after the first (every packer worker, every CLI run)
+ * skip parsing the 9 MB tokenizer.json and building tables: a header, then the typed arrays, 8-byte aligned.
+ * Entries are keyed by the tokenizer file's path, size and modification time; a stale or unreadable entry is
+ * simply rebuilt. The directory: $PROLONG_TOKENIZER_CACHE, else prolong-tokenizer-cache in the OS temp directory.
+ */
+
+const MAGIC = 'PLBPE002';
+
+interface Header {
+  vocabSize: number;
+  ignoreMerges: boolean;
+  addedTokens: { id: number; content: string }[];
+  entryCount: number;
+  keyLength: number;
+  multiLength: number;
+  /** Element counts of the arrays, in ARRAY_ORDER. */
+  lengths: number[];
+}
+
+type ArrayName = 'byteIds' | 'merges' | 'slots' | 'hashes' | 'keyStarts' | 'keys' | 'values' | 'multi' | 'tokenBytes' | 'tokenOffsets' | 'known';
+const ARRAY_ORDER: readonly [ArrayName, Int32ArrayConstructor | Uint16ArrayConstructor | Uint8ArrayConstructor][] = [
+  ['byteIds', Int32Array], ['merges', Int32Array], ['slots', Int32Array], ['hashes', Int32Array], ['keyStarts', Int32Array],
+  ['keys', Uint16Array], ['values', Int32Array], ['multi', Int32Array], ['tokenBytes', Uint8Array], ['tokenOffsets', Int32Array], ['known', Uint8Array],
+];
+
+export function compiledCacheDir(): string {
+  return process.env.PROLONG_TOKENIZER_CACHE || join(tmpdir(), 'prolong-tokenizer-cache');
+}
+
+/** The cache file for a tokenizer.json in its current version (size and mtime). */
+export function compiledCachePath(tokenizerPath: string, size: number, modifiedMs: number): string {
+  const key = createHash('sha256').update(`${MAGIC}\0${tokenizerPath}\0${size}\0${modifiedMs}`).digest('hex').slice(0, 32);
+  return join(compiledCacheDir(), `${key}.bin`);
+}
+
+function arraysOf(compiled: CompiledBpe): Record<ArrayName, Int32Array | Uint16Array | Uint8Array> {
+  const { pieces } = compiled;
+  return {
+    byteIds: compiled.byteIds, merges: compiled.merges, slots: pieces.slots, hashes: pieces.hashes, keyStarts: pieces.keyStarts,
+    keys: pieces.keys, values: pieces.values, multi: pieces.multi, tokenBytes: compiled.tokenBytes, tokenOffsets: compiled.tokenOffsets,
+    known: compiled.known,
+  };
+}
+
+function align8(n: number): number {
+  return (n + 7) & ~7;
+}
+
+export function serializeCompiled(compiled: CompiledBpe): Buffer {
+  const arrays = arraysOf(compiled);
+  const header: Header = {
+    vocabSize: compiled.vocabSize, ignoreMerges: compiled.ignoreMerges, addedTokens: compiled.addedTokens,
+    entryCount: compiled.pieces.entryCount, keyLength: compiled.pieces.keyLength, multiLength: compiled.pieces.multiLength,
+    lengths: ARRAY_ORDER.map(([name]) => arrays[name].length),
+  };
+  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
+  let size = align8(8 + 4 + headerBytes.length);
+  for (const [name] of ARRAY_ORDER) size += align8(arrays[name].byteLength);
+  const out = Buffer.alloc(size);
+  out.write(MAGIC, 0, 'latin1');
+  out.writeUInt32LE(headerBytes.length, 8);
+  headerBytes.copy(out, 12);
+  let at = align8(12 + headerBytes.length);
+  for (const [name] of ARRAY_ORDER) {
+    const array = arrays[name];
+    out.set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), at);
+    at += align8(array.byteLength);
+  }
+  return out;
+}
+
+/** The compiled tokenizer in `bytes`, or undefined when they are not a complete entry of this version. */
+export function deserializeCompiled(bytes: Buffer): CompiledBpe | undefined {
+  if (endianness() !== 'LE' || bytes.length < 12 || bytes.toString('latin1', 0, 8) !== MAGIC) return undefined;
+  // Typed-array views need aligned offsets: copy when the buffer is not 8-byte aligned.
+  const data = bytes.byteOffset % 8 === 0 ? bytes : Buffer.from(bytes);
+  const headerLength = data.readUInt32LE(8);
+  if (12 + headerLength > data.length) return undefined;
+  let header: Header;
+  try {
+    header = JSON.parse(data.toString('utf8', 12, 12 + headerLength)) as Header;
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(header.lengths) || header.lengths.length !== ARRAY_ORDER.length) return undefined;
+  let at = align8(12 + headerLength);
+  const arrays = {} as Record<ArrayName, Int32Array | Uint16Array | Uint8Array>;
+  for (const [i, [name, Type]] of ARRAY_ORDER.entries()) {
+    const length = header.lengths[i]!;
+    const byteLength = length * Type.BYTES_PER_ELEMENT;
+    if (at + byteLength > data.length) return undefined;
+    arrays[name] = new Type(data.buffer as ArrayBuffer, data.byteOffset + at, length);
+    at += align8(byteLength);
+  }
+  return {
+    vocabSize: header.vocabSize, ignoreMerges: header.ignoreMerges, addedTokens: header.addedTokens,
+    byteIds: arrays.byteIds as Int32Array, merges: arrays.merges as Int32Array,
+    pieces: {
+      slots: arrays.slots as Int32Array, hashes: arrays.hashes as Int32Array, keyStarts: arrays.keyStarts as Int32Array,
+      keys: arrays.keys as Uint16Array, values: arrays.values as Int32Array, multi: arrays.multi as Int32Array,
+      entryCount: header.entryCount, keyLength: header.keyLength, multiLength: header.multiLength,
+    },
+    tokenBytes: arrays.tokenBytes as Uint8Array, tokenOffsets: arrays.tokenOffsets as Int32Array, known: arrays.known as Uint8Array,
+  };
+}
+
+export function readCompiledCache(cachePath: string): CompiledBpe | undefined {
+  try {
+    return deserializeCompiled(readFileSync(cachePath));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Saves an entry (write then rename, so a concurrent reader never sees half a file); failures only cost speed. */
+export function writeCompiledCache(cachePath: string, compiled: CompiledBpe): void {
+  try {
+    mkdirSync(compiledCacheDir(), { recursive: true });
+    const temporary = `${cachePath}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    writeFileSync(temporary, serializeCompiled(compiled));
+    renameSync(temporary, cachePath);
+  } catch {
+    // A read-only or full temp directory: the next load compiles again.
+  }
+}

@@ -1,0 +1,109 @@
+// Tokenizer benchmark and exactness check on a tree of text files (default: node_modules).
+// Usage: npx tsx test/bench/tokenizer.ts [DIR] [--max-file-mb N] [--no-reference] [--no-o200k] [--tokenizer PATH]
+// Prints load times, single-thread MB/s for the reference (@huggingface/tokenizers), the fast tokenizer (cold piece
+// cache, then warm) and, for scale, repomix's o200k counter (gpt-tokenizer); then fast-vs-reference mismatches.
+import { readdirSync, readFileSync, lstatSync } from 'node:fs';
+import { join } from 'node:path';
+import { FastBpeTokenizer, type BpeTokenizerJson } from '../../engine/tokenizer/fastBpeTokenizer';
+import { HfTokenizer } from '../../engine/tokenizer/hfTokenizer';
+import { resolveTokenizerPath } from '../../engine/tokenizer/index';
+
+function option(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? process.argv[at + 1] : undefined;
+}
+const flags = new Set(process.argv.slice(2).filter((arg) => arg.startsWith('--')));
+const positional = process.argv.slice(2).filter((arg, i, all) => !arg.startsWith('--') && !(i > 0 && ['--max-file-mb', '--tokenizer'].includes(all[i - 1]!)));
+const root = positional[0] ?? 'node_modules';
+const maxFileBytes = Number(option('--max-file-mb') ?? 1) * 1024 * 1024;
+const tokenizerPath = resolveTokenizerPath(option('--tokenizer'));
+
+/** Text files under `dir`: valid UTF-8 without NUL bytes, at most maxFileBytes. Symlinks are not followed. */
+function collect(dir: string, out: { path: string; text: string; bytes: number }[]): void {
+  const strict = new TextDecoder('utf-8', { fatal: true });
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    const stat = lstatSync(path);
+    if (stat.isDirectory()) collect(path, out);
+    else if (stat.isFile() && stat.size > 0 && stat.size <= maxFileBytes) {
+      const buffer = readFileSync(path);
+      if (buffer.includes(0)) continue;
+      try {
+        out.push({ path, text: strict.decode(buffer), bytes: buffer.length });
+      } catch {
+        // not UTF-8 text
+      }
+    }
+  }
+}
+
+function seconds(start: number): number {
+  return (performance.now() - start) / 1000;
+}
+
+async function main(): Promise<void> {
+  const files: { path: string; text: string; bytes: number }[] = [];
+  collect(root, files);
+  const totalBytes = files.reduce((sum, file) => sum + file.bytes, 0);
+  const mb = totalBytes / 1e6;
+  console.log(`corpus: ${root}: ${files.length} text files, ${mb.toFixed(1)} MB (files up to ${maxFileBytes / 1048576} MiB)`);
+  console.log(`tokenizer: ${tokenizerPath}`);
+
+  let start = performance.now();
+  const json = JSON.parse(readFileSync(tokenizerPath, 'utf8')) as BpeTokenizerJson;
+  const fast = FastBpeTokenizer.fromJson(tokenizerPath, json);
+  console.log(`load fast: ${seconds(start).toFixed(2)} s (read + parse + build)`);
+
+  const fastCounts: number[] = [];
+  start = performance.now();
+  for (const file of files) fastCounts.push(fast.count(file.text));
+  const fastCold = seconds(start);
+  start = performance.now();
+  for (const file of files) fast.count(file.text);
+  const fastWarm = seconds(start);
+  const tokens = fastCounts.reduce((sum, count) => sum + count, 0);
+  console.log(`fast count: ${(mb / fastCold).toFixed(2)} MB/s cold cache, ${(mb / fastWarm).toFixed(2)} MB/s warm (${tokens} tokens)`);
+
+  if (!flags.has('--no-o200k')) {
+    try {
+      // repomix's own counter: gpt-tokenizer's o200k_base with special tokens allowed as plain text.
+      const { GptEncoding } = await import('gpt-tokenizer/GptEncoding');
+      const { resolveEncodingAsync } = await import('gpt-tokenizer/resolveEncodingAsync');
+      start = performance.now();
+      const ranks = await resolveEncodingAsync('o200k_base');
+      const encoding = GptEncoding.getEncodingApi('o200k_base', () => ranks);
+      console.log(`load o200k (repomix's counter): ${seconds(start).toFixed(2)} s`);
+      const plain = { disallowedSpecial: new Set<string>() };
+      start = performance.now();
+      for (const file of files) encoding.countTokens(file.text, plain);
+      const o200k = seconds(start);
+      console.log(`o200k count (repomix): ${(mb / o200k).toFixed(2)} MB/s; fast cold is ${(o200k / fastCold).toFixed(1)}x faster`);
+    } catch (error) {
+      console.log(`o200k count skipped: ${(error as Error).message}`);
+    }
+  }
+
+  if (!flags.has('--no-reference')) {
+    start = performance.now();
+    const reference = HfTokenizer.fromFile(tokenizerPath);
+    console.log(`load reference: ${seconds(start).toFixed(2)} s`);
+    let referenceTime = 0;
+    let mismatches = 0;
+    for (const [i, file] of files.entries()) {
+      const t0 = performance.now();
+      const expected = reference.encode(file.text);
+      referenceTime += performance.now() - t0;
+      const actual = fast.encode(file.text);
+      const same = actual.length === expected.length && actual.every((id, k) => id === expected[k]) && fastCounts[i] === expected.length;
+      if (!same) {
+        mismatches++;
+        if (mismatches <= 10) console.log(`MISMATCH ${file.path}: fast ${actual.length} tokens, reference ${expected.length}`);
+      }
+    }
+    console.log(`reference encode: ${(mb / (referenceTime / 1000)).toFixed(2)} MB/s; fast cold is ${((referenceTime / 1000) / fastCold).toFixed(1)}x faster`);
+    console.log(`compared ${files.length} files, ${mb.toFixed(1)} MB: ${mismatches} mismatches`);
+    if (mismatches > 0) process.exitCode = 1;
+  }
+}
+
+void main();
