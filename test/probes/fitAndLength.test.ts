@@ -64,3 +64,18 @@ test('task lists, lengths and CSV', () => {
   });
   assert.equal(csv, 'kind,task,length,depth_percent,samples,score\ntask,vt,4096,,2,50\nruler_average,ruler,4096,,1,50\nheatmap,needle_heatmap,4096,0,2,100\n');
 });
+
+test('saved results parse back; other files are user errors naming the file', async () => {
+  const { parseProbeResults, isCurrentSuite } = await import('../../engine/probes/results');
+  const { SUITE_VERSION } = await import('../../engine/probes/runner');
+  const saved = {
+    metadata: { suiteVersion: SUITE_VERSION, seed: '1', tasks: ['vt'], lengths: [4096], samples: 1, backend: { kind: 'local', model: 'm', detail: 'd' },
+      tokenizer: 't', chatTemplate: 'c', textSources: [], startedAt: '', finishedAt: '', cancelled: false },
+    scores: [], heatmaps: [], ruler: { threshold: 85.6, tasks: [], averages: [], effectiveLength: null }, references: [], skipped: [], instances: [],
+  };
+  const parsed = parseProbeResults(JSON.stringify(saved), 'r.json');
+  assert.deepEqual(parsed, saved);
+  assert.equal(isCurrentSuite(parsed), true);
+  assert.throws(() => parseProbeResults('{', 'bad.json'), (error: Error) => error instanceof UserError && /bad\.json is not valid JSON/.test(error.message));
+  assert.throws(() => parseProbeResults('{"scores": []}', 'other.json'), /other\.json is not a probe results file/);
+});
