@@ -16,6 +16,7 @@ const nodeEntries = [
   ['test/bench/engine.ts', 'bench-engine'],
   ['engine/runtime/worker.ts', 'engine-worker'],
   ['test/bench/convert.ts', 'bench-convert'],
+  ['test/kernels/deviceCheck.ts', 'kernels-check'],
 ];
 /** Browser entries for webviews: [source, output name under out/webview/]. */
 const webEntries = [];

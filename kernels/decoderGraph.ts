@@ -84,12 +84,14 @@ export async function buildDecoderGraph(
   const cosCache = floatInit('cos_cache', rope.cos, [rope.positions, rope.halfDim]);
   const sinCache = floatInit('sin_cache', rope.sin, [rope.positions, rope.halfDim]);
 
-  // embedding (kept in the io precision; an int4 graph keeps it fp16/fp32 too)
-  const embed = await read(hfNames.embed);
-  const embedName = floatInit('model.embed_tokens.weight', embed, [c.vocabSize, c.hiddenSize]);
-  done(hfNames.embed, embed.length);
-  let tiedLmHead: Float32Array | undefined = c.tieWordEmbeddings ? embed : undefined;
-  const [embedded] = writer.node('Gather', [embedName, inputIds], ['embedded'], { axis: 0 });
+  // embedding: float32 only in an fp32 graph; fp16 otherwise (an int4 graph with fp32 activations casts the
+  // gathered rows, which halves the largest tensor of a small model)
+  const embedDtype = options.dtype === 'fp32' ? 'fp32' : 'fp16';
+  const embedName = writer.initializer('model.embed_tokens.weight', embedDtype === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT,
+    [c.vocabSize, c.hiddenSize], floatBytes(await read(hfNames.embed), embedDtype));
+  done(hfNames.embed, c.vocabSize * c.hiddenSize);
+  let [embedded] = writer.node('Gather', [embedName, inputIds], ['embedded'], { axis: 0 });
+  if (embedDtype !== options.ioDtype) [embedded] = writer.node('Cast', [embedded!], ['embedded_cast'], { to: io });
 
   const eps = { float: c.rmsNormEps };
   let hidden = embedded!; // what the next norm adds to the residual
@@ -159,8 +161,9 @@ export async function buildDecoderGraph(
     [normedFinal] = writer.node('Slice', [normedFinal!, writer.int64s('const_last_start', [-1]), writer.int64s('const_last_end', [Number.MAX_SAFE_INTEGER]),
       writer.int64s('const_axis_1', [1])], ['final_norm_last']);
   }
-  const lmHead = tiedLmHead ?? await read(hfNames.lmHead);
-  tiedLmHead = undefined;
+  // a tied lm_head is read again rather than kept: holding the float32 embedding through every layer
+  // would add its size (1 GiB for Llama-3.2-1B) to the peak memory
+  const lmHead = await read(c.tieWordEmbeddings ? hfNames.embed : hfNames.lmHead);
   let logits = linear('lm_head', normedFinal!, lmHead, c.vocabSize, c.hiddenSize);
   done(c.tieWordEmbeddings ? `${hfNames.embed} (tied lm_head)` : hfNames.lmHead, c.tieWordEmbeddings ? 0 : lmHead.length);
   if (options.ioDtype === 'fp16') [logits] = writer.node('Cast', [logits], 1, { to: DataType.FLOAT }) as [string];

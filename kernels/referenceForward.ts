@@ -61,7 +61,8 @@ export class ReferenceModel {
           down: linear(n.down, c.hiddenSize, c.intermediateSize, false),
         });
       }
-      const embed = plain(hfNames.embed);
+      // the converter stores the embedding in float16 unless the whole graph is fp32
+      const embed = mode === 'fp32' ? plain(hfNames.embed) : checkpoint.readFloat32(hfNames.embed).map(roundToFloat16);
       const lmHead = c.tieWordEmbeddings
         ? (mode === 'int4' ? linear(hfNames.embed.replace(/\.weight$/, ''), c.vocabSize, c.hiddenSize, false) : { w: embed, out: c.vocabSize, in: c.hiddenSize })
         : linear(hfNames.lmHead.replace(/\.weight$/, ''), c.vocabSize, c.hiddenSize, false);
