@@ -167,6 +167,15 @@ for (const flavor of ['vllm', 'llama.cpp'] as const) {
   });
 }
 
+test('llama.cpp: the older `error:` stream line is understood too', async () => {
+  const fixture = await serve('llama.cpp', { answer: ANSWER });
+  fixture.faults.push({ kind: 'stream-error', afterPieces: 1, legacyLine: true });
+  const result = await backend(fixture.url).generate(ask, () => {});
+  assert.equal(result.finishReason, 'cut');
+  assert.equal(result.text, 'one ');
+  assert.ok(result.warnings.some((w) => w.includes('reported an error in the middle of the stream: failed to decode the batch')), result.warnings.join('\n'));
+});
+
 test('cancelling during prefill aborts the HTTP request and resolves as cancelled', async () => {
   const fixture = await serve('vllm', { answer: ANSWER, prefillMs: 5000 });
   const controller = new AbortController();
