@@ -206,6 +206,13 @@ test('a server without tokenize endpoints: counted locally, with a visible note'
   assert.match(count.note ?? '', /has no tokenize endpoint, so the prompt was counted with the local tokenizer/);
 });
 
+test('vLLM\'s older error body ({"object":"error",...}) is read too', async () => {
+  const fixture = await serve('vllm', { vllmLegacyErrors: true });
+  fixture.faults.push({ kind: 'status', status: 500, times: 1 });
+  const error = await rejection(backend(fixture.url).generate(ask, () => {}));
+  assert.match(error.message, /failed with HTTP 500: EngineCore encountered an issue\./);
+});
+
 test('a model the server does not serve: lists the ones it does', async () => {
   const fixture = await serve('vllm');
   const error = await rejection(backend(fixture.url, { model: 'meta-llama/Llama-3-8B' }).generate(ask, () => {}));
