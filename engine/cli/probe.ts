@@ -14,7 +14,7 @@ import { loadTokenizer } from '../tokenizer/index';
 import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
 
 const usage = 'prolong probe [--tasks LIST|all|ruler] [--lengths 4k,8k,...] [--samples N] [--backend local|remote] [--server URL] [--model NAME] '
-  + '[--seed S] [--repo DIR] [--tokenizer PATH] [--threshold 85.6] [--out results.json] [--csv results.csv] [--dry-run]';
+  + '[--seed S] [--repo DIR] [--tokenizer PATH] [--threshold 85.6] [--out results.json] [--csv results.csv] [--jsonl] [--dry-run]';
 
 const REPOSITORY_TASKS: readonly ProbeTaskName[] = ['repo_qa_1', 'repo_qa_2', 'code_needle'];
 
@@ -70,6 +70,7 @@ const command: Subcommand = {
       out: { type: 'string', short: 'o' },
       csv: { type: 'string' },
       'dry-run': { type: 'boolean' },
+      jsonl: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     }, usage);
     if (values.help) { process.stdout.write(`${usage}\n`); return 0; }
@@ -107,9 +108,14 @@ const command: Subcommand = {
       ? createBackend({ server: values.server, model: values.model, apiKey: process.env.PROLONG_API_KEY, tokenizerPath: values.tokenizer })
       : createBackend({ model: values.model, tokenizerPath: values.tokenizer });
     try {
-      const result = await runProbes({ ...plan, backend, counter, threshold, onEvent: progressPrinter(), signal });
-      if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-      process.stdout.write(formatResults(result));
+      // --jsonl: one ProbeEvent per line, then { type: 'result', result }, for a panel running this as a child process.
+      const onEvent = values.jsonl ? (event: ProbeEvent) => process.stdout.write(`${JSON.stringify(event)}\n`) : progressPrinter();
+      const result = await runProbes({ ...plan, backend, counter, threshold, onEvent, signal });
+      if (values.jsonl) process.stdout.write(`${JSON.stringify({ type: 'result', result })}\n`);
+      else {
+        if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+        process.stdout.write(formatResults(result));
+      }
       if (values.out) writeFileSync(values.out, JSON.stringify(result, null, 1));
       if (values.csv) writeFileSync(values.csv, resultsCsv(result));
       return result.metadata.cancelled ? 130 : 0;

@@ -42,6 +42,21 @@ test('prolong probe against a server prints a table and writes JSON and CSV', as
   }
 });
 
+test('prolong probe --jsonl streams typed events and the result, one JSON object per line', async () => {
+  const fixture = await startFixture({ flavor: 'vllm', answer: 'nothing' });
+  try {
+    const run = await prolong(['--server', fixture.url, '--tasks', 'fwe', '--lengths', '4k', '--samples', '2', '--jsonl']);
+    assert.equal(run.code, 0, run.stderr);
+    const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { type: string });
+    assert.deepEqual(lines.map((line) => line.type), ['planned', 'instance-started', 'warning', 'instance-finished', 'instance-started', 'instance-finished', 'task-length-scored', 'result']);
+    // The warning: the fixture counts whitespace pieces, not Llama 3 tokens.
+    const last = lines[lines.length - 1] as unknown as { result: ProbeRunResult };
+    assert.equal(last.result.instances.length, 2);
+  } finally {
+    await fixture.close();
+  }
+});
+
 test('prolong probe --dry-run lists instances without a backend; bad options are user errors', async () => {
   const dry = await prolong(['--dry-run', '--tasks', 'vt', '--lengths', '4k', '--samples', '2']);
   assert.equal(dry.code, 0, dry.stderr);
