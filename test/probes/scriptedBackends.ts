@@ -74,7 +74,7 @@ export class OracleBackend extends ScriptedBackend {
       const words = [...prompt.matchAll(/\d+\. ([^\s]+)/g)].map((entry) => entry[1]!);
       return topWords(words, 10).map((word, i) => `${i + 1}. ${word}`).join(' ');
     }
-    if (prompt.includes('What are the three most frequently appeared words in the above coded text?')) {
+    if (prompt.endsWith('What are the three most frequently appeared words in the above coded text?')) {
       const text = prompt.slice(prompt.indexOf('coded words. ') + 13, prompt.indexOf('\nQuestion:'));
       return topWords(text.split(' ').filter((word) => word !== '...'), 3).join(' ');
     }

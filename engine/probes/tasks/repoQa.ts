@@ -50,7 +50,7 @@ interface DocumentLines { path: string; lines: string[] }
 
 export function repoQaTask(name: 'repo_qa_1' | 'repo_qa_2'): ProbeTask {
   const goldenCount = name === 'repo_qa_1' ? 1 : 2;
-  let cached: { files: readonly RepositoryFile[]; definitions: Map<string, string[]> } | undefined;
+  let cached: { files: readonly RepositoryFile[]; definitions: Map<string, string[]>; tokens: Map<string, number> } | undefined;
   const task: ProbeTask = {
     name,
     description: goldenCount === 1
@@ -62,11 +62,16 @@ export function repoQaTask(name: 'repo_qa_1' | 'repo_qa_2'): ProbeTask {
     build(context: TaskContext, spec) {
       const files = context.repository;
       if (!files || files.length < 2) throw new SkipInstance('no repository was given (the QA documents are your own files)');
-      if (cached?.files !== files) cached = { files, definitions: uniqueDefinitions(files) };
-      const definitions = cached.definitions;
+      if (cached?.files !== files) cached = { files, definitions: uniqueDefinitions(files), tokens: new Map() };
+      const { definitions, tokens } = cached;
+      const fileTokens = (file: RepositoryFile) => {
+        let count = tokens.get(file.path);
+        if (count === undefined) tokens.set(file.path, count = context.counter.countText(file.text));
+        return count;
+      };
       const budget = spec.length - task.maxTokens;
       const random = new SeededRandom(spec.seed, name, spec.length, spec.index);
-      const candidates = files.filter((file) => definitions.has(file.path) && context.counter.countText(file.text) <= budget / (3 * goldenCount));
+      const candidates = files.filter((file) => definitions.has(file.path) && fileTokens(file) <= budget / (3 * goldenCount));
       if (candidates.length < goldenCount) throw new SkipInstance(`the repository has fewer than ${goldenCount} file(s) under ${Math.floor(budget / (3 * goldenCount))} tokens that define a unique symbol`);
       const golden = random.sample(candidates, goldenCount);
       const symbols = golden.map((file) => random.pick(definitions.get(file.path)!));
