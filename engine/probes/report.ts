@@ -50,7 +50,7 @@ export function formatResults(result: ProbeRunResult): string {
     }
     out.push('');
   }
-  for (const grid of result.heatmaps) out.push(heatmapTable(grid), '');
+  for (const grid of result.heatmaps) if (grid.scores.some((row) => row.some((score) => score !== null))) out.push(heatmapTable(grid), '');
   for (const skipped of result.skipped) out.push(`skipped ${skipped.task} at ${formatLength(skipped.length)}: ${skipped.reason}`);
   return out.join('\n').trimEnd() + '\n';
 }
