@@ -57,6 +57,11 @@ export class FastBpeTokenizer implements TextTokenizer {
     this.addedPattern = contents.length > 0 ? new RegExp(contents.map(escapeRegExp).join('|'), 'g') : undefined;
   }
 
+  /** Merged pieces held in the cache (for diagnostics and tests). */
+  get cachedPieces(): number {
+    return this.pieces.size - this.vocabEntries;
+  }
+
   /** Builds it from a parsed tokenizer.json (throws when `fastPathProblem` finds one). */
   static fromJson(source: string, json: BpeTokenizerJson): FastBpeTokenizer {
     const problem = fastPathProblem(json);

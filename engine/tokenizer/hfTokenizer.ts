@@ -72,6 +72,7 @@ export class HfTokenizer implements TextTokenizer {
   }
 
   decode(ids: readonly number[]): string {
+    if (ids.length === 0) return ''; // the library rejects an empty list
     return this.withSpecial.decode([...ids], { skip_special_tokens: false, clean_up_tokenization_spaces: false });
   }
 
