@@ -7,6 +7,7 @@
 /** Pieces up to this many bytes merge by rescanning (fast for short words); longer ones use a heap (n log n). */
 const SHORT_PIECE = 48;
 const EMPTY = -1;
+const NO_MERGE = 0x7fffffff;
 
 function pairHash(left: number, right: number): number {
   let h = Math.imul(left, 0x9e3779b1) ^ Math.imul(right + 0x7f4a7c15, 0x85ebca77);
@@ -101,26 +102,36 @@ export class BpeMerges {
     return n <= SHORT_PIECE ? this.mergeShort(ids, n) : this.mergeLong(ids, n);
   }
 
+  /** Rank (or NO_MERGE) and merged id of each adjacent pair, kept up to date as pairs merge: one lookup per new pair. */
+  private readonly pairRanks = new Int32Array(SHORT_PIECE);
+  private readonly pairMerged = new Int32Array(SHORT_PIECE);
+
+  private lookUpPair(ids: Int32Array, i: number): void {
+    const at = this.find(ids[i]!, ids[i + 1]!);
+    this.pairRanks[i] = at < 0 ? NO_MERGE : this.table[at + 2]!;
+    this.pairMerged[i] = at < 0 ? 0 : this.table[at + 3]!;
+  }
+
   private mergeShort(ids: Int32Array, n: number): number {
-    for (;;) {
-      let bestRank = -1;
-      let bestAt = -1;
-      let bestSlot = -1;
-      for (let i = 0; i + 1 < n; i++) {
-        const at = this.find(ids[i]!, ids[i + 1]!);
-        if (at < 0) continue;
-        const rank = this.table[at + 2]!;
-        if (bestRank < 0 || rank < bestRank) {
-          bestRank = rank;
-          bestAt = i;
-          bestSlot = at;
-        }
+    const ranks = this.pairRanks;
+    const merged = this.pairMerged;
+    for (let i = 0; i + 1 < n; i++) this.lookUpPair(ids, i);
+    while (n > 1) {
+      let best = 0;
+      for (let i = 1; i + 1 < n; i++) if (ranks[i]! < ranks[best]!) best = i;
+      if (ranks[best] === NO_MERGE) break;
+      ids[best] = merged[best]!;
+      // Remove symbol best + 1 and the pair that started at it.
+      for (let i = best + 1; i + 1 < n; i++) {
+        ids[i] = ids[i + 1]!;
+        ranks[i] = ranks[i + 1]!;
+        merged[i] = merged[i + 1]!;
       }
-      if (bestRank < 0) return n;
-      ids[bestAt] = this.table[bestSlot + 3]!;
-      ids.copyWithin(bestAt + 1, bestAt + 2, n);
       n--;
+      if (best > 0) this.lookUpPair(ids, best - 1);
+      if (best + 1 < n) this.lookUpPair(ids, best);
     }
+    return n;
   }
 
   /** Heap of candidate merges keyed `rank * 2^32 + position`; stale entries are skipped when popped. */

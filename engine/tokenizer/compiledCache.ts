@@ -99,7 +99,7 @@ export function deserializeCompiled(bytes: Buffer): CompiledBpe | undefined {
     arrays[name] = new Type(data.buffer as ArrayBuffer, data.byteOffset + at, length);
     at += align8(byteLength);
   }
-  return {
+  const compiled: CompiledBpe = {
     vocabSize: header.vocabSize, ignoreMerges: header.ignoreMerges, addedTokens: header.addedTokens,
     byteIds: arrays.byteIds as Int32Array, merges: arrays.merges as Int32Array,
     pieces: {
@@ -109,6 +109,28 @@ export function deserializeCompiled(bytes: Buffer): CompiledBpe | undefined {
     },
     tokenBytes: arrays.tokenBytes as Uint8Array, tokenOffsets: arrays.tokenOffsets as Int32Array, known: arrays.known as Uint8Array,
   };
+  return isConsistent(compiled) ? compiled : undefined;
+}
+
+function isPowerOfTwo(n: number): boolean {
+  return n > 0 && (n & (n - 1)) === 0;
+}
+
+/** Cheap checks that the tables cannot send a lookup out of bounds or round a full hash table forever. */
+function isConsistent(compiled: CompiledBpe): boolean {
+  const { pieces, merges, tokenOffsets, vocabSize } = compiled;
+  if (!Number.isInteger(vocabSize) || vocabSize <= 0 || compiled.byteIds.length !== 256 || compiled.known.length !== vocabSize) return false;
+  if (tokenOffsets.length !== vocabSize + 1 || tokenOffsets[vocabSize] !== compiled.tokenBytes.length) return false;
+  for (let id = 0; id < vocabSize; id++) if (tokenOffsets[id]! > tokenOffsets[id + 1]!) return false;
+  for (const id of compiled.byteIds) if (id < 0 || id >= vocabSize) return false;
+  if (!isPowerOfTwo(pieces.slots.length) || pieces.entryCount * 2 > pieces.slots.length) return false;
+  if (pieces.hashes.length !== pieces.entryCount || pieces.values.length !== pieces.entryCount
+    || pieces.keyStarts.length !== pieces.entryCount + 1 || pieces.keyStarts[pieces.entryCount] !== pieces.keyLength
+    || pieces.keys.length !== pieces.keyLength || pieces.multi.length !== pieces.multiLength) return false;
+  if (merges.length % 4 !== 0 || !isPowerOfTwo(merges.length / 4)) return false;
+  let empty = 0;
+  for (let at = 0; at < merges.length; at += 4) if (merges[at] === -1) empty++;
+  return empty > 0;
 }
 
 export function readCompiledCache(cachePath: string): CompiledBpe | undefined {
@@ -122,7 +144,7 @@ export function readCompiledCache(cachePath: string): CompiledBpe | undefined {
 /** Saves an entry (write then rename, so a concurrent reader never sees half a file); failures only cost speed. */
 export function writeCompiledCache(cachePath: string, compiled: CompiledBpe): void {
   try {
-    mkdirSync(compiledCacheDir(), { recursive: true });
+    mkdirSync(compiledCacheDir(), { recursive: true, mode: 0o700 });
     const temporary = `${cachePath}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     writeFileSync(temporary, serializeCompiled(compiled));
     renameSync(temporary, cachePath);
