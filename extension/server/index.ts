@@ -107,8 +107,8 @@ async function configureServer(context: vscode.ExtensionContext, output: vscode.
   if (!picked) return;
 
   const config = vscode.workspace.getConfiguration(SERVER_SECTION);
-  await config.update('url', root, vscode.ConfigurationTarget.Global);
-  await config.update('model', picked.label, vscode.ConfigurationTarget.Global);
+  await config.update('url', root, settingTarget(config, 'url'));
+  await config.update('model', picked.label, settingTarget(config, 'model'));
   if (apiKey) await context.secrets.store(secretName, apiKey);
   else await context.secrets.delete(secretName);
 
@@ -147,6 +147,13 @@ async function runHealthCheck(context: vscode.ExtensionContext, output: vscode.O
     const pick = await vscode.window.showErrorMessage(`ProLong server: ${failed?.name}: ${failed?.message}${failed?.hint ? ` ${failed.hint}` : ''}`, details);
     if (pick === details) output.show(true);
   }
+}
+
+/** Where a setting is written: the workspace when the workspace already sets it (else that value would win), else the user settings. */
+function settingTarget(config: vscode.WorkspaceConfiguration, name: string): vscode.ConfigurationTarget {
+  const inspected = config.inspect(name);
+  if (inspected?.workspaceValue !== undefined) return vscode.ConfigurationTarget.Workspace;
+  return vscode.ConfigurationTarget.Global;
 }
 
 function showProblem(output: vscode.OutputChannel, what: string, error: unknown): void {
