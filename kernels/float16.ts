@@ -5,27 +5,29 @@ const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
 /** float32 bits -> float16 bits, round to nearest even (overflow to infinity, NaN kept). */
-export function float32BitsToFloat16(x: number): number {
-  const sign = (x >>> 16) & 0x8000;
-  const exponent = (x >>> 23) & 0xff;
-  let mantissa = x & 0x7fffff;
-  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
-  const e = exponent - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mantissa |= 0x800000;
-    const shift = 14 - e;
-    const half = 1 << (shift - 1);
-    const rest = mantissa & ((1 << shift) - 1);
-    let h = mantissa >>> shift;
-    if (rest > half || (rest === half && (h & 1))) h += 1;
-    return sign | h;
+export function float32BitsToFloat16(bits: number): number {
+  const sign = (bits >>> 16) & 0x8000;
+  const x = bits & 0x7fffffff;
+  if (x >= 0x47800000) return sign | (x > 0x7f800000 ? 0x7e00 : 0x7c00); // |value| >= 65536, infinity or NaN
+  if (x >= 0x38800000) {
+    // normal half: rebias the exponent and round the 13 dropped mantissa bits to nearest even in one add
+    // (0xc8000fff = (15 - 127) << 23 plus just under half a unit); a carry into the exponent is still correct
+    return sign | (((x + 0xc8000fff + ((x >>> 13) & 1)) >>> 0) >>> 13);
   }
-  let h = (e << 10) | (mantissa >>> 13);
-  const rest = mantissa & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h += 1; // may carry into the exponent: still correct
-  return sign | h;
+  return sign | subnormalHalf(x);
+}
+
+/** |value| below 2^-14 (given as float32 bits without the sign): a float16 subnormal or zero. */
+function subnormalHalf(x: number): number {
+  const exponent = x >>> 23;
+  if (exponent < 102) return 0; // below half of the smallest subnormal
+  const mantissa = (x & 0x7fffff) | 0x800000;
+  const shift = 126 - exponent; // 14 - (exponent - 127 + 15)
+  const half = 1 << (shift - 1);
+  const rest = mantissa & ((1 << shift) - 1);
+  let h = mantissa >>> shift;
+  if (rest > half || (rest === half && (h & 1))) h += 1;
+  return h;
 }
 
 export function float16BitsToFloat32(h: number): number {
@@ -63,9 +65,10 @@ export function roundToFloat16(x: number): number {
 }
 
 export function bf16ToFloat32(halves: Uint16Array): Float32Array {
+  // a bfloat16 is the high half of a float32: copy it there (little-endian), leaving the low half zero
   const out = new Float32Array(halves.length);
-  const bits = new Uint32Array(out.buffer);
-  for (let i = 0; i < halves.length; i++) bits[i] = halves[i]! << 16;
+  const words = new Uint16Array(out.buffer);
+  for (let i = 0; i < halves.length; i++) words[2 * i + 1] = halves[i]!;
   return out;
 }
 

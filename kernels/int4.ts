@@ -31,6 +31,7 @@ export function quantizeInt4(weight: Float32Array, n: number, k: number, blockSi
   const packed = new Uint8Array(n * blocks * (blockSize / 2));
   const scales = new Float32Array(n * blocks);
   const zeroPoints = new Uint8Array(n * zpStride);
+  const halfBlock = blockSize / 2;
   for (let row = 0; row < n; row++) {
     for (let b = 0; b < blocks; b++) {
       const start = row * k + b * blockSize;
@@ -38,23 +39,33 @@ export function quantizeInt4(weight: Float32Array, n: number, k: number, blockSi
       // the range always includes 0, so zero weights (and the padding past K) stay exactly zero
       let min = 0;
       let max = 0;
-      for (let i = 0; i < length; i++) {
-        const w = weight[start + i]!;
+      for (let i = start; i < start + length; i++) {
+        const w = weight[i]!;
         if (w < min) min = w;
-        if (w > max) max = w;
+        else if (w > max) max = w;
       }
       const scale = roundScale((max - min) / 15);
-      const zeroPoint = scale === 0 ? 8 : Math.min(15, Math.max(0, Math.round(-min / scale)));
+      let zeroPoint = 8;
+      if (scale !== 0) {
+        zeroPoint = Math.round(-min / scale);
+        zeroPoint = zeroPoint < 0 ? 0 : zeroPoint > 15 ? 15 : zeroPoint;
+      }
       scales[row * blocks + b] = scale;
       zeroPoints[row * zpStride + (b >> 1)]! |= zeroPoint << ((b & 1) * 4);
-      const out = (row * blocks + b) * (blockSize / 2);
-      for (let i = 0; i < blockSize; i++) {
-        const q = i >= length || scale === 0 ? zeroPoint : Math.min(15, Math.max(0, Math.round(weight[start + i]! / scale) + zeroPoint));
-        packed[out + (i >> 1)]! |= q << ((i & 1) * 4);
+      const out = (row * blocks + b) * halfBlock;
+      for (let j = 0; j < halfBlock; j++) {
+        const i = 2 * j;
+        packed[out + j] = code(i < length ? weight[start + i]! : 0, scale, zeroPoint) | (code(i + 1 < length ? weight[start + i + 1]! : 0, scale, zeroPoint) << 4);
       }
     }
   }
   return { n, k, blockSize, packed, scales, zeroPoints };
+}
+
+function code(w: number, scale: number, zeroPoint: number): number {
+  if (scale === 0) return zeroPoint;
+  const q = Math.round(w / scale) + zeroPoint;
+  return q < 0 ? 0 : q > 15 ? 15 : q;
 }
 
 /** W[N, K] as MatMulNBits sees it: (q - zeroPoint) * scale, read back from the packed bytes. */
