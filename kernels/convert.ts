@@ -92,7 +92,7 @@ export async function convertCheckpoint(
     format: sidecarFormat,
     version: sidecarVersion,
     model: {
-      architecture: c.architecture, source: hfDir, numLayers: c.numLayers, hiddenSize: c.hiddenSize, numAttentionHeads: c.numHeads,
+      architecture: c.architecture, source: hfDir, numLayers: c.numLayers, hiddenSize: c.hiddenSize, intermediateSize: c.intermediateSize, numAttentionHeads: c.numHeads,
       numKeyValueHeads: c.numKvHeads, headSize: c.headDim, vocabSize: c.vocabSize, contextLength, maxPositionEmbeddings: c.maxPositionEmbeddings,
       slidingWindow: c.slidingWindow, bosTokenId: c.bosTokenId, eosTokenIds: c.eosTokenIds, padTokenId: c.padTokenId,
       rope: { theta: c.ropeTheta, scaling: c.ropeScaling.type },

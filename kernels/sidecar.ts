@@ -31,6 +31,8 @@ export interface ModelSidecar {
     source: string;
     numLayers: number;
     hiddenSize: number;
+    /** MLP width (gate/up projections). */
+    intermediateSize: number;
     numAttentionHeads: number;
     numKeyValueHeads: number;
     headSize: number;

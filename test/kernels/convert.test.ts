@@ -34,6 +34,7 @@ test('the sidecar describes the model, its tokenizer and chat template; progress
   assert.deepEqual(sidecar, JSON.parse(JSON.stringify(result.sidecar)));
   assert.equal(sidecar.model.architecture, 'qwen2');
   assert.equal(sidecar.model.contextLength, 300);
+  assert.equal(sidecar.model.intermediateSize, randomShapes.tiny.intermediateSize);
   assert.deepEqual(sidecar.model.eosTokenIds, [2, 5]);
   assert.equal(sidecar.onnx.dtype, 'int4');
   assert.equal(sidecar.onnx.int4BlockSize, 64);
