@@ -1,19 +1,13 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RemoteBackend } from '../../engine/backends/remote/remoteBackend';
 import { CLI_SETTINGS } from '../../engine/backends/remote/problems';
 import { buildRepositoryPrompt, QUESTION_MARKER } from '../../engine/backends/prompt';
 import type { GenerateEvent } from '../../engine/backends/types';
-import { startFixture, renderChat, tokenize, TEST_MODEL, type Fixture, type Flavor } from './fixtures/server';
+import { fixturesForThisFile, renderChat, tokenize, TEST_MODEL, type Fixture, type FixtureOptions, type Flavor } from './fixtures/server';
 
-const fixtures: Fixture[] = [];
-after(async () => { await Promise.all(fixtures.map((f) => f.close())); });
-
-async function serve(flavor: Flavor, options: Partial<Parameters<typeof startFixture>[0]> = {}): Promise<Fixture> {
-  const fixture = await startFixture({ flavor, ...options });
-  fixtures.push(fixture);
-  return fixture;
-}
+const start = fixturesForThisFile();
+const serve = (flavor: Flavor, options: Partial<FixtureOptions> = {}): Promise<Fixture> => start({ flavor, ...options });
 
 function backend(fixture: Fixture, options: Partial<ConstructorParameters<typeof RemoteBackend>[0]> = {}): RemoteBackend {
   return new RemoteBackend({ url: fixture.url, model: TEST_MODEL, settingNames: CLI_SETTINGS, retryBaseMs: 10, ...options });

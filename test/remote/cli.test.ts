@@ -4,15 +4,12 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFixture, closedPortUrl, TEST_MODEL, type Fixture } from './fixtures/server';
+import { fixturesForThisFile, closedPortUrl, TEST_MODEL } from './fixtures/server';
 import { QUESTION_MARKER } from '../../engine/backends/prompt';
 
-const fixtures: Fixture[] = [];
+const serve = fixturesForThisFile();
 const dirs: string[] = [];
-after(async () => {
-  await Promise.all(fixtures.map((f) => f.close()));
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+after(() => { for (const dir of dirs) rmSync(dir, { recursive: true, force: true }); });
 
 /** Runs `prolong ask ...` from source (as out/cli.js would, through tsx). */
 function prolong(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -28,8 +25,7 @@ function prolong(args: string[], env: Record<string, string> = {}): Promise<{ co
 const ANSWER = 'b is defined in src/b.ts as a + 1.';
 
 test('prolong ask packs a directory, streams the answer, and reports prompt tokens and time to first token', async () => {
-  const fixture = await startFixture({ flavor: 'vllm', answer: ANSWER });
-  fixtures.push(fixture);
+  const fixture = await serve({ flavor: 'vllm', answer: ANSWER });
   const dir = mkdtempSync(join(tmpdir(), 'prolong-ask-'));
   dirs.push(dir);
   writeFileSync(join(dir, 'a.ts'), 'export const a = 1;\n');
@@ -49,8 +45,7 @@ test('prolong ask packs a directory, streams the answer, and reports prompt toke
 });
 
 test('prolong ask --json with the API key from PROLONG_API_KEY (llama.cpp)', async () => {
-  const fixture = await startFixture({ flavor: 'llama.cpp', answer: ANSWER, apiKey: 'sk-cli' });
-  fixtures.push(fixture);
+  const fixture = await serve({ flavor: 'llama.cpp', answer: ANSWER, apiKey: 'sk-cli' });
   const run = await prolong(['ask', '--server', `${fixture.url}/v1`, '--no-repository', '--json', '--max-tokens', '4', 'Hi?'], { PROLONG_API_KEY: 'sk-cli' });
   assert.equal(run.code, 0, run.stderr);
   const result = JSON.parse(run.stdout) as { model: string; text: string; finishReason: string; completionTokens: number };

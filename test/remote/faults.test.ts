@@ -1,20 +1,14 @@
 // Every injected fault, and what the user sees because of it.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UserError } from '../../engine/errors';
 import { RemoteBackend } from '../../engine/backends/remote/remoteBackend';
 import { CLI_SETTINGS, ContextTooLongError } from '../../engine/backends/remote/problems';
 import type { GenerateEvent, GenerateRequest } from '../../engine/backends/types';
-import { startFixture, closedPortUrl, TEST_MODEL, type Fixture, type Flavor } from './fixtures/server';
+import { fixturesForThisFile, closedPortUrl, TEST_MODEL, type Fixture, type FixtureOptions, type Flavor } from './fixtures/server';
 
-const fixtures: Fixture[] = [];
-after(async () => { await Promise.all(fixtures.map((f) => f.close())); });
-
-async function serve(flavor: Flavor, options: Partial<Parameters<typeof startFixture>[0]> = {}): Promise<Fixture> {
-  const fixture = await startFixture({ flavor, ...options });
-  fixtures.push(fixture);
-  return fixture;
-}
+const start = fixturesForThisFile();
+const serve = (flavor: Flavor, options: Partial<FixtureOptions> = {}): Promise<Fixture> => start({ flavor, ...options });
 
 function backend(url: string, options: Partial<ConstructorParameters<typeof RemoteBackend>[0]> = {}): RemoteBackend {
   return new RemoteBackend({ url, model: TEST_MODEL, settingNames: CLI_SETTINGS, retryBaseMs: 10, requestTimeoutMs: 5000, ...options });

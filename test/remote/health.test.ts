@@ -1,17 +1,10 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkServer } from '../../engine/backends/remote/health';
 import { EXTENSION_SETTINGS } from '../../engine/backends/remote/problems';
-import { startFixture, closedPortUrl, TEST_MODEL, type Fixture, type FixtureOptions } from './fixtures/server';
+import { fixturesForThisFile, closedPortUrl, TEST_MODEL } from './fixtures/server';
 
-const fixtures: Fixture[] = [];
-after(async () => { await Promise.all(fixtures.map((f) => f.close())); });
-
-async function serve(options: FixtureOptions): Promise<Fixture> {
-  const fixture = await startFixture(options);
-  fixtures.push(fixture);
-  return fixture;
-}
+const serve = fixturesForThisFile();
 
 const base = { settingNames: EXTENSION_SETTINGS, retryBaseMs: 10, requestTimeoutMs: 5000 };
 
