@@ -16,6 +16,7 @@ options:
   --dtype fp32|fp16|int4   weight precision (default fp16)
   --io-dtype fp32|fp16     activation and KV-cache precision (default: fp16 for fp16 weights, else fp32)
   --block-size 32|64|128   int4 block size (default 32)
+  --accuracy-level 0|1|2|4 int4 MatMulNBits accuracy_level (default 0: exact; 4: int8 activations, faster on CPU)
   --max-context N          longest sequence the model will run, e.g. 65536 or 512k (default: max_position_embeddings)
   --all-logits             output logits for every position (tests), not only the last
   --random-shape NAME      first write random weights of shape NAME into HF_DIR (${Object.keys(randomShapes).join(', ')})
@@ -28,7 +29,7 @@ const convertCommand: Subcommand = {
   usage,
   async run(args: string[], signal: AbortSignal): Promise<number> {
     const { values, positionals } = parseCommandArgs(args, {
-      dtype: { type: 'string', default: 'fp16' }, 'io-dtype': { type: 'string' }, 'block-size': { type: 'string' },
+      dtype: { type: 'string', default: 'fp16' }, 'io-dtype': { type: 'string' }, 'block-size': { type: 'string' }, 'accuracy-level': { type: 'string' },
       'max-context': { type: 'string' }, 'all-logits': { type: 'boolean' }, 'random-shape': { type: 'string' },
       seed: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     }, usage);
@@ -42,6 +43,7 @@ const convertCommand: Subcommand = {
     const options: ConvertOptions = {
       dtype, ioDtype, allLogits: values['all-logits'] ?? false,
       int4BlockSize: values['block-size'] === undefined ? undefined : positiveInt(values['block-size'], '--block-size') as 32 | 64 | 128,
+      int4AccuracyLevel: values['accuracy-level'] === undefined ? undefined : accuracyLevel(values['accuracy-level']),
       maxContext: values['max-context'] === undefined ? undefined : parseCount(values['max-context'], 'max-context'),
     };
 
@@ -71,6 +73,11 @@ const convertCommand: Subcommand = {
     return 0;
   },
 };
+
+function accuracyLevel(text: string): number {
+  if (!['0', '1', '2', '3', '4'].includes(text)) throw new UserError(`--accuracy-level ${text} is not 0-4.`, 'Use 0 (exact) or 4 (fastest on CPU).');
+  return Number(text);
+}
 
 function positiveInt(text: string, flag: string): number {
   const value = Number(text);

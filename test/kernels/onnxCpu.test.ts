@@ -5,8 +5,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomShapes, type RandomCheckpointShape } from '../../kernels/randomCheckpoint';
-import { verifyCase, type VerifyCase } from '../../kernels/verify';
+import { randomShapes, SeededRandom, type RandomCheckpointShape } from '../../kernels/randomCheckpoint';
+import { ReferenceModel } from '../../kernels/referenceForward';
+import { readSidecar } from '../../kernels/sidecar';
+import { DecoderRunner, maxAbsDifference, verifyCase, type VerifyCase } from '../../kernels/verify';
 
 const work = mkdtempSync(join(tmpdir(), 'kernels-cpu-'));
 test.after(() => rmSync(work, { recursive: true, force: true }));
@@ -62,4 +64,30 @@ test(`fp16 weights and activations: within ${fp16Bound} of the reference with fp
 test(`int4 with fp16 activations (the GPU layout): within ${fp16Bound} of the dequantized reference`, async () => {
   const r = await verifyCase(work, { name: 'int4-fp16', shape: { ...tiny, architecture: "qwen2" }, dtype: 'int4', ioDtype: 'fp16' }, 'cpu');
   assert.ok(r.prefill <= fp16Bound && r.chunked <= fp16Bound && r.decode <= fp16Bound, JSON.stringify(r));
+});
+
+/** int4 against the unquantized model: random uniform weights are a hard case for 4 bits (no outliers to spare). */
+const int4RelativeBound = 0.25;
+
+test(`int4 block 32 stays within ${int4RelativeBound} x max|logit| of the unquantized reference and mostly agrees on the top token`, async () => {
+  const shape: RandomCheckpointShape = { ...tiny, hiddenSize: 128, headDim: 32 };
+  await verifyCase(work, { name: 'int4-vs-fp32', shape, dtype: 'int4' }, 'cpu');
+  const outDir = join(work, 'int4-vs-fp32-onnx');
+  const random = new SeededRandom(99);
+  const tokens = Array.from({ length: 24 }, () => random.nextUint32() % shape.vocabSize);
+  const reference = ReferenceModel.load(join(work, 'int4-vs-fp32-hf')).logits(tokens);
+  const runner = await DecoderRunner.open(outDir, readSidecar(outDir), 'cpu');
+  try {
+    const logits = await runner.run([tokens]);
+    let largest = 0;
+    for (const row of reference) for (const v of row) largest = Math.max(largest, Math.abs(v));
+    const error = maxAbsDifference(logits, reference);
+    const argmax = (row: Float32Array) => row.indexOf(Math.max(...row));
+    const agree = logits.filter((row, i) => argmax(row) === argmax(reference[i]!)).length;
+    console.log(`int4 vs fp32 reference: max abs ${error.toFixed(4)} of max |logit| ${largest.toFixed(3)}; top-1 agreement ${agree}/${tokens.length}`);
+    assert.ok(error <= int4RelativeBound * largest, `max abs ${error} vs max |logit| ${largest}`);
+    assert.ok(agree >= tokens.length * 0.6, `top-1 agreement ${agree}/${tokens.length}`);
+  } finally {
+    await runner.close();
+  }
 });
