@@ -1,7 +1,7 @@
 /**
  * HELMET's JSON key-value recall (data.py load_json_kv, prompt from lost-in-the-middle's kv_retrieval): a JSON
  * object of UUID pairs, one key asked for, "Corresponding value:" as the answer prefix, substring exact match.
- * HELMET ships fixed sizes (50 to 1,800 pairs for 8K to 128K); we fill each target length instead.
+ * HELMET reads prebuilt files per length (test_k50 ... test_k1800); we generate pairs until each target length is filled.
  */
 import { CumulativeCounts } from '../fit';
 import { SeededRandom } from '../random';
