@@ -67,7 +67,7 @@ export function fitInstance(
   task: Pick<ProbeTask, 'name' | 'metric' | 'maxTokens'>,
   context: TaskContext,
   spec: InstanceSpec,
-  options: { minUnits: number; maxUnits: number; estimateContext(units: number): number; build(units: number): BuiltPrompt; requireFill?: boolean },
+  options: { minUnits: number; maxUnits: number; estimateContext(units: number): number; build(units: number): BuiltPrompt },
 ): ProbeInstance {
   const counter = context.counter;
   const budget = spec.length - task.maxTokens;
@@ -81,7 +81,7 @@ export function fitInstance(
   if (!fitted) throw new SkipInstance(`the prompt without any haystack is already longer than ${spec.length} tokens`);
   const total = fitted.promptTokens + task.maxTokens;
   // Short of the target only because the source ran out (not because units are coarse): say so instead.
-  if ((options.requireFill ?? true) && fitted.units >= options.maxUnits && total < MIN_FILL * spec.length) {
+  if (fitted.units >= options.maxUnits && total < MIN_FILL * spec.length) {
     throw new SkipInstance(`only ${total} of ${spec.length} tokens could be filled (the haystack source is too short)`);
   }
   const depth = spec.depthPercent === undefined ? '' : `/${spec.depthPercent}`;
