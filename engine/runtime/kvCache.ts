@@ -1,16 +1,19 @@
 /**
- * The KV cache between model runs, in three placements:
+ * The KV cache between model runs, in these placements:
  * - `CpuKvCache` (CPU provider): one pre-allocated buffer per tensor, grown geometrically; fed as both past
  *   input and present output, so GroupQueryAttention appends in place and nothing is copied per step.
  * - `DeviceKvCache` (WebGPU): the present outputs stay on the GPU (`gpu-buffer`) and are fed back as the next
  *   run's past; shortening it runs a tiny slice model on the same device.
+ * - `SharedDeviceKvCache` (WebGPU): like the CPU one, pre-allocated gpu-buffer tensors fed as both past and
+ *   present, so GroupQueryAttention appends in place (no per-step copy of the past, no per-step allocation);
+ *   grown and created by a pad model on the device.
  * - `HostCopyKvCache`: the naive way, the cache copied to the host after every run and back before the next;
  *   kept as the benchmark baseline and as a placement that works with any provider.
  * Every placement can be shortened (`truncate`), which is what prefix reuse needs, and frees its tensors in
  * `dispose()`.
  */
 import * as ort from 'onnxruntime-node';
-import { buildKvSliceModel, sliceNames, type KvElementType } from './kvSliceModel';
+import { buildKvPadModel, buildKvSliceModel, padNames, sliceNames, type KvElementType } from './kvSliceModel';
 
 export interface KvLayout {
   /** Past input names, in order key.0, value.0, key.1, value.1, ... */
@@ -145,6 +148,91 @@ export class DeviceKvCache implements KvCache {
   private release(): void {
     for (const tensor of this.tensors ?? []) tensor.dispose();
     this.tensors = undefined;
+  }
+}
+
+/** Pre-allocated gpu-buffer tensors shared by past and present (WebGPU), grown geometrically on the device. */
+export class SharedDeviceKvCache implements KvCache {
+  private tensors: ort.Tensor[] | undefined;
+  length = 0;
+  capacity = 0;
+
+  constructor(private readonly layout: KvLayout, private readonly padder: KvPadder, private readonly maxTokens: number,
+    private readonly initialCapacity = 1024) {}
+
+  /** Capacity must be ensured before `bind` (growing runs the pad model). */
+  async reserve(count: number): Promise<void> {
+    const needed = this.length + count;
+    if (needed <= this.capacity && this.tensors) return;
+    const capacity = Math.min(Math.max(needed, this.capacity * 2, this.initialCapacity), Math.max(needed, this.maxTokens));
+    const next = await this.padder.grow(this.tensors, this.capacity, capacity);
+    this.release();
+    this.tensors = next;
+    this.capacity = capacity;
+  }
+
+  bind(count: number): KvBinding {
+    if (!this.tensors || this.length + count > this.capacity) throw new Error('SharedDeviceKvCache: reserve() before bind()');
+    const feeds: Record<string, ort.Tensor> = {};
+    const fetches: Record<string, ort.Tensor> = {};
+    this.layout.pastNames.forEach((name, i) => { feeds[name] = this.tensors![i]!; });
+    this.layout.presentNames.forEach((name, i) => { fetches[name] = this.tensors![i]!; });
+    return { feeds, fetches };
+  }
+
+  commit(outputs: ort.InferenceSession.OnnxValueMapType, count: number): void {
+    // The outputs are new handles on our own buffers: release the handles, keep the buffers.
+    for (const name of this.layout.presentNames) {
+      const output = outputs[name] as ort.Tensor | undefined;
+      if (output && !this.tensors?.includes(output)) output.dispose();
+    }
+    this.length += count;
+  }
+
+  async truncate(length: number): Promise<void> {
+    // Positions past `length` are overwritten by the next run; attention reads only what seqlens_k says.
+    this.length = Math.min(this.length, Math.max(0, length));
+  }
+
+  dispose(): void {
+    this.release();
+    this.length = 0;
+    this.capacity = 0;
+  }
+
+  private release(): void {
+    for (const tensor of this.tensors ?? []) tensor.dispose();
+    this.tensors = undefined;
+  }
+}
+
+/** Runs the pad model: allocates zeroed KV tensors on the device, or grows existing ones keeping their content. */
+export class KvPadder {
+  private constructor(private readonly session: ort.InferenceSession, private readonly layout: KvLayout) {}
+
+  static async create(layout: KvLayout, provider: { name: 'webgpu' }): Promise<KvPadder> {
+    const model = buildKvPadModel(layout.pastNames.length, layout.numKvHeads, layout.headDim, layout.type);
+    const session = await ort.InferenceSession.create(model, { executionProviders: [provider], preferredOutputLocation: 'gpu-buffer' });
+    return new KvPadder(session, layout);
+  }
+
+  /** Tensors of `capacity` positions holding the first `from` positions of `tensors` (none: zeros). */
+  async grow(tensors: ort.Tensor[] | undefined, from: number, capacity: number): Promise<ort.Tensor[]> {
+    const { numKvHeads: heads, headDim, type } = this.layout;
+    // Pad cannot start from an empty tensor everywhere: start from one zero position.
+    const start = tensors ? from : 1;
+    const feeds: Record<string, ort.Tensor> = {
+      [padNames.pads]: new ort.Tensor('int64', BigInt64Array.from([0n, 0n, 0n, 0n, 0n, 0n, BigInt(capacity - start), 0n]), [8]),
+    };
+    this.layout.pastNames.forEach((_, i) => {
+      feeds[padNames.input(i)] = tensors?.[i] ?? new ort.Tensor(type, emptyData(type, heads * headDim), [1, heads, 1, headDim]);
+    });
+    const outputs = await this.session.run(feeds);
+    return this.layout.pastNames.map((_, i) => outputs[padNames.output(i)] as ort.Tensor);
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
   }
 }
 

@@ -1,13 +1,15 @@
 /**
- * A tiny ONNX model that keeps the first `length` positions of every KV tensor: the way to shorten a KV cache
- * that lives on the GPU (JavaScript cannot slice a gpu-buffer tensor). It runs on the same execution provider
- * as the model, so the slices stay on the device. It doubles as the probe that WebGPU works at all.
+ * Tiny ONNX models that reshape KV tensors where they live (JavaScript cannot touch a gpu-buffer tensor's
+ * data): a slice model that keeps the first `length` positions (to shorten a cache; it doubles as the probe
+ * that WebGPU works at all) and a pad model that adds positions at the end (to allocate or grow a
+ * pre-allocated cache, keeping what it holds). They run on the model's execution provider, so the results
+ * stay on the device.
  */
 import { create, toBinary } from '@bufbuild/protobuf';
 import {
   GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, OperatorSetIdProtoSchema, TensorProto_DataType,
   TensorShapeProtoSchema, TensorShapeProto_DimensionSchema, TypeProtoSchema, TypeProto_TensorSchema, ValueInfoProtoSchema,
-  type ValueInfoProto,
+  type NodeProto, type ValueInfoProto,
 } from 'onnx-buf';
 
 export type KvElementType = 'float32' | 'float16';
@@ -28,6 +30,39 @@ function valueInfo(name: string, type: KvElementType | 'int64', dims: (number | 
       value: { case: 'tensorType', value: create(TypeProto_TensorSchema, { elemType: ONNX_TYPES[type], shape: create(TensorShapeProtoSchema, { dim }) }) },
     }),
   });
+}
+
+/** Names of the pad model's tensors. */
+export const padNames = {
+  input: (i: number) => `kv_in.${i}`,
+  output: (i: number) => `kv_out.${i}`,
+  pads: 'pads',
+};
+
+/**
+ * `count` inputs `[1, heads, past, headSize]` and int64 `pads` `[8]` (ONNX Pad's begin/end per axis); `count`
+ * outputs padded with zeros. Returns the serialized model.
+ */
+export function buildKvPadModel(count: number, heads: number, headSize: number, type: KvElementType): Uint8Array {
+  const nodes = [];
+  const inputs: ValueInfoProto[] = [valueInfo(padNames.pads, 'int64', [8])];
+  const outputs: ValueInfoProto[] = [];
+  for (let i = 0; i < count; i++) {
+    inputs.push(valueInfo(padNames.input(i), type, [1, heads, 'past', headSize]));
+    outputs.push(valueInfo(padNames.output(i), type, [1, heads, 'capacity', headSize]));
+    nodes.push(create(NodeProtoSchema, { opType: 'Pad', input: [padNames.input(i), padNames.pads], output: [padNames.output(i)], name: `pad_${i}` }));
+  }
+  return serialize('kv_pad', nodes, inputs, outputs);
+}
+
+function serialize(name: string, nodes: NodeProto[], inputs: ValueInfoProto[], outputs: ValueInfoProto[]): Uint8Array {
+  const model = create(ModelProtoSchema, {
+    irVersion: 9n,
+    producerName: 'prolong-engine',
+    opsetImport: [create(OperatorSetIdProtoSchema, { domain: '', version: 17n })],
+    graph: create(GraphProtoSchema, { name, node: nodes, input: inputs, output: outputs }),
+  });
+  return toBinary(ModelProtoSchema, model);
 }
 
 /** Names of the slice model's tensors. */
@@ -58,11 +93,5 @@ export function buildKvSliceModel(count: number, heads: number, headSize: number
     outputs.push(valueInfo(sliceNames.output(i), type, [1, heads, 'length', headSize]));
     nodes.push(node('Slice', [sliceNames.input(i), sliceNames.zero, sliceNames.length, sliceNames.axis], [sliceNames.output(i)], `slice_${i}`));
   }
-  const model = create(ModelProtoSchema, {
-    irVersion: 9n,
-    producerName: 'prolong-engine',
-    opsetImport: [create(OperatorSetIdProtoSchema, { domain: '', version: 17n })],
-    graph: create(GraphProtoSchema, { name: 'kv_slice', node: nodes, input: inputs, output: outputs }),
-  });
-  return toBinary(ModelProtoSchema, model);
+  return serialize('kv_slice', nodes, inputs, outputs);
 }

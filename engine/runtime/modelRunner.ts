@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { layerName, readSidecar, type ModelSidecar } from '../../kernels/sidecar';
 import { UserError } from '../errors';
-import { CpuKvCache, DeviceKvCache, HostCopyKvCache, KvSlicer, type KvCache, type KvLayout } from './kvCache';
+import { CpuKvCache, DeviceKvCache, HostCopyKvCache, KvPadder, KvSlicer, SharedDeviceKvCache, type KvCache, type KvLayout } from './kvCache';
 import type { ModelDimensions } from './memoryBudget';
 import type { ExecutionProviderName, KvPlacement } from './protocol';
 
@@ -57,6 +57,7 @@ export class ModelRunner {
     readonly kvPlacement: KvPlacement,
     private readonly session: ort.InferenceSession,
     private readonly slicer: KvSlicer | undefined,
+    private readonly padder: KvPadder | undefined,
   ) {}
 
   static async load(files: ModelFiles, provider: ExecutionProviderName, kvPlacement: KvPlacement,
@@ -64,7 +65,7 @@ export class ModelRunner {
     const layout = kvLayoutOf(files.sidecar);
     const executionProvider = provider === 'webgpu' ? { name: 'webgpu' as const, validationMode: webgpuValidation } : provider;
     const options: ort.InferenceSession.SessionOptions = { executionProviders: [executionProvider], graphOptimizationLevel: 'all' };
-    if (provider === 'webgpu' && kvPlacement === 'device') {
+    if (provider === 'webgpu' && kvPlacement !== 'host-copy') {
       // Logits come to the host for sampling; the KV cache stays on the GPU between runs.
       const locations: Record<string, ort.Tensor.DataLocation> = { [files.sidecar.onnx.outputs.logits]: 'cpu' };
       for (const name of layout.presentNames) locations[name] = 'gpu-buffer';
@@ -77,8 +78,10 @@ export class ModelRunner {
       throw new UserError(`onnxruntime could not load ${files.onnxPath} on ${provider}: ${(error as Error).message.split('\n')[0]}`,
         'Convert the model again, or set prolong.engine.executionProvider to "cpu".', { cause: error });
     }
-    const slicer = provider === 'webgpu' && kvPlacement === 'device' ? await KvSlicer.create(layout, executionProvider) : undefined;
-    return new ModelRunner(files, provider, kvPlacement, session, slicer);
+    const onDevice = typeof executionProvider !== 'string';
+    const slicer = onDevice && kvPlacement === 'device' ? await KvSlicer.create(layout, executionProvider) : undefined;
+    const padder = onDevice && kvPlacement === 'device-shared' ? await KvPadder.create(layout, executionProvider) : undefined;
+    return new ModelRunner(files, provider, kvPlacement, session, slicer, padder);
   }
 
   /** A fresh, empty KV cache of this runner's placement, with room for up to `maxTokens`. */
@@ -86,6 +89,7 @@ export class ModelRunner {
     const layout = kvLayoutOf(this.files.sidecar);
     if (this.kvPlacement === 'host-copy') return new HostCopyKvCache(layout);
     if (this.provider === 'cpu') return new CpuKvCache(layout, maxTokens);
+    if (this.kvPlacement === 'device-shared') return new SharedDeviceKvCache(layout, this.padder!, maxTokens);
     return new DeviceKvCache(layout, this.slicer!);
   }
 
@@ -93,6 +97,7 @@ export class ModelRunner {
   async run(tokens: readonly number[], kv: KvCache): Promise<Float32Array> {
     const { inputs, outputs } = this.files.sidecar.onnx;
     const total = kv.length + tokens.length;
+    if (kv instanceof SharedDeviceKvCache) await kv.reserve(tokens.length);
     const binding = kv.bind(tokens.length);
     const feeds: Record<string, ort.Tensor> = {
       ...binding.feeds,
@@ -112,6 +117,7 @@ export class ModelRunner {
 
   async release(): Promise<void> {
     await this.slicer?.release();
+    await this.padder?.release();
     await this.session.release();
   }
 }

@@ -8,8 +8,12 @@ import type { ChatMessage, FinishReason, GenerateEvent, SamplingOptions } from '
 export type ExecutionProviderSetting = 'auto' | 'webgpu' | 'cpu';
 export type ExecutionProviderName = 'webgpu' | 'cpu';
 
-/** Where the KV cache lives between steps. `host-copy` is the naive way (copied to the host every step), kept as a baseline. */
-export type KvPlacement = 'device' | 'host-copy';
+/**
+ * Where the KV cache lives between steps: `device` keeps each run's present outputs on the device;
+ * `device-shared` pre-allocates device buffers that are both past and present (appended in place);
+ * `host-copy` is the naive way (copied to the host every step), kept as a baseline.
+ */
+export type KvPlacement = 'device' | 'device-shared' | 'host-copy';
 
 export interface LoadOptions {
   /** Directory with model.onnx (+ external data) and the kernels' sidecar JSON. */

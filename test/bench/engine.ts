@@ -43,7 +43,7 @@ function parseArgs(argv: string[]): Args {
   if (!random && models.length === 0) throw new Error('give --model DIR (a converted model) or --random SHAPE --weights fp16,int4');
   return {
     models, random,
-    weights: list('--weights', 'fp16') as WeightDtype[],
+    weights: list('--weights', 'fp16').filter((w) => w !== 'none') as WeightDtype[],
     work: value('--work') ?? '/tmp/prolong-bench-models',
     contexts: list('--contexts', '4096,32768').map(Number),
     kv: list('--kv', 'device') as KvPlacement[],
@@ -128,6 +128,8 @@ interface Row {
   secondTimeToFirstTokenMs: number; secondReusedTokens: number; secondToFirstRatio: number;
   peakHostMiB: number; peakDeviceMiB: number | undefined; deviceBaselineMiB: number | undefined;
   eventLoopDelayP99Ms: number; eventLoopDelayMaxMs: number;
+  /** The first question's greedy answer, to check that every KV placement computes the same thing. */
+  answerTokens: number[];
 }
 
 async function benchModel(dir: string, kv: KvPlacement, args: Args, contexts: number[], rows: Row[]): Promise<void> {
@@ -153,7 +155,7 @@ async function benchModel(dir: string, kv: KvPlacement, args: Args, contexts: nu
       const second = [...documentTokens, ...randomTokens(300 + context, args.questionTokens, vocab)];
       const delay = monitorEventLoopDelay({ resolution: 1 });
       delay.enable();
-      const one = await backend.run({ prompt: { kind: 'tokens', tokens: first }, sampling: { maxTokens: args.decodeTokens }, ignoreStopTokens: true });
+      const one = await backend.run({ prompt: { kind: 'tokens', tokens: first }, sampling: { maxTokens: args.decodeTokens }, ignoreStopTokens: true, returnTokens: true });
       delay.disable();
       const two = await backend.run({ prompt: { kind: 'tokens', tokens: second }, sampling: { maxTokens: 2 }, ignoreStopTokens: true });
       const stats = await backend.stats();
@@ -170,6 +172,7 @@ async function benchModel(dir: string, kv: KvPlacement, args: Args, contexts: nu
         peakHostMiB: stats.peakRssBytes / 2 ** 20,
         peakDeviceMiB: poll.peakMiB, deviceBaselineMiB: baseline,
         eventLoopDelayP99Ms: delay.percentile(99) / 1e6, eventLoopDelayMaxMs: delay.max / 1e6,
+        answerTokens: e1.tokens ?? [],
       };
       rows.push(row);
       log(formatRow(row));
@@ -206,6 +209,13 @@ async function main(): Promise<void> {
   console.log(header);
   console.log(`|${header.split('|').slice(1, -1).map(() => '---').join('|')}|`);
   for (const row of rows) console.log(formatRow(row));
+  // Same model, same context: every placement must give the same greedy answer (up to float rounding on near-ties).
+  for (const row of rows) {
+    const reference = rows.find((r) => r.model === row.model && r.context === row.context && r.kv === 'device');
+    if (!reference || reference === row) continue;
+    const same = reference.answerTokens.filter((token, i) => row.answerTokens[i] === token).length;
+    console.log(`${row.weights} ${row.kv} at ${row.context}: ${same}/${reference.answerTokens.length} answer tokens equal to the 'device' placement's`);
+  }
   if (args.json) writeFileSync(args.json, JSON.stringify(rows, null, 2));
 }
 
