@@ -12,7 +12,7 @@ import { ChatTemplate } from '../tokenizer/chatTemplate';
 import { StreamDecoder } from '../tokenizer/streamDecoder';
 import { chooseExecutionProvider, type ProviderChoice } from './executionProvider';
 import type { KvCache } from './kvCache';
-import { availableMemory, checkMemory } from './memoryBudget';
+import { availableMemory, checkMemory, largestFittingContext } from './memoryBudget';
 import { ModelRunner, readModelFiles } from './modelRunner';
 import { PrefixTracker } from './prefixCache';
 import type { EngineGenerateRequest, EngineGenerateResult, EngineInfo, EngineStats, LoadOptions, PromptInput } from './protocol';
@@ -46,16 +46,19 @@ export class Engine {
   static async load(options: LoadOptions, choose: (setting: LoadOptions['executionProvider']) => Promise<ProviderChoice> = chooseExecutionProvider): Promise<Engine> {
     const files = readModelFiles(options.modelDir);
     const limit = files.sidecar.model.contextLength;
-    const contextTokens = options.contextTokens > 0 ? options.contextTokens : limit;
-    if (contextTokens > limit) {
-      throw new UserError(`prolong.engine.contextTokens is ${contextTokens}, but the model in ${options.modelDir} runs at most ${limit} tokens.`,
-        `Set prolong.engine.contextTokens to ${limit} or less (or 0 for the model's limit), or convert the model with a longer context.`);
+    if (options.contextTokens > limit) {
+      throw new UserError(`prolong.engine.contextTokens is ${options.contextTokens}, but the model in ${options.modelDir} runs at most ${limit} tokens.`,
+        `Set prolong.engine.contextTokens to ${limit} or less (or 0 for the most that fits), or convert the model with a longer context.`);
     }
-    const chunkTokens = Math.max(1, Math.min(Math.floor(options.prefillChunkTokens) || 2048, contextTokens));
+    const chunkTokens = Math.max(1, Math.min(Math.floor(options.prefillChunkTokens) || 2048, options.contextTokens || limit));
     const choice = await choose(options.executionProvider);
+    const available = availableMemory(choice.name, options.deviceMemoryBytes);
+    // 0: the model's whole context if it fits, else the longest that does (the packer fits the pack to it).
+    const fitting = largestFittingContext(files.dims, files.weightBytes, chunkTokens, available.bytes);
+    const contextTokens = options.contextTokens > 0 ? options.contextTokens : Math.min(limit, Math.max(fitting, Math.min(limit, 1024)));
     const estimate = checkMemory({
       modelDir: options.modelDir, dims: files.dims, weightBytes: files.weightBytes, contextTokens, chunkTokens,
-      provider: choice.name, available: availableMemory(choice.name, options.deviceMemoryBytes),
+      provider: choice.name, available,
     });
     const kvPlacement = options.kvPlacement ?? 'device';
     const runner = await ModelRunner.load(files, choice.name, kvPlacement, options.webgpuValidation);
@@ -64,6 +67,9 @@ export class Engine {
       modelDir: options.modelDir, executionProvider: choice.name, executionProviderReason: choice.reason,
       kvPlacement, contextTokens, estimate,
     };
+    if (options.contextTokens === 0 && contextTokens < limit) {
+      info.executionProviderReason += `; context ${contextTokens} of the model's ${limit} tokens (what fits in ${available.source})`;
+    }
     const engine = new Engine(runner, info, options, chunkTokens);
     // Load the tokenizer now, so the first answer's time-to-first-token does not pay for it.
     engine.textSide();

@@ -61,6 +61,12 @@ function nvidiaFreeMemory(): number | undefined {
   }
 }
 
+/** Longest context (a multiple of 1024) whose weights + KV + working memory fit in `available` bytes; 0 if none. */
+export function largestFittingContext(dims: ModelDimensions, weightBytes: number, chunkTokens: number, available: number): number {
+  const room = available - weightBytes - workBytes(dims, chunkTokens);
+  return room > 0 ? Math.floor(room / (2 * kvBytesPerToken(dims)) / 1024) * 1024 : 0;
+}
+
 const GiB = 1024 ** 3;
 const gib = (bytes: number) => `${(bytes / GiB).toFixed(bytes < 10 * GiB ? 2 : 1)} GiB`;
 
@@ -78,8 +84,7 @@ export function checkMemory(options: {
   };
   if (total <= available.bytes) return estimate;
   const device = options.provider === 'cpu' ? 'host' : 'GPU';
-  const room = available.bytes - weightBytes - work;
-  const fits = room > 0 ? Math.floor(room / (2 * kvBytesPerToken(dims)) / 1024) * 1024 : 0;
+  const fits = largestFittingContext(dims, weightBytes, options.chunkTokens, available.bytes);
   const hint = fits >= 1024
     ? `Set prolong.engine.contextTokens to ${fits} or less, or use a smaller or int4 model.`
     : 'The weights alone do not fit: use a smaller or int4 model, or another execution provider.';

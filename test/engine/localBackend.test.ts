@@ -123,13 +123,15 @@ test('a context that does not fit in memory fails at load with the context that 
   } finally {
     await tooLarge.dispose();
   }
-  const fits = new LocalBackend({ modelDir, executionProvider: 'cpu', contextTokens: suggested, prefillChunkTokens: 256, deviceMemoryBytes: budget });
+  // Context 0 means "as much as fits": the same number, said in the engine's detail line.
+  const automatic = new LocalBackend({ modelDir, executionProvider: 'cpu', contextTokens: 0, prefillChunkTokens: 256, deviceMemoryBytes: budget });
   try {
-    const info = await fits.load();
+    const info = await automatic.load();
     assert.equal(info.contextTokens, suggested);
     assert.ok(info.estimate.totalBytes <= budget);
+    assert.match((await automatic.info()).detail, new RegExp(`context ${suggested} of the model's 65536 tokens`));
   } finally {
-    await fits.dispose();
+    await automatic.dispose();
   }
 });
 
