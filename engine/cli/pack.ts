@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pack, PACK_ORDERS, type PackOrder, type PackProgress } from '../packer';
 import { UserError } from '../errors';
@@ -38,7 +38,7 @@ const command: Subcommand = {
       cacheFile: values['no-cache'] ? false : undefined,
     }, onProgress, signal);
     if (showProgress) process.stderr.write('\r\x1b[K');
-    if (values.out) writeFileSync(values.out, result.document);
+    if (values.out) writeChunks(values.out, result.chunks);
     if (values.json) {
       const stats = {
         files: result.files.map((f) => ({ path: f.path, bytes: f.bytes, tokens: f.tokens })),
@@ -53,7 +53,7 @@ const command: Subcommand = {
       };
       process.stdout.write(JSON.stringify(stats, null, 2) + '\n');
     } else if (!values.out) {
-      process.stdout.write(result.document);
+      for (const chunk of result.chunks) if (!process.stdout.write(chunk)) await new Promise((resolve) => process.stdout.once('drain', resolve));
     }
     if (!values.quiet && (values.out || values.json)) {
       process.stderr.write(`packed ${result.files.length} files, ${result.totalBytes} bytes, ${result.totalTokens} tokens in ${Math.round(result.ms)} ms`
@@ -63,5 +63,20 @@ const command: Subcommand = {
     return 0;
   },
 };
+
+/** Writes the document piece by piece: no second copy of a large document in memory. */
+function writeChunks(path: string, chunks: readonly string[]): void {
+  let fd: number;
+  try {
+    fd = openSync(path, 'w');
+  } catch (error) {
+    throw new UserError(`Cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`, 'Choose another --out file.');
+  }
+  try {
+    for (const chunk of chunks) writeSync(fd, chunk);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 export default command;

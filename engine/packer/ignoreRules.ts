@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 
@@ -43,8 +43,8 @@ export class IgnoreRules {
   static create(ignoreCase: boolean, excludeFiles: string[], settingsPatterns: string[], settingsDir = ''): IgnoreRules {
     const base: RuleLevel[] = [];
     for (const file of excludeFiles) {
-      const patterns = readPatterns(file);
-      if (patterns) base.push({ dir: '', rules: ignore({ ignorecase: ignoreCase }).add(patterns), source: file, parent: undefined });
+      const rules = compiledRules(file, ignoreCase);
+      if (rules) base.push({ dir: '', rules, source: file, parent: undefined });
     }
     const settings = settingsPatterns.length > 0
       ? { dir: settingsDir, rules: ignore({ ignorecase: ignoreCase }).add(settingsPatterns), source: 'the prolong.pack.exclude setting', parent: undefined }
@@ -61,9 +61,9 @@ export class IgnoreRules {
   }
 
   private level(dir: string, file: string, parent: RuleLevel | undefined): RuleLevel | undefined {
-    const patterns = readPatterns(file);
-    if (!patterns) return parent;
-    return { dir, rules: ignore({ ignorecase: this.ignoreCase }).add(patterns), source: file, parent };
+    const rules = compiledRules(file, this.ignoreCase);
+    if (!rules) return parent;
+    return { dir, rules, source: file, parent };
   }
 
   /** Whether git ignores `path` (work-tree relative). */
@@ -91,11 +91,40 @@ export class IgnoreRules {
   }
 }
 
-function readPatterns(file: string): string | undefined {
-  if (!existsSync(file)) return undefined;
+interface CompiledFile {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  rules: Ignore;
+}
+
+/** Most ignore files remembered; past it the memory starts over (a bound for long sessions over many folders). */
+const MAX_COMPILED = 20_000;
+const compiled = new Map<string, CompiledFile>();
+
+/**
+ * The compiled patterns of an ignore file, reused while the file is unchanged: the `ignore` package remembers
+ * every path it has judged, so re-packs answer most checks from that memory. Undefined when the file is absent;
+ * an unreadable one counts as absent, as git treats it.
+ */
+function compiledRules(file: string, ignoreCase: boolean): Ignore | undefined {
+  let stats;
   try {
-    return readFileSync(file, 'utf8');
+    stats = statSync(file);
   } catch {
-    return undefined; // an unreadable ignore file is treated as absent, like git does
+    return undefined;
   }
+  const key = `${ignoreCase ? 'i' : 's'}${file}`;
+  const known = compiled.get(key);
+  if (known && known.size === stats.size && known.mtimeMs === stats.mtimeMs && known.ctimeMs === stats.ctimeMs) return known.rules;
+  let patterns: string;
+  try {
+    patterns = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  if (compiled.size >= MAX_COMPILED) compiled.clear();
+  const rules = ignore({ ignorecase: ignoreCase }).add(patterns);
+  compiled.set(key, { size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, rules });
+  return rules;
 }

@@ -6,6 +6,19 @@ export const PACK_ORDERS: readonly PackOrder[] = ['path', 'dependency', 'edit-aw
  * file segment \u0002, segments end with \u0000 (below any name character, so a shorter name sorts first).
  */
 function directoryFirstKey(path: string): string {
+  let key = sortKeys.get(path);
+  if (key === undefined) {
+    if (sortKeys.size >= MAX_SORT_KEYS) sortKeys.clear();
+    sortKeys.set(path, (key = buildDirectoryFirstKey(path)));
+  }
+  return key;
+}
+
+/** Sort keys are remembered across packs (re-packs sort the same paths again); bounded for long sessions. */
+const MAX_SORT_KEYS = 500_000;
+const sortKeys = new Map<string, string>();
+
+function buildDirectoryFirstKey(path: string): string {
   const segments = path.split('/');
   let key = '';
   for (let i = 0; i < segments.length - 1; i++) key += `\u0001${segments[i]}\u0000`;

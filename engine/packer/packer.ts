@@ -13,6 +13,8 @@ import { DirectoryListingCache } from './listingCache';
 import { PackWorkerPool } from './workerPool';
 import type { FileJob, FileOutcome } from './workerProtocol';
 
+const CACHE_WRITE_DELAY_MS = 5000;
+
 export interface PackRequest {
   root: string;
   order?: PackOrder;
@@ -33,7 +35,13 @@ export interface PackedFile {
 }
 
 export interface PackResult {
-  document: string;
+  /**
+   * The document in pieces: the header, then one chunk per packed file (format.ts). Write or send them in order;
+   * a chunk's token count is its file's `tokens`, exactly.
+   */
+  chunks: readonly string[];
+  /** The whole document (joined from `chunks` on first use: tens of MB for a large repository). */
+  readonly document: string;
   /** Packed files in document order. */
   files: PackedFile[];
   skipped: SkippedFile[];
@@ -83,7 +91,9 @@ export class Packer {
   private readonly memory = new Map<string, Map<string, MemoryEntry>>();
   private readonly caches = new Map<string, PackCacheData>();
   private readonly listings = new Map<string, DirectoryListingCache>();
-  private cacheWrites: Promise<void> = Promise.resolve();
+  private pendingCache: { file: string; data: PackCacheData } | undefined;
+  private cacheTimer: NodeJS.Timeout | undefined;
+  private cacheWrites = 0;
 
   constructor(private readonly options: PackerOptions = {}) {
     this.tokenizerPath = resolve(resolveTokenizerPath(options.tokenizerPath));
@@ -207,22 +217,40 @@ export class Packer {
     this.caches.set(root, nextCache);
     this.memory.set(root, nextMemory);
     if (cacheFile) this.saveCache(cacheFile, nextCache);
+    let document: string | undefined;
     return {
-      document: parts.join(''), files, skipped, dropped, invalidUtf8, totalTokens, totalBytes, order,
+      chunks: parts,
+      get document(): string {
+        return (document ??= parts.join(''));
+      },
+      files, skipped, dropped, invalidUtf8, totalTokens, totalBytes, order,
       tokenizer: this.tokenizerPath, filesRead: jobs.length, filesTokenized, ms: performance.now() - started,
     };
   }
 
-  /** Writes the cache after the pack returns, one write at a time; dispose() waits for the last. */
+  /**
+   * Writes the cache file after the pack returns, at most once per CACHE_WRITE_DELAY_MS (a long-lived packer
+   * keeps the cache in memory; the file is for the next process); dispose() writes what is pending.
+   */
   private saveCache(file: string, data: PackCacheData): void {
-    this.cacheWrites = this.cacheWrites.then(() => new Promise<void>((resolveWrite) => setImmediate(() => {
-      try {
-        writeCache(file, data);
-      } catch {
-        // The cache only speeds up the next pack; failing to write it loses nothing.
-      }
-      resolveWrite();
-    })));
+    this.pendingCache = { file, data };
+    if (this.cacheTimer) return;
+    this.cacheTimer = setTimeout(() => this.flushCache(), this.cacheWrites === 0 ? 0 : CACHE_WRITE_DELAY_MS);
+    this.cacheTimer.unref();
+  }
+
+  private flushCache(): void {
+    if (this.cacheTimer) clearTimeout(this.cacheTimer);
+    this.cacheTimer = undefined;
+    const pending = this.pendingCache;
+    this.pendingCache = undefined;
+    if (!pending) return;
+    this.cacheWrites++;
+    try {
+      writeCache(pending.file, pending.data);
+    } catch {
+      // The cache only speeds up the next process's pack; failing to write it loses nothing.
+    }
   }
 
   /** Exact tokens of any text with the packer's tokenizer (used by tests and the budget display). */
@@ -231,7 +259,7 @@ export class Packer {
   }
 
   async dispose(): Promise<void> {
-    await this.cacheWrites;
+    this.flushCache();
     await this.pool.dispose();
   }
 }

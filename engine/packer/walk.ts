@@ -109,7 +109,7 @@ export function walkRepository(options: WalkOptions): WalkResult {
       const name = entry.name;
       if (name === '.git') continue;
       const path = dir === '' ? name : `${dir}/${name}`;
-      const absolute = join(absoluteDir, name);
+      const absolute = absoluteDir + sep + name;
       if (entry.isDirectory()) {
         const ignored = insideIgnored || dirRules.gitIgnored(path, true);
         if (ignored && !trackedDirs.has(path)) continue;

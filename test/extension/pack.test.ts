@@ -23,7 +23,7 @@ test('pack settings: defaults, valid values, and warnings for bad ones', () => {
 
 test('the pack report lists totals, the largest files and every skip reason', () => {
   const result: PackResult = {
-    document: '', files: [{ path: 'a.ts', bytes: 10, tokens: 5 }, { path: 'b|c.ts', bytes: 3000, tokens: 900 }],
+    chunks: [], document: '', files: [{ path: 'a.ts', bytes: 10, tokens: 5 }, { path: 'b|c.ts', bytes: 3000, tokens: 900 }],
     skipped: [{ path: 'img.png', reason: 'binary' }, { path: 'big.txt', reason: 'over the token budget (5000 tokens)' }],
     dropped: [{ path: 'big.txt', bytes: 20000, tokens: 5000 }], invalidUtf8: ['latin1.txt'], totalTokens: 1024, totalBytes: 3010,
     order: 'path', tokenizer: '/t/tokenizer.json', filesRead: 4, filesTokenized: 3, ms: 12.4,

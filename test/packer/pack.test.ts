@@ -7,7 +7,8 @@ import { Packer, pack, locateFiles } from '../../engine/packer';
 import { loadTokenizer } from '../../engine/tokenizer';
 import { tempDir, writeTree } from './fixtures';
 
-const reference = loadTokenizer();
+// The reference implementation (@huggingface/tokenizers): an independent check of the packer's fast counts.
+const reference = loadTokenizer(undefined, 'reference');
 
 function sampleTree(root: string): void {
   writeTree(root, {
