@@ -1,11 +1,13 @@
 /**
- * Creates the Backend that CLI options or extension settings ask for. Today: a remote OpenAI-compatible server.
- * (The local engine adds its branch here.)
+ * Creates the Backend that CLI options or extension settings ask for: a remote OpenAI-compatible server when a
+ * server is given, else the bundled local engine on a converted model directory.
  */
 import { UserError } from '../errors';
 import type { Backend } from './types';
 import { CLI_SETTINGS, type SettingNames } from './remote/problems';
 import { RemoteBackend, type RemoteBackendOptions } from './remote/remoteBackend';
+import { LocalBackend } from '../runtime/localBackend';
+import type { ExecutionProviderSetting, LoadOptions } from '../runtime/protocol';
 
 export interface BackendChoice {
   /** Server root URL (http://host:port); selects the remote backend. */
@@ -21,11 +23,38 @@ export interface BackendChoice {
   api?: 'chat' | 'completions';
   /** How error hints name the settings; default: CLI flags. */
   settingNames?: SettingNames;
+  /** Local engine: converted model directory (without a server, `model` is read as this directory). */
+  modelDir?: string;
+  /** Local engine: 'auto' (WebGPU if an adapter exists, else CPU), 'webgpu' or 'cpu'. */
+  executionProvider?: ExecutionProviderSetting;
+  /** Local engine: context to budget memory for; 0 or absent: the model's, or the longest that fits. */
+  contextTokens?: number;
+  /** Local engine: tokens per prefill run (default 2048). */
+  prefillChunkTokens?: number;
+  /** Local engine: device memory to budget against, GiB; absent: detected. */
+  deviceMemoryGiB?: number;
 }
 
 export function createBackend(choice: BackendChoice): Backend {
   if (choice.server && choice.server.trim()) return new RemoteBackend(remoteBackendOptions(choice));
-  throw new UserError('No model backend is configured.', `Give a ProLong server with ${(choice.settingNames ?? CLI_SETTINGS).url}.`);
+  const local = localBackendOptions(choice);
+  if (local) return new LocalBackend(local);
+  throw new UserError('No model backend is configured.',
+    `Give a ProLong server with ${(choice.settingNames ?? CLI_SETTINGS).url}, or a converted model directory for the local engine.`);
+}
+
+/** The local engine's options for a choice without a server, if it names a model directory. */
+export function localBackendOptions(choice: BackendChoice): LoadOptions | undefined {
+  const modelDir = (choice.modelDir ?? choice.model ?? '').trim();
+  if (!modelDir) return undefined;
+  return {
+    modelDir,
+    executionProvider: choice.executionProvider ?? 'auto',
+    contextTokens: choice.contextTokens ?? 0,
+    prefillChunkTokens: choice.prefillChunkTokens ?? 2048,
+    tokenizerPath: choice.tokenizerPath,
+    deviceMemoryBytes: choice.deviceMemoryGiB ? choice.deviceMemoryGiB * 1024 ** 3 : undefined,
+  };
 }
 
 /** The remote backend's options for a choice with a server (also what its health check takes). */

@@ -6,8 +6,10 @@ import { buildRepositoryPrompt } from '../backends/prompt';
 import type { BackendInfo, GenerateResult } from '../backends/types';
 import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
 
-const usage = 'prolong ask "QUESTION" --server URL [--model NAME] [--dir DIR | --context-file FILE | --no-repository] [--budget N] '
+const usage = 'prolong ask "QUESTION" (--server URL [--model NAME] | --model MODEL_DIR [--ep auto|webgpu|cpu] [--context N]) '
+  + '[--dir DIR | --context-file FILE | --no-repository] [--budget N] '
   + '[--max-tokens N] [--temperature T] [--timeout SECONDS] [--header "Name: value"]... [--api chat|completions] [--tokenizer PATH] [--json]\n'
+  + '  Without --server, --model is a converted model directory (`prolong convert`) run by the bundled local engine.\n'
   + '  The API key, if the server needs one, comes from the PROLONG_API_KEY environment variable.';
 
 /** Tokens kept free for the system text, the question and the chat template when the pack is fitted to the server. */
@@ -30,13 +32,19 @@ const command: Subcommand = {
       header: { type: 'string', multiple: true },
       api: { type: 'string' },
       tokenizer: { type: 'string' },
+      ep: { type: 'string' },
+      context: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     }, usage);
     if (values.help) { process.stdout.write(`${usage}\n`); return 0; }
     const question = positionals.join(' ').trim();
     if (!question) throw new UserError('prolong ask needs a question.', `Usage: ${usage}`);
-    if (!values.server) throw new UserError('prolong ask needs --server URL (the ProLong server, e.g. http://gpu-box:8000).', `Usage: ${usage}`);
+    if (!values.server && !values.model) {
+      throw new UserError('prolong ask needs --server URL (a ProLong server, e.g. http://gpu-box:8000) or --model MODEL_DIR (a converted model for the local engine).', `Usage: ${usage}`);
+    }
+    const ep = values.ep ?? 'auto';
+    if (ep !== 'auto' && ep !== 'webgpu' && ep !== 'cpu') throw new UserError(`--ep must be auto, webgpu or cpu, not '${ep}'.`);
     const sources = [values.dir !== undefined, values['context-file'] !== undefined, values['no-repository'] === true].filter(Boolean).length;
     if (sources > 1) throw new UserError('Give only one of --dir, --context-file and --no-repository.');
     const api = values.api ?? 'chat';
@@ -58,6 +66,8 @@ const command: Subcommand = {
       requestTimeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
       tokenizerPath: values.tokenizer,
       api,
+      executionProvider: ep,
+      contextTokens: values.context ? parseCount(values.context, 'context') : undefined,
     });
     try {
       // Ask the server first: a wrong URL or key should fail before a long pack.

@@ -27,10 +27,10 @@ export async function probeWebGpu(): Promise<string | undefined> {
 
 export async function chooseExecutionProvider(setting: ExecutionProviderSetting,
   probe: () => Promise<string | undefined> = probeWebGpu): Promise<ProviderChoice> {
-  if (setting === 'cpu') return { name: 'cpu', reason: 'CPU: forced by prolong.engine.executionProvider' };
+  if (setting === 'cpu') return { name: 'cpu', reason: 'CPU: chosen by the execution provider setting (prolong.engine.executionProvider, --ep)' };
   const failure = await probe();
   if (setting === 'webgpu') {
-    if (failure === undefined) return { name: 'webgpu', reason: 'WebGPU: forced by prolong.engine.executionProvider' };
+    if (failure === undefined) return { name: 'webgpu', reason: 'WebGPU: chosen by the execution provider setting (prolong.engine.executionProvider, --ep)' };
     throw new UserError(`WebGPU is not available on this machine: ${failure}.`,
       'Set prolong.engine.executionProvider to "auto" or "cpu", or install a GPU driver with Vulkan, Metal or D3D12 support.');
   }

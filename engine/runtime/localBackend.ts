@@ -43,7 +43,7 @@ export class LocalBackend implements Backend {
     const info = await this.load();
     return {
       kind: 'local', model: info.model, contextLength: info.contextTokens,
-      detail: `${info.executionProviderReason}; KV cache ${info.kvPlacement === 'device' ? 'kept on the device' : 'copied to the host each step'}`,
+      detail: `${info.executionProviderReason}; KV cache ${kvDescription(info)}`,
     };
   }
 
@@ -99,6 +99,12 @@ export class LocalBackend implements Backend {
     this.loading = undefined;
     await this.client.stop();
   }
+}
+
+function kvDescription(info: EngineInfo): string {
+  if (info.kvPlacement === 'host-copy') return 'copied to the host each step';
+  if (info.executionProvider === 'cpu') return 'in pre-allocated host buffers, appended in place';
+  return info.kvPlacement === 'device-shared' ? 'in pre-allocated GPU buffers, appended in place' : 'kept on the GPU between steps';
 }
 
 function cancelledBeforeStart(started: number): GenerateResult {

@@ -155,7 +155,8 @@ test('chat requests: template, prompt count, streamed text equal to the decoded 
   try {
     const info = await backend.info();
     assert.equal(info.kind, 'local');
-    assert.match(info.detail, /CPU: forced/);
+    assert.match(info.detail, /CPU: chosen by the execution provider setting/);
+    assert.match(info.detail, /pre-allocated host buffers/);
     const documentText = 'File: src/main.ts\nexport const answer = 42;\n'.repeat(5);
     const ask = (question: string) => ({ messages: [{ role: 'system' as const, content: documentText }, { role: 'user' as const, content: question }] });
 
