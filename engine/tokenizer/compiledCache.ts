@@ -11,7 +11,7 @@ import type { CompiledBpe } from './compiledBpe';
  * simply rebuilt. The directory: $PROLONG_TOKENIZER_CACHE, else prolong-tokenizer-cache in the OS temp directory.
  */
 
-const MAGIC = 'PLBPE002';
+const MAGIC = 'PLBPE003';
 
 interface Header {
   vocabSize: number;
@@ -24,10 +24,10 @@ interface Header {
   lengths: number[];
 }
 
-type ArrayName = 'byteIds' | 'merges' | 'slots' | 'hashes' | 'keyStarts' | 'keys' | 'values' | 'multi' | 'tokenBytes' | 'tokenOffsets' | 'known';
+type ArrayName = 'byteIds' | 'merges' | 'slots' | 'keys' | 'multi' | 'tokenBytes' | 'tokenOffsets' | 'known';
 const ARRAY_ORDER: readonly [ArrayName, Int32ArrayConstructor | Uint16ArrayConstructor | Uint8ArrayConstructor][] = [
-  ['byteIds', Int32Array], ['merges', Int32Array], ['slots', Int32Array], ['hashes', Int32Array], ['keyStarts', Int32Array],
-  ['keys', Uint16Array], ['values', Int32Array], ['multi', Int32Array], ['tokenBytes', Uint8Array], ['tokenOffsets', Int32Array], ['known', Uint8Array],
+  ['byteIds', Int32Array], ['merges', Int32Array], ['slots', Int32Array], ['keys', Uint16Array], ['multi', Int32Array],
+  ['tokenBytes', Uint8Array], ['tokenOffsets', Int32Array], ['known', Uint8Array],
 ];
 
 export function compiledCacheDir(): string {
@@ -43,9 +43,8 @@ export function compiledCachePath(tokenizerPath: string, size: number, modifiedM
 function arraysOf(compiled: CompiledBpe): Record<ArrayName, Int32Array | Uint16Array | Uint8Array> {
   const { pieces } = compiled;
   return {
-    byteIds: compiled.byteIds, merges: compiled.merges, slots: pieces.slots, hashes: pieces.hashes, keyStarts: pieces.keyStarts,
-    keys: pieces.keys, values: pieces.values, multi: pieces.multi, tokenBytes: compiled.tokenBytes, tokenOffsets: compiled.tokenOffsets,
-    known: compiled.known,
+    byteIds: compiled.byteIds, merges: compiled.merges, slots: pieces.slots, keys: pieces.keys, multi: pieces.multi,
+    tokenBytes: compiled.tokenBytes, tokenOffsets: compiled.tokenOffsets, known: compiled.known,
   };
 }
 
@@ -103,8 +102,7 @@ export function deserializeCompiled(bytes: Buffer): CompiledBpe | undefined {
     vocabSize: header.vocabSize, ignoreMerges: header.ignoreMerges, addedTokens: header.addedTokens,
     byteIds: arrays.byteIds as Int32Array, merges: arrays.merges as Int32Array,
     pieces: {
-      slots: arrays.slots as Int32Array, hashes: arrays.hashes as Int32Array, keyStarts: arrays.keyStarts as Int32Array,
-      keys: arrays.keys as Uint16Array, values: arrays.values as Int32Array, multi: arrays.multi as Int32Array,
+      slots: arrays.slots as Int32Array, keys: arrays.keys as Uint16Array, multi: arrays.multi as Int32Array,
       entryCount: header.entryCount, keyLength: header.keyLength, multiLength: header.multiLength,
     },
     tokenBytes: arrays.tokenBytes as Uint8Array, tokenOffsets: arrays.tokenOffsets as Int32Array, known: arrays.known as Uint8Array,
@@ -123,10 +121,9 @@ function isConsistent(compiled: CompiledBpe): boolean {
   if (tokenOffsets.length !== vocabSize + 1 || tokenOffsets[vocabSize] !== compiled.tokenBytes.length) return false;
   for (let id = 0; id < vocabSize; id++) if (tokenOffsets[id]! > tokenOffsets[id + 1]!) return false;
   for (const id of compiled.byteIds) if (id < 0 || id >= vocabSize) return false;
-  if (!isPowerOfTwo(pieces.slots.length) || pieces.entryCount * 2 > pieces.slots.length) return false;
-  if (pieces.hashes.length !== pieces.entryCount || pieces.values.length !== pieces.entryCount
-    || pieces.keyStarts.length !== pieces.entryCount + 1 || pieces.keyStarts[pieces.entryCount] !== pieces.keyLength
-    || pieces.keys.length !== pieces.keyLength || pieces.multi.length !== pieces.multiLength) return false;
+  const slotCount = pieces.slots.length / 4;
+  if (!isPowerOfTwo(slotCount) || pieces.entryCount * 2 > slotCount) return false;
+  if (pieces.keys.length !== pieces.keyLength || pieces.multi.length !== pieces.multiLength) return false;
   if (merges.length % 4 !== 0 || !isPowerOfTwo(merges.length / 4)) return false;
   let empty = 0;
   for (let at = 0; at < merges.length; at += 4) if (merges[at] === -1) empty++;

@@ -19,8 +19,8 @@ const WARM_UP_TEXT = "\uFEFFimport os\r\n\tdef f(x):  return x+1 # it's they'RE 
 
 /** Pieces longer than this (long runs of one character class) are merged each time, not cached. */
 const LONGEST_CACHED_PIECE = 256;
-/** Cached pieces beyond the vocabulary; past this the cache starts over (bounds memory, ~60 bytes a piece). */
-const CACHE_LIMIT = 1 << 19;
+/** Cached pieces beyond the vocabulary; past this the cache starts over (bounds memory: ~40-70 bytes a piece). */
+const CACHE_LIMIT = 1 << 18;
 
 /**
  * Exact byte-level BPE for Llama 3-style tokenizer.json files: a hand-written pre-tokenizer scanner, each piece
@@ -30,10 +30,10 @@ const CACHE_LIMIT = 1 << 19;
  */
 export class FastBpeTokenizer implements TextTokenizer {
   readonly vocabSize: number;
-  private readonly pieces: PieceTable;
-  /** Entries and multi-id storage of the table that are the vocabulary (kept when the cache starts over). */
-  private readonly vocabEntries: number;
-  private readonly vocabMulti: number;
+  /** The vocabulary's whole-text tokens only: the piece cache starts over from a copy of it. */
+  private readonly vocabTable: PieceTable;
+  /** The vocabulary plus merged pieces seen so far. */
+  private pieces: PieceTable;
   private readonly merges: BpeMerges;
   private readonly ignoreMerges: boolean;
   private readonly tokenBytes: Uint8Array;
@@ -49,9 +49,8 @@ export class FastBpeTokenizer implements TextTokenizer {
   constructor(readonly source: string, compiled: CompiledBpe) {
     this.vocabSize = compiled.vocabSize;
     this.ignoreMerges = compiled.ignoreMerges;
-    this.pieces = new PieceTable(compiled.pieces);
-    this.vocabEntries = this.pieces.size;
-    this.vocabMulti = this.pieces.multiUsed;
+    this.vocabTable = new PieceTable(compiled.pieces);
+    this.pieces = this.vocabTable.clone();
     this.merges = new BpeMerges(compiled.byteIds, compiled.merges);
     this.tokenBytes = compiled.tokenBytes;
     this.tokenOffsets = compiled.tokenOffsets;
@@ -67,7 +66,7 @@ export class FastBpeTokenizer implements TextTokenizer {
 
   /** Merged pieces held in the cache (for diagnostics and tests). */
   get cachedPieces(): number {
-    return this.pieces.size - this.vocabEntries;
+    return this.pieces.size - this.vocabTable.size;
   }
 
   /** Builds it from a parsed tokenizer.json (throws when `fastPathProblem` finds one). */
@@ -79,11 +78,10 @@ export class FastBpeTokenizer implements TextTokenizer {
 
   encode(text: string): number[] {
     const ids: number[] = [];
-    const pieces = this.pieces;
     for (let i = 0, n = text.length; i < n;) {
       const end = nextPieceEnd(text, i);
-      const value = pieces.find(text, i, end);
-      if (value !== NOT_FOUND) pieces.pushIds(value, ids);
+      const value = this.pieces.find(text, i, end);
+      if (value !== NOT_FOUND) this.pieces.pushIds(value, ids);
       else {
         const count = this.mergePiece(text, i, end);
         for (let k = 0; k < count; k++) ids.push(this.work[k]!);
@@ -95,11 +93,10 @@ export class FastBpeTokenizer implements TextTokenizer {
 
   count(text: string): number {
     let count = 0;
-    const pieces = this.pieces;
     for (let i = 0, n = text.length; i < n;) {
       const end = nextPieceEnd(text, i);
-      const value = pieces.find(text, i, end);
-      count += value === NOT_FOUND ? this.mergePiece(text, i, end) : value >= 0 ? 1 : pieces.countOf(value);
+      const value = this.pieces.find(text, i, end);
+      count += value === NOT_FOUND ? this.mergePiece(text, i, end) : value >= 0 ? 1 : this.pieces.countOf(value);
       i = end;
     }
     return count;
@@ -166,7 +163,7 @@ export class FastBpeTokenizer implements TextTokenizer {
     }
     if (count < 0) count = this.merges.mergeText(text, start, end, this.work);
     if (length <= LONGEST_CACHED_PIECE) {
-      if (this.pieces.size - this.vocabEntries >= CACHE_LIMIT) this.pieces.truncate(this.vocabEntries, this.vocabMulti);
+      if (this.cachedPieces >= CACHE_LIMIT) this.pieces = this.vocabTable.clone();
       this.pieces.add(text, start, end, this.work, count);
     }
     return count;

@@ -1,21 +1,21 @@
 /**
  * An open-addressing hash table from text pieces to token ids, looked up by (text, start, end) without slicing:
- * the tokenizer's hot path finds each pre-tokenized piece here with no string allocation. Keys live in one
- * UTF-16 pool; every part is a typed array, so a filled table can be saved and loaded as bytes.
+ * the tokenizer's hot path finds each pre-tokenized piece here with no string allocation. A slot holds everything a
+ * lookup needs but the key's characters, (hash, key start, key length, value), so a probe touches one cache line
+ * and the comparison one more. Keys live in one UTF-16 pool. All parts are typed arrays, so a filled table can be
+ * saved and loaded as bytes.
  *
  * A value is one token id (>= 0), or -(offset + 1) into `multi`, where multi[offset] is the count and the ids follow.
  */
 
 export const NOT_FOUND = -0x80000000;
 
-const EMPTY = 0;
+/** Int32s per slot: hash, key start, key length (0: empty slot; keys are never empty), value. */
+const SLOT = 4;
 
 export interface PieceTableParts {
   slots: Int32Array;
-  hashes: Int32Array;
-  keyStarts: Int32Array;
   keys: Uint16Array;
-  values: Int32Array;
   multi: Int32Array;
   entryCount: number;
   keyLength: number;
@@ -32,13 +32,9 @@ function hashRange(text: string, start: number, end: number): number {
 }
 
 export class PieceTable {
-  /** Entry index + 1 per slot (0: empty); length is a power of two, at most half full. */
   private slots: Int32Array;
-  private hashes: Int32Array;
-  /** Where each entry's key starts in `keys`; entry e's key ends at keyStarts[e + 1]. */
-  private keyStarts: Int32Array;
+  private mask: number;
   private keys: Uint16Array;
-  private values: Int32Array;
   private multi: Int32Array;
   private entryCount: number;
   private keyLength: number;
@@ -46,30 +42,27 @@ export class PieceTable {
 
   constructor(parts?: PieceTableParts) {
     if (parts) {
-      ({ slots: this.slots, hashes: this.hashes, keyStarts: this.keyStarts, keys: this.keys, values: this.values, multi: this.multi,
-        entryCount: this.entryCount, keyLength: this.keyLength, multiLength: this.multiLength } = parts);
+      ({ slots: this.slots, keys: this.keys, multi: this.multi, entryCount: this.entryCount, keyLength: this.keyLength,
+        multiLength: this.multiLength } = parts);
     } else {
-      this.slots = new Int32Array(1 << 10);
-      this.hashes = new Int32Array(256);
-      this.keyStarts = new Int32Array(257);
+      this.slots = new Int32Array(1024 * SLOT);
       this.keys = new Uint16Array(1024);
-      this.values = new Int32Array(256);
       this.multi = new Int32Array(256);
       this.entryCount = 0;
       this.keyLength = 0;
       this.multiLength = 0;
     }
+    this.mask = this.slots.length / SLOT - 1;
   }
 
   get size(): number {
     return this.entryCount;
   }
 
-  /** The parts, trimmed to their used length (for saving). */
+  /** The parts, trimmed to their used length (for saving; they share memory with the table). */
   parts(): PieceTableParts {
     return {
-      slots: this.slots, hashes: this.hashes.subarray(0, this.entryCount), keyStarts: this.keyStarts.subarray(0, this.entryCount + 1),
-      keys: this.keys.subarray(0, this.keyLength), values: this.values.subarray(0, this.entryCount), multi: this.multi.subarray(0, this.multiLength),
+      slots: this.slots, keys: this.keys.subarray(0, this.keyLength), multi: this.multi.subarray(0, this.multiLength),
       entryCount: this.entryCount, keyLength: this.keyLength, multiLength: this.multiLength,
     };
   }
@@ -78,17 +71,18 @@ export class PieceTable {
   find(text: string, start: number, end: number): number {
     const length = end - start;
     const hash = hashRange(text, start, end);
-    const mask = this.slots.length - 1;
+    const slots = this.slots;
+    const keys = this.keys;
+    const mask = this.mask;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const entry = this.slots[slot]!;
-      if (entry === EMPTY) return NOT_FOUND;
-      const e = entry - 1;
-      if (this.hashes[e] !== hash) continue;
-      const keyStart = this.keyStarts[e]!;
-      if (this.keyStarts[e + 1]! - keyStart !== length) continue;
+      const at = slot * SLOT;
+      const slotLength = slots[at + 2]!;
+      if (slotLength === 0) return NOT_FOUND;
+      if (slots[at] !== hash || slotLength !== length) continue;
+      const keyStart = slots[at + 1]!;
       let k = 0;
-      while (k < length && this.keys[keyStart + k] === text.charCodeAt(start + k)) k++;
-      if (k === length) return this.values[e]!;
+      while (k < length && keys[keyStart + k] === text.charCodeAt(start + k)) k++;
+      if (k === length) return slots[at + 3]!;
     }
   }
 
@@ -108,7 +102,7 @@ export class PieceTable {
     for (let k = 1; k <= count; k++) out.push(this.multi[offset + k]!);
   }
 
-  /** Adds text[start, end) (not yet present) with these ids; returns its value. */
+  /** Adds text[start, end) (non-empty, not yet present) with these ids; returns its value. */
   add(text: string, start: number, end: number, ids: ArrayLike<number>, idCount = ids.length): number {
     let value: number;
     if (idCount === 1) value = ids[0]!;
@@ -120,47 +114,41 @@ export class PieceTable {
       this.multiLength += idCount + 1;
     }
     const length = end - start;
-    const e = this.entryCount;
-    this.hashes = ensure(this.hashes, e + 1);
-    this.values = ensure(this.values, e + 1);
-    this.keyStarts = ensure(this.keyStarts, e + 2);
     this.keys = ensure(this.keys, this.keyLength + length);
     for (let k = 0; k < length; k++) this.keys[this.keyLength + k] = text.charCodeAt(start + k);
-    const hash = hashRange(text, start, end);
-    this.hashes[e] = hash;
-    this.values[e] = value;
-    this.keyStarts[e] = this.keyLength;
+    if ((this.entryCount + 1) * 2 > this.mask + 1) this.resize((this.mask + 1) * 2);
+    this.place(hashRange(text, start, end), this.keyLength, length, value);
     this.keyLength += length;
-    this.keyStarts[e + 1] = this.keyLength;
-    this.entryCount = e + 1;
-    if (this.entryCount * 2 > this.slots.length) this.rehash(this.slots.length * 2);
-    else this.place(e, hash);
+    this.entryCount++;
     return value;
   }
 
-  /** Drops every entry after the first `entryCount` (and their multi-id storage from `multiLength` on). */
-  truncate(entryCount: number, multiLength: number): void {
-    if (entryCount >= this.entryCount) return;
-    this.entryCount = entryCount;
-    this.keyLength = this.keyStarts[entryCount]!;
-    this.multiLength = multiLength;
-    this.rehash(this.slots.length);
+  /** A copy that can be filled independently (the cache restarts from a copy of the vocabulary-only table). */
+  clone(): PieceTable {
+    return new PieceTable({
+      slots: this.slots.slice(), keys: this.keys.slice(0, this.keyLength), multi: this.multi.slice(0, this.multiLength),
+      entryCount: this.entryCount, keyLength: this.keyLength, multiLength: this.multiLength,
+    });
   }
 
-  get multiUsed(): number {
-    return this.multiLength;
+  private place(hash: number, keyStart: number, length: number, value: number): void {
+    const slots = this.slots;
+    let slot = hash & this.mask;
+    while (slots[slot * SLOT + 2] !== 0) slot = (slot + 1) & this.mask;
+    const at = slot * SLOT;
+    slots[at] = hash;
+    slots[at + 1] = keyStart;
+    slots[at + 2] = length;
+    slots[at + 3] = value;
   }
 
-  private place(e: number, hash: number): void {
-    const mask = this.slots.length - 1;
-    let slot = hash & mask;
-    while (this.slots[slot] !== EMPTY) slot = (slot + 1) & mask;
-    this.slots[slot] = e + 1;
-  }
-
-  private rehash(size: number): void {
-    this.slots = new Int32Array(size);
-    for (let e = 0; e < this.entryCount; e++) this.place(e, this.hashes[e]!);
+  private resize(slotCount: number): void {
+    const old = this.slots;
+    this.slots = new Int32Array(slotCount * SLOT);
+    this.mask = slotCount - 1;
+    for (let at = 0; at < old.length; at += SLOT) {
+      if (old[at + 2] !== 0) this.place(old[at]!, old[at + 1]!, old[at + 2]!, old[at + 3]!);
+    }
   }
 }
 

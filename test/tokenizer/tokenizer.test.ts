@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadTokenizer } from '../../engine/tokenizer/index';
+import { UserError } from '../../engine/errors';
 
 // Fixed Llama 3 ids, derived once from the reference tokenizer and checked against its pieces and vocabulary
 // (comments give the pieces of the Split pre-tokenizer and the tokens). Both implementations must produce them.
@@ -67,4 +68,9 @@ test('loadTokenizer picks the fast implementation for Llama 3 and says so', () =
   assert.match(loadTokenizer().source, /tokenizer\.json \(fast BPE\)$/);
   assert.match(loadTokenizer(undefined, 'reference').source, /\(reference: asked for\)$/);
   assert.equal(loadTokenizer(), loadTokenizer(), 'loads are shared within a process');
+});
+
+test('a missing tokenizer file is a UserError naming it', () => {
+  const path = '/nonexistent/prolong/tokenizer.json';
+  assert.throws(() => loadTokenizer(path), (error) => error instanceof UserError && error.message.includes(path));
 });
