@@ -5,7 +5,7 @@
 // JSON line per case. With --big it also writes a random Llama-3.2-1B-shaped checkpoint, converts it to fp16
 // (weights over 2 GiB, so external data is exercised) and int4, and checks on the provider that a chunked
 // prefill plus KV-cached decode gives the same last-token logits as one whole prefill.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,6 +17,7 @@ import { webgpuUnavailableReason } from '../../kernels/webgpuProbe';
 const { values } = parseArgs({ args: process.argv.slice(2), options: { provider: { type: 'string', default: 'webgpu' }, big: { type: 'boolean' }, work: { type: 'string' } } });
 const provider = values.provider as ExecutionProvider;
 const work = values.work ?? mkdtempSync(join(tmpdir(), 'kernels-check-'));
+mkdirSync(work, { recursive: true });
 const tiny = randomShapes.tiny;
 const cases: { c: VerifyCase; bound: number }[] = [
   { c: { name: 'fp32-gqa', shape: tiny, dtype: 'fp32' }, bound: 1e-4 },
