@@ -33,6 +33,8 @@ export interface BackendChoice {
   prefillChunkTokens?: number;
   /** Local engine: device memory to budget against, GiB; absent: detected. */
   deviceMemoryGiB?: number;
+  /** Local engine: directory for the prefix cache on disk (CPU provider); absent: not saved. */
+  prefixCacheDir?: string;
 }
 
 export function createBackend(choice: BackendChoice): Backend {
@@ -54,6 +56,7 @@ export function localBackendOptions(choice: BackendChoice): LoadOptions | undefi
     prefillChunkTokens: choice.prefillChunkTokens ?? 2048,
     tokenizerPath: choice.tokenizerPath,
     deviceMemoryBytes: choice.deviceMemoryGiB ? choice.deviceMemoryGiB * 1024 ** 3 : undefined,
+    prefixCacheDir: choice.prefixCacheDir,
   };
 }
 

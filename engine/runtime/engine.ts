@@ -14,7 +14,10 @@ import { chooseExecutionProvider, type ProviderChoice } from './executionProvide
 import type { KvCache } from './kvCache';
 import { availableMemory, checkMemory, largestFittingContext } from './memoryBudget';
 import { ModelRunner, readModelFiles } from './modelRunner';
-import { PrefixTracker } from './prefixCache';
+import { longestCommonPrefix, PrefixTracker } from './prefixCache';
+import { modelKey, PrefixStore } from './prefixStore';
+import { CpuKvCache } from './kvCache';
+import { sidecarFileName } from '../../kernels/sidecar';
 import type { EngineGenerateRequest, EngineGenerateResult, EngineInfo, EngineStats, LoadOptions, PromptInput } from './protocol';
 import { Sampler, samplerSettings } from './sampler';
 import { StopStringFilter } from './stopStrings';
@@ -30,6 +33,9 @@ export class Engine {
   private kv: KvCache;
   private readonly prefix = new PrefixTracker();
   private text: TextSide | undefined;
+  /** The prefix cache on disk, when configured and the cache is host memory. */
+  private readonly store: PrefixStore | undefined;
+  private pendingSave: Promise<void> = Promise.resolve();
   private readonly statistics: EngineStats = {
     cachedTokens: 0, lastReusedTokens: 0, lastPrefilledTokens: 0, prefillMs: 0, decodeMs: 0, decodeTokens: 0, peakRssBytes: 0,
   };
@@ -41,6 +47,9 @@ export class Engine {
     private readonly chunkTokens: number,
   ) {
     this.kv = runner.createKvCache(info.contextTokens);
+    this.store = options.prefixCacheDir && this.kv instanceof CpuKvCache
+      ? new PrefixStore(options.prefixCacheDir, modelKey(options.modelDir, sidecarFileName, runner.files.sidecar.onnx.externalData))
+      : undefined;
   }
 
   static async load(options: LoadOptions, choose: (setting: LoadOptions['executionProvider']) => Promise<ProviderChoice> = chooseExecutionProvider): Promise<Engine> {
@@ -130,6 +139,7 @@ export class Engine {
 
   private async runRequest(prompt: number[], maxTokens: number, request: EngineGenerateRequest,
     onEvent: (event: GenerateEvent) => void, signal: AbortSignal, start: number): Promise<EngineGenerateResult> {
+    this.restoreFromDisk(prompt);
     // Prefix reuse: cut the cache back to the longest common prefix, prefill only the rest.
     const reused = this.prefix.reusable(prompt);
     await this.kv.truncate(reused);
@@ -195,9 +205,33 @@ export class Engine {
       if (rest) { answer += rest; onEvent({ type: 'text', text: rest }); }
     }
     const decodeMs = performance.now() - decodeStart;
+    this.saveToDisk(prompt);
     this.statistics.decodeMs = decodeMs;
     this.statistics.decodeTokens = Math.max(0, generated.length - 1);
     return result(finish, answer, generated, timeToFirstTokenMs, prefillMs, decodeMs);
+  }
+
+  /** An empty cache (a new engine process) starts from the prefix saved on disk when it shares tokens with the prompt. */
+  private restoreFromDisk(prompt: readonly number[]): void {
+    if (!this.store || this.prefix.length > 0 || !(this.kv instanceof CpuKvCache)) return;
+    if (longestCommonPrefix(this.store.savedTokens(), prompt) === 0) return;
+    const saved = this.store.load();
+    if (!saved) return;
+    this.kv.importPositions(saved.parts, saved.tokens.length);
+    this.prefix.append(saved.tokens);
+  }
+
+  /** Saves the prompt's KV (not the answer's) when it is not what the disk already holds; written after the reply. */
+  private saveToDisk(prompt: readonly number[]): void {
+    if (!this.store || !(this.kv instanceof CpuKvCache)) return;
+    const saved = this.store.savedTokens();
+    if (saved.length === prompt.length && longestCommonPrefix(saved, prompt) === prompt.length) return;
+    const parts = this.kv.exportPositions(prompt.length);
+    const store = this.store;
+    this.pendingSave = this.pendingSave.then(() => new Promise<void>((resolve) => setImmediate(() => {
+      try { store.save(prompt, parts); } catch (error) { process.stderr.write(`prolong engine: could not save the prefix cache: ${(error as Error).message}\n`); }
+      resolve();
+    })));
   }
 
   private resetCache(): void {
@@ -207,6 +241,7 @@ export class Engine {
   }
 
   async dispose(): Promise<void> {
+    await this.pendingSave;
     this.kv.dispose();
     this.prefix.clear();
     await this.runner.release();

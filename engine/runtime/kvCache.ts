@@ -85,6 +85,32 @@ export class CpuKvCache implements KvCache {
     this.capacity = 0;
   }
 
+  /** Bytes of the first `length` positions of every tensor, head by head (for the prefix cache on disk). */
+  exportPositions(length: number): Uint8Array[] {
+    const { numKvHeads: heads, headDim } = this.layout;
+    const count = Math.min(length, this.length);
+    return this.tensors.map((tensor) => {
+      const source = tensor.data as Float32Array | Uint16Array;
+      const out = new (source.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(heads * count * headDim);
+      for (let h = 0; h < heads; h++) out.set(source.subarray(h * this.capacity * headDim, (h * this.capacity + count) * headDim), h * count * headDim);
+      return new Uint8Array(out.buffer);
+    });
+  }
+
+  /** Replaces the cache with `length` positions exported by `exportPositions`. */
+  importPositions(parts: readonly Uint8Array[], length: number): void {
+    const { numKvHeads: heads, headDim, type } = this.layout;
+    this.dispose();
+    this.ensureCapacity(length);
+    parts.forEach((bytes, i) => {
+      const copy = bytes.slice();
+      const source = type === 'float16' ? new Uint16Array(copy.buffer) : new Float32Array(copy.buffer);
+      const target = this.tensors[i]!.data as Float32Array | Uint16Array;
+      for (let h = 0; h < heads; h++) target.set(source.subarray(h * length * headDim, (h + 1) * length * headDim), h * this.capacity * headDim);
+    });
+    this.length = length;
+  }
+
   /** Grows to at least `needed` positions: double, capped at the context budget, copying what is held. */
   private ensureCapacity(needed: number): void {
     if (needed <= this.capacity) return;

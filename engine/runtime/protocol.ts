@@ -33,6 +33,8 @@ export interface LoadOptions {
    * error can then end the engine process, which the host survives and restarts).
    */
   webgpuValidation?: 'basic' | 'disabled';
+  /** Directory for the prefix cache on disk (CPU provider only); absent: not saved. */
+  prefixCacheDir?: string;
 }
 
 /** A prompt either as chat messages (rendered with the model's chat template) or as token ids (benchmarks, tests). */
