@@ -46,11 +46,34 @@ export function float32ToFloat16(values: Float32Array): Uint16Array {
   return out;
 }
 
+/**
+ * float32 W[rows, cols] -> float16 bits of W^T[cols, rows], converting while transposing (in tiles, for
+ * the cache) so no float16 copy of the untransposed matrix is needed.
+ */
+export function float32ToFloat16Transposed(values: Float32Array, rows: number, cols: number): Uint16Array {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const out = new Uint16Array(rows * cols);
+  const tile = 64;
+  for (let r0 = 0; r0 < rows; r0 += tile) {
+    for (let c0 = 0; c0 < cols; c0 += tile) {
+      const r1 = Math.min(rows, r0 + tile);
+      const c1 = Math.min(cols, c0 + tile);
+      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) out[c * rows + r] = float32BitsToFloat16(bits[r * cols + c]!);
+    }
+  }
+  return out;
+}
+
 const float16Table = (() => {
   const table = new Float32Array(65536);
   for (let h = 0; h < 65536; h++) table[h] = float16BitsToFloat32(h);
   return table;
 })();
+
+/** float16 bits -> value, by table. */
+export function float16BitsToFloat32Fast(h: number): number {
+  return float16Table[h]!;
+}
 
 export function float16ToFloat32(halves: Uint16Array): Float32Array {
   const out = new Float32Array(halves.length);

@@ -3,7 +3,7 @@
 // Tensors are read one at a time from the file (never the whole file), so conversion streams.
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { UserError } from '../engine/errors';
-import { bf16ToFloat32, float16ToFloat32 } from './float16';
+import { float16BitsToFloat32Fast } from './float16';
 
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16';
 
@@ -67,24 +67,42 @@ export class SafetensorsFile {
   readBytes(name: string): Buffer {
     const info = this.info(name);
     const bytes = Buffer.allocUnsafe(info.byteLength);
-    let done = 0;
-    while (done < info.byteLength) {
-      // readSync reads at most 2 GiB at a time
-      const n = readSync(this.fd, bytes, done, Math.min(info.byteLength - done, 1 << 30), info.offset + done);
-      if (n <= 0) throw new UserError(`${this.path}: tensor ${name} is truncated.`, 'Re-download the checkpoint.');
-      done += n;
-    }
+    this.readInto(info, bytes);
     return bytes;
   }
 
-  /** A tensor converted to float32, whatever its stored dtype. */
+  /**
+   * A tensor converted to float32, whatever its stored dtype. Half-precision data is read into the upper
+   * half of the result's own buffer and widened in place, front to back (each element's source lies beyond
+   * what has been written so far), so no second copy of the tensor is ever held.
+   */
   readFloat32(name: string): Float32Array {
     const info = this.info(name);
-    const bytes = this.readBytes(name);
     const n = elementCount(info.shape);
-    if (info.dtype === 'F32') return new Float32Array(bytes.buffer, bytes.byteOffset, n);
-    const halves = new Uint16Array(bytes.buffer, bytes.byteOffset, n);
-    return info.dtype === 'F16' ? float16ToFloat32(halves) : bf16ToFloat32(halves);
+    const out = new Float32Array(n);
+    if (info.dtype === 'F32') {
+      this.readInto(info, new Uint8Array(out.buffer));
+      return out;
+    }
+    this.readInto(info, new Uint8Array(out.buffer, 2 * n, 2 * n));
+    const words = new Uint16Array(out.buffer);
+    if (info.dtype === 'BF16') {
+      // a bfloat16 is the high half of a float32 (little-endian: the second word)
+      for (let i = 0; i < n; i++) { const h = words[n + i]!; words[2 * i] = 0; words[2 * i + 1] = h; }
+    } else {
+      for (let i = 0; i < n; i++) out[i] = float16BitsToFloat32Fast(words[n + i]!);
+    }
+    return out;
+  }
+
+  private readInto(info: TensorInfo, target: Uint8Array): void {
+    let done = 0;
+    while (done < info.byteLength) {
+      // readSync reads at most 2 GiB at a time
+      const count = readSync(this.fd, target, done, Math.min(info.byteLength - done, 1 << 30), info.offset + done);
+      if (count <= 0) throw new UserError(`${this.path}: tensor ${info.name} is truncated.`, 'Re-download the checkpoint.');
+      done += count;
+    }
   }
 
   info(name: string): TensorInfo {

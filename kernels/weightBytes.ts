@@ -1,5 +1,5 @@
 // Turns float32 weights into the bytes an ONNX initializer holds, in float32 or float16.
-import { float32ToFloat16 } from './float16';
+import { float32ToFloat16, float32ToFloat16Transposed } from './float16';
 import type { IoDtype } from './sidecar';
 
 export function floatBytes(values: Float32Array, dtype: IoDtype): Uint8Array {
@@ -12,14 +12,14 @@ export function floatBytes(values: Float32Array, dtype: IoDtype): Uint8Array {
  * MatMul wants [in, out]. Done in tiles so large matrices stay cache-friendly.
  */
 export function transposedBytes(values: Float32Array, rows: number, cols: number, dtype: IoDtype): Uint8Array {
-  const source = dtype === 'fp32' ? values : float32ToFloat16(values);
-  const out = dtype === 'fp32' ? new Float32Array(rows * cols) : new Uint16Array(rows * cols);
+  if (dtype === 'fp16') return new Uint8Array(float32ToFloat16Transposed(values, rows, cols).buffer);
+  const out = new Float32Array(rows * cols);
   const tile = 64;
   for (let r0 = 0; r0 < rows; r0 += tile) {
     for (let c0 = 0; c0 < cols; c0 += tile) {
       const r1 = Math.min(rows, r0 + tile);
       const c1 = Math.min(cols, c0 + tile);
-      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) out[c * rows + r] = source[r * cols + c]!;
+      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) out[c * rows + r] = values[r * cols + c]!;
     }
   }
   return new Uint8Array(out.buffer);
