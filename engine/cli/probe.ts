@@ -1,5 +1,5 @@
-import { writeFileSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { createBackend } from '../backends/factory';
 import { UserError } from '../errors';
 import { locateFiles, pack } from '../packer';
@@ -13,8 +13,9 @@ import { ChatTemplate } from '../tokenizer/chatTemplate';
 import { loadTokenizer } from '../tokenizer/index';
 import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
 
-const usage = 'prolong probe [--tasks LIST|all|ruler] [--lengths 4k,8k,...] [--samples N] [--backend local|remote] [--server URL] [--model NAME] '
-  + '[--seed S] [--repo DIR] [--tokenizer PATH] [--threshold 85.6] [--out results.json] [--csv results.csv] [--jsonl] [--dry-run]';
+const usage = 'prolong probe [--tasks LIST|all|ruler] [--lengths 4k,8k,...] [--samples N] (--server URL [--model NAME] | --model MODEL_DIR [--ep auto|webgpu|cpu] [--context N]) '
+  + '[--backend local|remote] [--seed S] [--repo DIR] [--tokenizer PATH] [--threshold 85.6] [--out results.json] [--csv results.csv] [--jsonl] [--dry-run]\n'
+  + '  Without --server, --model is a converted model directory (`prolong convert`) run by the bundled local engine.';
 
 const REPOSITORY_TASKS: readonly ProbeTaskName[] = ['repo_qa_1', 'repo_qa_2', 'code_needle'];
 
@@ -63,6 +64,8 @@ const command: Subcommand = {
       backend: { type: 'string' },
       server: { type: 'string' },
       model: { type: 'string' },
+      ep: { type: 'string' },
+      context: { type: 'string' },
       seed: { type: 'string' },
       repo: { type: 'string' },
       tokenizer: { type: 'string' },
@@ -83,11 +86,16 @@ const command: Subcommand = {
     const backendKind = values.backend ?? (values.server ? 'remote' : 'local');
     if (backendKind !== 'local' && backendKind !== 'remote') throw new UserError(`--backend must be local or remote, not '${values.backend}'.`);
 
-    const counter = promptCounter(values.tokenizer);
+    const ep = values.ep ?? 'auto';
+    if (ep !== 'auto' && ep !== 'webgpu' && ep !== 'cpu') throw new UserError(`--ep must be auto, webgpu or cpu, not '${ep}'.`);
+    // The local engine counts with the model directory's tokenizer when it has one: count prompts with the same.
+    const modelTokenizer = backendKind === 'local' && values.model ? join(values.model, 'tokenizer.json') : undefined;
+    const tokenizerPath = values.tokenizer ?? (modelTokenizer && existsSync(modelTokenizer) ? modelTokenizer : undefined);
+    const counter = promptCounter(tokenizerPath);
     const plan: ProbePlan = { tasks, lengths, samples, seed: values.seed ?? '42' };
     if (tasks.some((task) => REPOSITORY_TASKS.includes(task))) {
       const root = resolve(values.repo ?? '.');
-      plan.repository = await repositoryFiles(root, values.tokenizer, signal);
+      plan.repository = await repositoryFiles(root, tokenizerPath, signal);
       plan.repositoryName = basename(root);
     }
 
@@ -104,9 +112,17 @@ const command: Subcommand = {
       return 0;
     }
 
+    if (backendKind === 'remote' && !values.server) throw new UserError('--backend remote needs --server URL (a ProLong server, e.g. http://gpu-box:8000).', `Usage: ${usage}`);
+    if (backendKind === 'local' && !values.model) {
+      throw new UserError('prolong probe needs --server URL (a ProLong server) or --model MODEL_DIR (a converted model for the local engine).', `Usage: ${usage}`);
+    }
     const backend = backendKind === 'remote'
-      ? createBackend({ server: values.server, model: values.model, apiKey: process.env.PROLONG_API_KEY, tokenizerPath: values.tokenizer })
-      : createBackend({ model: values.model, tokenizerPath: values.tokenizer });
+      ? createBackend({ server: values.server, model: values.model, apiKey: process.env.PROLONG_API_KEY, tokenizerPath })
+      : createBackend({
+        modelDir: values.model, tokenizerPath, executionProvider: ep,
+        // Budget the engine's memory for the longest probe length unless told otherwise.
+        contextTokens: values.context ? parseCount(values.context, 'context') : Math.max(...lengths),
+      });
     try {
       // --jsonl: one ProbeEvent per line, then { type: 'result', result }, for a panel running this as a child process.
       const onEvent = values.jsonl ? (event: ProbeEvent) => process.stdout.write(`${JSON.stringify(event)}\n`) : progressPrinter();

@@ -65,4 +65,7 @@ test('prolong probe --dry-run lists instances without a backend; bad options are
   const bad = await prolong(['--tasks', 'niah_single_9']);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /Unknown probe task 'niah_single_9'/);
+  const noBackend = await prolong(['--tasks', 'vt', '--lengths', '4k']);
+  assert.equal(noBackend.code, 1);
+  assert.match(noBackend.stderr, /needs --server URL \(a ProLong server\) or --model MODEL_DIR/);
 });
