@@ -70,7 +70,7 @@ export class Engine {
       provider: choice.name, available,
     });
     const kvPlacement = options.kvPlacement ?? 'device';
-    const runner = await ModelRunner.load(files, choice.name, kvPlacement, options.webgpuValidation);
+    const runner = await ModelRunner.load(files, choice.name, kvPlacement, options.webgpuValidation, options.profileFilePrefix);
     const info: EngineInfo = {
       model: files.sidecar.model.source.split(/[\\/]/).filter(Boolean).pop() ?? options.modelDir,
       modelDir: options.modelDir, executionProvider: choice.name, executionProviderReason: choice.reason,

@@ -61,10 +61,11 @@ export class ModelRunner {
   ) {}
 
   static async load(files: ModelFiles, provider: ExecutionProviderName, kvPlacement: KvPlacement,
-    webgpuValidation: 'basic' | 'disabled' = 'basic'): Promise<ModelRunner> {
+    webgpuValidation: 'basic' | 'disabled' = 'basic', profileFilePrefix?: string): Promise<ModelRunner> {
     const layout = kvLayoutOf(files.sidecar);
     const executionProvider = provider === 'webgpu' ? { name: 'webgpu' as const, validationMode: webgpuValidation } : provider;
     const options: ort.InferenceSession.SessionOptions = { executionProviders: [executionProvider], graphOptimizationLevel: 'all' };
+    if (profileFilePrefix) { options.enableProfiling = true; options.profileFilePrefix = profileFilePrefix; }
     if (provider === 'webgpu' && kvPlacement !== 'host-copy') {
       // Logits come to the host for sampling; the KV cache stays on the GPU between runs.
       const locations: Record<string, ort.Tensor.DataLocation> = { [files.sidecar.onnx.outputs.logits]: 'cpu' };
@@ -81,7 +82,9 @@ export class ModelRunner {
     const onDevice = typeof executionProvider !== 'string';
     const slicer = onDevice && kvPlacement === 'device' ? await KvSlicer.create(layout, executionProvider) : undefined;
     const padder = onDevice && kvPlacement === 'device-shared' ? await KvPadder.create(layout, executionProvider) : undefined;
-    return new ModelRunner(files, provider, kvPlacement, session, slicer, padder);
+    const runner = new ModelRunner(files, provider, kvPlacement, session, slicer, padder);
+    runner.profiling = profileFilePrefix !== undefined;
+    return runner;
   }
 
   /** A fresh, empty KV cache of this runner's placement, with room for up to `maxTokens`. */
@@ -115,7 +118,10 @@ export class ModelRunner {
     return data.length === vocab ? data : data.slice(data.length - vocab);
   }
 
+  private profiling = false;
+
   async release(): Promise<void> {
+    if (this.profiling) this.session.endProfiling();
     await this.slicer?.release();
     await this.padder?.release();
     await this.session.release();

@@ -35,6 +35,8 @@ export interface LoadOptions {
   webgpuValidation?: 'basic' | 'disabled';
   /** Directory for the prefix cache on disk (CPU provider only); absent: not saved. */
   prefixCacheDir?: string;
+  /** onnxruntime profiling: the trace file's path prefix (written when the engine unloads). Benchmarks only. */
+  profileFilePrefix?: string;
 }
 
 /** A prompt either as chat messages (rendered with the model's chat template) or as token ids (benchmarks, tests). */

@@ -32,6 +32,8 @@ interface Args {
   /** Only write and convert the random models. */
   prepareOnly: boolean;
   webgpuValidation: 'basic' | 'disabled';
+  /** Directory for onnxruntime traces: first questions only, then a per-operator summary of the last decode steps. */
+  profile?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -55,6 +57,7 @@ function parseArgs(argv: string[]): Args {
     json: value('--json'),
     prepareOnly: argv.includes('--prepare-only'),
     webgpuValidation: value('--webgpu-validation') === 'disabled' ? 'disabled' : 'basic',
+    profile: value('--profile'),
   };
 }
 
@@ -134,7 +137,8 @@ interface Row {
 
 async function benchModel(dir: string, kv: KvPlacement, args: Args, contexts: number[], rows: Row[]): Promise<void> {
   const longest = Math.max(...contexts) + args.decodeTokens + args.questionTokens + 16;
-  const backend = new LocalBackend({ modelDir: dir, executionProvider: args.provider, contextTokens: longest, prefillChunkTokens: args.chunk, kvPlacement: kv, webgpuValidation: args.webgpuValidation });
+  const backend = new LocalBackend({ modelDir: dir, executionProvider: args.provider, contextTokens: longest, prefillChunkTokens: args.chunk, kvPlacement: kv, webgpuValidation: args.webgpuValidation,
+    profileFilePrefix: args.profile ? join(args.profile, `ort-${kv}`) : undefined });
   const baseline = await GpuMemoryPoll.read();
   const poll = new GpuMemoryPoll();
   poll.start();
@@ -157,6 +161,10 @@ async function benchModel(dir: string, kv: KvPlacement, args: Args, contexts: nu
       delay.enable();
       const one = await backend.run({ prompt: { kind: 'tokens', tokens: first }, sampling: { maxTokens: args.decodeTokens }, ignoreStopTokens: true, returnTokens: true });
       delay.disable();
+      if (args.profile) {
+        log(`profiled ${context}: ${one.engine!.completionTokens} tokens, decode ${(one.engine!.decodeMs / Math.max(1, one.engine!.completionTokens - 1)).toFixed(2)} ms/token`);
+        continue;
+      }
       const two = await backend.run({ prompt: { kind: 'tokens', tokens: second }, sampling: { maxTokens: 2 }, ignoreStopTokens: true });
       const stats = await backend.stats();
       const e1 = one.engine!;
@@ -182,6 +190,35 @@ async function benchModel(dir: string, kv: KvPlacement, args: Args, contexts: nu
   } finally {
     poll.stop();
     await backend.dispose();
+  }
+  if (args.profile) summarizeProfile(args.profile, `ort-${kv}`, args.decodeTokens - 2);
+}
+
+interface TraceEvent { cat?: string; name?: string; ts?: number; dur?: number; args?: { op_name?: string } }
+
+/** Per-step time by operator over the last `steps` model runs of the newest trace with `prefix` (the decode steps). */
+function summarizeProfile(dir: string, prefix: string, steps: number): void {
+  const { readdirSync, readFileSync } = require('node:fs') as typeof import('node:fs');
+  const file = readdirSync(dir).filter((name) => name.startsWith(prefix) && name.endsWith('.json')).sort().pop();
+  if (!file) { log(`no onnxruntime trace ${prefix}*.json in ${dir}`); return; }
+  const events = JSON.parse(readFileSync(join(dir, file), 'utf8')) as TraceEvent[];
+  const runs = events.filter((e) => e.name === 'model_run' && e.ts !== undefined && e.dur !== undefined).sort((a, b) => a.ts! - b.ts!).slice(-steps);
+  if (runs.length === 0) { log(`${file}: no model_run events`); return; }
+  const inRun = (e: TraceEvent) => runs.some((r) => e.ts! >= r.ts! && e.ts! <= r.ts! + r.dur!);
+  const totals = new Map<string, { us: number; count: number }>();
+  for (const e of events) {
+    if (e.name === 'model_run' || e.ts === undefined || e.dur === undefined || !inRun(e)) continue;
+    // GPU kernels come as 'Api' events named node&operator&program: summed per operator and program over the layers.
+    const parts = (e.name ?? '?').split('&');
+    const key = parts.length === 3 ? `${e.cat ?? '?'} ${parts[1]}/${parts[2]}` : `${e.cat ?? '?'} ${e.args?.op_name ?? e.name ?? '?'}`;
+    const entry = totals.get(key) ?? { us: 0, count: 0 };
+    entry.us += e.dur; entry.count++;
+    totals.set(key, entry);
+  }
+  const perStep = (us: number) => (us / runs.length / 1000).toFixed(3);
+  console.log(`\n${file}: ${runs.length} decode runs, model_run ${perStep(runs.reduce((s, r) => s + r.dur!, 0))} ms per step; by category and operator (ms per step, events per step):`);
+  for (const [key, entry] of [...totals].sort((a, b) => b[1].us - a[1].us).slice(0, 30)) {
+    console.log(`  ${perStep(entry.us).padStart(8)}  ${(entry.count / runs.length).toFixed(1).padStart(6)}  ${key}`);
   }
 }
 
