@@ -13,8 +13,9 @@ export interface CompiledBpe {
   ignoreMerges: boolean;
   /** Id of the single-byte token for each byte value. */
   byteIds: Int32Array;
-  /** BpeMerges' table. */
-  merges: Int32Array;
+  /** BpeMerges' tables. */
+  merges: Float64Array;
+  mergedByRank: Int32Array;
   /** Text of each vocabulary token that is whole UTF-8 -> its id (only with ignoreMerges; else empty). */
   pieces: PieceTableParts;
   /** Bytes of token `id` are tokenBytes[tokenOffsets[id] .. tokenOffsets[id + 1]) (added tokens: their UTF-8 text). */
@@ -94,7 +95,7 @@ export function compileBpe(json: BpeTokenizerJson): CompiledBpe {
     triples[rank * 3 + 1] = rightId;
     triples[rank * 3 + 2] = mergedId;
   });
-  const merges = BpeMerges.build(byteIds, triples).table;
+  const { table: merges, mergedByRank } = BpeMerges.build(byteIds, triples);
 
-  return { vocabSize, ignoreMerges, byteIds, merges, pieces: pieces.parts(), tokenBytes: allBytes, tokenOffsets, known, addedTokens };
+  return { vocabSize, ignoreMerges, byteIds, merges, mergedByRank, pieces: pieces.parts(), tokenBytes: allBytes, tokenOffsets, known, addedTokens };
 }

@@ -11,7 +11,7 @@ import type { CompiledBpe } from './compiledBpe';
  * simply rebuilt. The directory: $PROLONG_TOKENIZER_CACHE, else prolong-tokenizer-cache in the OS temp directory.
  */
 
-const MAGIC = 'PLBPE003';
+const MAGIC = 'PLBPE004';
 
 interface Header {
   vocabSize: number;
@@ -24,9 +24,9 @@ interface Header {
   lengths: number[];
 }
 
-type ArrayName = 'byteIds' | 'merges' | 'slots' | 'keys' | 'multi' | 'tokenBytes' | 'tokenOffsets' | 'known';
-const ARRAY_ORDER: readonly [ArrayName, Int32ArrayConstructor | Uint16ArrayConstructor | Uint8ArrayConstructor][] = [
-  ['byteIds', Int32Array], ['merges', Int32Array], ['slots', Int32Array], ['keys', Uint16Array], ['multi', Int32Array],
+type ArrayName = 'byteIds' | 'merges' | 'mergedByRank' | 'slots' | 'keys' | 'multi' | 'tokenBytes' | 'tokenOffsets' | 'known';
+const ARRAY_ORDER: readonly [ArrayName, Float64ArrayConstructor | Int32ArrayConstructor | Uint16ArrayConstructor | Uint8ArrayConstructor][] = [
+  ['byteIds', Int32Array], ['merges', Float64Array], ['mergedByRank', Int32Array], ['slots', Int32Array], ['keys', Uint16Array], ['multi', Int32Array],
   ['tokenBytes', Uint8Array], ['tokenOffsets', Int32Array], ['known', Uint8Array],
 ];
 
@@ -40,10 +40,10 @@ export function compiledCachePath(tokenizerPath: string, size: number, modifiedM
   return join(compiledCacheDir(), `${key}.bin`);
 }
 
-function arraysOf(compiled: CompiledBpe): Record<ArrayName, Int32Array | Uint16Array | Uint8Array> {
+function arraysOf(compiled: CompiledBpe): Record<ArrayName, Float64Array | Int32Array | Uint16Array | Uint8Array> {
   const { pieces } = compiled;
   return {
-    byteIds: compiled.byteIds, merges: compiled.merges, slots: pieces.slots, keys: pieces.keys, multi: pieces.multi,
+    byteIds: compiled.byteIds, merges: compiled.merges, mergedByRank: compiled.mergedByRank, slots: pieces.slots, keys: pieces.keys, multi: pieces.multi,
     tokenBytes: compiled.tokenBytes, tokenOffsets: compiled.tokenOffsets, known: compiled.known,
   };
 }
@@ -90,7 +90,7 @@ export function deserializeCompiled(bytes: Buffer): CompiledBpe | undefined {
   }
   if (!Array.isArray(header.lengths) || header.lengths.length !== ARRAY_ORDER.length) return undefined;
   let at = align8(12 + headerLength);
-  const arrays = {} as Record<ArrayName, Int32Array | Uint16Array | Uint8Array>;
+  const arrays = {} as Record<ArrayName, Float64Array | Int32Array | Uint16Array | Uint8Array>;
   for (const [i, [name, Type]] of ARRAY_ORDER.entries()) {
     const length = header.lengths[i]!;
     const byteLength = length * Type.BYTES_PER_ELEMENT;
@@ -100,7 +100,7 @@ export function deserializeCompiled(bytes: Buffer): CompiledBpe | undefined {
   }
   const compiled: CompiledBpe = {
     vocabSize: header.vocabSize, ignoreMerges: header.ignoreMerges, addedTokens: header.addedTokens,
-    byteIds: arrays.byteIds as Int32Array, merges: arrays.merges as Int32Array,
+    byteIds: arrays.byteIds as Int32Array, merges: arrays.merges as Float64Array, mergedByRank: arrays.mergedByRank as Int32Array,
     pieces: {
       slots: arrays.slots as Int32Array, keys: arrays.keys as Uint16Array, multi: arrays.multi as Int32Array,
       entryCount: header.entryCount, keyLength: header.keyLength, multiLength: header.multiLength,
@@ -124,9 +124,10 @@ function isConsistent(compiled: CompiledBpe): boolean {
   const slotCount = pieces.slots.length / 4;
   if (!isPowerOfTwo(slotCount) || pieces.entryCount * 2 > slotCount) return false;
   if (pieces.keys.length !== pieces.keyLength || pieces.multi.length !== pieces.multiLength) return false;
-  if (merges.length % 4 !== 0 || !isPowerOfTwo(merges.length / 4)) return false;
+  if (!isPowerOfTwo(merges.length)) return false;
+  for (const id of compiled.mergedByRank) if (id < 0 || id >= vocabSize) return false;
   let empty = 0;
-  for (let at = 0; at < merges.length; at += 4) if (merges[at] === -1) empty++;
+  for (const entry of merges) if (entry === -1) empty++;
   return empty > 0;
 }
 

@@ -51,7 +51,7 @@ export class FastBpeTokenizer implements TextTokenizer {
     this.ignoreMerges = compiled.ignoreMerges;
     this.vocabTable = new PieceTable(compiled.pieces);
     this.pieces = this.vocabTable.clone();
-    this.merges = new BpeMerges(compiled.byteIds, compiled.merges);
+    this.merges = new BpeMerges(compiled.byteIds, compiled.merges, compiled.mergedByRank);
     this.tokenBytes = compiled.tokenBytes;
     this.tokenOffsets = compiled.tokenOffsets;
     this.known = compiled.known;

@@ -1,3 +1,4 @@
+import { MAX_MERGES, MAX_TOKEN_IDS } from './bpe';
 import { BYTE_TO_CHAR } from './byteLevel';
 import { LLAMA3_SPLIT_PATTERN } from './llama3PreTokenizer';
 
@@ -51,6 +52,9 @@ export function fastPathProblem(json: BpeTokenizerJson): string | undefined {
     return 'its BPE model uses dropout, subword prefixes/suffixes or byte fallback';
   }
   for (const char of BYTE_TO_CHAR) if (!(char in model.vocab)) return 'its vocabulary lacks a byte-level token for every byte';
+  if (model.merges.length > MAX_MERGES) return `it has more than ${MAX_MERGES} merges`;
+  for (const id of Object.values(model.vocab)) if (!Number.isInteger(id) || id < 0 || id >= MAX_TOKEN_IDS) return `it has token ids beyond ${MAX_TOKEN_IDS - 1}`;
+  for (const token of json.added_tokens ?? []) if (token.id >= MAX_TOKEN_IDS) return `it has token ids beyond ${MAX_TOKEN_IDS - 1}`;
   for (const token of json.added_tokens ?? []) {
     if (token.single_word || token.lstrip || token.rstrip) return `its added token ${token.content} uses single_word/lstrip/rstrip`;
     if (token.content.length === 0) return 'it has an empty added token';
