@@ -1,0 +1,40 @@
+/**
+ * The `prolong.engine.*` settings (package.json) read into the backend factory's fields, for the extension:
+ * `createBackend({ ...readEngineSettings((name) => config.get(name)), prefixCacheDir })` with
+ * `config = vscode.workspace.getConfiguration('prolong.engine')`. Values of the wrong type fall back to the
+ * defaults and are reported as warnings naming the setting.
+ */
+import type { BackendChoice } from '../backends/factory';
+
+export const ENGINE_SECTION = 'prolong.engine';
+
+export type EngineSettings = Required<Pick<BackendChoice, 'modelDir' | 'executionProvider' | 'contextTokens' | 'prefillChunkTokens'>>
+  & Pick<BackendChoice, 'deviceMemoryGiB'>;
+
+export function readEngineSettings(get: (name: string) => unknown): { settings: EngineSettings; warnings: string[] } {
+  const warnings: string[] = [];
+  const number = (name: string, fallback: number, minimum: number): number => {
+    const value = get(name);
+    if (value === undefined || value === null) return fallback;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < minimum) {
+      warnings.push(`${ENGINE_SECTION}.${name} must be a number of at least ${minimum}; using ${fallback}.`);
+      return fallback;
+    }
+    return Math.floor(value);
+  };
+  const provider = get('executionProvider') ?? 'auto';
+  const executionProvider = provider === 'auto' || provider === 'webgpu' || provider === 'cpu' ? provider : 'auto';
+  if (executionProvider !== provider) warnings.push(`${ENGINE_SECTION}.executionProvider must be "auto", "webgpu" or "cpu"; using "auto".`);
+  const modelPath = get('modelPath');
+  const memory = number('deviceMemoryGiB', 0, 0);
+  return {
+    settings: {
+      modelDir: typeof modelPath === 'string' ? modelPath.trim() : '',
+      executionProvider,
+      contextTokens: number('contextTokens', 0, 0),
+      prefillChunkTokens: number('prefillChunkTokens', 2048, 1),
+      deviceMemoryGiB: memory > 0 ? memory : undefined,
+    },
+    warnings,
+  };
+}

@@ -1,0 +1,26 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { localBackendOptions } from '../../engine/backends/factory';
+import { readEngineSettings } from '../../engine/runtime/engineSettings';
+
+test('engine settings become the local backend\'s load options', () => {
+  const values: Record<string, unknown> = { modelPath: ' /models/prolong-8b-int4 ', executionProvider: 'cpu', contextTokens: 65536, prefillChunkTokens: 1024, deviceMemoryGiB: 24 };
+  const { settings, warnings } = readEngineSettings((name) => values[name]);
+  assert.deepEqual(warnings, []);
+  const options = localBackendOptions(settings);
+  assert.deepEqual(options, {
+    modelDir: '/models/prolong-8b-int4', executionProvider: 'cpu', contextTokens: 65536, prefillChunkTokens: 1024,
+    tokenizerPath: undefined, deviceMemoryBytes: 24 * 1024 ** 3, prefixCacheDir: undefined,
+  });
+});
+
+test('wrong values fall back to the defaults with a warning naming the setting; no model path means no local engine', () => {
+  const values: Record<string, unknown> = { executionProvider: 'cuda', contextTokens: -5, prefillChunkTokens: 'big' };
+  const { settings, warnings } = readEngineSettings((name) => values[name]);
+  assert.equal(settings.executionProvider, 'auto');
+  assert.equal(settings.contextTokens, 0);
+  assert.equal(settings.prefillChunkTokens, 2048);
+  assert.equal(warnings.length, 3);
+  assert.ok(warnings.some((w) => w.startsWith('prolong.engine.executionProvider')));
+  assert.equal(localBackendOptions(settings), undefined);
+});
