@@ -5,19 +5,18 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { sidecarFileName } from '../../kernels/sidecar';
 import type { GenerateEvent } from '../backends/types';
 import { UserError } from '../errors';
 import { loadTokenizer, type TextTokenizer } from '../tokenizer';
 import { ChatTemplate } from '../tokenizer/chatTemplate';
 import { StreamDecoder } from '../tokenizer/streamDecoder';
 import { chooseExecutionProvider, type ProviderChoice } from './executionProvider';
-import type { KvCache } from './kvCache';
+import { CpuKvCache, type KvCache } from './kvCache';
 import { availableMemory, checkMemory, largestFittingContext } from './memoryBudget';
 import { ModelRunner, readModelFiles } from './modelRunner';
 import { longestCommonPrefix, PrefixTracker } from './prefixCache';
 import { modelKey, PrefixStore } from './prefixStore';
-import { CpuKvCache } from './kvCache';
-import { sidecarFileName } from '../../kernels/sidecar';
 import type { EngineGenerateRequest, EngineGenerateResult, EngineInfo, EngineStats, LoadOptions, PromptInput } from './protocol';
 import { Sampler, samplerSettings } from './sampler';
 import { StopStringFilter } from './stopStrings';
