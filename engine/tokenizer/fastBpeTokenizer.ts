@@ -43,6 +43,8 @@ export class FastBpeTokenizer implements TextTokenizer {
   /** Finds added tokens, longest first at each position. */
   private readonly addedPattern: RegExp | undefined;
   private tokenIdsByByteLevel: Map<string, number> | undefined;
+  /** Id of each one- or two-character ASCII piece that is one vocabulary token, else -1 (index: c, or 128 + (c0 << 7 | c1)). */
+  private readonly shortIds = new Int32Array(128 + 128 * 128).fill(-1);
   private work = new Int32Array(1024);
   private readonly decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
@@ -51,6 +53,15 @@ export class FastBpeTokenizer implements TextTokenizer {
     this.ignoreMerges = compiled.ignoreMerges;
     this.vocabTable = new PieceTable(compiled.pieces);
     this.pieces = this.vocabTable.clone();
+    for (let c0 = 0; c0 < 128; c0++) {
+      const one = String.fromCharCode(c0);
+      const id = this.vocabTable.find(one, 0, 1);
+      if (id >= 0) this.shortIds[c0] = id;
+      for (let c1 = 0; c1 < 128; c1++) {
+        const pairId = this.vocabTable.find(one + String.fromCharCode(c1), 0, 2);
+        if (pairId >= 0) this.shortIds[128 + ((c0 << 7) | c1)] = pairId;
+      }
+    }
     this.merges = new BpeMerges(compiled.byteIds, compiled.merges, compiled.mergedByRank);
     this.tokenBytes = compiled.tokenBytes;
     this.tokenOffsets = compiled.tokenOffsets;
@@ -80,7 +91,7 @@ export class FastBpeTokenizer implements TextTokenizer {
     const ids: number[] = [];
     for (let i = 0, n = text.length; i < n;) {
       const end = nextPieceEnd(text, i);
-      const value = this.pieces.find(text, i, end);
+      const value = this.valueOf(text, i, end);
       if (value !== NOT_FOUND) this.pieces.pushIds(value, ids);
       else {
         const count = this.mergePiece(text, i, end);
@@ -95,7 +106,7 @@ export class FastBpeTokenizer implements TextTokenizer {
     let count = 0;
     for (let i = 0, n = text.length; i < n;) {
       const end = nextPieceEnd(text, i);
-      const value = this.pieces.find(text, i, end);
+      const value = this.valueOf(text, i, end);
       count += value === NOT_FOUND ? this.mergePiece(text, i, end) : value >= 0 ? 1 : this.pieces.countOf(value);
       i = end;
     }
@@ -141,6 +152,20 @@ export class FastBpeTokenizer implements TextTokenizer {
       for (const [content, id] of this.addedIds) this.tokenIdsByByteLevel.set(content, id);
     }
     return this.tokenIdsByByteLevel.get(token);
+  }
+
+  /** The table value of a piece (NOT_FOUND: not there): one- and two-character ASCII tokens come from a direct table. */
+  private valueOf(text: string, start: number, end: number): number {
+    const length = end - start;
+    if (length <= 2) {
+      const c0 = text.charCodeAt(start);
+      const c1 = length === 2 ? text.charCodeAt(start + 1) : 0;
+      if ((c0 | c1) < 128) {
+        const id = this.shortIds[length === 1 ? c0 : 128 + ((c0 << 7) | c1)]!;
+        if (id >= 0) return id;
+      }
+    }
+    return this.pieces.find(text, start, end);
   }
 
   private isKnown(id: number): boolean {
