@@ -13,6 +13,7 @@ const nodeEntries = [
   ['engine/cli/main.ts', 'cli'],
   ['engine/packer/packWorker.ts', 'pack-worker'],
   ['test/bench/pack.ts', 'bench-pack'],
+  ['test/host/suite/index.ts', 'test-host'],
   ['test/bench/engine.ts', 'bench-engine'],
   ['engine/runtime/worker.ts', 'engine-worker'],
   ['test/bench/convert.ts', 'bench-convert'],

@@ -106,9 +106,12 @@ export class WorkspacePacking implements vscode.Disposable {
       );
       const summary = `Packed ${result.files.length} files of ${folder.name}: ${formatTokens(result.totalTokens, settings.tokenBudget)}`
         + ` (${result.skipped.length} skipped${result.dropped.length > 0 ? `, ${result.dropped.length} dropped for the budget` : ''}) in ${Math.round(result.ms)} ms.`;
-      const choice = await vscode.window.showInformationMessage(summary, 'Show Report', 'Open Document');
-      if (choice === 'Show Report') await this.showReport();
-      else if (choice === 'Open Document') await this.openDocument();
+      // Not awaited: the command is done when the pack is; the notification's buttons act whenever clicked.
+      void vscode.window.showInformationMessage(summary, 'Show Report', 'Open Document').then((choice) => {
+        if (choice === 'Show Report') return this.showReport();
+        if (choice === 'Open Document') return this.openDocument();
+        return undefined;
+      });
     } catch (error) {
       if (error instanceof CancelledError) return;
       void vscode.window.showErrorMessage(`ProLong: could not pack ${folder.name}: ${errorMessage(error)}`);

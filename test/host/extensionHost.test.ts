@@ -1,0 +1,29 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { hostUnavailable, runInExtensionHost } from './harness';
+import { tempDir, writeTree } from '../packer/fixtures';
+
+const root = resolve(__dirname, '..', '..');
+const testsBundle = join(root, 'out', 'test-host.js');
+const unavailable = hostUnavailable() ?? (existsSync(testsBundle) ? undefined : 'out/test-host.js is missing: run `npm run build`');
+if (unavailable) console.log(`# skipping the extension-host tests: ${unavailable}`);
+
+test('the extension works inside a real VS Code extension host', { skip: unavailable, timeout: 240_000 }, async () => {
+  const workspace = tempDir('prolong-workspace-');
+  writeTree(workspace, {
+    '.gitignore': '*.log\n',
+    'src/main.ts': "import { twice } from './lib/util';\nconsole.log(twice(21));\n",
+    'src/lib/util.ts': 'export const twice = (x: number) => 2 * x;\n',
+    'docs/guide.md': '# Guide\n',
+    'debug.log': 'noise\n',
+    'logo.bin': Buffer.from([0, 1, 2, 3, 0, 0, 0]),
+  });
+  execFileSync('git', ['init', '-q'], { cwd: workspace });
+  const run = await runInExtensionHost({ extensionPath: root, testsPath: testsBundle, workspace, timeoutMs: 200_000 });
+  for (const line of run.output) console.log(`# host: ${line}`);
+  assert.equal(run.code, 0, run.output.join('\n'));
+  assert.ok(run.output.some((line) => /^\d+ passed, 0 failed$/.test(line)), 'the in-host runner reported its tally');
+});

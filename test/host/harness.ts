@@ -1,0 +1,106 @@
+/**
+ * Runs extension tests inside a real VS Code extension host: the VS Code server that code-server carries, driven
+ * by a headless Chromium (playwright-core, Debian's chromium). The workbench loads the extension under development
+ * and the tests module (which exports `run()`), and reports the exit code through `window.codeAutomationExit`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const HOST_DIR = resolve(__dirname, '..', '..', '.vscode-test');
+const SERVER_MAIN = join(HOST_DIR, 'code-server', 'lib', 'vscode', 'out', 'server-main.js');
+const NODE = join(HOST_DIR, 'node', 'bin', 'node');
+
+/** Why the host cannot run here, or undefined when it can. */
+export function hostUnavailable(): string | undefined {
+  if (!existsSync(SERVER_MAIN) || !existsSync(NODE)) return `no VS Code host in ${HOST_DIR}: run test/host/setup.sh`;
+  if (!existsSync('/usr/bin/chromium')) return 'no /usr/bin/chromium: run test/host/setup.sh';
+  return undefined;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function waitForServer(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the VS Code server exited with code ${child.exitCode}`);
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/version`);
+      if (response.status < 500) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the VS Code server did not answer on port ${port} within ${timeoutMs} ms`);
+}
+
+export interface HostRun {
+  code: number;
+  /** What the tests printed (console lines from the extension host). */
+  output: string[];
+}
+
+export async function runInExtensionHost(options: { extensionPath: string; testsPath: string; workspace: string; timeoutMs: number }): Promise<HostRun> {
+  const port = await freePort();
+  const data = mkdtempSync(join(tmpdir(), 'prolong-host-'));
+  const server = spawn(NODE, [SERVER_MAIN, '--enable-smoke-test-driver', '--without-connection-token', '--accept-server-license-terms',
+    '--host', '127.0.0.1', '--port', String(port), '--server-data-dir', data, '--user-data-dir', join(data, 'user'),
+    '--extensions-dir', join(data, 'extensions'), '--disable-telemetry'], {
+    detached: true, // its own process group, so the whole tree can be stopped
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, XDG_DATA_HOME: join(data, 'xdg-data'), XDG_CONFIG_HOME: join(data, 'xdg-config') },
+  });
+  const serverLog: string[] = [];
+  server.stdout!.on('data', (chunk: Buffer) => serverLog.push(chunk.toString()));
+  server.stderr!.on('data', (chunk: Buffer) => serverLog.push(chunk.toString()));
+  const browserDir = mkdtempSync(join(tmpdir(), 'prolong-chromium-'));
+  let context: Awaited<ReturnType<typeof chromium.launchPersistentContext>> | undefined;
+  try {
+    await waitForServer(port, server, 60_000);
+    context = await chromium.launchPersistentContext(browserDir, {
+      executablePath: '/usr/bin/chromium', headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+    const output: string[] = [];
+    const exited = new Promise<number>((resolveExit) => {
+      void page.exposeFunction('codeAutomationExit', (code: number) => { resolveExit(code); });
+    });
+    page.on('console', (message) => {
+      const text = message.text();
+      if (text.includes('[prolong-host]')) output.push(text.slice(text.indexOf('[prolong-host]') + 15));
+    });
+    const remote = (path: string): string => `vscode-remote://127.0.0.1:${port}${path}`;
+    const payload = JSON.stringify([['extensionDevelopmentPath', remote(options.extensionPath)], ['extensionTestsPath', remote(options.testsPath)]]);
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(options.workspace)}&payload=${encodeURIComponent(payload)}`);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<number>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the extension-host tests did not finish within ${options.timeoutMs} ms; output so far:\n${output.join('\n')}\nserver log:\n${serverLog.join('').slice(-4000)}`)), options.timeoutMs);
+    });
+    try {
+      const code = await Promise.race([exited, timeout]);
+      return { code, output };
+    } finally {
+      clearTimeout(timer);
+    }
+  } finally {
+    await context?.close().catch(() => undefined);
+    try {
+      process.kill(-server.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}

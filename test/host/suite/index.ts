@@ -1,0 +1,85 @@
+/**
+ * Tests that run inside a real VS Code extension host (started by test/host/harness.ts). A minimal sequential
+ * runner: each line goes to the console with a [prolong-host] prefix, which the harness collects.
+ */
+import * as vscode from 'vscode';
+import assert from 'node:assert/strict';
+import type { ProlongExtensionApi } from '../../../extension/api';
+
+type HostTest = { name: string; run: () => Promise<void> };
+const tests: HostTest[] = [];
+const hostTest = (name: string, run: () => Promise<void>): void => { tests.push({ name, run }); };
+const log = (line: string): void => console.log(`[prolong-host] ${line}`);
+
+async function api(): Promise<ProlongExtensionApi> {
+  const extension = vscode.extensions.getExtension<ProlongExtensionApi>('prolong.prolong-vscode');
+  assert.ok(extension, 'the extension prolong.prolong-vscode is installed in the host');
+  return extension.isActive ? extension.exports : await extension.activate();
+}
+
+hostTest('the extension activates and registers its commands', async () => {
+  await api();
+  const commands = await vscode.commands.getCommands(true);
+  for (const command of ['prolong.packWorkspace', 'prolong.showPackReport', 'prolong.openPackedDocument', 'prolong.configureServer', 'prolong.checkServer']) {
+    assert.ok(commands.includes(command), `${command} is registered`);
+  }
+});
+
+hostTest('ProLong: Pack Workspace packs the open folder by its .gitignore, with reasons for skips', async () => {
+  const prolong = await api();
+  await vscode.commands.executeCommand('prolong.packWorkspace');
+  const last = prolong.lastPack();
+  assert.ok(last, 'a pack happened');
+  const paths = last.result.files.map((file) => file.path);
+  assert.deepEqual(paths.filter((p) => p.startsWith('src/')), ['src/lib/util.ts', 'src/main.ts']);
+  assert.ok(!paths.includes('debug.log'), '.gitignore applies');
+  assert.equal(last.result.skipped.find((s) => s.path === 'logo.bin')?.reason, 'binary');
+  assert.ok(last.result.totalTokens > 0 && last.result.document.startsWith(`Repository: ${last.folder.name}\n`));
+});
+
+hostTest('settings apply: prolong.pack.exclude and prolong.pack.order', async () => {
+  const prolong = await api();
+  const config = vscode.workspace.getConfiguration('prolong');
+  await config.update('pack.exclude', ['docs/'], vscode.ConfigurationTarget.Workspace);
+  await config.update('pack.order', 'dependency', vscode.ConfigurationTarget.Workspace);
+  try {
+    await vscode.commands.executeCommand('prolong.packWorkspace');
+    const last = prolong.lastPack()!;
+    assert.equal(last.result.skipped.find((s) => s.path === 'docs/')?.reason, 'excluded by the prolong.pack.exclude setting');
+    const paths = last.result.files.map((file) => file.path);
+    assert.equal(last.result.order, 'dependency');
+    assert.ok(paths.indexOf('src/lib/util.ts') < paths.indexOf('src/main.ts'));
+  } finally {
+    await config.update('pack.exclude', undefined, vscode.ConfigurationTarget.Workspace);
+    await config.update('pack.order', undefined, vscode.ConfigurationTarget.Workspace);
+  }
+});
+
+hostTest('the pack report and the packed document open as documents', async () => {
+  await vscode.commands.executeCommand('prolong.packWorkspace');
+  const report = await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: 'prolong-pack', path: '/pack-report.md' }));
+  assert.match(report.getText(), /^# ProLong pack: /);
+  assert.match(report.getText(), /\| logo\.bin \| binary \|/);
+  await vscode.commands.executeCommand('prolong.openPackedDocument');
+  const editor = vscode.window.activeTextEditor;
+  assert.ok(editor && editor.document.uri.scheme === 'prolong-pack');
+  assert.match(editor.document.getText(), /==> src\/main\.ts <==\n/);
+});
+
+/** Entry point called by VS Code's test runner support (extensionTestsPath). Rejects when a test failed. */
+export async function run(): Promise<void> {
+  let passed = 0;
+  let failed = 0;
+  for (const test of tests) {
+    try {
+      await test.run();
+      passed++;
+      log(`ok - ${test.name}`);
+    } catch (error) {
+      failed++;
+      log(`not ok - ${test.name}: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    }
+  }
+  log(`${passed} passed, ${failed} failed`);
+  if (failed > 0) throw new Error(`${failed} extension-host test(s) failed`);
+}
