@@ -13,11 +13,12 @@ import { webgpuUnavailableReason } from '../../kernels/webgpuProbe';
 const work = mkdtempSync(join(tmpdir(), 'kernels-webgpu-'));
 test.after(() => rmSync(work, { recursive: true, force: true }));
 
-// Short prompts: lavapipe compiles a shader per new shape and runs 5-20x slower than the CPU provider.
+// Short prompts and two cases: lavapipe compiles a shader per new shape (about a minute per case with a cold
+// Mesa shader cache on 2 cores) and runs 5-20x slower than the CPU provider. fp16 graphs are checked on the
+// GPU machine (out/kernels-check.js) and on the CPU provider.
 const cases: { c: VerifyCase; bound: number }[] = [
   { c: { name: 'gpu-fp32-gqa', shape: randomShapes.tiny, dtype: 'fp32', tokens: 12, chunk: 5 }, bound: 1e-4 },
   { c: { name: 'gpu-int4-fp16', shape: { ...randomShapes.tiny, architecture: 'qwen2' }, dtype: 'int4', ioDtype: 'fp16', tokens: 12, chunk: 5 }, bound: 2e-2 },
-  { c: { name: 'gpu-fp16', shape: randomShapes.tiny, dtype: 'fp16', tokens: 12, chunk: 5 }, bound: 2e-2 },
 ];
 
 test('WebGPU execution provider matches the reference', async (t) => {
