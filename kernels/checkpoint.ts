@@ -22,7 +22,9 @@ export class Checkpoint {
       if (!index.weight_map) throw new UserError(`${indexPath} has no "weight_map".`, 'Re-download the checkpoint.');
       names = [...new Set(Object.values(index.weight_map))];
     } else {
-      names = readdirSync(dir).filter((n) => n.endsWith('.safetensors')).sort();
+      // Mistral repositories also ship consolidated.safetensors in Mistral's own naming: not ours to read
+      const all = readdirSync(dir).filter((n) => n.endsWith('.safetensors') && !n.startsWith('consolidated')).sort();
+      names = all.includes('model.safetensors') ? ['model.safetensors'] : all;
     }
     if (names.length === 0) {
       throw new UserError(`${dir} has no *.safetensors weights.`, 'Download the safetensors version of the checkpoint (PyTorch .bin files are not read).');
