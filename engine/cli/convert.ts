@@ -59,7 +59,10 @@ const convertCommand: Subcommand = {
     let lastPercent = -1;
     const result = await convertCheckpoint(hfDir, outDir, options, (p) => {
       const percent = Math.floor((100 * p.doneParameters) / p.totalParameters);
-      if (percent !== lastPercent && process.stderr.isTTY) process.stderr.write(`\rconverting ${percent}% ${p.tensor.padEnd(50).slice(0, 50)}`);
+      if (percent === lastPercent) return;
+      // a live line on a terminal; every 10% as plain lines in logs
+      if (process.stderr.isTTY) process.stderr.write(`\rconverting ${percent}% ${p.tensor.padEnd(50).slice(0, 50)}`);
+      else if (Math.floor(percent / 10) !== Math.floor(lastPercent / 10)) process.stderr.write(`converting ${percent}% (${p.tensor})\n`);
       lastPercent = percent;
     }, signal);
     if (process.stderr.isTTY) process.stderr.write('\n');
