@@ -3,7 +3,8 @@
 //
 // How to run the graph (`onnx.file`, weights in `onnx.externalData` beside it):
 //   inputs   input_ids          int64 [batch, sequence]           the new tokens
-//            attention_mask     int64 [batch, past + sequence]    all ones (right padding only); its width is the total length
+//            attention_mask     int64 [batch, past + sequence]    all ones; its width is the total length (batch 1, or
+//                                                                  rows of equal length: last-token logits are the last column)
 //            past_key_values.N.key / .value   [batch, kvHeads, past, headSize]   (`kvCacheType`; past may be 0)
 //   outputs  logits             float32 [batch, 1 | sequence, vocab]   last token only unless `allLogits`
 //            present.N.key / .value   [batch, kvHeads, past + sequence, headSize]
