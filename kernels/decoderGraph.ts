@@ -1,7 +1,8 @@
 // Emits the decoder graph for a Llama-family checkpoint, the way onnxruntime-genai's model builder lays it out:
 //   Gather(embed) -> per layer: (Skip)SimplifiedLayerNormalization, packed QKV MatMul (+bias),
 //   com.microsoft.GroupQueryAttention (rotary inside, cos/sin caches from rope.ts, KV cache in/out),
-//   o_proj, SkipSimplifiedLayerNormalization, SwiGLU MLP -> final norm -> lm_head (last token unless allLogits).
+//   o_proj, SkipSimplifiedLayerNormalization, SwiGLU MLP (packed gate+up, Split) -> final norm -> lm_head
+//   (last token unless allLogits).
 // Weights are read one tensor at a time from the checkpoint and streamed into the external-data file.
 import { throwIfAborted } from '../engine/errors';
 import { hfNames, type Checkpoint } from './checkpoint';
@@ -96,6 +97,7 @@ export async function buildDecoderGraph(
   const eps = { float: c.rmsNormEps };
   let hidden = embedded!; // what the next norm adds to the residual
   let residual = '';
+  const splitSizes = writer.int64s('const_gate_up_split', [c.intermediateSize, c.intermediateSize]);
   const qDim = c.numHeads * c.headDim;
   const kvDim = c.numKvHeads * c.headDim;
   for (let i = 0; i < c.numLayers; i++) {
@@ -138,15 +140,15 @@ export async function buildDecoderGraph(
     const post = writer.node('SkipSimplifiedLayerNormalization', [attnOut, residual, postNorm], [`${p}/post_norm`, '', '', `${p}/residual_mid`], { epsilon: eps }, 'com.microsoft');
     residual = post[3]!;
 
+    // gate and up as one packed projection (one weight read per token instead of two), split after
     const gw = await read(`${n.gate}.weight`);
-    const gate = linear(`${p}.mlp.gate_proj`, post[0]!, gw, c.intermediateSize, c.hiddenSize);
-    done(n.gate, gw.length);
     const uw = await read(`${n.up}.weight`);
-    const up = linear(`${p}.mlp.up_proj`, post[0]!, uw, c.intermediateSize, c.hiddenSize);
-    done(n.up, uw.length);
-    const [sig] = writer.node('Sigmoid', [gate], 1);
-    const [silu] = writer.node('Mul', [gate, sig!], 1);
-    const [gated] = writer.node('Mul', [silu!, up], 1);
+    const gateUp = linear(`${p}.mlp.gate_up_proj`, post[0]!, concatRows([gw, uw]), 2 * c.intermediateSize, c.hiddenSize);
+    done(`${n.gate}+up`, gw.length + uw.length);
+    const [gate, up] = writer.node('Split', [gateUp, splitSizes], [`${p}/gate`, `${p}/up`], { axis: -1 });
+    const [sig] = writer.node('Sigmoid', [gate!], 1);
+    const [silu] = writer.node('Mul', [gate!, sig!], 1);
+    const [gated] = writer.node('Mul', [silu!, up!], 1);
     const dw = await read(`${n.down}.weight`);
     hidden = linear(`${p}.mlp.down_proj`, gated!, dw, c.hiddenSize, c.intermediateSize);
     done(n.down, dw.length);
