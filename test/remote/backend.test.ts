@@ -106,10 +106,13 @@ test('llama.cpp: prompt progress in the stream becomes prefill events', async ()
   const fixture = await serve('llama.cpp');
   const events: GenerateEvent[] = [];
   await backend(fixture).generate({ messages: [{ role: 'user', content: 'one two three' }], sampling: { maxTokens: 2 } }, (e) => events.push(e));
-  const prefill = events.find((e) => e.type === 'prefill');
+  const prefill = events.filter((e) => e.type === 'prefill');
   const total = tokenize(renderChat([{ role: 'user', content: 'one two three' }], true)).length;
-  assert.deepEqual(prefill, { type: 'prefill', doneTokens: total, totalTokens: total, reusedTokens: 0 });
-  assert.ok(events.indexOf(prefill!) < events.findIndex((e) => e.type === 'first-token'));
+  assert.deepEqual(prefill, [
+    { type: 'prefill', doneTokens: 0, totalTokens: total, reusedTokens: 0 },
+    { type: 'prefill', doneTokens: total, totalTokens: total, reusedTokens: 0 },
+  ]);
+  assert.ok(events.indexOf(prefill[1]) < events.findIndex((e) => e.type === 'first-token'));
 });
 
 test('vLLM: the plain completions API sends the prompt rendered by the local chat template, without BOS', async () => {

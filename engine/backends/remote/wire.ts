@@ -7,7 +7,7 @@ export type ServerSoftware = 'vllm' | 'sglang' | 'llama.cpp' | 'unknown';
 
 export interface ServedModel {
   id: string;
-  /** vLLM/SGLang `max_model_len`; for llama.cpp the context it was started with (from /props) or `meta.n_ctx_train`. */
+  /** vLLM/SGLang `max_model_len`; for llama.cpp the context it runs with (/props, or `meta.n_ctx`), else `meta.n_ctx_train`. */
   contextLength?: number;
   software: ServerSoftware;
 }
@@ -68,7 +68,7 @@ export function readModelList(body: unknown): ServedModel[] | undefined {
     const meta = isObject(entry.meta) ? entry.meta : undefined;
     models.push({
       id: entry.id,
-      contextLength: num(entry.max_model_len) ?? num(meta?.n_ctx_train),
+      contextLength: num(entry.max_model_len) ?? num(meta?.n_ctx) ?? num(meta?.n_ctx_train),
       software: softwareOf(str(entry.owned_by)),
     });
   }
