@@ -147,19 +147,33 @@ for (const flavor of ['vllm', 'llama.cpp'] as const) {
     assert.equal(fixture.requests.filter((r) => r.path === '/v1/chat/completions').length, 0, 'nothing was sent');
   });
 
-  test(`${flavor}: the server's own context-length error is explained too`, async () => {
+  test(`${flavor}: the server's own context-length error gives the same explanation, with its numbers`, async () => {
     const fixture = await serve(flavor, { contextLength: 60 });
     const long: GenerateRequest = { messages: [{ role: 'user', content: 'word '.repeat(80) }], sampling: { maxTokens: 10 } };
     const error = await rejection(backend(fixture.url, { checkContext: false }).generate(long, () => {}));
-    if (flavor === 'llama.cpp') {
-      assert.ok(error instanceof ContextTooLongError, 'llama.cpp reports the numbers');
-      assert.equal(error.contextLength, 60);
-    } else {
-      assert.match(error.message, /The prompt is longer than .* accepts \(HTTP 400: This model's maximum context length is 60 tokens/);
-      assert.match(error.hint ?? '', /tokenBudget/);
-    }
+    assert.ok(error instanceof ContextTooLongError, error.message);
+    assert.equal(error.contextLength, 60);
+    assert.equal(error.promptTokens, 82);
+    assert.match(error.hint ?? '', /tokenBudget/);
   });
 }
+
+test('vLLM: max_tokens too large for the room left, and the older message form, both give the numbers', async () => {
+  for (const vllmLegacyErrors of [false, true]) {
+    const fixture = await serve('vllm', { contextLength: 100, vllmLegacyErrors });
+    const request: GenerateRequest = { messages: [{ role: 'user', content: 'word '.repeat(80) }], sampling: { maxTokens: 30 } };
+    const error = await rejection(backend(fixture.url, { checkContext: false }).generate(request, () => {}));
+    assert.ok(error instanceof ContextTooLongError, error.message);
+    assert.deepEqual([error.promptTokens, error.maxNewTokens, error.contextLength], [82, 30, 100]);
+  }
+});
+
+test('a context-length error without numbers still says what to do', async () => {
+  const { httpProblem, CLI_SETTINGS: names } = await import('../../engine/backends/remote/problems');
+  const error = httpProblem(400, { message: 'Input length exceeds context length' }, new URL('http://h:1/v1/chat/completions'), 'm', names);
+  assert.match(error.message, /^The prompt is longer than http:\/\/h:1 accepts \(HTTP 400: Input length exceeds context length\)\.$/);
+  assert.match(error.hint ?? '', /tokenBudget/);
+});
 
 test('llama.cpp: the older `error:` stream line is understood too', async () => {
   const fixture = await serve('llama.cpp', { answer: ANSWER });

@@ -100,6 +100,26 @@ export function readAppliedTemplate(body: unknown): string | undefined {
  * llama.cpp `{"error":{"code","message","type"}}`, vLLM's key check `{"error":"Unauthorized"}`, FastAPI `{"detail":...}`.
  */
 export function readErrorBody(body: unknown): ServerErrorBody | undefined {
+  const error = readErrorFields(body);
+  if (error && error.contextTokens === undefined) {
+    const numbers = vllmContextNumbers(error.message);
+    if (numbers) return { ...error, ...numbers };
+  }
+  return error;
+}
+
+/**
+ * vLLM writes the numbers of a too-long request only into its message: "This model's maximum context length is N
+ * tokens. However, your request has M input tokens..." (or "... and your request has M input tokens (K > N - M)"
+ * about max_tokens); older versions "...However, you requested T tokens (M in the messages, K in the completion)...".
+ */
+function vllmContextNumbers(message: string): { promptTokens: number; contextTokens: number } | undefined {
+  const context = /maximum context length is (\d+) tokens/.exec(message);
+  const prompt = /your request has (\d+) input tokens/.exec(message) ?? /\((\d+) in the messages/.exec(message);
+  return context && prompt ? { contextTokens: Number(context[1]), promptTokens: Number(prompt[1]) } : undefined;
+}
+
+function readErrorFields(body: unknown): ServerErrorBody | undefined {
   if (!isObject(body)) return undefined;
   if (body.object === 'error' && typeof body.message === 'string') return { message: body.message, type: str(body.type) };
   if (typeof body.error === 'string') return { message: body.error };
