@@ -3,6 +3,7 @@
  * otherwise, or what the setting forces. The probe is a real session on a tiny model, so "WebGPU works" means
  * onnxruntime could create a device, not just that a library loaded.
  */
+import { existsSync, readdirSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../errors';
 import { buildKvSliceModel } from './kvSliceModel';
@@ -25,9 +26,26 @@ export async function probeWebGpu(): Promise<string | undefined> {
   }
 }
 
+/**
+ * On Linux a GPU shows up as a device node (/dev/dri/renderD*, /dev/nvidia0...). Without one, any WebGPU adapter is
+ * software rendering (Mesa's lavapipe), 5-20x slower than the CPU provider, so `auto` must not pick it.
+ * Elsewhere (macOS, Windows) this cannot be told from files: undefined.
+ */
+export function linuxHardwareGpu(platform: NodeJS.Platform = process.platform, listDir: (dir: string) => string[] = safeList): boolean | undefined {
+  if (platform !== 'linux') return undefined;
+  return listDir('/dev/dri').some((name) => name.startsWith('renderD')) || listDir('/dev').some((name) => /^nvidia\d+$/.test(name));
+}
+
+function safeList(dir: string): string[] {
+  try { return existsSync(dir) ? readdirSync(dir) : []; } catch { return []; }
+}
+
 export async function chooseExecutionProvider(setting: ExecutionProviderSetting,
-  probe: () => Promise<string | undefined> = probeWebGpu): Promise<ProviderChoice> {
+  probe: () => Promise<string | undefined> = probeWebGpu, hardwareGpu: () => boolean | undefined = linuxHardwareGpu): Promise<ProviderChoice> {
   if (setting === 'cpu') return { name: 'cpu', reason: 'CPU: chosen by the execution provider setting (prolong.engine.executionProvider, --ep)' };
+  if (setting === 'auto' && hardwareGpu() === false) {
+    return { name: 'cpu', reason: 'CPU: no GPU device on this machine (/dev/dri, /dev/nvidia*); a WebGPU adapter here would be software rendering, slower than the CPU' };
+  }
   const failure = await probe();
   if (setting === 'webgpu') {
     if (failure === undefined) return { name: 'webgpu', reason: 'WebGPU: chosen by the execution provider setting (prolong.engine.executionProvider, --ep)' };
