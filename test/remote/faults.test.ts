@@ -175,6 +175,18 @@ test('a context-length error without numbers still says what to do', async () =>
   assert.match(error.hint ?? '', /tokenBudget/);
 });
 
+test('a proxy that drops stream: true: the whole answer is taken, with a note', async () => {
+  const fixture = await serve('vllm', { answer: ANSWER });
+  fixture.faults.push({ kind: 'no-stream' });
+  const events: GenerateEvent[] = [];
+  const result = await backend(fixture.url).generate(ask, (e) => events.push(e));
+  assert.equal(result.text, ANSWER);
+  assert.equal(result.finishReason, 'stop');
+  assert.equal(result.completionTokens, 3);
+  assert.deepEqual(events.filter((e) => e.type !== 'warning').map((e) => e.type), ['first-token', 'text']);
+  assert.ok(result.warnings.some((w) => /answered in one piece instead of streaming/.test(w)), result.warnings.join('\n'));
+});
+
 test('llama.cpp: the older `error:` stream line is understood too', async () => {
   const fixture = await serve('llama.cpp', { answer: ANSWER });
   fixture.faults.push({ kind: 'stream-error', afterPieces: 1, legacyLine: true });

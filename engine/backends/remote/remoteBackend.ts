@@ -9,7 +9,7 @@
 import { CancelledError, UserError } from '../../errors';
 import type { Backend, BackendInfo, FinishReason, GenerateEvent, GenerateRequest, GenerateResult, PromptTokenCount } from '../types';
 import { ServerClient, errorBodyOf, parseJson, preview, type ServerConnection } from './client';
-import { ConnectionError, IdleTimeoutError } from './http';
+import { ConnectionError, IdleTimeoutError, type HttpResponse } from './http';
 import { LocalPrompt } from './localPrompt';
 import { ContextTooLongError, connectionProblem, httpProblem, isContextLengthError } from './problems';
 import { SseDecoder } from './sse';
@@ -180,7 +180,9 @@ export class RemoteBackend implements Backend {
         }
         throw httpProblem(response.status, body, this.client.endpoint(path), model.id, this.client.settingNames);
       }
-      const streamed = await this.readStream(response.chunks(), sent, onEvent, warn);
+      const streamed = /application\/json/i.test(String(response.headers['content-type']))
+        ? await this.readWholeAnswer(response, sent, onEvent, warn)
+        : await this.readStream(response.chunks(), sent, onEvent, warn);
       const usage = streamed.usage;
       return {
         text: streamed.text,
@@ -242,6 +244,30 @@ export class RemoteBackend implements Backend {
     // llama.cpp reuses its KV cache for the common prefix only with cache_prompt; vLLM/SGLang do it by themselves.
     if (llamaCpp) Object.assign(body, { cache_prompt: true, return_progress: true });
     return body;
+  }
+
+  /** Some proxies drop `stream: true` and answer with one JSON completion; take it whole rather than fail. */
+  private async readWholeAnswer(response: HttpResponse, sent: number, onEvent: (event: GenerateEvent) => void, warn: (m: string) => void): Promise<StreamOutcome> {
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      if (error instanceof ConnectionError || error instanceof IdleTimeoutError) throw connectionProblem(error, this.client.endpoint(this.generatePath), this.client.settingNames);
+      throw error;
+    }
+    const answer = readStreamChunk(parseJson(text));
+    if (!answer || answer.error) {
+      throw new UserError(`${this.client.label} answered ${this.generatePath} with JSON that is not a completion: "${preview(text)}".`,
+        `Check that ${this.client.settingNames.url} points at an OpenAI-compatible server.`);
+    }
+    warn(`${this.client.label} answered in one piece instead of streaming (a proxy may have dropped stream: true); time to first token is the whole answer's time.`);
+    const out: StreamOutcome = { text: answer.text, finishReason: answer.finishReason === 'length' ? 'length' : 'stop', pieces: answer.text ? 1 : 0, usage: answer.usage };
+    if (answer.text) {
+      out.timeToFirstTokenMs = performance.now() - sent;
+      onEvent({ type: 'first-token', timeToFirstTokenMs: out.timeToFirstTokenMs });
+      onEvent({ type: 'text', text: answer.text });
+    }
+    return out;
   }
 
   private async readStream(chunks: AsyncGenerator<Uint8Array>, sent: number, onEvent: (event: GenerateEvent) => void, warn: (m: string) => void): Promise<StreamOutcome> {

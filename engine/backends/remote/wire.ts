@@ -135,7 +135,7 @@ function readErrorFields(body: unknown): ServerErrorBody | undefined {
   return undefined;
 }
 
-/** Reads one `data:` chunk of a chat or text completion stream. */
+/** Reads one `data:` chunk of a chat or text completion stream (or a whole answer, which has the same shape). */
 export function readStreamChunk(body: unknown): StreamChunk | undefined {
   if (!isObject(body)) return undefined;
   const error = readErrorBody(body);
@@ -145,7 +145,8 @@ export function readStreamChunk(body: unknown): StreamChunk | undefined {
     const choice = body.choices.find((c) => isObject(c) && (c.index === undefined || c.index === 0));
     if (isObject(choice)) {
       const delta = isObject(choice.delta) ? choice.delta : undefined;
-      chunk.text = str(delta?.content) ?? str(choice.text) ?? '';
+      const message = isObject(choice.message) ? choice.message : undefined; // a whole (non-streamed) chat answer
+      chunk.text = str(delta?.content) ?? str(message?.content) ?? str(choice.text) ?? '';
       const finish = str(choice.finish_reason);
       if (finish) chunk.finishReason = finish;
     }
