@@ -34,6 +34,7 @@ const fp32Cases: VerifyCase[] = [
   { name: 'rope-llama3', shape: { ...tiny, ropeScaling: { rope_type: 'llama3', factor: 8.0, low_freq_factor: 1.0, high_freq_factor: 4.0, original_max_position_embeddings: 16 } }, dtype: 'fp32' },
   { name: 'rope-yarn', shape: { ...tiny, ropeTheta: 10000, maxPositionEmbeddings: 64, ropeScaling: { rope_type: 'yarn', factor: 4.0, original_max_position_embeddings: 16 } }, dtype: 'fp32' },
   { name: 'bf16-sharded', shape: tiny, dtype: 'fp32', checkpoint: { dtype: 'BF16', shardBytes: 40_000 } },
+  { name: 'f16-checkpoint', shape: tiny, dtype: 'fp32', checkpoint: { dtype: 'F16' } },
   { name: 'long-prompt-48', shape: tiny, dtype: 'fp32', tokens: 48, chunk: 16, decodeAfter: 40 },
 ];
 
