@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { sidecarFileName } from '../../kernels/sidecar';
-import type { GenerateEvent } from '../backends/types';
+import type { ChatMessage, GenerateEvent } from '../backends/types';
 import { UserError } from '../errors';
 import { loadTokenizer, type TextTokenizer } from '../tokenizer';
 import { ChatTemplate } from '../tokenizer/chatTemplate';
@@ -26,6 +26,24 @@ interface TextSide {
   template: ChatTemplate | undefined;
   templateError: unknown;
   stopIds: Set<number>;
+}
+
+const NEXT_TURN_MARK = 'PROLONG-NEXT-USER-TURN-4e1c9b';
+
+/**
+ * The text every continuation of `messages` with a user turn starts with: the rendering up to where the next
+ * user message's content would begin (so the user header is included). Rendering without a generation prompt
+ * is not enough: some templates (Llama 3.0's) always end with the assistant's header.
+ */
+function partialPrompt(template: ChatTemplate, messages: ChatMessage[]): string {
+  let rendered = '';
+  try {
+    rendered = template.render([...messages, { role: 'user', content: NEXT_TURN_MARK }], { addGenerationPrompt: false });
+  } catch {
+    // a template that refuses two user turns in a row: fall back to the plain rendering
+  }
+  const at = rendered.indexOf(NEXT_TURN_MARK);
+  return at >= 0 ? rendered.slice(0, at) : template.render(messages, { addGenerationPrompt: false });
 }
 
 export class Engine {
@@ -104,7 +122,7 @@ export class Engine {
     if (prompt.kind === 'tokens') return [...prompt.tokens];
     const { tokenizer, template, templateError } = this.textSide();
     if (!template) throw templateError instanceof Error ? templateError : new UserError('The model has no chat template.', 'Put its tokenizer_config.json beside its tokenizer.json.');
-    const text = template.render(prompt.messages) + (prompt.assistantPrefix ?? '');
+    const text = prompt.partial ? partialPrompt(template, prompt.messages) : template.render(prompt.messages) + (prompt.assistantPrefix ?? '');
     return tokenizer.encodeWithSpecialTokens(text);
   }
 

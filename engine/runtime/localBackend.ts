@@ -90,6 +90,16 @@ export class LocalBackend implements Backend {
     };
   }
 
+  /**
+   * Reads `messages` (typically the system turn with the packed repository) into the KV cache ahead of any
+   * question; a later `generate` whose prompt starts with them prefills only the rest. Progress comes as
+   * 'prefill' events; a cancelled prefill keeps what it read.
+   */
+  async prefill(messages: GenerateRequest['messages'], onEvent: (event: GenerateEvent) => void = () => {}, signal?: AbortSignal): Promise<EngineGenerateResult> {
+    await this.load();
+    return this.client.request<'prefill'>({ type: 'prefill', prompt: { kind: 'chat', messages, partial: true } }, onEvent, signal);
+  }
+
   async stats(): Promise<EngineStats> {
     await this.load();
     return this.client.request<'stats'>({ type: 'stats' });

@@ -41,7 +41,8 @@ export interface LoadOptions {
 
 /** A prompt either as chat messages (rendered with the model's chat template) or as token ids (benchmarks, tests). */
 export type PromptInput =
-  | { kind: 'chat'; messages: ChatMessage[]; assistantPrefix?: string }
+  /** `partial`: the conversation so far without the assistant's header (to prefill a shared prefix ahead of the question). */
+  | { kind: 'chat'; messages: ChatMessage[]; assistantPrefix?: string; partial?: boolean }
   | { kind: 'tokens'; tokens: number[] };
 
 export interface EngineGenerateRequest {
@@ -108,6 +109,8 @@ export type EngineRequest =
   | { id: number; type: 'load'; options: LoadOptions }
   | { id: number; type: 'count'; prompt: PromptInput }
   | { id: number; type: 'generate'; request: EngineGenerateRequest }
+  /** Fills the KV cache with a prompt (e.g. the packed repository) before any question, so the first answer starts fast. */
+  | { id: number; type: 'prefill'; prompt: PromptInput }
   | { id: number; type: 'cancel'; target: number }
   | { id: number; type: 'stats' }
   | { id: number; type: 'unload' };
@@ -117,6 +120,7 @@ export interface EngineReplies {
   load: EngineInfo;
   count: { tokens: number };
   generate: EngineGenerateResult;
+  prefill: EngineGenerateResult;
   cancel: { cancelled: boolean };
   stats: EngineStats;
   unload: { unloaded: boolean };

@@ -69,6 +69,11 @@ async function handle(request: QueuedRequest, signal: AbortSignal): Promise<Engi
       if (signal.aborted) throw new CancelledError('request');
       return current.generate(request.request, (event) => send({ id: request.id, type: 'event', event }), signal);
     }
+    case 'prefill': {
+      const current = loaded();
+      if (signal.aborted) throw new CancelledError('request');
+      return current.generate({ prompt: request.prompt, sampling: { maxTokens: 0 } }, (event) => send({ id: request.id, type: 'event', event }), signal);
+    }
     case 'stats':
       return loaded().stats();
     case 'unload':

@@ -162,9 +162,17 @@ test('chat requests: template, prompt count, streamed text equal to the decoded 
 
     const count = await backend.countPromptTokens(ask('What is the answer?'));
     assert.equal(count.exact, true);
+    // Prefill the repository before any question: the first question then reuses all of it.
+    const prefillEvents: GenerateEvent[] = [];
+    const warmed = await backend.prefill([{ role: 'system', content: documentText }], (e) => prefillEvents.push(e));
+    assert.equal(warmed.completionTokens, 0);
+    assert.ok(warmed.promptTokens > 50 && warmed.promptTokens < count.tokens);
+    assert.deepEqual(prefillEvents.at(-1), { type: 'prefill', doneTokens: warmed.promptTokens, totalTokens: warmed.promptTokens, reusedTokens: 0 });
+
     const events: GenerateEvent[] = [];
     const first = await backend.generate({ ...ask('What is the answer?'), sampling: { maxTokens: 12, temperature: 0.8, seed: 3 } }, (e) => events.push(e));
     assert.equal(first.promptTokens, count.tokens);
+    assert.equal(first.cachedPromptTokens, warmed.promptTokens, 'the prefilled repository was reused whole');
     const streamed = events.filter((e) => e.type === 'text').map((e) => (e as { text: string }).text).join('');
     assert.equal(streamed, first.text);
     assert.deepEqual(events.slice(0, 1).map((e) => e.type), ['prefill']);
