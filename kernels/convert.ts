@@ -20,6 +20,8 @@ export interface ConvertOptions {
   ioDtype?: IoDtype;
   /** int4 block size along the input dimension (default 32). */
   int4BlockSize?: Int4BlockSize;
+  /** int4 only: quantize the embedding as well (GatherBlockQuantized) instead of storing it in fp16. */
+  int4Embedding?: boolean;
   /** MatMulNBits accuracy_level (default 0: exact dequantization in the float type). */
   int4AccuracyLevel?: number;
   /** Longest sequence the graph will run (default: the checkpoint's max_position_embeddings). */
@@ -72,7 +74,7 @@ export async function convertCheckpoint(
   const totalParameters = checkpoint.parameterCount();
   try {
     await buildDecoderGraph(checkpoint, writer, {
-      dtype: options.dtype, ioDtype, int4BlockSize, int4AccuracyLevel: options.int4AccuracyLevel ?? 0, contextLength,
+      dtype: options.dtype, ioDtype, int4BlockSize, int4AccuracyLevel: options.int4AccuracyLevel ?? 0, int4Embedding: options.int4Embedding ?? false, contextLength,
       allLogits: options.allLogits ?? false,
     }, (doneParameters, tensor) => onProgress?.({ doneParameters, totalParameters, tensor }), signal);
     writer.finish(modelPath, `${c.architecture}-decoder`, { source: hfDir, dtype: options.dtype });
@@ -100,6 +102,7 @@ export async function convertCheckpoint(
     onnx: {
       file: modelFileName, externalData: externalDataFileName, dtype: options.dtype,
       int4BlockSize: options.dtype === 'int4' ? int4BlockSize : undefined,
+      int4Embedding: options.dtype === 'int4' ? options.int4Embedding ?? false : undefined,
       ioDtype, kvCacheType: ioDtype === 'fp16' ? 'float16' : 'float32', allLogits: options.allLogits ?? false,
       inputs: { inputIds: ioNames.inputIds, attentionMask: ioNames.attentionMask, pastKey: ioNames.pastKey, pastValue: ioNames.pastValue },
       outputs: { logits: ioNames.logits, presentKey: ioNames.presentKey, presentValue: ioNames.presentValue },

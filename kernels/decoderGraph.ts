@@ -4,7 +4,7 @@
 //   o_proj, SkipSimplifiedLayerNormalization, SwiGLU MLP (packed gate+up, Split) -> final norm -> lm_head
 //   (last token unless allLogits).
 // Weights are read one tensor at a time from the checkpoint and streamed into the external-data file.
-import { throwIfAborted } from '../engine/errors';
+import { throwIfAborted, UserError } from '../engine/errors';
 import { hfNames, type Checkpoint } from './checkpoint';
 import { roundToFloat16 } from './float16';
 import { quantizeInt4, type Int4BlockSize } from './int4';
@@ -19,6 +19,8 @@ export interface DecoderGraphOptions {
   int4BlockSize: Int4BlockSize;
   /** MatMulNBits accuracy_level (0: compute in the graph's float type; 4: int8 activations, faster, less exact). */
   int4AccuracyLevel: number;
+  /** int4 graphs only: quantize the embedding too (GatherBlockQuantized) instead of keeping it fp16. */
+  int4Embedding?: boolean;
   /** Positions in the rotary cache: the longest sequence the graph runs. */
   contextLength: number;
   allLogits: boolean;
@@ -85,14 +87,30 @@ export async function buildDecoderGraph(
   const cosCache = floatInit('cos_cache', rope.cos, [rope.positions, rope.halfDim]);
   const sinCache = floatInit('sin_cache', rope.sin, [rope.positions, rope.halfDim]);
 
-  // embedding: float32 only in an fp32 graph; fp16 otherwise (an int4 graph with fp32 activations casts the
-  // gathered rows, which halves the largest tensor of a small model)
-  const embedDtype = options.dtype === 'fp32' ? 'fp32' : 'fp16';
-  const embedName = writer.initializer('model.embed_tokens.weight', embedDtype === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT,
-    [c.vocabSize, c.hiddenSize], floatBytes(await read(hfNames.embed), embedDtype));
+  let embedded: string;
+  if (options.dtype === 'int4' && options.int4Embedding) {
+    if (c.hiddenSize % options.int4BlockSize !== 0) {
+      throw new UserError(`hidden_size ${c.hiddenSize} is not a multiple of the int4 block size ${options.int4BlockSize}, which a quantized embedding needs.`, 'Use a smaller --block-size or drop --int4-embedding.');
+    }
+    // int4 rows (MatMulNBits' packing, uint8 data) gathered and dequantized by GatherBlockQuantized
+    const q = quantizeInt4(await read(hfNames.embed), c.vocabSize, c.hiddenSize, options.int4BlockSize, options.ioDtype === 'fp16' ? roundToFloat16 : Math.fround);
+    const blocks = q.scales.length / c.vocabSize;
+    const data = writer.initializer('model.embed_tokens.weight_q4', DataType.UINT8, [c.vocabSize, blocks * options.int4BlockSize / 2], q.packed);
+    const scales = floatInit('model.embed_tokens.scales', q.scales, [c.vocabSize, blocks]);
+    const zeroPoints = writer.initializer('model.embed_tokens.zero_points', DataType.UINT8, [c.vocabSize, Math.ceil(blocks / 2)], q.zeroPoints);
+    [embedded] = writer.node('GatherBlockQuantized', [data, inputIds, scales, zeroPoints], ['embedded'], {
+      gather_axis: 0, quantize_axis: 1, block_size: options.int4BlockSize, bits: 4,
+    }, 'com.microsoft') as [string];
+  } else {
+    // float32 only in an fp32 graph; fp16 otherwise (an int4 graph with fp32 activations casts the gathered
+    // rows, which halves the largest tensor of a small model)
+    const embedDtype = options.dtype === 'fp32' ? 'fp32' : 'fp16';
+    const embedName = writer.initializer('model.embed_tokens.weight', embedDtype === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT,
+      [c.vocabSize, c.hiddenSize], floatBytes(await read(hfNames.embed), embedDtype));
+    [embedded] = writer.node('Gather', [embedName, inputIds], ['embedded'], { axis: 0 }) as [string];
+    if (embedDtype !== options.ioDtype) [embedded] = writer.node('Cast', [embedded], ['embedded_cast'], { to: io }) as [string];
+  }
   done(hfNames.embed, c.vocabSize * c.hiddenSize);
-  let [embedded] = writer.node('Gather', [embedName, inputIds], ['embedded'], { axis: 0 });
-  if (embedDtype !== options.ioDtype) [embedded] = writer.node('Cast', [embedded!], ['embedded_cast'], { to: io });
 
   const eps = { float: c.rmsNormEps };
   let hidden = embedded!; // what the next norm adds to the residual

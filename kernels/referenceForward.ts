@@ -15,6 +15,8 @@ export interface ReferenceOptions {
    */
   weights?: 'fp32' | 'fp16' | 'int4';
   int4BlockSize?: Int4BlockSize;
+  /** With int4: the embedding quantized too (the converter's int4Embedding). */
+  int4Embedding?: boolean;
   /** With int4: scales rounded to float16 (an fp16-activation graph stores them so). */
   int4Fp16Scales?: boolean;
 }
@@ -62,7 +64,9 @@ export class ReferenceModel {
         });
       }
       // the converter stores the embedding in float16 unless the whole graph is fp32
-      const embed = mode === 'fp32' ? plain(hfNames.embed) : checkpoint.readFloat32(hfNames.embed).map(roundToFloat16);
+      const embed = mode === 'fp32' ? plain(hfNames.embed)
+        : mode === 'int4' && options.int4Embedding ? linear(hfNames.embed.replace(/\.weight$/, ''), c.vocabSize, c.hiddenSize, false).w
+        : checkpoint.readFloat32(hfNames.embed).map(roundToFloat16);
       const lmHead = c.tieWordEmbeddings
         ? (mode === 'int4' ? linear(hfNames.embed.replace(/\.weight$/, ''), c.vocabSize, c.hiddenSize, false) : { w: embed, out: c.vocabSize, in: c.hiddenSize })
         : linear(hfNames.lmHead.replace(/\.weight$/, ''), c.vocabSize, c.hiddenSize, false);

@@ -55,6 +55,8 @@ export interface ModelSidecar {
     /** Weight precision of the projections. */
     dtype: WeightDtype;
     int4BlockSize?: number;
+    /** int4 graphs: the embedding is int4 too (GatherBlockQuantized), not fp16. */
+    int4Embedding?: boolean;
     /** Precision of activations, past/present and the embedding; logits are always float32. */
     ioDtype: IoDtype;
     kvCacheType: 'float32' | 'float16';

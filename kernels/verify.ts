@@ -18,6 +18,7 @@ export interface VerifyCase {
   dtype: WeightDtype;
   ioDtype?: IoDtype;
   int4BlockSize?: Int4BlockSize;
+  int4Embedding?: boolean;
   checkpoint?: RandomCheckpointOptions;
   /** Prompt length (default 24). */
   tokens?: number;
@@ -105,12 +106,12 @@ export async function verifyCase(workDir: string, test: VerifyCase, provider: Ex
   const outDir = join(workDir, `${test.name}-onnx`);
   writeRandomCheckpoint(hfDir, test.shape, seed, test.checkpoint);
   const { sidecar } = await convertCheckpoint(hfDir, outDir, {
-    dtype: test.dtype, ioDtype: test.ioDtype, int4BlockSize: test.int4BlockSize, allLogits: true, maxContext: test.maxContext,
+    dtype: test.dtype, ioDtype: test.ioDtype, int4BlockSize: test.int4BlockSize, int4Embedding: test.int4Embedding, allLogits: true, maxContext: test.maxContext,
   });
   const random = new SeededRandom(seed + 1);
   const tokens = Array.from({ length: test.tokens ?? 24 }, () => random.nextUint32() % test.shape.vocabSize);
   const reference = ReferenceModel.load(hfDir, {
-    weights: test.dtype, int4BlockSize: test.int4BlockSize, int4Fp16Scales: sidecar.onnx.ioDtype === 'fp16',
+    weights: test.dtype, int4BlockSize: test.int4BlockSize, int4Embedding: test.int4Embedding, int4Fp16Scales: sidecar.onnx.ioDtype === 'fp16',
   }).logits(tokens);
   const runner = await DecoderRunner.open(outDir, sidecar, provider);
   try {

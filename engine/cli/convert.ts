@@ -16,6 +16,7 @@ options:
   --dtype fp32|fp16|int4   weight precision (default fp16)
   --io-dtype fp32|fp16     activation and KV-cache precision (default: fp16 for fp16 weights, else fp32)
   --block-size 32|64|128   int4 block size (default 32)
+  --int4-embedding         with int4: quantize the embedding too (GatherBlockQuantized) instead of fp16
   --accuracy-level 0|1|2|4 int4 MatMulNBits accuracy_level (default 0: exact; 4: int8 activations, faster on CPU)
   --max-context N          longest sequence the model will run, e.g. 65536 or 512k (default: max_position_embeddings)
   --all-logits             output logits for every position (tests), not only the last
@@ -29,7 +30,7 @@ const convertCommand: Subcommand = {
   usage,
   async run(args: string[], signal: AbortSignal): Promise<number> {
     const { values, positionals } = parseCommandArgs(args, {
-      dtype: { type: 'string', default: 'fp16' }, 'io-dtype': { type: 'string' }, 'block-size': { type: 'string' }, 'accuracy-level': { type: 'string' },
+      dtype: { type: 'string', default: 'fp16' }, 'io-dtype': { type: 'string' }, 'block-size': { type: 'string' }, 'accuracy-level': { type: 'string' }, 'int4-embedding': { type: 'boolean' },
       'max-context': { type: 'string' }, 'all-logits': { type: 'boolean' }, 'random-shape': { type: 'string' },
       seed: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     }, usage);
@@ -43,6 +44,7 @@ const convertCommand: Subcommand = {
     const options: ConvertOptions = {
       dtype, ioDtype, allLogits: values['all-logits'] ?? false,
       int4BlockSize: values['block-size'] === undefined ? undefined : positiveInt(values['block-size'], '--block-size') as 32 | 64 | 128,
+      int4Embedding: values['int4-embedding'] ?? false,
       int4AccuracyLevel: values['accuracy-level'] === undefined ? undefined : accuracyLevel(values['accuracy-level']),
       maxContext: values['max-context'] === undefined ? undefined : parseCount(values['max-context'], 'max-context'),
     };

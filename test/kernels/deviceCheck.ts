@@ -26,6 +26,7 @@ const cases: { c: VerifyCase; bound: number }[] = [
   { c: { name: 'fp32-head128-prolong-theta', shape: { ...tiny, hiddenSize: 256, numHeads: 4, numKvHeads: 1, headDim: 128, ropeTheta: 1.28e8 }, dtype: 'fp32', maxContext: 2048 }, bound: 1e-4 },
   { c: { name: 'int4-b32-fp32io', shape: { ...tiny, hiddenSize: 128, headDim: 32 }, dtype: 'int4' }, bound: 1e-4 },
   { c: { name: 'int4-b128-fp16io', shape: { ...tiny, hiddenSize: 128, headDim: 32 }, dtype: 'int4', int4BlockSize: 128, ioDtype: 'fp16' }, bound: 2e-2 },
+  { c: { name: 'int4-embedding-fp16io', shape: { ...tiny, hiddenSize: 128, headDim: 32 }, dtype: 'int4', int4Embedding: true, ioDtype: 'fp16' }, bound: 2e-2 },
   { c: { name: 'fp16', shape: tiny, dtype: 'fp16' }, bound: 2e-2 },
 ];
 

@@ -57,6 +57,13 @@ for (const blockSize of [32, 64, 128] as const) {
   });
 }
 
+test(`int4 embedding (GatherBlockQuantized), tied lm_head: matches the dequantized reference within ${exact}`, async () => {
+  const shape: RandomCheckpointShape = { ...tiny, hiddenSize: 128, headDim: 32, tieWordEmbeddings: true };
+  const r = await verifyCase(work, { name: 'int4-embedding', shape, dtype: 'int4', int4Embedding: true }, 'cpu');
+  // tied random embeddings give logits near 100: the bound is relative to them
+  assert.ok(r.prefill <= exact * r.referenceMax && r.chunked <= exact * r.referenceMax && r.decode <= exact * r.referenceMax, JSON.stringify(r));
+});
+
 test(`fp16 weights and activations: within ${fp16Bound} of the reference with fp16-rounded weights`, async () => {
   const r = await verifyCase(work, { name: 'fp16', shape: tiny, dtype: 'fp16' }, 'cpu');
   assert.ok(r.prefill <= fp16Bound && r.chunked <= fp16Bound && r.decode <= fp16Bound, JSON.stringify(r));
