@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RemoteBackend } from '../../engine/backends/remote/remoteBackend';
-import { CLI_SETTINGS } from '../../engine/backends/remote/problems';
+import { CLI_SETTINGS, ContextTooLongError } from '../../engine/backends/remote/problems';
 import { buildRepositoryPrompt, QUESTION_MARKER } from '../../engine/backends/prompt';
 import type { GenerateEvent } from '../../engine/backends/types';
 import { fixturesForThisFile, renderChat, tokenize, TEST_MODEL, type Fixture, type FixtureOptions, type Flavor } from './fixtures/server';
@@ -100,6 +100,22 @@ test('vLLM: an assistant prefix continues the final message; llama.cpp prefills 
   const llamaBody = JSON.parse(llama.requests.find((r) => r.path === '/v1/chat/completions')!.body) as Record<string, unknown>;
   assert.equal(llamaBody.continue_final_message, undefined);
   assert.deepEqual((llamaBody.messages as unknown[]).at(-1), { role: 'assistant', content: 'Answer:' });
+});
+
+test('the context check asks the server to count once per repository, not once per question', async () => {
+  const fixture = await serve('vllm', { contextLength: 600, answer: ANSWER });
+  const remote = backend(fixture);
+  const tokenizeCalls = () => fixture.requests.filter((r) => r.path === '/tokenize').length;
+  const ask = (repo: string, question: string) => remote.generate({ messages: buildRepositoryPrompt({ repository: repo, question }), sampling: { maxTokens: 16 } }, () => {});
+  const words = 'word '.repeat(200); // 1,000 bytes (over the room by bytes), about 200 tokens (fits)
+  await ask(words, 'First?');
+  assert.equal(tokenizeCalls(), 1);
+  await ask(words, 'Second question?');
+  assert.equal(tokenizeCalls(), 1, 'same repository: the earlier count plus the question\'s bytes settles it');
+  await ask(`${words}more `, 'First?');
+  assert.equal(tokenizeCalls(), 2, 'another repository is counted');
+  await assert.rejects(ask(words, 'why '.repeat(400)), ContextTooLongError);
+  assert.equal(tokenizeCalls(), 3, 'a question too long for the bound is counted, and found too long');
 });
 
 test('llama.cpp: prompt progress in the stream becomes prefill events', async () => {

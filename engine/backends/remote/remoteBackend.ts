@@ -12,6 +12,7 @@ import { ServerClient, errorBodyOf, parseJson, preview, type ServerConnection } 
 import { ConnectionError, IdleTimeoutError, type HttpResponse } from './http';
 import { LocalPrompt } from './localPrompt';
 import { ContextTooLongError, connectionProblem, httpProblem, isContextLengthError } from './problems';
+import { byteBound, splitAtQuestion } from './promptBound';
 import { SseDecoder } from './sse';
 import {
   readAppliedTemplate, readLlamaCppContext, readModelList, readStreamChunk, readTokenizeResponse,
@@ -32,9 +33,6 @@ export interface RemoteBackendOptions extends ServerConnection {
 
 type PromptRequest = Omit<GenerateRequest, 'sampling'>;
 
-/** Tokens the chat template may add per message and around the prompt, for the cheap "surely fits" test. */
-const TEMPLATE_TOKENS_PER_MESSAGE = 16;
-
 export class RemoteBackend implements Backend {
   private readonly client: ServerClient;
   private readonly local: LocalPrompt;
@@ -42,6 +40,8 @@ export class RemoteBackend implements Backend {
   /** Whether the server answered its tokenize endpoint (undefined: not tried yet). */
   private hasTokenize?: boolean;
   private readonly inFlight = new Set<AbortController>();
+  /** The last exact count of a Q&A prompt, by the hash of everything but its question (see promptBound.ts). */
+  private lastExactCount?: { key: string; tokens: number };
 
   constructor(private readonly options: RemoteBackendOptions) {
     this.client = new ServerClient(options);
@@ -204,20 +204,25 @@ export class RemoteBackend implements Backend {
     }
   }
 
-  /** Stops a prompt that cannot fit before it is sent; counts only when a byte-length bound cannot rule it out. */
+  /**
+   * Stops a prompt that cannot fit before it is sent. Counts with the server only when no cheap bound settles it:
+   * the prompt's bytes, or the last exact count of the same repository prompt plus the new question's bytes.
+   */
   private async checkFits(model: ServedModel, request: GenerateRequest, warn: (m: string) => void, signal: AbortSignal): Promise<PromptTokenCount | undefined> {
     if (this.options.checkContext === false || !model.contextLength) return undefined;
-    // Every token of text is at least one UTF-8 byte, so this bounds the prompt's tokens from above.
-    let bound = TEMPLATE_TOKENS_PER_MESSAGE * (request.messages.length + 1) + Buffer.byteLength(request.assistantPrefix ?? '');
-    for (const message of request.messages) bound += Buffer.byteLength(message.content);
-    if (bound + request.sampling.maxTokens <= model.contextLength) return undefined;
+    const room = model.contextLength - request.sampling.maxTokens;
+    if (byteBound(request) <= room) return undefined;
+    const split = splitAtQuestion(request);
+    if (split && this.lastExactCount?.key === split.key && this.lastExactCount.tokens + split.questionBytes <= room) return undefined;
     const count = await this.countPromptTokens(request, signal);
     if (count.note) warn(count.note);
-    if (count.tokens + request.sampling.maxTokens > model.contextLength) {
+    if (split && count.exact) this.lastExactCount = { key: split.key, tokens: count.tokens };
+    if (count.tokens > room) {
       throw new ContextTooLongError(this.client.label, model.id, count.tokens, request.sampling.maxTokens, model.contextLength);
     }
     return count;
   }
+
 
   private get generatePath(): string {
     return this.options.api === 'completions' ? '/v1/completions' : '/v1/chat/completions';
