@@ -20,7 +20,9 @@ const nodeEntries = [
   ['test/kernels/deviceCheck.ts', 'kernels-check'],
 ];
 /** Browser entries for webviews: [source, output name under out/webview/]. */
-const webEntries = [];
+const webEntries = [
+  ['webview/ask/main.ts', 'ask'],
+];
 
 const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', legalComments: 'none' };
 const builds = [];

@@ -1,7 +1,10 @@
 /** What the extension's activate() returns: read-only views other extensions (and our host tests) may use. */
 import type { LastPack } from './pack';
+import type { Backend } from '../engine/backends/types';
 
 export interface ProlongExtensionApi {
   /** The latest successful pack of this window, if any. */
   lastPack(): LastPack | undefined;
+  /** For tests: the panels use `backend` instead of the one the settings describe (undefined: the settings' again). */
+  overrideBackend(backend: Backend | undefined): void;
 }

@@ -1,13 +1,17 @@
 import * as vscode from 'vscode';
 import { registerServerCommands } from './server';
 import { WorkspacePacking } from './pack';
+import { registerBackend, overrideBackend } from './backend';
+import { registerAsk } from './ask';
 import type { ProlongExtensionApi } from './api';
 
 export function activate(context: vscode.ExtensionContext): ProlongExtensionApi {
   const packing = new WorkspacePacking(context);
   packing.register();
   registerServerCommands(context, { packedTokens: () => packing.lastPack?.result.totalTokens });
-  return { lastPack: () => packing.lastPack };
+  registerBackend(context);
+  registerAsk(context, packing);
+  return { lastPack: () => packing.lastPack, overrideBackend };
 }
 
 export function deactivate(): void {}

@@ -1,0 +1,321 @@
+/**
+ * The Ask panel's conversation and the runs behind it, kept in the extension (the webview only renders): a
+ * question packs the workspace when needed (re-packs after files changed; the packer is incremental and the
+ * edit-aware order keeps the prefix stable), builds the chat request, streams the answer from the active
+ * backend, and records how it ended, with time to first token and tokens/s. Cancel aborts the request.
+ */
+import * as vscode from 'vscode';
+import { CancelledError, UserError, errorMessage } from '../../engine/errors';
+import { QUESTION_MARKER, REPOSITORY_SYSTEM_PROMPT } from '../../engine/backends/prompt';
+import type { Backend, BackendInfo, GenerateEvent, GenerateResult } from '../../engine/backends/types';
+import { loadTokenizer, type TextTokenizer } from '../../engine/tokenizer';
+import { ContextTooLongError } from '../../engine/backends/remote/problems';
+import type { LastPack, WorkspacePacking } from '../pack';
+import { backendInfoIsCheap, backendSetting, getBackend, onDidChangeBackend } from '../backend';
+import { ACTIVE_STATUSES, type AskViewState, type BackendSummary, type PanelAction, type Turn, type TurnStatus } from '../../webview/ask/protocol';
+import { conversationRequest, historyOf } from './conversation';
+import { contextBudget } from './budget';
+import { answerStats } from './stats';
+
+const STORAGE_KEY = 'prolong.ask.conversation';
+
+export interface AskSessionEvents {
+  /** Anything but the streamed text changed. */
+  changed(): void;
+  delta(turnId: number, text: string): void;
+  /** The packed file list changed (a new pack). */
+  packed(paths: string[]): void;
+}
+
+export class AskSession implements vscode.Disposable {
+  private turns: Turn[] = [];
+  private nextId = 1;
+  private running: { turnId: number; controller: AbortController } | undefined;
+  private pack: LastPack | undefined;
+  private stale = true;
+  private draft = '';
+  private info: { backend: Backend; info: BackendInfo } | undefined;
+  private backendProblem: string | undefined;
+  private tokenizer: { path: string; tokenizer: TextTokenizer } | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly packing: WorkspacePacking,
+    private readonly events: AskSessionEvents,
+  ) {
+    const saved = context.workspaceState.get<Turn[]>(STORAGE_KEY);
+    if (Array.isArray(saved)) {
+      this.turns = saved.filter((turn) => !ACTIVE_STATUSES.includes(turn.status));
+      this.nextId = Math.max(0, ...this.turns.map((turn) => turn.id)) + 1;
+    }
+    const watcher = vscode.workspace.createFileSystemWatcher('**/*');
+    const markStale = (uri: vscode.Uri) => {
+      if (/(^|\/)\.git\//.test(uri.path) || this.stale) return;
+      this.stale = true;
+      this.events.changed();
+    };
+    this.disposables.push(
+      watcher, watcher.onDidCreate(markStale), watcher.onDidChange(markStale), watcher.onDidDelete(markStale),
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration('prolong.pack') || event.affectsConfiguration('prolong.tokenizer')) this.stale = true;
+        if (event.affectsConfiguration('prolong.ask') || event.affectsConfiguration('prolong.pack')) this.events.changed();
+      }),
+      packing.onDidPack((pack) => this.usePack(pack)),
+      onDidChangeBackend(() => {
+        this.info = undefined;
+        this.backendProblem = undefined;
+        this.events.changed();
+      }),
+    );
+    if (packing.lastPack) this.usePack(packing.lastPack);
+  }
+
+  get isRunning(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** The folder of the pack the panel uses, if any. */
+  packedFolder(): vscode.WorkspaceFolder | undefined {
+    return this.pack?.folder;
+  }
+
+  packedPaths(): string[] {
+    return this.pack?.result.files.map((file) => file.path) ?? [];
+  }
+
+  state(): AskViewState {
+    return {
+      turns: this.turns,
+      budget: this.budget(),
+      pack: this.pack && {
+        folder: this.pack.folder.name, files: this.pack.result.files.length, tokens: this.pack.result.totalTokens, stale: this.stale,
+      },
+      backend: this.backendSummary(),
+    };
+  }
+
+  setDraft(question: string): void {
+    this.draft = question;
+  }
+
+  /** Looks up the backend's model and context length for the budget, when that costs no model load. */
+  async refreshBackendInfo(): Promise<void> {
+    if (this.info || !backendInfoIsCheap()) return;
+    try {
+      const backend = await getBackend();
+      const info = await backend.info(AbortSignal.timeout(15_000));
+      this.info = { backend, info };
+      this.backendProblem = undefined;
+    } catch (error) {
+      this.backendProblem = errorMessage(error);
+    }
+    this.events.changed();
+  }
+
+  async ask(question: string): Promise<void> {
+    question = question.trim();
+    if (!question || this.running) return;
+    const turn: Turn = { id: this.nextId++, question, answer: '', status: 'packing', warnings: [] };
+    const history = historyOf(this.turns);
+    this.turns.push(turn);
+    this.draft = '';
+    const controller = new AbortController();
+    this.running = { turnId: turn.id, controller };
+    const update = (status: TurnStatus, progress?: string, fraction?: number) => {
+      turn.status = status;
+      turn.progress = progress;
+      turn.progressFraction = fraction;
+      this.events.changed();
+    };
+    try {
+      const pack = await this.ensurePack(controller.signal, (message, fraction) => update('packing', message, fraction));
+      update('connecting', `Connecting to the ${backendSetting() === 'local' ? 'local engine (the first question loads the model)' : 'server'}…`);
+      const backend = await getBackend();
+      const info = await backend.info(controller.signal);
+      this.info = { backend, info };
+      this.backendProblem = undefined;
+      const request = conversationRequest(pack.result.document, history, question, this.sampling());
+      update('prefill', 'Reading the repository…');
+      let streamedText = false;
+      const onEvent = (event: GenerateEvent) => {
+        if (event.type === 'prefill') {
+          const reused = event.reusedTokens > 0 ? ` (${n(event.reusedTokens)} reused from the cache)` : '';
+          update('prefill', `Reading ${n(event.doneTokens)} / ${n(event.totalTokens)} prompt tokens${reused}`, event.totalTokens > 0 ? event.doneTokens / event.totalTokens : undefined);
+        } else if (event.type === 'first-token') {
+          update('streaming');
+        } else if (event.type === 'text') {
+          turn.answer += event.text;
+          if (!streamedText) {
+            streamedText = true;
+            update('streaming');
+          }
+          this.events.delta(turn.id, event.text);
+        } else if (event.type === 'warning') {
+          turn.warnings.push(event.message);
+          this.events.changed();
+        }
+      };
+      const result = await backend.generate(request, onEvent, controller.signal);
+      this.finish(turn, result);
+    } catch (error) {
+      if (error instanceof CancelledError || controller.signal.aborted) {
+        turn.status = 'cancelled';
+      } else {
+        turn.status = turn.answer ? 'cut' : 'error';
+        turn.error = error instanceof UserError ? errorMessage(error) : `Unexpected error: ${errorMessage(error)}`;
+        turn.errorAction = errorAction(error);
+      }
+    } finally {
+      turn.progress = undefined;
+      turn.progressFraction = undefined;
+      this.running = undefined;
+      this.save();
+      this.events.changed();
+    }
+  }
+
+  cancel(): void {
+    this.running?.controller.abort();
+  }
+
+  newConversation(): void {
+    this.cancel();
+    this.turns = [];
+    this.save();
+    this.events.changed();
+  }
+
+  private finish(turn: Turn, result: GenerateResult): void {
+    // The result's text is authoritative (a backend may hold back a partial stop string while streaming).
+    turn.answer = result.text;
+    const statuses: Record<GenerateResult['finishReason'], TurnStatus> = { stop: 'done', length: 'length', cancelled: 'cancelled', cut: 'cut' };
+    turn.status = statuses[result.finishReason];
+    turn.warnings.push(...result.warnings.filter((warning) => !turn.warnings.includes(warning)));
+    turn.stats = answerStats(result);
+  }
+
+  private usePack(pack: LastPack): void {
+    this.pack = pack;
+    this.stale = false;
+    this.events.packed(this.packedPaths());
+    this.events.changed();
+  }
+
+  /** The current pack of the workspace folder, packing again when files or settings changed since. */
+  private async ensurePack(signal: AbortSignal, onProgress: (message: string, fraction?: number) => void): Promise<LastPack> {
+    const folder = await this.folder();
+    if (this.pack && !this.stale && this.pack.folder.uri.toString() === folder.uri.toString()) return this.pack;
+    onProgress(this.pack ? 'Re-packing the changed files…' : `Packing ${folder.name}…`);
+    const source = new vscode.CancellationTokenSource();
+    const abort = () => source.cancel();
+    signal.addEventListener('abort', abort);
+    let done = 0;
+    try {
+      // Clear the flag first: a change during the pack marks it stale again.
+      this.stale = false;
+      const pack = await this.packing.pack(folder, (message, increment) => {
+        done += increment ?? 0;
+        onProgress(`Packing ${folder.name}: ${message}`, increment === undefined ? undefined : Math.min(1, done / 100));
+      }, source.token);
+      return pack; // usePack ran through onDidPack
+    } catch (error) {
+      this.stale = true;
+      throw error;
+    } finally {
+      signal.removeEventListener('abort', abort);
+      source.dispose();
+    }
+  }
+
+  private async folder(): Promise<vscode.WorkspaceFolder> {
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    if (folders.length === 0) throw new UserError('There is no workspace folder to ask about.', 'Open a folder (File > Open Folder), then ask again.');
+    const packed = this.pack && folders.find((folder) => folder.uri.toString() === this.pack!.folder.uri.toString());
+    if (packed) return packed;
+    if (folders.length === 1) return folders[0]!;
+    const picked = await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Folder to ask about' });
+    if (!picked) throw new CancelledError('choosing a folder');
+    return picked;
+  }
+
+  private sampling(): { maxTokens: number; temperature: number } {
+    const config = vscode.workspace.getConfiguration('prolong.ask');
+    const maxTokens = config.get<number>('maxAnswerTokens');
+    const temperature = config.get<number>('temperature');
+    return {
+      maxTokens: typeof maxTokens === 'number' && maxTokens >= 1 ? Math.floor(maxTokens) : 2048,
+      temperature: typeof temperature === 'number' && temperature >= 0 ? temperature : 0,
+    };
+  }
+
+  private budget() {
+    const history = historyOf(this.turns.filter((turn) => turn.id !== this.running?.turnId));
+    const runningTurn = this.turns.find((turn) => turn.id === this.running?.turnId);
+    const texts = history.flatMap((exchange) => [exchange.question, exchange.answer]);
+    if (runningTurn) texts.push(runningTurn.question, runningTurn.answer);
+    else if (this.draft.trim()) texts.push(this.draft);
+    const tokenizer = this.countingTokenizer();
+    const count = (text: string) => (tokenizer ? tokenizer.count(text) : Math.ceil(text.length / 4));
+    return contextBudget({
+      repositoryTokens: this.pack?.result.totalTokens ?? 0,
+      conversationTokens: texts.reduce((sum, text) => sum + count(text), 0),
+      fixedPromptTokens: count(REPOSITORY_SYSTEM_PROMPT) + count(QUESTION_MARKER),
+      messages: 2 + 2 * history.length,
+      answerTokens: this.sampling().maxTokens,
+      contextLength: this.info?.info.contextLength ?? this.configuredLocalContext(),
+      droppedFiles: this.pack?.result.dropped.length ?? 0,
+    });
+  }
+
+  /** The local engine's context before its model is loaded: prolong.engine.contextTokens when set. */
+  private configuredLocalContext(): number | undefined {
+    if (backendSetting() !== 'local') return undefined;
+    const tokens = vscode.workspace.getConfiguration('prolong.engine').get<number>('contextTokens');
+    return typeof tokens === 'number' && tokens > 0 ? tokens : undefined;
+  }
+
+  /** The model's tokenizer for counting the conversation (prolong.tokenizer.path, else Llama 3's); undefined if it cannot load. */
+  private countingTokenizer(): TextTokenizer | undefined {
+    const path = vscode.workspace.getConfiguration('prolong.tokenizer').get<string>('path') ?? '';
+    if (this.tokenizer?.path === path) return this.tokenizer.tokenizer;
+    try {
+      this.tokenizer = { path, tokenizer: loadTokenizer(path || undefined) };
+      return this.tokenizer.tokenizer;
+    } catch {
+      return undefined; // the pack reports a broken tokenizer setting; the budget falls back to an estimate
+    }
+  }
+
+  private backendSummary(): BackendSummary {
+    const setting = backendSetting();
+    if (this.info) {
+      return { label: `${this.info.info.kind} · ${this.info.info.model}`, detail: this.info.info.detail };
+    }
+    if (this.backendProblem) return { label: setting, detail: '', problem: this.backendProblem };
+    return { label: setting, detail: setting === 'local' ? 'the bundled engine loads its model on the first question' : '' };
+  }
+
+  private save(): void {
+    void this.context.workspaceState.update(STORAGE_KEY, this.turns.filter((turn) => !ACTIVE_STATUSES.includes(turn.status)));
+  }
+
+  dispose(): void {
+    this.cancel();
+    for (const disposable of this.disposables) disposable.dispose();
+  }
+}
+
+/** A button that helps with an error, where one does. */
+function errorAction(error: unknown): PanelAction | undefined {
+  if (error instanceof ContextTooLongError) return 'openTokenBudgetSetting';
+  const message = errorMessage(error);
+  if (/Configure Server|prolong\.server\./.test(message)) return 'configureServer';
+  if (/prolong\.engine\.|prolong\.backend/.test(message)) return 'openBackendSettings';
+  if (/prolong\.pack\.|prolong\.tokenizer\./.test(message)) return 'showPackReport';
+  return undefined;
+}
+
+function n(value: number): string {
+  return value.toLocaleString('en-US');
+}

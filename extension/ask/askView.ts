@@ -1,0 +1,137 @@
+/**
+ * The "Ask" webview view in the ProLong side bar: renders the AskSession's state, forwards what the user does.
+ * The webview's content is rebuilt each time the view is shown again; it then asks for the whole state
+ * ('ready'), so nothing depends on messages sent while it was hidden.
+ */
+import * as vscode from 'vscode';
+import { webviewHtml, webviewRoots } from '../webviews/html';
+import type { PanelAction, ToExtension, ToWebview } from '../../webview/ask/protocol';
+import { backendSetting } from '../backend';
+import type { AskSession } from './askSession';
+
+export const ASK_VIEW_ID = 'prolong.ask';
+
+export class AskViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
+  private view: vscode.WebviewView | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly extensionUri: vscode.Uri, private readonly session: () => AskSession) {}
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    view.webview.options = { enableScripts: true, localResourceRoots: webviewRoots(this.extensionUri) };
+    view.webview.html = webviewHtml(view.webview, this.extensionUri, { title: 'Ask', script: 'ask', stylesheet: 'ask.css' });
+    this.disposables.push(
+      view.webview.onDidReceiveMessage((message: ToExtension) => this.receive(message)),
+      view.onDidDispose(() => { if (this.view === view) this.view = undefined; }),
+      view.onDidChangeVisibility(() => { if (view.visible) void this.session().refreshBackendInfo(); }),
+    );
+  }
+
+  post(message: ToWebview): void {
+    // Dropped while the view is hidden; the webview asks for everything again when it comes back.
+    void this.view?.webview.postMessage(message);
+  }
+
+  postState(): void {
+    if (!this.view) return;
+    this.post({ type: 'state', state: this.session().state() });
+  }
+
+  /** Shows the view and puts the cursor in the question box. */
+  async reveal(): Promise<void> {
+    await vscode.commands.executeCommand(`${ASK_VIEW_ID}.focus`);
+    this.post({ type: 'focus' });
+  }
+
+  private receive(message: ToExtension): void {
+    const session = this.session();
+    switch (message.type) {
+      case 'ready':
+        this.post({ type: 'paths', paths: session.packedPaths() });
+        this.postState();
+        void session.refreshBackendInfo();
+        return;
+      case 'ask':
+        void session.ask(message.question);
+        return;
+      case 'cancel':
+        session.cancel();
+        return;
+      case 'newConversation':
+        session.newConversation();
+        return;
+      case 'draft':
+        session.setDraft(message.question);
+        this.postState();
+        return;
+      case 'openFile':
+        void this.openFile(message.path, message.line, message.endLine);
+        return;
+      case 'action':
+        void runAction(message.action, session.packedFolder());
+        return;
+    }
+  }
+
+  /** Opens a cited file at its line; only files of the pack (the webview is not trusted with arbitrary paths). */
+  private async openFile(path: string, line?: number, endLine?: number): Promise<void> {
+    const session = this.session();
+    const folder = session.packedFolder();
+    if (!folder || !session.packedPaths().includes(path)) {
+      void vscode.window.showWarningMessage(`ProLong: ${path} is not a file of the packed workspace.`);
+      return;
+    }
+    const uri = vscode.Uri.joinPath(folder.uri, ...path.split('/'));
+    try {
+      const document = await vscode.workspace.openTextDocument(uri);
+      let selection: vscode.Range | undefined;
+      if (line !== undefined) {
+        const first = Math.min(Math.max(line, 1), document.lineCount) - 1;
+        const last = Math.min(Math.max(endLine ?? line, line), document.lineCount) - 1;
+        selection = new vscode.Range(first, 0, last, document.lineAt(last).text.length);
+      }
+      const editor = await vscode.window.showTextDocument(document, { preview: true, selection, viewColumn: vscode.ViewColumn.Active });
+      if (selection) editor.revealRange(selection, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    } catch (error) {
+      void vscode.window.showErrorMessage(`ProLong: cannot open ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  dispose(): void {
+    for (const disposable of this.disposables) disposable.dispose();
+  }
+}
+
+async function runAction(action: PanelAction, folder: vscode.WorkspaceFolder | undefined): Promise<void> {
+  switch (action) {
+    case 'packWorkspace':
+      await vscode.commands.executeCommand('prolong.packWorkspace');
+      return;
+    case 'showPackReport':
+      await vscode.commands.executeCommand('prolong.showPackReport');
+      return;
+    case 'configureServer':
+      await vscode.commands.executeCommand('prolong.configureServer');
+      return;
+    case 'openTokenBudgetSetting':
+      await vscode.commands.executeCommand('workbench.action.openSettings', 'prolong.pack.tokenBudget');
+      return;
+    case 'openBackendSettings':
+      await vscode.commands.executeCommand('workbench.action.openSettings', backendSetting() === 'local' ? 'prolong.engine' : 'prolong.backend');
+      return;
+    case 'openProlongIgnore': {
+      const root = folder ?? vscode.workspace.workspaceFolders?.[0];
+      if (!root) return;
+      const uri = vscode.Uri.joinPath(root.uri, '.prolongignore');
+      try {
+        await vscode.workspace.fs.stat(uri);
+      } catch {
+        const header = '# Paths ProLong leaves out of the packed repository (gitignore syntax), e.g.\n# docs/\n# **/*.snap\n';
+        await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(header));
+      }
+      await vscode.window.showTextDocument(uri);
+      return;
+    }
+  }
+}

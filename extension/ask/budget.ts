@@ -1,0 +1,67 @@
+/**
+ * The context budget the Ask panel shows: packed repository + conversation + prompt overhead + room for the
+ * answer, against the model's context length, with what to do when it does not fit. Pure (no `vscode`).
+ */
+import type { ContextBudget } from '../../webview/ask/protocol';
+
+/** Above this share of the context the meter warns that follow-ups will soon not fit. */
+export const TIGHT_FRACTION = 0.9;
+
+/** Llama 3 chat template: <|begin_of_text|> once; per message <|start_header_id|>role<|end_header_id|>\n\n ... <|eot_id|>. */
+export const TEMPLATE_TOKENS_PER_MESSAGE = 5;
+export const TEMPLATE_TOKENS_FIXED = 1 + 4; // BOS, and the assistant header that starts the answer
+
+export interface BudgetInput {
+  repositoryTokens: number;
+  conversationTokens: number;
+  /** System prompt and question marker tokens. */
+  fixedPromptTokens: number;
+  /** Messages the request will have (system, user, then two per follow-up). */
+  messages: number;
+  answerTokens: number;
+  contextLength?: number;
+  droppedFiles: number;
+}
+
+export function contextBudget(input: BudgetInput): ContextBudget {
+  const overheadTokens = input.fixedPromptTokens + TEMPLATE_TOKENS_FIXED + TEMPLATE_TOKENS_PER_MESSAGE * input.messages;
+  const totalTokens = input.repositoryTokens + input.conversationTokens + overheadTokens + input.answerTokens;
+  const budget: ContextBudget = {
+    repositoryTokens: input.repositoryTokens,
+    conversationTokens: input.conversationTokens,
+    overheadTokens,
+    answerTokens: input.answerTokens,
+    contextLength: input.contextLength,
+    totalTokens,
+    fit: 'unknown',
+    droppedFiles: input.droppedFiles,
+  };
+  const context = input.contextLength;
+  if (!context || context <= 0) return budget;
+  if (totalTokens > context) {
+    budget.fit = 'over';
+    const repositoryRoom = context - input.conversationTokens - overheadTokens - input.answerTokens;
+    const withoutConversation = input.repositoryTokens + overheadTokens + input.answerTokens;
+    if (input.conversationTokens > 0 && withoutConversation <= context) {
+      budget.advice = `This conversation has grown ${n(totalTokens - context)} tokens past the model's ${n(context)}: `
+        + 'start a new conversation (the repository alone fits).';
+    } else {
+      budget.advice = `The packed repository (${n(input.repositoryTokens)} tokens) with the question, prompt and ${n(input.answerTokens)} tokens `
+        + `for the answer needs ${n(totalTokens)} tokens, but the model holds ${n(context)}. `
+        + (repositoryRoom > 0
+          ? `Set prolong.pack.tokenBudget to at most ${n(repositoryRoom)} (whole files are left out, largest first), `
+          : 'Lower prolong.ask.maxAnswerTokens, ')
+        + 'or list folders the model does not need in a .prolongignore file, or use a model with a longer context.';
+    }
+  } else if (totalTokens > TIGHT_FRACTION * context) {
+    budget.fit = 'tight';
+    budget.advice = `${n(context - totalTokens)} tokens left: a long follow-up may not fit; start a new conversation when it runs out.`;
+  } else {
+    budget.fit = 'fits';
+  }
+  return budget;
+}
+
+function n(value: number): string {
+  return value.toLocaleString('en-US');
+}

@@ -1,0 +1,114 @@
+/**
+ * The one place that turns settings into the Backend the panels (Ask, Probes) use: `prolong.backend` picks
+ * "remote" (the configured server, API key from SecretStorage) or "local" (the bundled engine on
+ * `prolong.engine.modelPath`, run in its own process). The backend is built on first use, cached, rebuilt when
+ * a setting it depends on or the server's API key changes, and disposed on deactivation.
+ *
+ *   registerBackend(context)          once, in activate()
+ *   await getBackend()                the current Backend, or a UserError naming the setting to fix
+ *   onDidChangeBackend(() => ...)     settings changed: the next getBackend() builds a new one
+ */
+import * as vscode from 'vscode';
+import { join } from 'node:path';
+import { UserError } from '../engine/errors';
+import { createBackend } from '../engine/backends/factory';
+import type { Backend } from '../engine/backends/types';
+import { ENGINE_SECTION, readEngineSettings } from '../engine/runtime/engineSettings';
+import { createServerBackend } from './server';
+
+export type BackendSetting = 'remote' | 'local';
+
+/** Settings whose change means a different backend. */
+const SECTIONS = ['prolong.backend', 'prolong.server', ENGINE_SECTION, 'prolong.tokenizer'];
+
+let state: {
+  context: vscode.ExtensionContext;
+  current?: Promise<Backend>;
+  /** Set by tests through the extension API: answers instead of the configured backend. */
+  override?: Backend;
+  changed: vscode.EventEmitter<void>;
+} | undefined;
+
+export function registerBackend(context: vscode.ExtensionContext): void {
+  const changed = new vscode.EventEmitter<void>();
+  state = { context, changed };
+  context.subscriptions.push(
+    changed,
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (SECTIONS.some((section) => event.affectsConfiguration(section))) invalidate();
+    }),
+    context.secrets.onDidChange((event) => {
+      if (event.key.startsWith('prolong.server.apiKey')) invalidate();
+    }),
+    { dispose: () => { void disposeCurrent(); state = undefined; } },
+  );
+}
+
+/** Which backend the settings ask for. */
+export function backendSetting(): BackendSetting {
+  return vscode.workspace.getConfiguration('prolong').get<string>('backend') === 'local' ? 'local' : 'remote';
+}
+
+/** True when asking the backend for its info is cheap (no model load): the remote server, or a test's backend. */
+export function backendInfoIsCheap(): boolean {
+  return state?.override !== undefined || backendSetting() === 'remote';
+}
+
+/** The backend for the current settings (built once, then shared). Rejects with a UserError naming what to configure. */
+export function getBackend(): Promise<Backend> {
+  if (!state) return Promise.reject(new Error('the ProLong backend is used before the extension activated'));
+  if (state.override) return Promise.resolve(state.override);
+  if (!state.current) {
+    const building = build(state.context);
+    state.current = building;
+    // A failed build is not cached: the next call tries again (after the user fixed the setting).
+    building.catch(() => { if (state?.current === building) state.current = undefined; });
+  }
+  return state.current;
+}
+
+export function onDidChangeBackend(listener: () => void): vscode.Disposable {
+  if (!state) throw new Error('the ProLong backend is used before the extension activated');
+  return state.changed.event(listener);
+}
+
+/** Tests: answer with `backend` instead of the configured one (undefined: back to the settings). Not disposed here. */
+export function overrideBackend(backend: Backend | undefined): void {
+  if (!state) throw new Error('the ProLong backend is used before the extension activated');
+  state.override = backend;
+  state.changed.fire();
+}
+
+function invalidate(): void {
+  if (!state) return;
+  void disposeCurrent();
+  state.changed.fire();
+}
+
+async function disposeCurrent(): Promise<void> {
+  const current = state?.current;
+  if (state) state.current = undefined;
+  // A request still running on the old backend ends as 'cut' or with an error; the panels say so.
+  const backend = await current?.catch(() => undefined);
+  await backend?.dispose().catch(() => undefined);
+}
+
+async function build(context: vscode.ExtensionContext): Promise<Backend> {
+  if (backendSetting() === 'remote') {
+    const url = vscode.workspace.getConfiguration('prolong.server').get<string>('url')?.trim();
+    if (!url) {
+      throw new UserError('No ProLong server is configured (the setting prolong.backend is "remote").',
+        'Run "ProLong: Configure Server", or set prolong.backend to "local" and prolong.engine.modelPath to a converted model directory.');
+    }
+    return createServerBackend(context);
+  }
+  const config = vscode.workspace.getConfiguration(ENGINE_SECTION);
+  const { settings, warnings } = readEngineSettings((name) => config.get(name));
+  for (const warning of warnings) void vscode.window.showWarningMessage(`ProLong: ${warning}`);
+  if (!settings.modelDir) {
+    throw new UserError('The local engine has no model: the setting prolong.engine.modelPath is empty (prolong.backend is "local").',
+      'Convert a checkpoint with `prolong convert` and set prolong.engine.modelPath to its directory, or set prolong.backend to "remote".');
+  }
+  const tokenizerPath = vscode.workspace.getConfiguration('prolong.tokenizer').get<string>('path') || undefined;
+  return createBackend({ ...settings, tokenizerPath, prefixCacheDir: join(context.globalStorageUri.fsPath, 'prefix-cache') });
+}

@@ -1,0 +1,332 @@
+/**
+ * The Ask panel's webview: the conversation (questions, streamed answers rendered as safe Markdown with citation
+ * links), the context budget, and the question box with Ask / Cancel / New conversation. It renders what the
+ * extension sends and keeps a copy in getState/setState so a hidden-then-shown view paints at once.
+ */
+import {
+  provideVSCodeDesignSystem, vsCodeBadge, vsCodeButton, vsCodeDivider, vsCodeProgressRing, vsCodeTextArea,
+} from '@vscode/webview-ui-toolkit';
+import { webviewChannel } from '../shared/vscodeApi';
+import { PathIndex } from './citations';
+import { renderMarkdown } from './markdown';
+import {
+  ACTIVE_STATUSES, type AskViewState, type AskWebviewState, type ContextBudget, type PanelAction, type ToExtension, type ToWebview, type Turn,
+} from './protocol';
+
+provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeTextArea(), vsCodeProgressRing(), vsCodeBadge(), vsCodeDivider());
+
+const channel = webviewChannel<ToExtension, ToWebview, AskWebviewState>();
+const saved = channel.state();
+let view: AskViewState | undefined = saved?.view;
+let paths = new PathIndex([]);
+
+/** The toolkit's <vscode-text-area> exposes `value` like a textarea. */
+type ValueElement = HTMLElement & { value: string };
+
+const root = document.getElementById('root')!;
+root.innerHTML = `
+<header class="ask-header">
+  <div class="ask-summary" id="pack-summary"></div>
+  <div class="ask-backend" id="backend-summary"></div>
+</header>
+<section class="ask-budget" id="budget" aria-label="Context budget"></section>
+<main class="ask-conversation" id="conversation" aria-live="polite"></main>
+<footer class="ask-input">
+  <vscode-text-area id="question" resize="vertical" rows="3" placeholder="Ask about this workspace (Enter to send, Shift+Enter for a new line)" aria-label="Question"></vscode-text-area>
+  <div class="ask-buttons">
+    <vscode-button id="ask" appearance="primary">Ask</vscode-button>
+    <vscode-button id="cancel" appearance="secondary" hidden>Cancel</vscode-button>
+    <span class="spacer"></span>
+    <vscode-button id="new-conversation" appearance="secondary" title="Start a new conversation (the repository stays packed)">New conversation</vscode-button>
+  </div>
+</footer>`;
+
+const question = document.getElementById('question') as ValueElement;
+const askButton = document.getElementById('ask')!;
+const cancelButton = document.getElementById('cancel')!;
+const conversation = document.getElementById('conversation')!;
+question.value = saved?.draft ?? '';
+
+function running(): Turn | undefined {
+  return view?.turns.find((turn) => ACTIVE_STATUSES.includes(turn.status));
+}
+
+function send(): void {
+  const text = question.value.trim();
+  if (!text || running()) return;
+  channel.post({ type: 'ask', question: text });
+  question.value = '';
+  saveState();
+}
+
+askButton.addEventListener('click', send);
+cancelButton.addEventListener('click', () => channel.post({ type: 'cancel' }));
+document.getElementById('new-conversation')!.addEventListener('click', () => channel.post({ type: 'newConversation' }));
+question.addEventListener('keydown', (event: KeyboardEvent) => {
+  if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    send();
+  } else if (event.key === 'Escape' && running()) {
+    channel.post({ type: 'cancel' });
+  }
+});
+let draftTimer: number | undefined;
+question.addEventListener('input', () => {
+  saveState();
+  // The budget counts the draft too; tell the extension once typing pauses.
+  window.clearTimeout(draftTimer);
+  draftTimer = window.setTimeout(() => channel.post({ type: 'draft', question: question.value }), 400);
+});
+
+// Citation links and action buttons, by delegation (the conversation is re-rendered often).
+document.addEventListener('click', (event) => {
+  const target = event.target instanceof Element ? event.target : null;
+  const citation = target?.closest<HTMLAnchorElement>('a.citation');
+  if (citation) {
+    event.preventDefault();
+    const line = citation.dataset.line ? Number(citation.dataset.line) : undefined;
+    const endLine = citation.dataset.endLine ? Number(citation.dataset.endLine) : undefined;
+    channel.post({ type: 'openFile', path: citation.dataset.path ?? '', line, endLine });
+    return;
+  }
+  const action = target?.closest<HTMLElement>('[data-action]');
+  if (action) channel.post({ type: 'action', action: action.dataset.action as PanelAction });
+});
+
+channel.onMessage((message) => {
+  switch (message.type) {
+    case 'state':
+      view = message.state;
+      renderAll();
+      saveState();
+      return;
+    case 'paths':
+      paths = new PathIndex(message.paths);
+      renderConversation();
+      return;
+    case 'delta': {
+      const turn = view?.turns.find((t) => t.id === message.turnId);
+      if (!turn) return;
+      turn.answer += message.text;
+      scheduleAnswer(turn);
+      return;
+    }
+    case 'focus':
+      question.focus();
+      return;
+  }
+});
+
+/** Streamed pieces arrive faster than frames: render each answer at most once per frame. */
+const pendingAnswers = new Map<number, Turn>();
+let frame: number | undefined;
+function scheduleAnswer(turn: Turn): void {
+  pendingAnswers.set(turn.id, turn);
+  frame ??= requestAnimationFrame(() => {
+    frame = undefined;
+    const stick = nearBottom();
+    for (const pending of pendingAnswers.values()) {
+      const element = conversation.querySelector<HTMLElement>(`[data-turn="${pending.id}"] .answer`);
+      if (element) element.innerHTML = renderMarkdown(pending.answer, paths);
+    }
+    pendingAnswers.clear();
+    if (stick) conversation.scrollTop = conversation.scrollHeight;
+    saveState();
+  });
+}
+
+function nearBottom(): boolean {
+  return conversation.scrollHeight - conversation.scrollTop - conversation.clientHeight < 40;
+}
+
+let saveTimer: number | undefined;
+function saveState(): void {
+  window.clearTimeout(saveTimer);
+  saveTimer = window.setTimeout(() => channel.saveState({ draft: question.value, view }), 200);
+}
+
+function renderAll(): void {
+  renderHeader();
+  renderBudget();
+  renderConversation();
+  const busy = running() !== undefined;
+  askButton.toggleAttribute('disabled', busy);
+  cancelButton.hidden = !busy;
+}
+
+function renderHeader(): void {
+  const pack = view?.pack;
+  const summary = document.getElementById('pack-summary')!;
+  summary.replaceChildren();
+  if (pack) {
+    summary.append(text('span', `${pack.folder} · ${pack.files.toLocaleString('en-US')} files · ${pack.tokens.toLocaleString('en-US')} tokens`));
+    if (pack.stale) summary.append(badge('changed: re-packs on the next question'));
+  } else {
+    summary.append(text('span', 'Not packed yet: the first question packs the workspace.'));
+  }
+  const backend = document.getElementById('backend-summary')!;
+  backend.replaceChildren();
+  if (view?.backend) {
+    const label = text('span', view.backend.label);
+    label.title = view.backend.detail;
+    backend.append(label);
+    if (view.backend.problem) backend.append(text('div', view.backend.problem, 'problem'));
+  }
+}
+
+function renderBudget(): void {
+  const section = document.getElementById('budget')!;
+  section.replaceChildren();
+  const budget = view?.budget;
+  if (!budget) return;
+  section.dataset.fit = budget.fit;
+  const context = budget.contextLength;
+  const line = text('div', context
+    ? `Context: ${budget.totalTokens.toLocaleString('en-US')} of ${context.toLocaleString('en-US')} tokens`
+    : `Context: ${budget.totalTokens.toLocaleString('en-US')} tokens (the model's context length is not known yet)`, 'budget-line');
+  line.title = budgetTooltip(budget);
+  section.append(line);
+  if (context) section.append(meter(budget, context));
+  if (budget.droppedFiles > 0) {
+    section.append(text('div', `${budget.droppedFiles} files were left out to meet prolong.pack.tokenBudget.`, 'budget-note'));
+  }
+  if (budget.advice) {
+    const advice = text('div', budget.advice, budget.fit === 'over' ? 'budget-warning' : 'budget-note');
+    advice.setAttribute('role', budget.fit === 'over' ? 'alert' : 'status');
+    section.append(advice);
+    if (budget.fit === 'over') {
+      const actions = document.createElement('div');
+      actions.className = 'actions';
+      actions.append(actionButton('openTokenBudgetSetting', 'Set token budget'), actionButton('openProlongIgnore', 'Edit .prolongignore'));
+      section.append(actions);
+    }
+  }
+}
+
+function budgetTooltip(budget: ContextBudget): string {
+  return [`repository ${budget.repositoryTokens.toLocaleString('en-US')}`, `conversation ${budget.conversationTokens.toLocaleString('en-US')}`,
+    `prompt overhead ~${budget.overheadTokens.toLocaleString('en-US')}`, `room for the answer ${budget.answerTokens.toLocaleString('en-US')}`].join('\n');
+}
+
+function meter(budget: ContextBudget, context: number): HTMLElement {
+  const bar = document.createElement('div');
+  bar.className = 'meter';
+  bar.setAttribute('role', 'meter');
+  bar.setAttribute('aria-valuemin', '0');
+  bar.setAttribute('aria-valuemax', String(context));
+  bar.setAttribute('aria-valuenow', String(Math.min(budget.totalTokens, context)));
+  const parts: [string, number][] = [
+    ['repository', budget.repositoryTokens],
+    ['conversation', budget.conversationTokens + budget.overheadTokens],
+    ['answer', budget.answerTokens],
+  ];
+  const scale = Math.max(context, budget.totalTokens);
+  for (const [name, tokens] of parts) {
+    const part = document.createElement('span');
+    part.className = `meter-${name}`;
+    part.style.width = `${(100 * tokens) / scale}%`;
+    part.title = `${name}: ${tokens.toLocaleString('en-US')} tokens`;
+    bar.append(part);
+  }
+  return bar;
+}
+
+function renderConversation(): void {
+  const stick = nearBottom();
+  conversation.replaceChildren();
+  const turns = view?.turns ?? [];
+  if (turns.length === 0) {
+    conversation.append(text('p', 'Ask anything about the workspace: the whole repository is packed into the model\'s context. '
+      + 'File paths in answers open the file.', 'empty'));
+  }
+  for (const turn of turns) conversation.append(turnElement(turn));
+  if (stick) conversation.scrollTop = conversation.scrollHeight;
+}
+
+function turnElement(turn: Turn): HTMLElement {
+  const element = document.createElement('article');
+  element.className = 'turn';
+  element.dataset.turn = String(turn.id);
+  element.dataset.status = turn.status;
+  element.append(text('div', turn.question, 'question'));
+  const answer = document.createElement('div');
+  answer.className = 'answer';
+  answer.innerHTML = renderMarkdown(turn.answer, paths); // escaped by renderMarkdown
+  element.append(answer);
+  if (turn.progress !== undefined || ACTIVE_STATUSES.includes(turn.status)) {
+    const progress = document.createElement('div');
+    progress.className = 'progress';
+    progress.append(document.createElement('vscode-progress-ring'), text('span', turn.progress ?? (turn.status === 'streaming' ? 'Answering…' : 'Working…')));
+    if (turn.progressFraction !== undefined) {
+      const bar = document.createElement('progress');
+      bar.max = 1;
+      bar.value = turn.progressFraction;
+      progress.append(bar);
+    }
+    element.append(progress);
+  }
+  const endings: Partial<Record<Turn['status'], string>> = {
+    cancelled: 'cancelled', cut: 'cut: the answer broke off', length: 'stopped at prolong.ask.maxAnswerTokens', error: 'error',
+  };
+  const ending = endings[turn.status];
+  if (ending) {
+    const marker = document.createElement('div');
+    marker.className = 'ending';
+    marker.append(badge(ending));
+    element.append(marker);
+  }
+  if (turn.error) {
+    const error = text('div', turn.error, 'error');
+    error.setAttribute('role', 'alert');
+    element.append(error);
+    if (turn.errorAction) element.append(actionButton(turn.errorAction, actionLabels[turn.errorAction]));
+  }
+  for (const warning of turn.warnings) element.append(text('div', warning, 'warning'));
+  if (turn.stats) element.append(text('div', statsLine(turn), 'stats'));
+  return element;
+}
+
+const actionLabels: Record<PanelAction, string> = {
+  packWorkspace: 'Pack Workspace',
+  showPackReport: 'Show Pack Report',
+  openTokenBudgetSetting: 'Set token budget',
+  openProlongIgnore: 'Edit .prolongignore',
+  configureServer: 'Configure Server',
+  openBackendSettings: 'Open backend settings',
+};
+
+function statsLine(turn: Turn): string {
+  const stats = turn.stats!;
+  const parts: string[] = [];
+  if (stats.timeToFirstTokenMs !== undefined) parts.push(`first token ${(stats.timeToFirstTokenMs / 1000).toFixed(2)} s`);
+  if (stats.tokensPerSecond !== undefined) parts.push(`${stats.tokensPerSecond.toFixed(1)} tokens/s`);
+  parts.push(`${stats.completionTokens.toLocaleString('en-US')} answer tokens in ${(stats.totalMs / 1000).toFixed(2)} s`);
+  let prompt = `prompt ${stats.promptTokens.toLocaleString('en-US')} tokens`;
+  if (stats.cachedPromptTokens) prompt += ` (${stats.cachedPromptTokens.toLocaleString('en-US')} cached)`;
+  parts.push(prompt);
+  return parts.join(' · ');
+}
+
+function text(tag: string, content: string, className?: string): HTMLElement {
+  const element = document.createElement(tag);
+  element.textContent = content;
+  if (className) element.className = className;
+  return element;
+}
+
+function badge(content: string): HTMLElement {
+  const element = document.createElement('vscode-badge');
+  element.textContent = content;
+  return element;
+}
+
+function actionButton(action: PanelAction, label: string): HTMLElement {
+  const button = document.createElement('vscode-button');
+  button.setAttribute('appearance', 'secondary');
+  button.dataset.action = action;
+  button.textContent = label;
+  return button;
+}
+
+if (view) renderAll();
+channel.post({ type: 'ready' });

@@ -1,0 +1,130 @@
+/**
+ * The Ask panel's messages, imported by both sides (extension/ask and webview/ask) so they cannot drift apart.
+ * The extension owns the conversation; the webview renders what it is sent and reports what the user did.
+ */
+
+/** Where a turn stands. The first four are in progress; the rest are final. */
+export type TurnStatus =
+  | 'packing'
+  | 'connecting'
+  | 'prefill'
+  | 'streaming'
+  /** Ended by a stop token. */
+  | 'done'
+  /** Reached prolong.ask.maxAnswerTokens. */
+  | 'length'
+  /** The user pressed Cancel; `answer` holds what came before. */
+  | 'cancelled'
+  /** The connection or engine broke mid-answer; `answer` holds the partial text. */
+  | 'cut'
+  /** Failed before any text; `error` says why. */
+  | 'error';
+
+export const ACTIVE_STATUSES: readonly TurnStatus[] = ['packing', 'connecting', 'prefill', 'streaming'];
+
+export interface TurnStats {
+  promptTokens: number;
+  completionTokens: number;
+  /** Prompt tokens served from a prefix cache (the engine's or the server's), when known. */
+  cachedPromptTokens?: number;
+  timeToFirstTokenMs?: number;
+  /** Answer tokens per second after the first token (undefined with fewer than two tokens). */
+  tokensPerSecond?: number;
+  totalMs: number;
+}
+
+export interface Turn {
+  id: number;
+  question: string;
+  answer: string;
+  status: TurnStatus;
+  /** One line on what is happening now (packing progress, prefill progress), while in progress. */
+  progress?: string;
+  /** 0..1 when the current phase has a known size. */
+  progressFraction?: number;
+  error?: string;
+  /** What the user can do about the error (a button in the panel). */
+  errorAction?: PanelAction;
+  warnings: string[];
+  stats?: TurnStats;
+}
+
+/** Everything that fills the model's context, in tokens. */
+export interface ContextBudget {
+  /** The packed repository (exact, from the packer), 0 before the first pack. */
+  repositoryTokens: number;
+  /** Questions and answers so far plus the draft's question, counted with the model's tokenizer. */
+  conversationTokens: number;
+  /** System text, question marker and chat-template tokens (an estimate). */
+  overheadTokens: number;
+  /** Room kept for the answer (prolong.ask.maxAnswerTokens). */
+  answerTokens: number;
+  /** The model's context length as the backend reports it; undefined when unknown. */
+  contextLength?: number;
+  /** repository + conversation + overhead + answer. */
+  totalTokens: number;
+  /** 'unknown' without a context length. */
+  fit: 'fits' | 'tight' | 'over' | 'unknown';
+  /** What to do when it does not fit (or will not for long). */
+  advice?: string;
+  /** Files the pack's token budget left out. */
+  droppedFiles: number;
+}
+
+/** Things the panel may ask the extension to do besides asking (buttons next to warnings and errors). */
+export type PanelAction =
+  | 'packWorkspace'
+  | 'showPackReport'
+  | 'openTokenBudgetSetting'
+  | 'openProlongIgnore'
+  | 'configureServer'
+  | 'openBackendSettings';
+
+export interface PackSummary {
+  folder: string;
+  files: number;
+  tokens: number;
+  /** The pack is older than the latest change to the workspace; the next question re-packs. */
+  stale: boolean;
+}
+
+export interface BackendSummary {
+  /** e.g. "remote · prolong-8b" */
+  label: string;
+  detail: string;
+  /** Why no backend is available, with what to do. */
+  problem?: string;
+}
+
+export interface AskViewState {
+  turns: Turn[];
+  budget: ContextBudget;
+  pack?: PackSummary;
+  backend?: BackendSummary;
+}
+
+export type ToExtension =
+  | { type: 'ready' }
+  | { type: 'ask'; question: string }
+  | { type: 'cancel' }
+  | { type: 'newConversation' }
+  /** The draft changed: the budget counts it before it is sent. */
+  | { type: 'draft'; question: string }
+  | { type: 'openFile'; path: string; line?: number; endLine?: number }
+  | { type: 'action'; action: PanelAction };
+
+export type ToWebview =
+  /** Everything but the packed paths; sent on load and whenever anything but the streamed text changes. */
+  | { type: 'state'; state: AskViewState }
+  /** Text appended to a streaming answer. */
+  | { type: 'delta'; turnId: number; text: string }
+  /** Paths of the packed files, for citation links; sent after each pack and on load. */
+  | { type: 'paths'; paths: string[] }
+  /** Put the cursor in the question box (the "Ask About Workspace" command). */
+  | { type: 'focus' };
+
+/** What the webview keeps with getState/setState while it is hidden. */
+export interface AskWebviewState {
+  draft: string;
+  view?: AskViewState;
+}
