@@ -135,7 +135,7 @@ function summary(info: BackendInfo, result: GenerateResult): string {
   const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   const parts = [`${info.model} (${info.detail})`];
   let prompt = `prompt ${result.promptTokens.toLocaleString('en-US')} tokens`;
-  if (result.cachedPromptTokens !== undefined) prompt += ` (${result.cachedPromptTokens.toLocaleString('en-US')} from the server's prefix cache)`;
+  if (result.cachedPromptTokens !== undefined) prompt += ` (${result.cachedPromptTokens.toLocaleString('en-US')} from the prefix cache)`;
   parts.push(prompt);
   if (result.timeToFirstTokenMs !== undefined) parts.push(`first token after ${seconds(result.timeToFirstTokenMs)}`);
   parts.push(`${result.completionTokens.toLocaleString('en-US')} tokens in ${seconds(result.totalMs)}`);

@@ -37,7 +37,7 @@ test('prolong ask packs a directory, streams the answer, and reports prompt toke
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.stdout, `${ANSWER}\n`);
   assert.match(run.stderr, /^packed 2 files, [\d,]+ tokens$/m);
-  assert.match(run.stderr, new RegExp(`${TEST_MODEL} \\(vllm at ${fixture.url.replace(/\./g, '\\.')}\\) · prompt \\d+ tokens \\(0 from the server's prefix cache\\) · first token after \\d+\\.\\d\\d s · 9 tokens in \\d+\\.\\d\\d s$`, 'm'));
+  assert.match(run.stderr, new RegExp(`${TEST_MODEL} \\(vllm at ${fixture.url.replace(/\./g, '\\.')}\\) · prompt \\d+ tokens \\(0 from the prefix cache\\) · first token after \\d+\\.\\d\\d s · 9 tokens in \\d+\\.\\d\\d s$`, 'm'));
   const body = JSON.parse(fixture.requests.find((r) => r.path === '/v1/chat/completions')!.body) as { messages: { role: string; content: string }[] };
   const user = body.messages[1].content;
   assert.ok(user.includes('export const b = a + 1;'), 'the packed repository is in the prompt');
