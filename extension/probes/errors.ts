@@ -1,0 +1,18 @@
+/** Errors across the worker boundary: a UserError stays one (with its hint), a cancellation stays one. */
+import { CancelledError, UserError } from '../../engine/errors';
+import type { SerializedError } from './workerProtocol';
+
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof CancelledError) return { kind: 'cancelled', message: error.message };
+  if (error instanceof UserError) return { kind: 'user', message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
+  if (error instanceof Error) return { kind: 'bug', message: error.message, ...(error.stack ? { stack: error.stack } : {}) };
+  return { kind: 'bug', message: String(error) };
+}
+
+export function deserializeError(error: SerializedError): Error {
+  if (error.kind === 'cancelled') return new CancelledError('probe run');
+  if (error.kind === 'user') return new UserError(error.message, error.hint);
+  const bug = new Error(error.message);
+  if (error.stack) bug.stack = error.stack;
+  return bug;
+}

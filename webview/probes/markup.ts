@@ -1,0 +1,22 @@
+/** Escaping and number formats shared by the panel's HTML and SVG builders. */
+export { formatLength } from '../../engine/probes/report';
+
+/** Escapes text for HTML and SVG content and attribute values. */
+export function escapeMarkup(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/** Scores with one decimal, as RULER's tables print them. */
+export function formatScore(score: number): string {
+  return score.toFixed(1);
+}
+
+export function formatTokens(tokens: number): string {
+  return tokens.toLocaleString('en-US');
+}
+
+export function formatMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
