@@ -56,7 +56,8 @@ export class EngineClient {
     const child = fork(entry.file, [], {
       execArgv: entry.execArgv,
       serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // The engine's own output (onnxruntime and Dawn warnings) goes to stderr: the CLI's stdout carries the answer.
+      stdio: ['ignore', 2, 2, 'ipc'],
       // VS Code's extension host runs Electron as Node; the child inherits ELECTRON_RUN_AS_NODE from it.
       env: process.env,
     });

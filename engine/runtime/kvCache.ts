@@ -238,7 +238,7 @@ export class KvPadder {
 
   static async create(layout: KvLayout, provider: { name: 'webgpu' }): Promise<KvPadder> {
     const model = buildKvPadModel(layout.pastNames.length, layout.numKvHeads, layout.headDim, layout.type);
-    const session = await ort.InferenceSession.create(model, { executionProviders: [provider], preferredOutputLocation: 'gpu-buffer' });
+    const session = await ort.InferenceSession.create(model, { executionProviders: [provider], preferredOutputLocation: 'gpu-buffer', logSeverityLevel: 3 });
     return new KvPadder(session, layout);
   }
 
@@ -315,6 +315,7 @@ export class KvSlicer {
     const session = await ort.InferenceSession.create(model, {
       executionProviders: [provider],
       preferredOutputLocation: provider === 'cpu' ? 'cpu' : 'gpu-buffer',
+      logSeverityLevel: 3,
     });
     return new KvSlicer(session, count);
   }

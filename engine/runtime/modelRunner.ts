@@ -64,7 +64,8 @@ export class ModelRunner {
     webgpuValidation: 'basic' | 'disabled' = 'basic', profileFilePrefix?: string): Promise<ModelRunner> {
     const layout = kvLayoutOf(files.sidecar);
     const executionProvider = provider === 'webgpu' ? { name: 'webgpu' as const, validationMode: webgpuValidation } : provider;
-    const options: ort.InferenceSession.SessionOptions = { executionProviders: [executionProvider], graphOptimizationLevel: 'all' };
+    // Warnings such as "some nodes were not assigned to the preferred execution provider" are expected here.
+    const options: ort.InferenceSession.SessionOptions = { executionProviders: [executionProvider], graphOptimizationLevel: 'all', logSeverityLevel: 3 };
     if (profileFilePrefix) { options.enableProfiling = true; options.profileFilePrefix = profileFilePrefix; }
     if (provider === 'webgpu' && kvPlacement !== 'host-copy') {
       // Logits come to the host for sampling; the KV cache stays on the GPU between runs.
