@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UserError } from '../errors';
-import { createBackend } from '../backends/factory';
+import { createBackend, remoteBackendOptions } from '../backends/factory';
+import { checkServer, formatHealthReport } from '../backends/remote/health';
 import { buildRepositoryPrompt } from '../backends/prompt';
 import type { BackendInfo, GenerateResult } from '../backends/types';
 import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
@@ -10,7 +11,9 @@ const usage = 'prolong ask "QUESTION" (--server URL [--model NAME] | --model MOD
   + '[--dir DIR | --context-file FILE | --no-repository] [--budget N] '
   + '[--max-tokens N] [--temperature T] [--timeout SECONDS] [--header "Name: value"]... [--api chat|completions] [--tokenizer PATH] [--json]\n'
   + '  Without --server, --model is a converted model directory (`prolong convert`) run by the bundled local engine.\n'
-  + '  The API key, if the server needs one, comes from the PROLONG_API_KEY environment variable.';
+  + '  The API key, if the server needs one, comes from the PROLONG_API_KEY environment variable.\n'
+  + '  prolong ask --check --server URL [--model NAME] [--dir DIR]: check the server step by step (reachable, key, model,\n'
+  + '  context length against the packed DIR, exact counts, a one-token answer) and say what is wrong.';
 
 /** Tokens kept free for the system text, the question and the chat template when the pack is fitted to the server. */
 const PROMPT_OVERHEAD_TOKENS = 1024;
@@ -35,9 +38,11 @@ const command: Subcommand = {
       ep: { type: 'string' },
       context: { type: 'string' },
       json: { type: 'boolean' },
+      check: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     }, usage);
     if (values.help) { process.stdout.write(`${usage}\n`); return 0; }
+    if (values.check) return checkCommand(values, signal);
     const question = positionals.join(' ').trim();
     if (!question) throw new UserError('prolong ask needs a question.', `Usage: ${usage}`);
     if (!values.server && !values.model) {
@@ -93,6 +98,30 @@ const command: Subcommand = {
     }
   },
 };
+
+/** `--check`: the same step-by-step server check as "ProLong: Check Server"; exit 0 when the server is ready. */
+async function checkCommand(
+  values: { server?: string; model?: string; dir?: string; header?: string[]; timeout?: string; tokenizer?: string; 'max-tokens'?: string },
+  signal: AbortSignal,
+): Promise<number> {
+  if (!values.server) throw new UserError('prolong ask --check needs --server URL.', `Usage: ${usage}`);
+  let packedTokens: number | undefined;
+  if (values.dir !== undefined) {
+    const { pack } = await import('../packer');
+    packedTokens = (await pack({ root: resolve(values.dir), tokenizerPath: values.tokenizer, order: 'edit-aware' }, undefined, signal)).totalTokens;
+  }
+  const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
+  const report = await checkServer(remoteBackendOptions({
+    server: values.server,
+    model: values.model,
+    apiKey: process.env.PROLONG_API_KEY || undefined,
+    headers: parseHeaders(values.header ?? []),
+    requestTimeoutMs: timeout && timeout > 0 ? timeout * 1000 : undefined,
+    tokenizerPath: values.tokenizer,
+  }), { packedTokens, answerTokens: values['max-tokens'] ? parseCount(values['max-tokens'], 'max-tokens') : undefined }, signal);
+  process.stdout.write(formatHealthReport(report).join('\n') + '\n');
+  return report.ok ? 0 : 1;
+}
 
 async function readRepository(
   values: { dir?: string; 'context-file'?: string; 'no-repository'?: boolean; budget?: string; tokenizer?: string; json?: boolean },

@@ -5,13 +5,13 @@
 import * as vscode from 'vscode';
 import { errorMessage, CancelledError, UserError } from '../../engine/errors';
 import { normalizeServerUrl } from '../../engine/backends/remote/client';
-import { checkServer } from '../../engine/backends/remote/health';
+import { checkServer, formatHealthReport } from '../../engine/backends/remote/health';
 import { EXTENSION_SETTINGS } from '../../engine/backends/remote/problems';
 import { RemoteBackend } from '../../engine/backends/remote/remoteBackend';
 import { createBackend, remoteBackendOptions } from '../../engine/backends/factory';
 import type { Backend } from '../../engine/backends/types';
 import type { ServedModel } from '../../engine/backends/remote/wire';
-import { SERVER_SECTION, apiKeySecretName, backendChoice, formatHealthReport, readServerSettings, type ServerSettings } from './serverSettings';
+import { SERVER_SECTION, apiKeySecretName, backendChoice, readServerSettings, type ServerSettings } from './serverSettings';
 
 export interface ServerCommandOptions {
   /** Tokens of the latest packed repository, when there is one, for the context-length check. */

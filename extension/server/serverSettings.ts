@@ -5,7 +5,6 @@
  */
 import { EXTENSION_SETTINGS } from '../../engine/backends/remote/problems';
 import type { BackendChoice } from '../../engine/backends/factory';
-import type { HealthReport } from '../../engine/backends/remote/health';
 
 export const SERVER_SECTION = 'prolong.server';
 
@@ -68,15 +67,4 @@ export function backendChoice(settings: ServerSettings, apiKey: string | undefin
     tokenizerPath: tokenizerPath || undefined,
     settingNames: EXTENSION_SETTINGS,
   };
-}
-
-/** The health report as lines for the output channel (no secrets: reports never contain headers). */
-export function formatHealthReport(report: HealthReport): string[] {
-  const mark = { ok: '✓', warning: '!', error: '✗' } as const;
-  const lines = [`Server ${report.server}: ${report.ok ? 'ready' : 'not ready'}`];
-  for (const step of report.steps) {
-    lines.push(`  ${mark[step.status]} ${step.name}: ${step.message}`);
-    if (step.hint) lines.push(`      ${step.hint}`);
-  }
-  return lines;
 }

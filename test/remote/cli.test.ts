@@ -62,3 +62,14 @@ test('prolong ask against a closed port exits 1 with the reason', async () => {
   assert.match(run.stderr, /^prolong: http:\/\/127\.0\.0\.1:\d+ refused the connection: nothing is listening on port \d+\. Start the server/m);
   assert.equal(run.stdout, '');
 });
+
+test('prolong ask --check reports each step, and fails on the first problem with its reason', async () => {
+  const fixture = await serve({ flavor: 'vllm', apiKey: 'sk-check', contextLength: 32768 });
+  const good = await prolong(['ask', '--check', '--server', fixture.url], { PROLONG_API_KEY: 'sk-check' });
+  assert.equal(good.code, 0, good.stdout + good.stderr);
+  assert.match(good.stdout, /^Server http:\/\/127\.0\.0\.1:\d+: ready\n  ✓ Connect: .*\n  ✓ Model: .*\n  ✓ Context length: 32,768 tokens\.\n  ✓ Token counts: .*\n  ✓ Answer: A one-token answer came back, first token after \d+\.\d\d s\.\n$/);
+  const bad = await prolong(['ask', '--check', '--server', fixture.url], { PROLONG_API_KEY: 'sk-wrong' });
+  assert.equal(bad.code, 1);
+  assert.match(bad.stdout, /not ready\n  ✗ Connect: .* unauthorized \(HTTP 401: Unauthorized\)\.\n      Set or correct the PROLONG_API_KEY environment variable/);
+  assert.ok(!bad.stdout.includes('sk-wrong') && !bad.stderr.includes('sk-wrong'), 'the key is never printed');
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkServer } from '../../engine/backends/remote/health';
+import { checkServer, formatHealthReport } from '../../engine/backends/remote/health';
 import { EXTENSION_SETTINGS } from '../../engine/backends/remote/problems';
 import { fixturesForThisFile, closedPortUrl, TEST_MODEL } from './fixtures/server';
 
@@ -57,4 +57,12 @@ test('a context shorter than the packed repository is an error with the budget t
   assert.equal(step.message, 'The packed repository is 40,000 tokens, but the server holds 32,768 tokens (with 1,024 kept for the answer).');
   assert.match(step.hint ?? '', /prolong\.pack\.tokenBudget to at most 31,744/);
   assert.equal(report.ok, false);
+});
+
+test('the health report reads as one line per step, hints indented', () => {
+  const lines = formatHealthReport({ server: 'http://h:1', ok: false, models: [], steps: [
+    { name: 'Connect', status: 'ok', message: 'answered.' },
+    { name: 'Model', status: 'error', message: 'not served.', hint: 'Pick another.' },
+  ] });
+  assert.deepEqual(lines, ['Server http://h:1: not ready', '  ✓ Connect: answered.', '  ✗ Model: not served.', '      Pick another.']);
 });

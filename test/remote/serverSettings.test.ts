@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { remoteBackendOptions } from '../../engine/backends/factory';
-import { apiKeySecretName, backendChoice, formatHealthReport, readServerSettings } from '../../extension/server/serverSettings';
+import { apiKeySecretName, backendChoice, readServerSettings } from '../../extension/server/serverSettings';
 
 test('settings are read with defaults, and an Authorization header in extraHeaders is dropped with a warning', () => {
   const values: Record<string, unknown> = {
@@ -30,12 +30,4 @@ test('the backend choice carries the timeout in ms and names the extension setti
   assert.equal(options.apiKey, undefined);
   assert.equal(options.api, 'completions');
   assert.match(options.settingNames.url, /prolong\.server\.url/);
-});
-
-test('the health report reads as one line per step, hints indented', () => {
-  const lines = formatHealthReport({ server: 'http://h:1', ok: false, models: [], steps: [
-    { name: 'Connect', status: 'ok', message: 'answered.' },
-    { name: 'Model', status: 'error', message: 'not served.', hint: 'Pick another.' },
-  ] });
-  assert.deepEqual(lines, ['Server http://h:1: not ready', '  ✓ Connect: answered.', '  ✗ Model: not served.', '      Pick another.']);
 });

@@ -101,3 +101,14 @@ export async function checkServer(options: RemoteBackendOptions, check: HealthCh
   report.ok = steps.every((step) => step.status !== 'error');
   return report;
 }
+
+/** The report as lines for a terminal or an output channel (no secrets: reports never contain headers). */
+export function formatHealthReport(report: HealthReport): string[] {
+  const mark = { ok: '✓', warning: '!', error: '✗' } as const;
+  const lines = [`Server ${report.server}: ${report.ok ? 'ready' : 'not ready'}`];
+  for (const step of report.steps) {
+    lines.push(`  ${mark[step.status]} ${step.name}: ${step.message}`);
+    if (step.hint) lines.push(`      ${step.hint}`);
+  }
+  return lines;
+}
