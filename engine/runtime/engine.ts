@@ -107,7 +107,8 @@ export class Engine {
     if (this.text) return this.text;
     const sidecar = this.runner.files.sidecar;
     const own = sidecar.tokenizer.file ? join(this.options.modelDir, sidecar.tokenizer.file) : undefined;
-    const path = this.options.tokenizerPath || (own && existsSync(own) ? own : undefined);
+    // The model's own tokenizer wins: the token ids must be the ones it was trained with.
+    const path = own && existsSync(own) ? own : this.options.tokenizerPath || undefined;
     const tokenizer = loadTokenizer(path);
     let template: ChatTemplate | undefined;
     let templateError: unknown;
@@ -139,7 +140,7 @@ export class Engine {
     const vocab = this.runner.files.sidecar.model.vocabSize;
     if (prompt.length === 0) throw new UserError('The prompt is empty.', 'Ask a question.');
     const outside = prompt.find((t) => !(t >= 0 && t < vocab));
-    if (outside !== undefined) throw new UserError(`The prompt has token id ${outside}, outside the model's vocabulary of ${vocab}.`, 'Use the tokenizer that belongs to the model (prolong.engine.tokenizerPath).');
+    if (outside !== undefined) throw new UserError(`The prompt has token id ${outside}, outside the model's vocabulary of ${vocab}.`, 'Put the model\'s own tokenizer.json in its directory (or point prolong.tokenizer.path / --tokenizer at it).');
     if (prompt.length + maxTokens > this.info.contextTokens) {
       throw new UserError(`The prompt has ${prompt.length} tokens; with up to ${maxTokens} answer tokens that exceeds the engine's context of ${this.info.contextTokens} tokens.`,
         'Pack less (prolong.pack.tokenBudget), ask for fewer answer tokens, or raise prolong.engine.contextTokens if memory allows.');

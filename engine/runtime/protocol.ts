@@ -24,7 +24,7 @@ export interface LoadOptions {
   /** Tokens per prefill run. */
   prefillChunkTokens: number;
   kvPlacement?: KvPlacement;
-  /** tokenizer.json to use; default: the one in modelDir, else the bundled Llama 3 one. */
+  /** tokenizer.json to use when the model directory has none; default: the bundled Llama 3 one. */
   tokenizerPath?: string;
   /** Device memory to budget against, bytes; default: detected (nvidia-smi) or the host's memory. */
   deviceMemoryBytes?: number;
