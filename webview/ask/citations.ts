@@ -76,8 +76,12 @@ export function linkCitations(text: string, index: PathIndex): CitationSegment[]
       const endLine = suffix[2] ?? suffix[4];
       if (line > 0) {
         target.line = line;
-        if (endLine !== undefined && Number(endLine) >= line) target.endLine = Number(endLine);
-        end += suffix[0].length;
+        if (endLine === undefined || Number(endLine) >= line) {
+          if (endLine !== undefined) target.endLine = Number(endLine);
+          end += suffix[0].length;
+        } else {
+          end += suffix[1] !== undefined ? 1 + suffix[1].length : 2 + suffix[3]!.length; // a backwards range: the first line only
+        }
       }
     }
     if (start > plainStart) segments.push({ kind: 'text', text: text.slice(plainStart, start) });
@@ -88,8 +92,22 @@ export function linkCitations(text: string, index: PathIndex): CitationSegment[]
   return segments;
 }
 
-/** The citation when the whole of `text` is one (an inline code span like `src/a.ts:3`), else undefined. */
+/**
+ * The citation when the whole of `text` is one (an inline code span like `src/a.ts:3`), else undefined. Here the
+ * path may hold any character (`my file.ts` in backticks), as long as it names a packed file exactly.
+ */
 export function wholeCitation(text: string, index: PathIndex): CitationTarget | undefined {
-  const segments = linkCitations(text.trim(), index);
+  const trimmed = text.trim();
+  const suffix = /(?::(\d+)(?:[-–](\d+)|:\d+)?|#L(\d+)(?:-L?(\d+))?)$/.exec(trimmed);
+  const exact = index.resolve(suffix ? trimmed.slice(0, suffix.index) : trimmed);
+  if (exact && (suffix ? trimmed.slice(0, suffix.index) : trimmed) !== '') {
+    const target: CitationTarget = { path: exact };
+    const line = suffix ? Number(suffix[1] ?? suffix[3]) : 0;
+    const endLine = suffix ? Number(suffix[2] ?? suffix[4] ?? 0) : 0;
+    if (line > 0) target.line = line;
+    if (line > 0 && endLine >= line) target.endLine = endLine;
+    return target;
+  }
+  const segments = linkCitations(trimmed, index);
   return segments.length === 1 && segments[0]!.kind === 'citation' ? segments[0]!.target : undefined;
 }
