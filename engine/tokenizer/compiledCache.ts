@@ -11,7 +11,7 @@ import type { CompiledBpe } from './compiledBpe';
  * simply rebuilt. The directory: $PROLONG_TOKENIZER_CACHE, else prolong-tokenizer-cache in the OS temp directory.
  */
 
-const MAGIC = 'PLBPE004';
+const MAGIC = 'PLBPE005';
 
 interface Header {
   vocabSize: number;

@@ -3,7 +3,7 @@ import { byteLevelString } from './byteLevel';
 import { compileBpe, type CompiledBpe } from './compiledBpe';
 import { fastPathProblem, type BpeTokenizerJson } from './fastPath';
 import { nextPieceEnd as importedNextPieceEnd } from './llama3PreTokenizer';
-import { NOT_FOUND as IMPORTED_NOT_FOUND, PieceTable } from './pieceTable';
+import { HASH_START as IMPORTED_HASH_START, NOT_FOUND as IMPORTED_NOT_FOUND, PieceTable } from './pieceTable';
 import type { TextTokenizer } from './types';
 
 export { fastPathProblem, type BpeTokenizerJson } from './fastPath';
@@ -12,6 +12,7 @@ export { fastPathProblem, type BpeTokenizerJson } from './fastPath';
 // through a getter at every use.
 const nextPieceEnd = importedNextPieceEnd;
 const NOT_FOUND = IMPORTED_NOT_FOUND;
+const HASH_START = IMPORTED_HASH_START;
 
 /** Text that takes every branch of the scanner and the merging code. */
 const WARM_UP_TEXT = "\uFEFFimport os\r\n\tdef f(x):  return x+1 # it's they'RE we'll I'M 123456 ٣٤ ½\n\n  \n"
@@ -46,6 +47,8 @@ export class FastBpeTokenizer implements TextTokenizer {
   /** Id of each one- or two-character ASCII piece that is one vocabulary token, else -1 (index: c, or 128 + (c0 << 7 | c1)). */
   private readonly shortIds = new Int32Array(128 + 128 * 128).fill(-1);
   private work = new Int32Array(1024);
+  /** Running hash of the last word `asciiWordEnd` found. */
+  private wordHash = 0;
   private readonly decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
   constructor(readonly source: string, compiled: CompiledBpe) {
@@ -90,8 +93,13 @@ export class FastBpeTokenizer implements TextTokenizer {
   encode(text: string): number[] {
     const ids: number[] = [];
     for (let i = 0, n = text.length; i < n;) {
-      const end = nextPieceEnd(text, i);
-      const value = this.valueOf(text, i, end);
+      let end = this.asciiWordEnd(text, i, n);
+      let value: number;
+      if (end > 0) value = this.pieces.findHashed(text, i, end, this.wordHash);
+      else {
+        end = nextPieceEnd(text, i);
+        value = this.valueOf(text, i, end);
+      }
       if (value !== NOT_FOUND) this.pieces.pushIds(value, ids);
       else {
         const count = this.mergePiece(text, i, end);
@@ -105,12 +113,42 @@ export class FastBpeTokenizer implements TextTokenizer {
   count(text: string): number {
     let count = 0;
     for (let i = 0, n = text.length; i < n;) {
-      const end = nextPieceEnd(text, i);
-      const value = this.valueOf(text, i, end);
+      let end = this.asciiWordEnd(text, i, n);
+      let value: number;
+      if (end > 0) value = this.pieces.findHashed(text, i, end, this.wordHash);
+      else {
+        end = nextPieceEnd(text, i);
+        value = this.valueOf(text, i, end);
+      }
       count += value === NOT_FOUND ? this.mergePiece(text, i, end) : value >= 0 ? 1 : this.pieces.countOf(value);
       i = end;
     }
     return count;
+  }
+
+  /**
+   * The commonest pieces, ASCII letters with an optional leading space ("foo", " bar"), scanned and hashed in one
+   * pass: their end (exclusive) with the hash in `wordHash`, or -1 for every other piece (the scanner handles it).
+   * The run must end at an ASCII non-letter or the end of the text; a non-ASCII character might be a letter.
+   */
+  private asciiWordEnd(text: string, i: number, n: number): number {
+    let c = text.charCodeAt(i);
+    let state = HASH_START;
+    let j = i;
+    if (c === 0x20) {
+      if (i + 1 >= n) return -1;
+      state = Math.imul(state ^ c, 0x01000193);
+      c = text.charCodeAt(++j);
+    }
+    if (((c | 0x20) - 0x61) >>> 0 > 25) return -1;
+    do {
+      state = Math.imul(state ^ c, 0x01000193);
+      if (++j >= n) break;
+      c = text.charCodeAt(j);
+    } while (((c | 0x20) - 0x61) >>> 0 <= 25);
+    if (j < n && c >= 128) return -1;
+    this.wordHash = state;
+    return j;
   }
 
   encodeWithSpecialTokens(text: string): number[] {

@@ -22,13 +22,26 @@ export interface PieceTableParts {
   multiLength: number;
 }
 
-function hashRange(text: string, start: number, end: number): number {
-  let h = 0x811c9dc5 ^ (end - start);
-  for (let k = start; k < end; k++) h = Math.imul(h ^ text.charCodeAt(k), 0x01000193);
+/** FNV-1a over UTF-16 units: the running state; callers may compute it while scanning a piece (see `findHashed`). */
+export const HASH_START = 0x811c9dc5 | 0;
+
+export function hashStep(state: number, charCode: number): number {
+  return Math.imul(state ^ charCode, 0x01000193);
+}
+
+/** The slot hash from a piece's running state and length. */
+function finishHash(state: number, length: number): number {
+  let h = state ^ length;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   return h | 0;
+}
+
+function hashRange(text: string, start: number, end: number): number {
+  let state = HASH_START;
+  for (let k = start; k < end; k++) state = Math.imul(state ^ text.charCodeAt(k), 0x01000193);
+  return finishHash(state, end - start);
 }
 
 export class PieceTable {
@@ -69,8 +82,16 @@ export class PieceTable {
 
   /** The value of text[start, end), or NOT_FOUND. */
   find(text: string, start: number, end: number): number {
+    return this.lookUp(text, start, end, hashRange(text, start, end));
+  }
+
+  /** `find`, given the running hash state of text[start, end) (HASH_START folded with `hashStep` over its units). */
+  findHashed(text: string, start: number, end: number, state: number): number {
+    return this.lookUp(text, start, end, finishHash(state, end - start));
+  }
+
+  private lookUp(text: string, start: number, end: number, hash: number): number {
     const length = end - start;
-    const hash = hashRange(text, start, end);
     const slots = this.slots;
     const keys = this.keys;
     const mask = this.mask;
