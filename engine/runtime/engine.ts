@@ -74,7 +74,7 @@ export class Engine {
     const limit = files.sidecar.model.contextLength;
     if (options.contextTokens > limit) {
       throw new UserError(`prolong.engine.contextTokens is ${options.contextTokens}, but the model in ${options.modelDir} runs at most ${limit} tokens.`,
-        `Set prolong.engine.contextTokens to ${limit} or less (or 0 for the most that fits), or convert the model with a longer context.`);
+        `Set prolong.engine.contextTokens (--context) to ${limit} or less (or 0 for the most that fits), or convert the model with a longer context.`);
     }
     const chunkTokens = Math.max(1, Math.min(Math.floor(options.prefillChunkTokens) || 2048, options.contextTokens || limit));
     const choice = await choose(options.executionProvider);

@@ -86,7 +86,7 @@ export function checkMemory(options: {
   const device = options.provider === 'cpu' ? 'host' : 'GPU';
   const fits = largestFittingContext(dims, weightBytes, options.chunkTokens, available.bytes);
   const hint = fits >= 1024
-    ? `Set prolong.engine.contextTokens to ${fits} or less, or use a smaller or int4 model.`
+    ? `Set prolong.engine.contextTokens (--context) to ${fits} or less, or use a smaller or int4 model.`
     : 'The weights alone do not fit: use a smaller or int4 model, or another execution provider.';
   throw new UserError(
     `The model in ${options.modelDir} needs about ${gib(total)} on the ${device} for a ${contextTokens}-token context ` +

@@ -114,7 +114,7 @@ test('a context that does not fit in memory fails at load with the context that 
       assert.ok(error instanceof UserError);
       assert.match(error.message, /65536-token context/);
       assert.match(error.message, /KV cache/);
-      const match = error.hint?.match(/prolong\.engine\.contextTokens to (\d+)/);
+      const match = error.hint?.match(/prolong\.engine\.contextTokens \(--context\) to (\d+)/);
       assert.ok(match, error.hint);
       suggested = Number(match[1]);
       return true;
