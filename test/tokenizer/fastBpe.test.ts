@@ -56,6 +56,14 @@ for (const ignoreMerges of [false, true]) {
   });
 }
 
+test('merges written as [left, right] pairs give the same ids', () => {
+  const path = writeTinyTokenizer({ ignoreMerges: false, arrayMerges: true });
+  const strings = fuzzStrings(13, 300);
+  assertSame(loadTokenizer(path, 'fast'), loadTokenizer(path, 'reference'), strings);
+  const stringMerges = loadTokenizer(writeTinyTokenizer({ ignoreMerges: false }), 'fast');
+  for (const text of strings) assert.deepEqual(loadTokenizer(path, 'fast').encode(text), stringMerges.encode(text));
+});
+
 test('tokenizers the fast path cannot run exactly fall back to the reference, and say why', () => {
   const path = writeTinyTokenizer({ ignoreMerges: true, normalizer: { type: 'NFC' } });
   const tokenizer = loadTokenizer(path);

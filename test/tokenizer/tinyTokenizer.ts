@@ -14,7 +14,7 @@ export const TINY_MERGES = [
 /** In the vocabulary but reachable by no merge: only `ignore_merges` produces it for a whole piece. */
 export const UNMERGED_TOKEN = 'xyz';
 
-export function tinyTokenizerJson(options: { ignoreMerges: boolean; normalizer?: unknown }): Record<string, unknown> {
+export function tinyTokenizerJson(options: { ignoreMerges: boolean; normalizer?: unknown; arrayMerges?: boolean }): Record<string, unknown> {
   const vocab: Record<string, number> = {};
   BYTE_TO_CHAR.forEach((char, byte) => { vocab[char] = byte; });
   let next = 256;
@@ -35,12 +35,14 @@ export function tinyTokenizerJson(options: { ignoreMerges: boolean; normalizer?:
     post_processor: null,
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
     model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false,
-      byte_fallback: false, ignore_merges: options.ignoreMerges, vocab, merges: TINY_MERGES },
+      byte_fallback: false, ignore_merges: options.ignoreMerges, vocab,
+      // Newer tokenizer.json files write each merge as a [left, right] pair.
+      merges: options.arrayMerges ? TINY_MERGES.map((merge) => merge.split(' ')) : TINY_MERGES },
   };
 }
 
 /** Writes it as tokenizer.json in a fresh directory; returns the file's path. */
-export function writeTinyTokenizer(options: { ignoreMerges: boolean; normalizer?: unknown }): string {
+export function writeTinyTokenizer(options: { ignoreMerges: boolean; normalizer?: unknown; arrayMerges?: boolean }): string {
   const dir = mkdtempSync(join(tmpdir(), 'prolong-tiny-tokenizer-'));
   const path = join(dir, 'tokenizer.json');
   writeFileSync(path, JSON.stringify(tinyTokenizerJson(options)));
