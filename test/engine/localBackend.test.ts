@@ -179,6 +179,15 @@ test('chat requests: template, prompt count, streamed text equal to the decoded 
     assert.ok(events.findIndex((e) => e.type === 'first-token') < events.findIndex((e) => e.type === 'text'));
     if (first.finishReason === 'length') assert.equal(first.completionTokens, 12);
 
+    // Streaming never splits a character: random sampling over the whole vocabulary emits byte-level pieces of
+    // multi-byte characters, yet every streamed piece is whole UTF-16 and together they are the decoded answer.
+    const pieces: string[] = [];
+    const sampled = await backend.run({ prompt: { kind: 'chat', messages: ask('Say something.').messages }, sampling: { maxTokens: 60, temperature: 2, seed: 9 }, ignoreStopTokens: true, returnTokens: true },
+      (e) => { if (e.type === 'text') pieces.push(e.text); });
+    assert.equal(pieces.join(''), sampled.text);
+    assert.equal(sampled.text, tokenizer.decode(sampled.engine!.tokens!));
+    for (const piece of pieces) assert.doesNotMatch(piece, /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
+
     const second = await backend.generate({ ...ask('Where is it defined?'), sampling: { maxTokens: 4 } }, () => {});
     // Everything up to the user turn is shared: the system turn with the document.
     const systemOnly = count.tokens - tokenizer.encode('What is the answer?').length;
