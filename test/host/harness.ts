@@ -6,9 +6,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
+import { chromium, type Frame, type Page } from 'playwright-core';
+import { UI_ENV, type UiRequest, type UiResponse } from './uiProtocol';
 
 export const HOST_DIR = resolve(__dirname, '..', '..', '.vscode-test');
 const SERVER_MAIN = join(HOST_DIR, 'code-server', 'lib', 'vscode', 'out', 'server-main.js');
@@ -55,12 +57,14 @@ export interface HostRun {
 export async function runInExtensionHost(options: { extensionPath: string; testsPath: string; workspace: string; timeoutMs: number }): Promise<HostRun> {
   const port = await freePort();
   const data = mkdtempSync(join(tmpdir(), 'prolong-host-'));
+  let page: Page | undefined;
+  const ui = await startUiServer(() => page);
   const server = spawn(NODE, [SERVER_MAIN, '--enable-smoke-test-driver', '--without-connection-token', '--accept-server-license-terms',
     '--host', '127.0.0.1', '--port', String(port), '--server-data-dir', data, '--user-data-dir', join(data, 'user'),
     '--extensions-dir', join(data, 'extensions'), '--disable-telemetry'], {
     detached: true, // its own process group, so the whole tree can be stopped
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, XDG_DATA_HOME: join(data, 'xdg-data'), XDG_CONFIG_HOME: join(data, 'xdg-config') },
+    env: { ...process.env, XDG_DATA_HOME: join(data, 'xdg-data'), XDG_CONFIG_HOME: join(data, 'xdg-config'), [UI_ENV]: ui.address },
   });
   const serverLog: string[] = [];
   server.stdout!.on('data', (chunk: Buffer) => serverLog.push(chunk.toString()));
@@ -73,10 +77,10 @@ export async function runInExtensionHost(options: { extensionPath: string; tests
       executablePath: '/usr/bin/chromium', headless: true,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
-    const page = context.pages()[0] ?? (await context.newPage());
+    page = context.pages()[0] ?? (await context.newPage());
     const output: string[] = [];
     const exited = new Promise<number>((resolveExit) => {
-      void page.exposeFunction('codeAutomationExit', (code: number) => { resolveExit(code); });
+      void page!.exposeFunction('codeAutomationExit', (code: number) => { resolveExit(code); });
     });
     page.on('console', (message) => {
       const text = message.text();
@@ -96,11 +100,87 @@ export async function runInExtensionHost(options: { extensionPath: string; tests
       clearTimeout(timer);
     }
   } finally {
+    ui.server.close();
     await context?.close().catch(() => undefined);
     try {
       process.kill(-server.pid!, 'SIGKILL');
     } catch {
       // already gone
     }
+  }
+}
+
+/** Serves the in-host tests' browser-level actions (uiProtocol.ts) on a free local port. */
+async function startUiServer(page: () => Page | undefined): Promise<{ server: Server; address: string }> {
+  const server = createHttpServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => { body += chunk.toString(); });
+    request.on('end', () => {
+      const reply = (result: UiResponse) => {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(result));
+      };
+      const current = page();
+      if (!current) { reply({ ok: false, error: 'the workbench page is not open yet' }); return; }
+      let parsed: UiRequest;
+      try {
+        parsed = JSON.parse(body) as UiRequest;
+      } catch {
+        reply({ ok: false, error: 'the request is not JSON' });
+        return;
+      }
+      performUi(current, parsed).then(reply, (error: unknown) => reply({ ok: false, error: error instanceof Error ? error.message : String(error) }));
+    });
+  });
+  await new Promise<void>((resolveListen) => server.listen(0, '127.0.0.1', resolveListen));
+  const address = server.address();
+  if (!address || typeof address !== 'object') throw new Error('the UI server has no port');
+  return { server, address: `http://127.0.0.1:${address.port}` };
+}
+
+async function performUi(page: Page, request: UiRequest): Promise<UiResponse> {
+  const timeout = request.timeoutMs ?? 20_000;
+  const deadline = Date.now() + timeout;
+  const frame = await findFrame(page, request.frame, request.action === 'count' ? Date.now() : deadline);
+  if (!frame) {
+    if (request.action === 'count') return { ok: true, count: 0 };
+    return { ok: false, error: `no frame has a match for ${request.frame} after ${timeout} ms` };
+  }
+  const target = frame.locator(request.selector).first();
+  switch (request.action) {
+    case 'click':
+      await target.click({ timeout });
+      return { ok: true };
+    case 'fill':
+      await target.fill(request.value, { timeout });
+      return { ok: true };
+    case 'press':
+      await target.press(request.key, { timeout });
+      return { ok: true };
+    case 'text':
+      return { ok: true, text: (await target.textContent({ timeout })) ?? '' };
+    case 'count':
+      return { ok: true, count: await frame.locator(request.selector).count() };
+    case 'waitForText': {
+      let last = '';
+      while (Date.now() < deadline) {
+        last = (await target.textContent({ timeout: Math.max(1, deadline - Date.now()) }).catch(() => null)) ?? last;
+        if (last.includes(request.text)) return { ok: true, text: last };
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return { ok: false, error: `${request.selector} did not show "${request.text}" within ${timeout} ms; it shows: ${JSON.stringify(last.slice(0, 2000))}` };
+    }
+  }
+}
+
+/** The first frame (any depth) with a match for `selector`, polling until `deadline`; the page's main frame without one. */
+async function findFrame(page: Page, selector: string | undefined, deadline: number): Promise<Frame | undefined> {
+  if (!selector) return page.mainFrame();
+  for (;;) {
+    for (const frame of page.frames()) {
+      if (await frame.locator(selector).count().catch(() => 0) > 0) return frame;
+    }
+    if (Date.now() >= deadline) return undefined;
+    await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -4,18 +4,8 @@
  */
 import * as vscode from 'vscode';
 import assert from 'node:assert/strict';
-import type { ProlongExtensionApi } from '../../../extension/api';
-
-type HostTest = { name: string; run: () => Promise<void> };
-const tests: HostTest[] = [];
-const hostTest = (name: string, run: () => Promise<void>): void => { tests.push({ name, run }); };
-const log = (line: string): void => console.log(`[prolong-host] ${line}`);
-
-async function api(): Promise<ProlongExtensionApi> {
-  const extension = vscode.extensions.getExtension<ProlongExtensionApi>('prolong.prolong-vscode');
-  assert.ok(extension, 'the extension prolong.prolong-vscode is installed in the host');
-  return extension.isActive ? extension.exports : await extension.activate();
-}
+import { api, hostTest, log, tests } from './hostTest';
+import './ask';
 
 hostTest('the extension activates and registers its commands', async () => {
   await api();

@@ -1,0 +1,168 @@
+/**
+ * The Ask panel in a real VS Code: a scripted backend (through the extension API's overrideBackend) answers,
+ * and the browser (through the harness's UI bridge) types questions, clicks Cancel and citations.
+ */
+import * as vscode from 'vscode';
+import assert from 'node:assert/strict';
+import type { Backend, BackendInfo, GenerateEvent, GenerateRequest, GenerateResult, PromptTokenCount } from '../../../engine/backends/types';
+import { QUESTION_MARKER } from '../../../engine/backends/prompt';
+import { api, hostTest } from './hostTest';
+import { ui } from './ui';
+
+/** The Ask webview's inner frame is the one with the question box. */
+const FRAME = '.ask-input';
+
+type Script = (request: GenerateRequest, onEvent: (event: GenerateEvent) => void, signal: AbortSignal | undefined) => Promise<GenerateResult>;
+
+/** A Backend whose answers the test scripts; it records every request and whether its signal fired. */
+class ScriptedBackend implements Backend {
+  readonly requests: GenerateRequest[] = [];
+  abortedRequests = 0;
+  script: Script = async () => { throw new Error('no script'); };
+
+  async info(): Promise<BackendInfo> {
+    return { kind: 'remote', model: 'scripted-model', contextLength: 32_768, detail: 'a scripted backend for tests' };
+  }
+
+  async countPromptTokens(request: Omit<GenerateRequest, 'sampling'>): Promise<PromptTokenCount> {
+    return { tokens: request.messages.reduce((sum, m) => sum + Math.ceil(m.content.length / 4), 0), exact: false, note: 'scripted' };
+  }
+
+  async generate(request: GenerateRequest, onEvent: (event: GenerateEvent) => void, signal?: AbortSignal): Promise<GenerateResult> {
+    this.requests.push(request);
+    signal?.addEventListener('abort', () => { this.abortedRequests++; });
+    return this.script(request, onEvent, signal);
+  }
+
+  async dispose(): Promise<void> {}
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Streams `pieces` a few milliseconds apart; with `thenHold`, waits for the signal after them and ends 'cancelled'. */
+function streaming(pieces: string[], thenHold = false): Script {
+  return async (_request, onEvent, signal) => {
+    const started = Date.now();
+    onEvent({ type: 'prefill', doneTokens: 100, totalTokens: 100, reusedTokens: 0 });
+    await sleep(30);
+    onEvent({ type: 'first-token', timeToFirstTokenMs: Date.now() - started });
+    let text = '';
+    for (const piece of pieces) {
+      if (signal?.aborted) break;
+      text += piece;
+      onEvent({ type: 'text', text: piece });
+      await sleep(30);
+    }
+    if (thenHold && !signal?.aborted) await new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve()));
+    const cancelled = signal?.aborted === true;
+    return {
+      text, finishReason: cancelled ? 'cancelled' : 'stop', promptTokens: 1_000, completionTokens: pieces.length,
+      cachedPromptTokens: 900, timeToFirstTokenMs: 30, totalMs: Date.now() - started, warnings: [],
+    };
+  };
+}
+
+async function ask(question: string): Promise<void> {
+  await ui({ action: 'fill', frame: FRAME, selector: '#question textarea', value: question });
+  await ui({ action: 'press', frame: FRAME, selector: '#question textarea', key: 'Enter' });
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+const backend = new ScriptedBackend();
+
+hostTest('Ask: a question packs the workspace and the answer streams into the panel, with citations and speed', async () => {
+  const prolong = await api();
+  prolong.overrideBackend(backend);
+  await vscode.commands.executeCommand('prolong.askAboutWorkspace');
+  await ui({ action: 'waitForText', frame: FRAME, selector: '.budget-line', text: 'of 32,768 tokens' });
+  backend.script = streaming(['`twice` is defined in ', 'src/lib/util.ts:1 and ', 'called from src/main.ts:2.\n\n', '```ts\nconsole.log(twice(21));\n```']);
+  await ask('Where is twice defined?');
+  const answer = await ui({ action: 'waitForText', frame: FRAME, selector: '.turn[data-status="done"] .answer', text: 'called from src/main.ts:2.' });
+  assert.match(answer.text ?? '', /console\.log\(twice\(21\)\);/);
+  const request = backend.requests.at(-1)!;
+  assert.equal(request.messages.length, 2);
+  assert.ok(request.messages[1]!.content.startsWith(`Repository: ${vscode.workspace.workspaceFolders![0]!.name}\n`), 'the packed repository comes first');
+  assert.ok(request.messages[1]!.content.includes('==> src/lib/util.ts <==\n'));
+  assert.ok(request.messages[1]!.content.endsWith(`${QUESTION_MARKER}Where is twice defined?`), 'the question comes last');
+  assert.equal(request.messages[1]!.content.slice(0, -`${QUESTION_MARKER}Where is twice defined?`.length), prolong.lastPack()!.result.document);
+  const citations = await ui({ action: 'count', frame: FRAME, selector: '.turn[data-status="done"] a.citation' });
+  assert.equal(citations.count, 2, 'both cited paths became links (none inside the code block)');
+  const stats = await ui({ action: 'text', frame: FRAME, selector: '.turn[data-status="done"] .stats' });
+  assert.match(stats.text ?? '', /first token 0\.03 s · [\d.]+ tokens\/s · 4 answer tokens/);
+  assert.match(stats.text ?? '', /prompt 1,000 tokens \(900 cached\)/);
+});
+
+hostTest('Ask: clicking a citation opens the file at the cited line', async () => {
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  await ui({ action: 'click', frame: FRAME, selector: 'a.citation[data-path="src/main.ts"]' });
+  await until('src/main.ts to open', () => vscode.window.activeTextEditor?.document.uri.path.endsWith('/src/main.ts') === true);
+  assert.equal(vscode.window.activeTextEditor!.selection.start.line, 1, 'line 2 (1-based) is selected');
+});
+
+hostTest('Ask: a follow-up sends the conversation after the repository, re-packed after a file changed; Cancel keeps the partial answer', async () => {
+  const folder = vscode.workspace.workspaceFolders![0]!;
+  const extra = vscode.Uri.joinPath(folder.uri, 'src', 'extra.ts');
+  await vscode.workspace.fs.writeFile(extra, new TextEncoder().encode('export const extra = 3;\n'));
+  try {
+    await followUpAndCancel();
+  } finally {
+    await vscode.workspace.fs.delete(extra); // the other suites expect the workspace as the harness wrote it
+  }
+});
+
+async function followUpAndCancel(): Promise<void> {
+  await ui({ action: 'waitForText', frame: FRAME, selector: '#pack-summary', text: 're-packs on the next question' });
+  backend.script = streaming(['Partial ', 'answer '], true);
+  const before = backend.abortedRequests;
+  await ask('And who calls it?');
+  await ui({ action: 'waitForText', frame: FRAME, selector: '.turn[data-status="streaming"] .answer', text: 'Partial answer' });
+  const request = backend.requests.at(-1)!;
+  assert.deepEqual(request.messages.map((m) => m.role), ['system', 'user', 'assistant', 'user']);
+  assert.ok(request.messages[1]!.content.endsWith(`${QUESTION_MARKER}Where is twice defined?`));
+  assert.match(request.messages[2]!.content, /^`twice` is defined in src\/lib\/util\.ts:1/);
+  assert.equal(request.messages[3]!.content, 'And who calls it?');
+  assert.ok(request.messages[1]!.content.includes('==> src/extra.ts <==\nexport const extra = 3;\n'), 'the new file is in the re-packed repository');
+  await ui({ action: 'click', frame: FRAME, selector: '#cancel' });
+  const cancelled = await ui({ action: 'waitForText', frame: FRAME, selector: '.turn[data-status="cancelled"]', text: 'cancelled' });
+  assert.match(cancelled.text ?? '', /Partial answer/);
+  assert.equal(backend.abortedRequests, before + 1, 'the request\'s AbortSignal fired');
+}
+
+hostTest('Ask: the conversation survives hiding the view (the webview reloads from the extension)', async () => {
+  await vscode.commands.executeCommand('workbench.action.closeSidebar');
+  await sleep(300);
+  await vscode.commands.executeCommand('prolong.askAboutWorkspace');
+  await ui({ action: 'waitForText', frame: FRAME, selector: '.turn[data-status="cancelled"] .answer', text: 'Partial answer' });
+  assert.equal((await ui({ action: 'count', frame: FRAME, selector: '.turn' })).count, 2);
+});
+
+hostTest('Ask: a backend problem shows in the panel with its message and a button that helps', async () => {
+  const prolong = await api();
+  prolong.overrideBackend(undefined); // the settings' backend: remote, with no server configured here
+  try {
+    await ask('Does this fail?');
+    const error = await ui({ action: 'waitForText', frame: FRAME, selector: '.turn[data-status="error"] .error', text: 'No ProLong server is configured' });
+    assert.match(error.text ?? '', /Configure Server/);
+    assert.equal((await ui({ action: 'count', frame: FRAME, selector: '.turn[data-status="error"] vscode-button[data-action="configureServer"]' })).count, 1);
+  } finally {
+    prolong.overrideBackend(backend);
+  }
+});
+
+hostTest('Ask: New Conversation empties the panel, and the next question has no history', async () => {
+  await vscode.commands.executeCommand('prolong.newConversation');
+  await ui({ action: 'waitForText', frame: FRAME, selector: '#conversation', text: 'Ask anything about the workspace' });
+  assert.equal((await ui({ action: 'count', frame: FRAME, selector: '.turn' })).count, 0);
+  backend.script = streaming(['Fresh.']);
+  await ask('Start again?');
+  await ui({ action: 'waitForText', frame: FRAME, selector: '.turn[data-status="done"] .answer', text: 'Fresh.' });
+  assert.equal(backend.requests.at(-1)!.messages.length, 2);
+  (await api()).overrideBackend(undefined);
+});

@@ -1,0 +1,24 @@
+/**
+ * Browser-level actions the in-host tests may ask the harness for (webview DOM is out of the extension host's
+ * reach): the harness serves them over HTTP on 127.0.0.1 (address in the PROLONG_HOST_UI environment variable of
+ * the VS Code server and so of the extension host) and performs them with playwright on the workbench page.
+ *
+ * `frame` is a CSS selector naming the frame to act in: the first frame, at any depth, that has a match for it
+ * (a webview's content sits two iframes deep). Without it, the workbench page itself. Selectors pierce open
+ * shadow roots (playwright's CSS engine), so `vscode-text-area#q textarea` reaches the toolkit's inner textarea.
+ */
+export type UiRequest = { frame?: string; selector: string; timeoutMs?: number } & (
+  | { action: 'click' }
+  | { action: 'fill'; value: string }
+  | { action: 'press'; key: string }
+  /** Waits for a match, returns its textContent. */
+  | { action: 'text' }
+  /** Waits until the first match's textContent includes `text`. */
+  | { action: 'waitForText'; text: string }
+  /** How many elements match now (0 when the frame is not there). */
+  | { action: 'count' }
+);
+
+export type UiResponse = { ok: true; text?: string; count?: number } | { ok: false; error: string };
+
+export const UI_ENV = 'PROLONG_HOST_UI';
