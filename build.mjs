@@ -18,10 +18,12 @@ const nodeEntries = [
   ['engine/runtime/worker.ts', 'engine-worker'],
   ['test/bench/convert.ts', 'bench-convert'],
   ['test/kernels/deviceCheck.ts', 'kernels-check'],
+  ['extension/probes/worker.ts', 'probes-worker'],
 ];
 /** Browser entries for webviews: [source, output name under out/webview/]. */
 const webEntries = [
   ['webview/ask/main.ts', 'ask'],
+  ['webview/probes/main.ts', 'probes'],
 ];
 
 const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', legalComments: 'none' };

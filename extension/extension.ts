@@ -3,6 +3,7 @@ import { registerServerCommands } from './server';
 import { WorkspacePacking } from './pack';
 import { registerBackend, overrideBackend } from './backend';
 import { registerAsk } from './ask';
+import { registerProbes } from './probes';
 import type { ProlongExtensionApi } from './api';
 
 export function activate(context: vscode.ExtensionContext): ProlongExtensionApi {
@@ -11,6 +12,7 @@ export function activate(context: vscode.ExtensionContext): ProlongExtensionApi 
   registerServerCommands(context, { packedTokens: () => packing.lastPack?.result.totalTokens });
   registerBackend(context);
   registerAsk(context, packing);
+  registerProbes(context, packing);
   return { lastPack: () => packing.lastPack, overrideBackend };
 }
 

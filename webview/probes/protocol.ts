@@ -92,6 +92,8 @@ export type PanelAction =
   | { type: 'cancelling' }
   | { type: 'finished'; result: ProbeRunResult }
   | { type: 'failed'; error: string }
+  /** Cancelled before the run returned anything (while packing, or the worker had to be stopped). */
+  | { type: 'cancelled' }
   | { type: 'loaded'; result: ProbeRunResult; file: string; otherSuiteVersion: boolean; threshold: number }
   | { type: 'saved'; file: string }
   | { type: 'threshold'; threshold: number };

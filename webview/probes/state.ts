@@ -49,6 +49,8 @@ export function reduce(state: ProbesViewState, action: PanelAction): ProbesViewS
         instances: result.instances.map(instanceRow), scores: result.scores, skipped: result.skipped,
       };
     }
+    case 'cancelled':
+      return { ...state, phase: 'cancelled', current: undefined, preparing: undefined };
     case 'failed':
       return { ...state, phase: 'failed', current: undefined, preparing: undefined, error: action.error };
     case 'loaded': {

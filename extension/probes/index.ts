@@ -1,0 +1,293 @@
+/**
+ * The Probes panel in the extension: "ProLong: Run Context Probes" (quick picks for tasks, lengths, samples and
+ * seed, then a run in a worker thread against the active backend, shown live in the "ProLong Probes" panel),
+ * "Cancel Context Probes", "Open Probe Results..." and "Save Probe Results...".
+ * The controller owns the view state; every change goes through the shared reducer and is sent to the webview.
+ */
+import * as vscode from 'vscode';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { backendInfoIsCheap, backendSetting, getBackend } from '../backend';
+import type { WorkspacePacking } from '../pack';
+import { CancelledError, UserError, errorMessage } from '../../engine/errors';
+import type { BackendInfo } from '../../engine/backends/types';
+import { locateFiles } from '../../engine/packer';
+import { formatLength, resultsCsv } from '../../engine/probes/report';
+import { isCurrentSuite, parseProbeResults } from '../../engine/probes/results';
+import { rulerEffectiveLength, RULER_THRESHOLD } from '../../engine/probes/effectiveLength';
+import type { RepositoryFile } from '../../engine/probes/tasks/common';
+import type { ProbeRunResult } from '../../engine/probes/types';
+import type { PanelAction, ProbesViewState, RunPlan, ToExtension } from '../../webview/probes/protocol';
+import { initialState, isActive, reduce } from '../../webview/probes/state';
+import { ProbesPanel } from './panel';
+import { chooseRunPlan } from './quickPicks';
+import { REPOSITORY_TASKS, equivalentCommand, readRunArgs } from './runConfig';
+import { runProbesInWorker } from './workerRun';
+
+/** Prefill progress is posted to the webview at most this often (a local engine reports every chunk). */
+const PREFILL_POST_MS = 200;
+
+export function registerProbes(context: vscode.ExtensionContext, packing: WorkspacePacking): void {
+  const controller = new ProbesController(context, packing);
+  context.subscriptions.push(
+    controller,
+    vscode.commands.registerCommand('prolong.runProbes', (args?: unknown) => controller.runCommand(args)),
+    vscode.commands.registerCommand('prolong.cancelProbes', () => controller.cancel()),
+    vscode.commands.registerCommand('prolong.openProbeResults', (uri?: vscode.Uri) => controller.open(uri)),
+    vscode.commands.registerCommand('prolong.saveProbeResults', (uri?: vscode.Uri) => controller.save(uri)),
+  );
+}
+
+function thresholdSetting(): number {
+  const value = vscode.workspace.getConfiguration('prolong.probes').get<number>('threshold');
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= 100 ? value : RULER_THRESHOLD;
+}
+
+/** The tokenizer to count prompts with: the setting, else the local model's own (as the CLI does), else Llama 3's. */
+function probeTokenizerPath(): string | undefined {
+  const configured = vscode.workspace.getConfiguration('prolong.tokenizer').get<string>('path')?.trim();
+  if (configured) return configured;
+  if (backendSetting() !== 'local') return undefined;
+  const modelDir = vscode.workspace.getConfiguration('prolong.engine').get<string>('modelPath')?.trim();
+  const candidate = modelDir ? join(modelDir, 'tokenizer.json') : undefined;
+  return candidate && existsSync(candidate) ? candidate : undefined;
+}
+
+function backendLabel(info: BackendInfo): string {
+  return `${info.kind} · ${info.model} (${info.detail})`;
+}
+
+class ProbesController implements vscode.Disposable {
+  private state: ProbesViewState = initialState(thresholdSetting());
+  private panel: ProbesPanel | undefined;
+  private running: AbortController | undefined;
+  private lastPlan: RunPlan | undefined;
+  private prefillTimer: NodeJS.Timeout | undefined;
+  private pendingPrefill: PanelAction | undefined;
+
+  constructor(private readonly context: vscode.ExtensionContext, private readonly packing: WorkspacePacking) {}
+
+  /** The command: returns the run's results (undefined when nothing ran), so keybindings and tests can chain. */
+  async runCommand(rawArgs: unknown): Promise<ProbeRunResult | undefined> {
+    try {
+      const args = readRunArgs(rawArgs);
+      if (this.running) {
+        const choice = await vscode.window.showWarningMessage('A ProLong probe run is in progress.', 'Show It', 'Cancel It and Start Another');
+        if (choice === 'Show It') this.showPanel();
+        if (choice !== 'Cancel It and Start Another') return undefined;
+        await this.cancelAndWait();
+      }
+      const backend = await getBackend();
+      let info: BackendInfo | undefined;
+      if (backendInfoIsCheap()) {
+        info = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: 'ProLong: asking the backend for its context length…', cancellable: true },
+          (_progress, token) => {
+            const abort = new AbortController();
+            token.onCancellationRequested(() => abort.abort());
+            return backend.info(abort.signal);
+          });
+      }
+      const chosen = await chooseRunPlan(args, info, this.context.workspaceState);
+      if (!chosen) return undefined;
+      if (info === undefined) chosen.notes.push('The local engine reports its context length once the model is loaded; lengths past it are skipped then.');
+      return await this.start(chosen.plan, info ? backendLabel(info) : 'local engine (the model loads for the first instance)', chosen.notes);
+    } catch (error) {
+      if (error instanceof CancelledError) return undefined;
+      this.showError(error);
+      return undefined;
+    }
+  }
+
+  private async start(plan: RunPlan, backendText: string, notes: string[]): Promise<ProbeRunResult | undefined> {
+    this.lastPlan = plan;
+    const abort = new AbortController();
+    this.running = abort;
+    this.showPanel();
+    this.dispatch({ type: 'run-started', plan, backend: backendText, notes: [...notes, `Same run from a terminal: ${equivalentCommand(plan)}`], threshold: thresholdSetting() });
+    try {
+      const repository = plan.tasks.some((task) => REPOSITORY_TASKS.includes(task)) ? await this.repository(abort.signal) : undefined;
+      const backend = await getBackend();
+      this.dispatch({ type: 'preparing', message: 'starting the probe worker' });
+      const result = await runProbesInWorker({
+        plan: { tasks: plan.tasks, lengths: plan.lengths, samples: plan.samples, seed: plan.seed, ...repository },
+        threshold: this.state.threshold, tokenizerPath: probeTokenizerPath(), backend, signal: abort.signal,
+        onEvent: (event) => this.dispatch({ type: 'probe', event }),
+        onStatus: (message) => this.dispatch({ type: 'preparing', message }),
+      });
+      this.dispatch({ type: 'finished', result });
+      this.announce(result);
+      return result;
+    } catch (error) {
+      if (error instanceof CancelledError) {
+        this.dispatch({ type: 'cancelled' });
+        return undefined;
+      }
+      this.dispatch({ type: 'failed', error: errorMessage(error) });
+      this.showError(error);
+      return undefined;
+    } finally {
+      if (this.running === abort) this.running = undefined;
+    }
+  }
+
+  /** The workspace's packed files for the repository tasks (packed now, so they are current). */
+  private async repository(signal: AbortSignal): Promise<{ repository?: RepositoryFile[]; repositoryName?: string }> {
+    const folder = this.packing.lastPack?.folder ?? vscode.workspace.workspaceFolders?.[0];
+    if (!folder) {
+      this.dispatch({ type: 'probe', event: { type: 'warning', message: 'No folder is open: the repository tasks (repo_qa_1/2, code_needle) are skipped.' } });
+      return {};
+    }
+    this.dispatch({ type: 'preparing', message: `packing ${folder.name} for the repository tasks` });
+    const source = new vscode.CancellationTokenSource();
+    const onAbort = () => source.cancel();
+    signal.addEventListener('abort', onAbort);
+    try {
+      const { result } = await this.packing.pack(folder, (message) => this.dispatch({ type: 'preparing', message: `packing ${folder.name}: ${message}` }), source.token);
+      const spans = locateFiles(result.document, result.files.map((file) => file.path));
+      return { repository: spans.map((span) => ({ path: span.path, text: result.document.slice(span.start, span.end) })), repositoryName: folder.name };
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      source.dispose();
+    }
+  }
+
+  cancel(): void {
+    if (!this.running) {
+      void vscode.window.showInformationMessage('ProLong: no probe run is in progress.');
+      return;
+    }
+    this.dispatch({ type: 'cancelling' });
+    this.running.abort();
+  }
+
+  private async cancelAndWait(): Promise<void> {
+    this.cancel();
+    while (this.running) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+
+  async open(target?: vscode.Uri): Promise<ProbesViewState | undefined> {
+    try {
+      if (this.running) throw new UserError('A probe run is in progress.', 'Cancel it (or let it finish) before opening saved results.');
+      const uri = target ?? (await vscode.window.showOpenDialog({
+        title: 'Open Probe Results', canSelectMany: false, openLabel: 'Open Results', filters: { 'Probe results (JSON)': ['json'] },
+      }))?.[0];
+      if (!uri) return undefined;
+      const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+      const result = parseProbeResults(text, uri.fsPath || uri.toString());
+      this.showPanel();
+      this.dispatch({ type: 'loaded', result, file: uri.fsPath || uri.toString(), otherSuiteVersion: !isCurrentSuite(result), threshold: thresholdSetting() });
+      return this.state;
+    } catch (error) {
+      this.showError(error);
+      return undefined;
+    }
+  }
+
+  /** Writes the results as JSON (and the CSV table beside it), or only the CSV when a .csv name is chosen. */
+  async save(target?: vscode.Uri): Promise<vscode.Uri[] | undefined> {
+    try {
+      const result = this.resultToSave();
+      if (!result) throw new UserError('There are no probe results to save yet.', 'Run "ProLong: Run Context Probes" and wait for it to finish (or cancel it: partial results save too).');
+      const date = result.metadata.startedAt.slice(0, 10);
+      const name = `prolong-probes-${result.metadata.backend.model.replace(/[^\w.-]+/g, '_')}-${date}.json`;
+      const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+      const uri = target ?? await vscode.window.showSaveDialog({
+        title: 'Save Probe Results', saveLabel: 'Save Results', ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, name) } : {}),
+        filters: { 'Probe results (JSON, with the CSV table beside it)': ['json'], 'Scores table (CSV)': ['csv'] },
+      });
+      if (!uri) return undefined;
+      const encoder = new TextEncoder();
+      const written: vscode.Uri[] = [];
+      if (uri.path.toLowerCase().endsWith('.csv')) {
+        await vscode.workspace.fs.writeFile(uri, encoder.encode(resultsCsv(result)));
+        written.push(uri);
+      } else {
+        await vscode.workspace.fs.writeFile(uri, encoder.encode(JSON.stringify(result, null, 1)));
+        const csv = uri.with({ path: uri.path.replace(/(\.json)?$/i, '.csv') });
+        await vscode.workspace.fs.writeFile(csv, encoder.encode(resultsCsv(result)));
+        written.push(uri, csv);
+        this.dispatch({ type: 'saved', file: uri.fsPath || uri.toString() });
+      }
+      void vscode.window.showInformationMessage(`ProLong: saved ${written.map((w) => w.path.slice(w.path.lastIndexOf('/') + 1)).join(' and ')}.`);
+      return written;
+    } catch (error) {
+      this.showError(error);
+      return undefined;
+    }
+  }
+
+  /** The results with the effective length at the panel's threshold (the user may have changed it there). */
+  private resultToSave(): ProbeRunResult | undefined {
+    const result = this.state.result;
+    if (!result) return undefined;
+    if (result.ruler.threshold === this.state.threshold) return result;
+    return { ...result, ruler: rulerEffectiveLength(result.scores, this.state.threshold) };
+  }
+
+  private onMessage(message: ToExtension): void {
+    switch (message.type) {
+      case 'ready': this.panel?.post({ type: 'state', state: this.state }); return;
+      case 'cancel': this.cancel(); return;
+      case 'save': void this.save(); return;
+      case 'open': void this.open(); return;
+      case 'newRun': void this.runCommand(undefined); return;
+      case 'runAgain': {
+        const plan = this.lastPlan ?? this.state.plan;
+        void this.runCommand(plan ? { tasks: plan.tasks, lengths: plan.lengths, samples: plan.samples, seed: plan.seed } : undefined);
+        return;
+      }
+      case 'setThreshold':
+        if (Number.isFinite(message.threshold) && message.threshold > 0 && message.threshold <= 100) this.dispatch({ type: 'threshold', threshold: message.threshold });
+    }
+  }
+
+  private dispatch(action: PanelAction): void {
+    this.state = reduce(this.state, action);
+    if (action.type === 'probe' && action.event.type === 'prefill') {
+      this.pendingPrefill = action;
+      this.prefillTimer ??= setTimeout(() => {
+        this.prefillTimer = undefined;
+        const pending = this.pendingPrefill;
+        this.pendingPrefill = undefined;
+        if (pending) this.panel?.post({ type: 'action', action: pending });
+      }, PREFILL_POST_MS);
+      return;
+    }
+    this.panel?.post({ type: 'action', action });
+  }
+
+  private showPanel(): void {
+    if (this.panel) {
+      this.panel.reveal();
+      return;
+    }
+    this.panel = new ProbesPanel(this.context.extensionUri, (message) => this.onMessage(message), () => { this.panel = undefined; });
+  }
+
+  private announce(result: ProbeRunResult): void {
+    const { ruler } = result;
+    const effective = ruler.averages.length === 0 ? 'no RULER task ran at every length'
+      : ruler.effectiveLength === null ? `the RULER average is below ${ruler.threshold} at every length`
+        : `effective length ${formatLength(ruler.effectiveLength)} (RULER average ≥ ${ruler.threshold})`;
+    const what = result.metadata.cancelled ? 'Probe run cancelled' : 'Probes finished';
+    void vscode.window.showInformationMessage(`ProLong: ${what}: ${result.instances.length} instances, ${effective}.`, 'Show Results', 'Save Results…').then((choice) => {
+      if (choice === 'Show Results') this.showPanel();
+      if (choice === 'Save Results…') void this.save();
+    });
+  }
+
+  private showError(error: unknown): void {
+    const text = errorMessage(error);
+    const settingsButton = /prolong\.(server|engine|backend)/.test(text) ? ['Open Settings'] : [];
+    void vscode.window.showErrorMessage(`ProLong probes: ${text}`, ...settingsButton).then((choice) => {
+      if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'prolong.');
+    });
+  }
+
+  dispose(): void {
+    this.running?.abort();
+    clearTimeout(this.prefillTimer);
+    this.panel?.dispose();
+  }
+}

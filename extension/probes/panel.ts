@@ -1,0 +1,54 @@
+/**
+ * The "ProLong Probes" WebviewPanel: one per window, typed messages both ways. The webview is not kept alive
+ * while hidden (a long results table would cost memory): it says 'ready' each time it loads and gets the whole
+ * state, and changes are only posted while it is ready.
+ */
+import * as vscode from 'vscode';
+import { webviewHtml, webviewRoots } from '../webviews/html';
+import type { ToExtension, ToWebview } from '../../webview/probes/protocol';
+
+export const PROBES_VIEW_TYPE = 'prolong.probes';
+
+export class ProbesPanel implements vscode.Disposable {
+  private readonly panel: vscode.WebviewPanel;
+  private ready = false;
+  private disposed = false;
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor(extensionUri: vscode.Uri, onMessage: (message: ToExtension) => void, onDidDispose: () => void) {
+    this.panel = vscode.window.createWebviewPanel(PROBES_VIEW_TYPE, 'ProLong Probes', vscode.ViewColumn.Active, {
+      enableScripts: true,
+      localResourceRoots: webviewRoots(extensionUri),
+    });
+    this.panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'prolong.svg');
+    this.panel.webview.html = webviewHtml(this.panel.webview, extensionUri, { title: 'ProLong Probes', script: 'probes' });
+    this.subscriptions.push(
+      this.panel.webview.onDidReceiveMessage((message: ToExtension) => {
+        if (message.type === 'ready') this.ready = true;
+        onMessage(message);
+      }),
+      this.panel.onDidChangeViewState(() => { if (!this.panel.visible) this.ready = false; }),
+      this.panel.onDidDispose(() => { this.ready = false; this.dispose(); onDidDispose(); }),
+    );
+  }
+
+  /** True while the webview is loaded and listening. */
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  post(message: ToWebview): void {
+    if (this.ready) void this.panel.webview.postMessage(message);
+  }
+
+  reveal(): void {
+    this.panel.reveal(undefined, false);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const subscription of this.subscriptions.splice(0)) subscription.dispose();
+    this.panel.dispose();
+  }
+}

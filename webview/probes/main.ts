@@ -1,0 +1,130 @@
+/**
+ * The Probes panel's webview: applies the extension's state and actions with the shared reducer, and draws the
+ * sections views.ts builds (progress, results with chart and heatmaps, instances, run details). Buttons post
+ * ToExtension messages; the threshold field recomputes the effective length on both sides.
+ */
+import {
+  provideVSCodeDesignSystem, vsCodeButton, vsCodeDivider, vsCodePanels, vsCodePanelTab, vsCodePanelView, vsCodeProgressRing, vsCodeTextField,
+} from '@vscode/webview-ui-toolkit';
+import { webviewChannel } from '../shared/vscodeApi';
+import type { ProbesViewState, ProbesWebviewState, ToExtension, ToWebview } from './protocol';
+import { initialState, isActive, reduce } from './state';
+import { PROBES_CSS } from './styles';
+import { instancesTableHtml } from './tables';
+import { PHASE_LABELS, detailsHtml, notesHtml, progressHtml, resultsHtml } from './views';
+import { RULER_THRESHOLD } from '../../engine/probes/effectiveLength';
+
+provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeDivider(), vsCodePanels(), vsCodePanelTab(), vsCodePanelView(), vsCodeProgressRing(), vsCodeTextField());
+
+const channel = webviewChannel<ToExtension, ToWebview, ProbesWebviewState>();
+const saved = channel.state() ?? {};
+let state: ProbesViewState = initialState(RULER_THRESHOLD);
+
+const style = document.createElement('style');
+style.textContent = PROBES_CSS;
+document.head.appendChild(style);
+
+const root = document.getElementById('root')!;
+root.innerHTML = `
+<header class="probes-header">
+  <h1>ProLong Probes</h1>
+  <span class="phase" id="phase" role="status"></span>
+  <vscode-progress-ring id="spinner" hidden aria-label="Running"></vscode-progress-ring>
+  <div class="toolbar">
+    <vscode-button id="cancel" appearance="primary" hidden>Cancel</vscode-button>
+    <vscode-button id="run-again" appearance="secondary" title="Run the same tasks, lengths, samples and seed again">Run Again</vscode-button>
+    <vscode-button id="new-run" appearance="secondary" title="Choose tasks and lengths for a new run">New Run…</vscode-button>
+    <vscode-button id="save" appearance="secondary" title="Save the results as JSON, with the CSV table beside it">Save Results…</vscode-button>
+    <vscode-button id="open" appearance="secondary" title="Show results saved earlier (JSON)">Open Results…</vscode-button>
+  </div>
+  <div class="backend" id="backend"></div>
+</header>
+<section id="progress" aria-live="polite"></section>
+<section id="notes"></section>
+<vscode-panels id="tabs" aria-label="Probe results">
+  <vscode-panel-tab id="tab-results">RESULTS</vscode-panel-tab>
+  <vscode-panel-tab id="tab-instances">INSTANCES</vscode-panel-tab>
+  <vscode-panel-tab id="tab-details">RUN DETAILS</vscode-panel-tab>
+  <vscode-panel-view id="view-results"><div>
+    <div class="threshold-row">
+      <vscode-text-field id="threshold" size="6" aria-label="Threshold for the effective length">Threshold</vscode-text-field>
+      <span class="muted">RULER's is 85.6 (Llama-2-7B at 4K); the effective length is recomputed as you change it.</span>
+    </div>
+    <div id="results"></div>
+  </div></vscode-panel-view>
+  <vscode-panel-view id="view-instances"><div id="instances"></div></vscode-panel-view>
+  <vscode-panel-view id="view-details"><div id="details"></div></vscode-panel-view>
+</vscode-panels>`;
+
+type ValueElement = HTMLElement & { value: string };
+const element = (id: string) => document.getElementById(id)!;
+const thresholdField = element('threshold') as ValueElement;
+const tabs = element('tabs') as HTMLElement & { activeid?: string };
+if (saved.tab) tabs.setAttribute('activeid', saved.tab);
+
+const click = (id: string, message: ToExtension) => element(id).addEventListener('click', () => {
+  if (!element(id).hasAttribute('disabled')) channel.post(message);
+});
+click('cancel', { type: 'cancel' });
+click('run-again', { type: 'runAgain' });
+click('new-run', { type: 'newRun' });
+click('save', { type: 'save' });
+click('open', { type: 'open' });
+
+thresholdField.addEventListener('change', () => {
+  const value = Number(thresholdField.value.trim());
+  if (Number.isFinite(value) && value > 0 && value <= 100) {
+    state = reduce(state, { type: 'threshold', threshold: value });
+    channel.post({ type: 'setThreshold', threshold: value });
+    scheduleRender();
+  } else {
+    thresholdField.value = String(state.threshold);
+  }
+});
+tabs.addEventListener('change', () => {
+  const active = tabs.activeid ?? tabs.getAttribute('activeid') ?? undefined;
+  if (active) channel.saveState({ tab: active });
+});
+
+let renderQueued = false;
+function scheduleRender(): void {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => { renderQueued = false; render(); });
+}
+
+function setEnabled(id: string, enabled: boolean): void {
+  if (enabled) element(id).removeAttribute('disabled');
+  else element(id).setAttribute('disabled', '');
+}
+
+function render(): void {
+  const active = isActive(state);
+  const phase = element('phase');
+  phase.textContent = PHASE_LABELS[state.phase];
+  phase.className = `phase ${state.phase}`;
+  element('spinner').hidden = !active;
+  element('cancel').hidden = !active;
+  setEnabled('cancel', state.phase !== 'cancelling');
+  setEnabled('run-again', !active && state.plan !== undefined);
+  setEnabled('new-run', !active);
+  setEnabled('save', !active && state.result !== undefined);
+  setEnabled('open', !active);
+  element('backend').textContent = state.backend ? `Backend: ${state.backend}` : '';
+  if (document.activeElement !== thresholdField) thresholdField.value = String(state.threshold);
+  element('progress').innerHTML = progressHtml(state);
+  element('notes').innerHTML = notesHtml(state);
+  element('results').innerHTML = resultsHtml(state);
+  element('instances').innerHTML = instancesTableHtml(state);
+  element('details').innerHTML = detailsHtml(state);
+  document.body.dataset.phase = state.phase;
+}
+
+channel.onMessage((message) => {
+  if (message.type === 'state') state = message.state;
+  else state = reduce(state, message.action);
+  scheduleRender();
+});
+
+render();
+channel.post({ type: 'ready' });
