@@ -22,6 +22,9 @@ function pairHash(left: number, right: number): number {
 
 export class BpeMerges {
   private readonly mask: number;
+  /** Rank (or NO_MERGE) and merged id of each pair of single-byte tokens, indexed by (first byte << 8) | second. */
+  private readonly bytePairRanks = new Int32Array(65536);
+  private readonly bytePairMerged = new Int32Array(65536);
 
   constructor(
     /** Id of the single-byte token for each byte value. */
@@ -32,6 +35,12 @@ export class BpeMerges {
     readonly mergedByRank: Int32Array,
   ) {
     this.mask = table.length - 1;
+    // Pieces start as single bytes: their first round of lookups reads this 256 x 256 table instead of hashing.
+    for (let pair = 0; pair < 65536; pair++) {
+      const rank = this.rank(byteIds[pair >> 8]!, byteIds[pair & 0xff]!);
+      this.bytePairRanks[pair] = rank < 0 ? NO_MERGE : rank;
+      this.bytePairMerged[pair] = rank < 0 ? 0 : mergedByRank[rank]!;
+    }
   }
 
   /** Builds the tables from pairs of token ids in rank order and the id each pair merges into (triples). */
@@ -72,12 +81,11 @@ export class BpeMerges {
    * (at least 3 * (end - start) long); returns how many ids.
    */
   mergeText(text: string, start: number, end: number, ids: Int32Array): number {
-    const byteIds = this.byteIds;
     let n = 0;
     for (let k = start; k < end; k++) {
       let c = text.charCodeAt(k);
       if (c < 0x80) {
-        ids[n++] = byteIds[c]!;
+        ids[n++] = c;
         continue;
       }
       if (c >= 0xd800 && c <= 0xdfff) {
@@ -85,23 +93,24 @@ export class BpeMerges {
         if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
           const cp = ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
           k++;
-          ids[n++] = byteIds[0xf0 | (cp >> 18)]!;
-          ids[n++] = byteIds[0x80 | ((cp >> 12) & 0x3f)]!;
-          ids[n++] = byteIds[0x80 | ((cp >> 6) & 0x3f)]!;
-          ids[n++] = byteIds[0x80 | (cp & 0x3f)]!;
+          ids[n++] = 0xf0 | (cp >> 18);
+          ids[n++] = 0x80 | ((cp >> 12) & 0x3f);
+          ids[n++] = 0x80 | ((cp >> 6) & 0x3f);
+          ids[n++] = 0x80 | (cp & 0x3f);
           continue;
         }
         c = 0xfffd;
       }
       if (c < 0x800) {
-        ids[n++] = byteIds[0xc0 | (c >> 6)]!;
-        ids[n++] = byteIds[0x80 | (c & 0x3f)]!;
+        ids[n++] = 0xc0 | (c >> 6);
+        ids[n++] = 0x80 | (c & 0x3f);
       } else {
-        ids[n++] = byteIds[0xe0 | (c >> 12)]!;
-        ids[n++] = byteIds[0x80 | ((c >> 6) & 0x3f)]!;
-        ids[n++] = byteIds[0x80 | (c & 0x3f)]!;
+        ids[n++] = 0xe0 | (c >> 12);
+        ids[n++] = 0x80 | ((c >> 6) & 0x3f);
+        ids[n++] = 0x80 | (c & 0x3f);
       }
     }
+    // `ids` holds the bytes so far; the merge steps turn them into token ids.
     return n <= SHORT_PIECE ? this.mergeShort(ids, n) : this.mergeLong(ids, n);
   }
 
@@ -118,7 +127,12 @@ export class BpeMerges {
   private mergeShort(ids: Int32Array, n: number): number {
     const ranks = this.pairRanks;
     const merged = this.pairMerged;
-    for (let i = 0; i + 1 < n; i++) this.lookUpPair(ids, i);
+    for (let i = 0; i + 1 < n; i++) {
+      const pair = (ids[i]! << 8) | ids[i + 1]!;
+      ranks[i] = this.bytePairRanks[pair]!;
+      merged[i] = this.bytePairMerged[pair]!;
+    }
+    for (let i = 0; i < n; i++) ids[i] = this.byteIds[ids[i]!]!;
     while (n > 1) {
       let best = 0;
       for (let i = 1; i + 1 < n; i++) if (ranks[i]! < ranks[best]!) best = i;
@@ -139,6 +153,7 @@ export class BpeMerges {
 
   /** Heap of candidate merges keyed `rank * 2^32 + position`; stale entries are skipped when popped. */
   private mergeLong(ids: Int32Array, n: number): number {
+    for (let i = 0; i < n; i++) ids[i] = this.byteIds[ids[i]!]!;
     const next = new Int32Array(n);
     const prev = new Int32Array(n);
     for (let i = 0; i < n; i++) {
