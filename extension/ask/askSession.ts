@@ -36,6 +36,8 @@ export class AskSession implements vscode.Disposable {
   private draft = '';
   private info: { backend: Backend; info: BackendInfo } | undefined;
   private backendProblem: string | undefined;
+  /** Bumped when the backend changes, so a lookup for the old one does not land after it. */
+  private backendGeneration = 0;
   private tokenizer: { path: string; tokenizer: TextTokenizer } | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -65,6 +67,7 @@ export class AskSession implements vscode.Disposable {
       onDidChangeBackend(() => {
         this.info = undefined;
         this.backendProblem = undefined;
+        this.backendGeneration++;
         this.events.changed();
       }),
     );
@@ -102,14 +105,18 @@ export class AskSession implements vscode.Disposable {
   /** Looks up the backend's model and context length for the budget, when that costs no model load. */
   async refreshBackendInfo(): Promise<void> {
     if (this.info || !backendInfoIsCheap()) return;
+    const generation = this.backendGeneration;
+    let found: { backend: Backend; info: BackendInfo } | undefined;
+    let problem: string | undefined;
     try {
       const backend = await getBackend();
-      const info = await backend.info(AbortSignal.timeout(15_000));
-      this.info = { backend, info };
-      this.backendProblem = undefined;
+      found = { backend, info: await backend.info(AbortSignal.timeout(15_000)) };
     } catch (error) {
-      this.backendProblem = errorMessage(error);
+      problem = errorMessage(error);
     }
+    if (generation !== this.backendGeneration) return;
+    this.info = found;
+    this.backendProblem = problem;
     this.events.changed();
   }
 

@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { webviewHtml, webviewRoots } from '../webviews/html';
 import type { PanelAction, ToExtension, ToWebview } from '../../webview/ask/protocol';
-import { backendSetting } from '../backend';
+import { backendSetting, onDidChangeBackend } from '../backend';
 import type { AskSession } from './askSession';
 
 export const ASK_VIEW_ID = 'prolong.ask';
@@ -25,6 +25,7 @@ export class AskViewProvider implements vscode.WebviewViewProvider, vscode.Dispo
       view.webview.onDidReceiveMessage((message: ToExtension) => this.receive(message)),
       view.onDidDispose(() => { if (this.view === view) this.view = undefined; }),
       view.onDidChangeVisibility(() => { if (view.visible) void this.session().refreshBackendInfo(); }),
+      onDidChangeBackend(() => { if (view.visible) void this.session().refreshBackendInfo(); }),
     );
   }
 

@@ -161,6 +161,9 @@ async function performUi(page: Page, request: UiRequest): Promise<UiResponse> {
       return { ok: true, text: (await target.textContent({ timeout })) ?? '' };
     case 'count':
       return { ok: true, count: await frame.locator(request.selector).count() };
+    case 'screenshot':
+      await page.screenshot({ path: request.path });
+      return { ok: true };
     case 'waitForText': {
       let last = '';
       while (Date.now() < deadline) {

@@ -17,6 +17,8 @@ export type UiRequest = { frame?: string; selector: string; timeoutMs?: number }
   | { action: 'waitForText'; text: string }
   /** How many elements match now (0 when the frame is not there). */
   | { action: 'count' }
+  /** A PNG of the whole workbench page written to `path` (for looking at a panel while developing it). */
+  | { action: 'screenshot'; path: string }
 );
 
 export type UiResponse = { ok: true; text?: string; count?: number } | { ok: false; error: string };

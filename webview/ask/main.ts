@@ -181,7 +181,9 @@ function renderBudget(): void {
   if (!budget) return;
   section.dataset.fit = budget.fit;
   const context = budget.contextLength;
-  const line = text('div', context
+  const line = text('div', !view?.pack
+    ? `Context: ${context ? `${context.toLocaleString('en-US')} tokens; ` : ''}the repository is counted when it is packed`
+    : context
     ? `Context: ${budget.totalTokens.toLocaleString('en-US')} of ${context.toLocaleString('en-US')} tokens`
     : `Context: ${budget.totalTokens.toLocaleString('en-US')} tokens (the model's context length is not known yet)`, 'budget-line');
   line.title = budgetTooltip(budget);

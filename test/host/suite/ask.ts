@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import assert from 'node:assert/strict';
 import type { Backend, BackendInfo, GenerateEvent, GenerateRequest, GenerateResult, PromptTokenCount } from '../../../engine/backends/types';
 import { QUESTION_MARKER } from '../../../engine/backends/prompt';
+import { startFixture } from '../../remote/fixtures/server';
 import { api, hostTest } from './hostTest';
 import { ui } from './ui';
 
@@ -81,7 +82,7 @@ hostTest('Ask: a question packs the workspace and the answer streams into the pa
   const prolong = await api();
   prolong.overrideBackend(backend);
   await vscode.commands.executeCommand('prolong.askAboutWorkspace');
-  await ui({ action: 'waitForText', frame: FRAME, selector: '.budget-line', text: 'of 32,768 tokens' });
+  await ui({ action: 'waitForText', frame: FRAME, selector: '.budget-line', text: '32,768 tokens' });
   backend.script = streaming(['`twice` is defined in ', 'src/lib/util.ts:1 and ', 'called from src/main.ts:2.\n\n', '```ts\nconsole.log(twice(21));\n```']);
   await ask('Where is twice defined?');
   const answer = await ui({ action: 'waitForText', frame: FRAME, selector: '.turn[data-status="done"] .answer', text: 'called from src/main.ts:2.' });
@@ -152,6 +153,53 @@ hostTest('Ask: a backend problem shows in the panel with its message and a butto
     assert.match(error.text ?? '', /Configure Server/);
     assert.equal((await ui({ action: 'count', frame: FRAME, selector: '.turn[data-status="error"] vscode-button[data-action="configureServer"]' })).count, 1);
   } finally {
+    prolong.overrideBackend(backend);
+  }
+});
+
+hostTest('Ask: with prolong.backend "remote" and a server in the settings, the real remote backend answers; Cancel closes the HTTP request', async () => {
+  const prolong = await api();
+  const fixture = await startFixture({ flavor: 'vllm', contextLength: 65_536, answer: 'It is in src/lib/util.ts:1 as you can see.', prefillMs: 20, pieceMs: 20 });
+  const config = vscode.workspace.getConfiguration('prolong');
+  prolong.overrideBackend(undefined);
+  try {
+    await config.update('server.url', fixture.url, vscode.ConfigurationTarget.Workspace);
+    await ui({ action: 'waitForText', frame: FRAME, selector: '.budget-line', text: 'of 65,536 tokens' });
+    await ask('Where is twice?');
+    const answer = await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="done"] .answer', text: 'as you can see.' });
+    assert.match(answer.text ?? '', /src\/lib\/util\.ts:1/);
+    const sent = fixture.requests.filter((r) => r.path === '/v1/chat/completions').at(-1);
+    assert.ok(sent, 'the server got a chat completion request');
+    const body = JSON.parse(sent.body) as { messages: { role: string; content: string }[]; stream: boolean };
+    assert.equal(body.stream, true);
+    assert.ok(body.messages[1]!.content.startsWith('Repository: '), 'the packed repository is in the first user message');
+    assert.equal(body.messages.at(-1)!.content, 'Where is twice?', 'the follow-up question is last');
+
+    fixture.faults.push({ kind: 'stall', afterPieces: 2 });
+    await ask('And then?');
+    await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="streaming"] .answer', text: 'is' });
+    await ui({ action: 'click', frame: FRAME, selector: '#cancel' });
+    await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="cancelled"] .ending', text: 'cancelled' });
+    await until('the server to see the request closed', () => fixture.clientAborts === 1, 5_000);
+  } finally {
+    await config.update('server.url', undefined, vscode.ConfigurationTarget.Workspace);
+    prolong.overrideBackend(backend);
+    await fixture.close();
+  }
+});
+
+hostTest('Ask: with prolong.backend "local" and no model, the panel says which setting to fill in', async () => {
+  const prolong = await api();
+  const config = vscode.workspace.getConfiguration('prolong');
+  prolong.overrideBackend(undefined);
+  try {
+    await config.update('backend', 'local', vscode.ConfigurationTarget.Workspace);
+    await ask('Local?');
+    const error = await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="error"] .error', text: 'prolong.engine.modelPath' });
+    assert.match(error.text ?? '', /prolong convert/);
+    assert.equal((await ui({ action: 'count', frame: FRAME, selector: '.turn:last-child vscode-button[data-action="openBackendSettings"]' })).count, 1);
+  } finally {
+    await config.update('backend', undefined, vscode.ConfigurationTarget.Workspace);
     prolong.overrideBackend(backend);
   }
 });
