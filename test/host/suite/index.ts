@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import assert from 'node:assert/strict';
 import { api, hostTest, log, tests } from './hostTest';
 import './ask';
+import './probes';
 
 hostTest('the extension activates and registers its commands', async () => {
   await api();

@@ -1,0 +1,128 @@
+/**
+ * The Probes panel in a real VS Code: scripted backends (through the extension API's overrideBackend) answer a
+ * tiny probe set run in the worker thread; the browser (the harness's UI bridge) reads the panel and clicks Cancel.
+ */
+import * as vscode from 'vscode';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Backend, BackendInfo, GenerateEvent, GenerateRequest, GenerateResult, PromptTokenCount } from '../../../engine/backends/types';
+import { parseProbeResults } from '../../../engine/probes/results';
+import type { ProbeRunResult } from '../../../engine/probes/types';
+import type { ProbesViewState } from '../../../webview/probes/protocol';
+import { OracleBackend } from '../../probes/scriptedBackends';
+import { api, hostTest } from './hostTest';
+import { ui } from './ui';
+
+/** The Probes webview's inner frame is the one with the panel's header. */
+const FRAME = '.probes-header';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The oracle (answers every probe right from the prompt alone) behind a server that holds 3,000 tokens. */
+class SmallContextOracle extends OracleBackend {
+  override async info(): Promise<BackendInfo> {
+    return { ...(await super.info()), kind: 'remote', contextLength: 3000, detail: 'scripted oracle, 3,000-token context' };
+  }
+}
+
+/** Reports prefill progress, then holds the request until it is aborted (a server busy with a long prompt). */
+class HoldingBackend implements Backend {
+  started = 0;
+  aborted = 0;
+  async info(): Promise<BackendInfo> { return { kind: 'remote', model: 'holding', detail: 'holds every request until cancelled' }; }
+  async countPromptTokens(): Promise<PromptTokenCount> { return { tokens: 0, exact: false }; }
+  generate(_request: GenerateRequest, onEvent: (event: GenerateEvent) => void, signal?: AbortSignal): Promise<GenerateResult> {
+    this.started++;
+    onEvent({ type: 'prefill', doneTokens: 300, totalTokens: 900, reusedTokens: 0 });
+    return new Promise((resolve) => signal?.addEventListener('abort', () => {
+      this.aborted++;
+      resolve({ text: '', finishReason: 'cancelled', promptTokens: 0, completionTokens: 0, totalMs: 1, warnings: [] });
+    }, { once: true }));
+  }
+  async dispose(): Promise<void> {}
+}
+
+let saved: ProbeRunResult | undefined;
+
+hostTest('Probes: Run Context Probes runs in a worker against the active backend; the panel shows progress, scores, curve and heatmap', async () => {
+  const prolong = await api();
+  const backend = new SmallContextOracle();
+  prolong.overrideBackend(backend);
+  try {
+    const result = await vscode.commands.executeCommand<ProbeRunResult | undefined>('prolong.runProbes',
+      { tasks: ['niah_single_1', 'vt', 'needle_heatmap'], lengths: ['1k', '2k', '4k'], samples: 1, seed: 'host' });
+    assert.ok(result, 'the command returns the results');
+    assert.deepEqual(result.metadata.lengths, [1024, 2048], '4K is left out: the backend holds 3,000 tokens');
+    assert.equal(backend.requests.length, (1 + 1 + 10) * 2, 'every instance was answered by the overriding backend');
+    saved = result;
+    assert.deepEqual(result.scores.map((s) => [s.task, s.length, s.score]), [
+      ['niah_single_1', 1024, 100], ['vt', 1024, 100], ['needle_heatmap', 1024, 100], ['niah_single_1', 2048, 100], ['vt', 2048, 100], ['needle_heatmap', 2048, 100],
+    ]);
+    assert.equal(result.ruler.effectiveLength, 2048);
+    assert.equal(result.metadata.backend.model, 'oracle');
+
+    await ui({ action: 'waitForText', frame: FRAME, selector: '#phase', text: 'done' });
+    assert.match((await ui({ action: 'text', frame: FRAME, selector: '#effective-summary' })).text ?? '', /^Effective length: 2K, .* 2 RULER tasks stays at or above 85\.6\.$/);
+    assert.match((await ui({ action: 'text', frame: FRAME, selector: '#notes' })).text ?? '', /4K left out: the backend's context is 3,000 tokens\./);
+    assert.equal((await ui({ action: 'count', frame: FRAME, selector: 'table.heatmap td[aria-label^="depth"]' })).count, 20);
+    assert.equal((await ui({ action: 'count', frame: FRAME, selector: 'svg.curve-chart circle.measured' })).count, 2);
+    assert.equal((await ui({ action: 'count', frame: FRAME, selector: 'table.scores td.final' })).count, 2 * 2 + 2, 'two tasks and the RULER average at two lengths');
+    assert.match((await ui({ action: 'text', frame: FRAME, selector: 'progress + span' })).text ?? '', /^24 \/ 24 instances \(100%\)$/);
+  } finally {
+    prolong.overrideBackend(undefined);
+  }
+});
+
+hostTest('Probes: Cancel in the panel aborts the request in flight and ends the run with its partial results', async () => {
+  const prolong = await api();
+  const backend = new HoldingBackend();
+  prolong.overrideBackend(backend);
+  try {
+    const running = vscode.commands.executeCommand<ProbeRunResult | undefined>('prolong.runProbes', { tasks: 'niah_single_1', lengths: ['1k', '2k'], samples: 3, seed: 'c' });
+    const deadline = Date.now() + 30_000;
+    while (backend.started === 0) {
+      if (Date.now() > deadline) throw new Error('no request reached the backend');
+      await sleep(50);
+    }
+    await ui({ action: 'waitForText', frame: FRAME, selector: '#progress', text: 'prefill 300 / 900 tokens' });
+    await ui({ action: 'click', frame: FRAME, selector: '#cancel' });
+    const result = await running;
+    assert.ok(result, 'a cancelled run still returns what it has');
+    assert.equal(result.metadata.cancelled, true);
+    assert.equal(backend.aborted, 1, 'the request in flight saw its signal');
+    assert.equal(backend.started, 1, 'nothing started after the cancel');
+    assert.equal(result.instances.length, 0);
+    await ui({ action: 'waitForText', frame: FRAME, selector: '#phase', text: 'cancelled' });
+    assert.equal((await ui({ action: 'count', frame: FRAME, selector: '#cancel[hidden]' })).count, 1, 'Cancel is hidden once stopped');
+  } finally {
+    prolong.overrideBackend(undefined);
+  }
+});
+
+hostTest('Probes: Save Results writes the JSON and the CSV beside it; Open Results shows a saved file', async () => {
+  assert.ok(saved, 'the first probes test ran');
+  // The cancelled run above is the panel's current result: save it, then open the finished one saved by hand.
+  const dir = mkdtempSync(join(tmpdir(), 'prolong-probes-host-'));
+  const target = vscode.Uri.file(join(dir, 'cancelled.json'));
+  const written = await vscode.commands.executeCommand<vscode.Uri[] | undefined>('prolong.saveProbeResults', target);
+  assert.deepEqual(written?.map((uri) => uri.fsPath), [join(dir, 'cancelled.json'), join(dir, 'cancelled.csv')]);
+  const cancelled = parseProbeResults(readFileSync(join(dir, 'cancelled.json'), 'utf8'), 'cancelled.json');
+  assert.equal(cancelled.metadata.cancelled, true);
+  assert.equal(cancelled.metadata.backend.model, 'holding');
+  assert.match(readFileSync(join(dir, 'cancelled.csv'), 'utf8'), /^kind,task,length,depth_percent,samples,score\n/);
+
+  const finished = vscode.Uri.file(join(dir, 'finished.json'));
+  await vscode.workspace.fs.writeFile(finished, new TextEncoder().encode(JSON.stringify(saved)));
+  const state = await vscode.commands.executeCommand<ProbesViewState | undefined>('prolong.openProbeResults', finished);
+  assert.equal(state?.phase, 'loaded');
+  assert.equal(state?.file, finished.fsPath);
+  await ui({ action: 'waitForText', frame: FRAME, selector: '#phase', text: 'from file' });
+  await ui({ action: 'click', frame: FRAME, selector: '#tab-details' });
+  assert.match((await ui({ action: 'text', frame: FRAME, selector: '#details' })).text ?? '', /seedhost.*suite versionprolong-probes\/1/s);
+
+  const broken = vscode.Uri.file(join(dir, 'broken.json'));
+  await vscode.workspace.fs.writeFile(broken, new TextEncoder().encode('{"metadata": {}}'));
+  assert.equal(await vscode.commands.executeCommand('prolong.openProbeResults', broken), undefined, 'a file that is not probe results is refused');
+  await ui({ action: 'waitForText', frame: FRAME, selector: '#phase', text: 'from file' });
+});
