@@ -14,7 +14,7 @@ import type { LastPack, WorkspacePacking } from '../pack';
 import { backendInfoIsCheap, backendSetting, getBackend, onDidChangeBackend } from '../backend';
 import { ACTIVE_STATUSES, type AskViewState, type BackendSummary, type PanelAction, type Turn, type TurnStatus } from '../../webview/ask/protocol';
 import { conversationRequest, historyOf } from './conversation';
-import { contextBudget } from './budget';
+import { answerRoom, contextBudget } from './budget';
 import { answerStats } from './stats';
 
 const STORAGE_KEY = 'prolong.ask.conversation';
@@ -123,7 +123,7 @@ export class AskSession implements vscode.Disposable {
   async ask(question: string): Promise<void> {
     question = question.trim();
     if (!question || this.running) return;
-    const turn: Turn = { id: this.nextId++, question, answer: '', status: 'packing', warnings: [] };
+    const turn: Turn = { id: this.nextId++, question, answer: '', status: 'packing', warnings: [], startedAt: Date.now() };
     const history = historyOf(this.turns);
     this.turns.push(turn);
     this.draft = '';
@@ -142,7 +142,13 @@ export class AskSession implements vscode.Disposable {
       const info = await backend.info(controller.signal);
       this.info = { backend, info };
       this.backendProblem = undefined;
-      const request = conversationRequest(pack.result.document, history, question, this.sampling());
+      const sampling = this.sampling();
+      const room = answerRoom(this.budget(), sampling.maxTokens);
+      if (room < sampling.maxTokens) {
+        turn.warnings.push(`The model's context leaves room for about ${n(room)} answer tokens (prolong.ask.maxAnswerTokens is ${n(sampling.maxTokens)}).`);
+        sampling.maxTokens = room;
+      }
+      const request = conversationRequest(pack.result.document, history, question, sampling);
       update('prefill', 'Reading the repository…');
       let streamedText = false;
       const onEvent = (event: GenerateEvent) => {
@@ -315,8 +321,8 @@ export class AskSession implements vscode.Disposable {
 
 /** A button that helps with an error, where one does. */
 function errorAction(error: unknown): PanelAction | undefined {
-  if (error instanceof ContextTooLongError) return 'openTokenBudgetSetting';
   const message = errorMessage(error);
+  if (error instanceof ContextTooLongError || /prolong\.pack\.tokenBudget/.test(message)) return 'openTokenBudgetSetting';
   if (/Configure Server|prolong\.server\./.test(message)) return 'configureServer';
   if (/prolong\.engine\.|prolong\.backend/.test(message)) return 'openBackendSettings';
   if (/prolong\.pack\.|prolong\.tokenizer\./.test(message)) return 'showPackReport';

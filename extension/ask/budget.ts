@@ -62,6 +62,22 @@ export function contextBudget(input: BudgetInput): ContextBudget {
   return budget;
 }
 
+/** Tokens kept free beyond the prompt estimate when the answer's room is cut to the context. */
+export const ANSWER_ROOM_MARGIN = 64;
+/** Below this many answer tokens the question is sent as configured and the backend reports the overflow. */
+export const MIN_ANSWER_TOKENS = 128;
+
+/**
+ * Answer tokens to ask for: `maxTokens` (prolong.ask.maxAnswerTokens), lowered when the context is nearly full
+ * (with a margin for the estimate's few tokens of error). When not even a short answer fits, `maxTokens` is kept
+ * and the backend says what does not fit.
+ */
+export function answerRoom(budget: ContextBudget, maxTokens: number): number {
+  if (!budget.contextLength) return maxTokens;
+  const room = budget.contextLength - (budget.totalTokens - budget.answerTokens) - ANSWER_ROOM_MARGIN;
+  return room >= MIN_ANSWER_TOKENS && room < maxTokens ? room : maxTokens;
+}
+
 function n(value: number): string {
   return value.toLocaleString('en-US');
 }

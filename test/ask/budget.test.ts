@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { contextBudget, TEMPLATE_TOKENS_FIXED, TEMPLATE_TOKENS_PER_MESSAGE } from '../../extension/ask/budget';
+import { ANSWER_ROOM_MARGIN, answerRoom, contextBudget, MIN_ANSWER_TOKENS, TEMPLATE_TOKENS_FIXED, TEMPLATE_TOKENS_PER_MESSAGE } from '../../extension/ask/budget';
 import { conversationRequest } from '../../extension/ask/conversation';
 import { QUESTION_MARKER, REPOSITORY_SYSTEM_PROMPT } from '../../engine/backends/prompt';
 import { LocalPrompt } from '../../engine/backends/remote/localPrompt';
@@ -59,4 +59,15 @@ test('the overhead estimate is within a few tokens of the real Llama 3 chat prom
   });
   const estimate = budget.totalTokens - 100;
   assert.ok(Math.abs(estimate - exact) <= request.messages.length, `estimate ${estimate}, chat template ${exact}`);
+});
+
+test('the answer\'s room: the setting when it fits, cut to the context when nearly full, kept when nothing useful fits', () => {
+  const roomy = contextBudget({ ...base, contextLength: 100_000 });
+  assert.equal(answerRoom(roomy, 1_000), 1_000);
+  assert.equal(answerRoom(contextBudget(base), 1_000), 1_000, 'unknown context: as configured');
+  const prompt = roomy.totalTokens - roomy.answerTokens;
+  const nearlyFull = contextBudget({ ...base, contextLength: prompt + 600 });
+  assert.equal(answerRoom(nearlyFull, 1_000), 600 - ANSWER_ROOM_MARGIN);
+  const full = contextBudget({ ...base, contextLength: prompt + ANSWER_ROOM_MARGIN + MIN_ANSWER_TOKENS - 1 });
+  assert.equal(answerRoom(full, 1_000), 1_000);
 });

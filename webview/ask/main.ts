@@ -19,6 +19,16 @@ const channel = webviewChannel<ToExtension, ToWebview, AskWebviewState>();
 const saved = channel.state();
 let view: AskViewState | undefined = saved?.view;
 let paths = new PathIndex([]);
+/** Rendered answers by turn, so a state update does not re-render every answer of a long conversation. */
+const rendered = new Map<number, { answer: string; paths: PathIndex; html: string }>();
+
+function answerHtml(turn: Turn): string {
+  const cached = rendered.get(turn.id);
+  if (cached && cached.answer === turn.answer && cached.paths === paths) return cached.html;
+  const html = renderMarkdown(turn.answer, paths); // every character of model text escaped
+  rendered.set(turn.id, { answer: turn.answer, paths, html });
+  return html;
+}
 
 /** The toolkit's <vscode-text-area> exposes `value` like a textarea. */
 type ValueElement = HTMLElement & { value: string };
@@ -30,7 +40,7 @@ root.innerHTML = `
   <div class="ask-backend" id="backend-summary"></div>
 </header>
 <section class="ask-budget" id="budget" aria-label="Context budget"></section>
-<main class="ask-conversation" id="conversation" aria-live="polite"></main>
+<main class="ask-conversation" id="conversation" aria-label="Conversation"></main>
 <footer class="ask-input">
   <vscode-text-area id="question" resize="vertical" rows="3" placeholder="Ask about this workspace (Enter to send, Shift+Enter for a new line)" aria-label="Question"></vscode-text-area>
   <div class="ask-buttons">
@@ -97,6 +107,7 @@ channel.onMessage((message) => {
   switch (message.type) {
     case 'state':
       view = message.state;
+      for (const id of rendered.keys()) if (!view.turns.some((turn) => turn.id === id)) rendered.delete(id);
       renderAll();
       saveState();
       return;
@@ -127,7 +138,7 @@ function scheduleAnswer(turn: Turn): void {
     const stick = nearBottom();
     for (const pending of pendingAnswers.values()) {
       const element = conversation.querySelector<HTMLElement>(`[data-turn="${pending.id}"] .answer`);
-      if (element) element.innerHTML = renderMarkdown(pending.answer, paths);
+      if (element) element.innerHTML = answerHtml(pending);
     }
     pendingAnswers.clear();
     if (stick) conversation.scrollTop = conversation.scrollHeight;
@@ -253,12 +264,18 @@ function turnElement(turn: Turn): HTMLElement {
   element.append(text('div', turn.question, 'question'));
   const answer = document.createElement('div');
   answer.className = 'answer';
-  answer.innerHTML = renderMarkdown(turn.answer, paths); // escaped by renderMarkdown
+  answer.innerHTML = answerHtml(turn);
   element.append(answer);
   if (turn.progress !== undefined || ACTIVE_STATUSES.includes(turn.status)) {
     const progress = document.createElement('div');
     progress.className = 'progress';
+    progress.setAttribute('role', 'status');
     progress.append(document.createElement('vscode-progress-ring'), text('span', turn.progress ?? (turn.status === 'streaming' ? 'Answering…' : 'Working…')));
+    if (turn.startedAt !== undefined) {
+      const elapsed = text('span', elapsedText(turn.startedAt), 'elapsed');
+      elapsed.dataset.startedAt = String(turn.startedAt);
+      progress.append(elapsed);
+    }
     if (turn.progressFraction !== undefined) {
       const bar = document.createElement('progress');
       bar.max = 1;
@@ -267,6 +284,7 @@ function turnElement(turn: Turn): HTMLElement {
     }
     element.append(progress);
   }
+  element.setAttribute('aria-busy', String(ACTIVE_STATUSES.includes(turn.status)));
   const endings: Partial<Record<Turn['status'], string>> = {
     cancelled: 'cancelled', cut: 'cut: the answer broke off', length: 'stopped at prolong.ask.maxAnswerTokens', error: 'error',
   };
@@ -287,6 +305,18 @@ function turnElement(turn: Turn): HTMLElement {
   if (turn.stats) element.append(text('div', statsLine(turn), 'stats'));
   return element;
 }
+
+function elapsedText(startedAt: number): string {
+  const seconds = Math.max(0, Math.floor((Date.now() - startedAt) / 1000));
+  return seconds < 60 ? `${seconds} s` : `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+}
+
+// A long prefill (a 512K-token repository on a server) takes minutes: keep the elapsed time moving.
+window.setInterval(() => {
+  for (const element of conversation.querySelectorAll<HTMLElement>('.elapsed[data-started-at]')) {
+    element.textContent = elapsedText(Number(element.dataset.startedAt));
+  }
+}, 1000);
 
 const actionLabels: Record<PanelAction, string> = {
   packWorkspace: 'Pack Workspace',

@@ -42,6 +42,8 @@ export interface Turn {
   progress?: string;
   /** 0..1 when the current phase has a known size. */
   progressFraction?: number;
+  /** When the question was sent (ms since the epoch), for the elapsed time while it runs. */
+  startedAt?: number;
   error?: string;
   /** What the user can do about the error (a button in the panel). */
   errorAction?: PanelAction;
