@@ -33,6 +33,7 @@ export function registerProbes(context: vscode.ExtensionContext, packing: Worksp
     controller,
     vscode.commands.registerCommand('prolong.runProbes', (args?: unknown) => controller.runCommand(args)),
     vscode.commands.registerCommand('prolong.cancelProbes', () => controller.cancel()),
+    vscode.commands.registerCommand('prolong.showProbes', () => controller.show()),
     vscode.commands.registerCommand('prolong.openProbeResults', (uri?: vscode.Uri) => controller.open(uri)),
     vscode.commands.registerCommand('prolong.saveProbeResults', (uri?: vscode.Uri) => controller.save(uri)),
   );
@@ -64,8 +65,22 @@ class ProbesController implements vscode.Disposable {
   private lastPlan: RunPlan | undefined;
   private prefillTimer: NodeJS.Timeout | undefined;
   private pendingPrefill: PanelAction | undefined;
+  /** Progress of a run while the panel may be hidden or closed; click to show the panel. */
+  private readonly statusItem = vscode.window.createStatusBarItem('prolong.probes', vscode.StatusBarAlignment.Left, 10);
+  private readonly configListener: vscode.Disposable;
 
-  constructor(private readonly context: vscode.ExtensionContext, private readonly packing: WorkspacePacking) {}
+  constructor(private readonly context: vscode.ExtensionContext, private readonly packing: WorkspacePacking) {
+    this.statusItem.name = 'ProLong probes';
+    this.statusItem.command = 'prolong.showProbes';
+    this.configListener = vscode.workspace.onDidChangeConfiguration((event) => {
+      if (event.affectsConfiguration('prolong.probes.threshold')) this.dispatch({ type: 'threshold', threshold: thresholdSetting() });
+    });
+  }
+
+  /** Shows the panel (with whatever it last showed). */
+  show(): void {
+    this.showPanel();
+  }
 
   /** The command: returns the run's results (undefined when nothing ran), so keybindings and tests can chain. */
   async runCommand(rawArgs: unknown): Promise<ProbeRunResult | undefined> {
@@ -244,6 +259,7 @@ class ProbesController implements vscode.Disposable {
 
   private dispatch(action: PanelAction): void {
     this.state = reduce(this.state, action);
+    this.updateStatus();
     if (action.type === 'probe' && action.event.type === 'prefill') {
       this.pendingPrefill = action;
       this.prefillTimer ??= setTimeout(() => {
@@ -255,6 +271,18 @@ class ProbesController implements vscode.Disposable {
       return;
     }
     this.panel?.post({ type: 'action', action });
+  }
+
+  private updateStatus(): void {
+    const state = this.state;
+    if (!isActive(state)) {
+      this.statusItem.hide();
+      return;
+    }
+    const progress = state.total > 0 ? `${state.done}/${state.total}` : 'preparing';
+    this.statusItem.text = `$(beaker~spin) Probes ${state.phase === 'cancelling' ? 'cancelling' : progress}`;
+    this.statusItem.tooltip = 'ProLong context probes are running: click to show the panel';
+    this.statusItem.show();
   }
 
   private showPanel(): void {
@@ -288,6 +316,8 @@ class ProbesController implements vscode.Disposable {
   dispose(): void {
     this.running?.abort();
     clearTimeout(this.prefillTimer);
+    this.statusItem.dispose();
+    this.configListener.dispose();
     this.panel?.dispose();
   }
 }

@@ -122,6 +122,11 @@ test('long predictions are cut for the panel, warnings stop at a cap, skipped ce
   for (let i = 0; i < MAX_WARNINGS * 2; i++) state = reduce(state, { type: 'probe', event: { type: 'warning', message: `w${i}` } });
   assert.equal(state.warnings.length, MAX_WARNINGS + 1);
   assert.match(state.warnings.at(-1)!, /stops here/);
+  state = reduce(state, { type: 'probe', event: { type: 'planned', totalInstances: 3, tasks: ['vt'], lengths: [1024, 2048] } });
   state = reduce(state, { type: 'probe', event: { type: 'skipped', skipped: { task: 'vt', length: 2048, reason: "the backend's context length is 1500 tokens" } } });
   assert.deepEqual(scoreCell(state, 'vt', 2048), { samples: 0, final: false, skipped: "the backend's context length is 1500 tokens" });
+  assert.equal(state.done, 0);
+  const result = { metadata: { cancelled: false }, instances: [], scores: [], skipped: [] } as unknown as ProbeRunResult;
+  assert.equal(reduce(state, { type: 'finished', result }).done, 3, 'skipped instances count as done once the run finished');
+  assert.equal(reduce(state, { type: 'finished', result: { ...result, metadata: { cancelled: true } } as unknown as ProbeRunResult }).done, 0);
 });

@@ -46,6 +46,8 @@ export function reduce(state: ProbesViewState, action: PanelAction): ProbesViewS
       const result = action.result;
       return {
         ...state, phase: result.metadata.cancelled ? 'cancelled' : 'done', current: undefined, preparing: undefined, result,
+        // The runner counts a skipped group's instances as done without an event: a finished run is complete.
+        done: result.metadata.cancelled ? state.done : state.total,
         instances: result.instances.map(instanceRow), scores: result.scores, skipped: result.skipped,
       };
     }

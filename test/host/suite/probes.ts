@@ -51,11 +51,14 @@ hostTest('Probes: Run Context Probes runs in a worker against the active backend
   prolong.overrideBackend(backend);
   try {
     const result = await vscode.commands.executeCommand<ProbeRunResult | undefined>('prolong.runProbes',
-      { tasks: ['niah_single_1', 'vt', 'needle_heatmap'], lengths: ['1k', '2k', '4k'], samples: 1, seed: 'host' });
+      { tasks: ['niah_single_1', 'vt', 'needle_heatmap', 'code_needle'], lengths: ['1k', '2k', '4k'], samples: 1, seed: 'host' });
     assert.ok(result, 'the command returns the results');
     assert.deepEqual(result.metadata.lengths, [1024, 2048], '4K is left out: the backend holds 3,000 tokens');
     assert.equal(backend.requests.length, (1 + 1 + 10) * 2, 'every instance was answered by the overriding backend');
     saved = result;
+    // The workspace was packed for the code haystack; its five small files cannot fill 1K, and the skip says so.
+    assert.deepEqual(result.skipped.map((s) => [s.task, s.length]), [['code_needle', 1024], ['code_needle', 2048]]);
+    assert.match(result.skipped[0]!.reason, /^only \d+ of 1024 tokens could be filled \(the haystack source is too short\)$/);
     assert.deepEqual(result.scores.map((s) => [s.task, s.length, s.score]), [
       ['niah_single_1', 1024, 100], ['vt', 1024, 100], ['needle_heatmap', 1024, 100], ['niah_single_1', 2048, 100], ['vt', 2048, 100], ['needle_heatmap', 2048, 100],
     ]);
@@ -65,10 +68,11 @@ hostTest('Probes: Run Context Probes runs in a worker against the active backend
     await ui({ action: 'waitForText', frame: FRAME, selector: '#phase', text: 'done' });
     assert.match((await ui({ action: 'text', frame: FRAME, selector: '#effective-summary' })).text ?? '', /^Effective length: 2K, .* 2 RULER tasks stays at or above 85\.6\.$/);
     assert.match((await ui({ action: 'text', frame: FRAME, selector: '#notes' })).text ?? '', /4K left out: the backend's context is 3,000 tokens\./);
-    assert.equal((await ui({ action: 'count', frame: FRAME, selector: 'table.heatmap td[aria-label^="depth"]' })).count, 20);
+    assert.equal((await ui({ action: 'count', frame: FRAME, selector: 'table.heatmap[data-task="needle_heatmap"] td.score' })).count, 20);
+    assert.equal((await ui({ action: 'count', frame: FRAME, selector: 'table.heatmap[data-task="code_needle"] td.pending' })).count, 20);
     assert.equal((await ui({ action: 'count', frame: FRAME, selector: 'svg.curve-chart circle.measured' })).count, 2);
     assert.equal((await ui({ action: 'count', frame: FRAME, selector: 'table.scores td.final' })).count, 2 * 2 + 2, 'two tasks and the RULER average at two lengths');
-    assert.match((await ui({ action: 'text', frame: FRAME, selector: 'progress + span' })).text ?? '', /^24 \/ 24 instances \(100%\)$/);
+    assert.match((await ui({ action: 'text', frame: FRAME, selector: 'progress + span' })).text ?? '', /^44 \/ 44 instances \(100%\)$/);
   } finally {
     prolong.overrideBackend(undefined);
   }
