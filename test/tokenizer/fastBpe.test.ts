@@ -1,11 +1,12 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 // A private compiled-table cache for this test process (read by loadTokenizer at load time).
 process.env.PROLONG_TOKENIZER_CACHE = mkdtempSync(join(tmpdir(), 'prolong-tokenizer-cache-test-'));
+after(() => rmSync(process.env.PROLONG_TOKENIZER_CACHE!, { recursive: true, force: true }));
 
 import { loadTokenizer } from '../../engine/tokenizer/index';
 import { FastBpeTokenizer } from '../../engine/tokenizer/fastBpeTokenizer';
