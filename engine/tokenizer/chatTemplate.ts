@@ -20,6 +20,8 @@ export interface RenderOptions {
 /**
  * A model's chat template from its tokenizer_config.json, rendered the way transformers' `apply_chat_template`
  * does (Jinja with trim_blocks and lstrip_blocks, special tokens and `add_generation_prompt` as variables).
+ * One known difference: @huggingface/jinja's `trim` is JavaScript's (strips U+FEFF, keeps U+0085 and U+001C-U+001F),
+ * Python's `strip` the opposite; it matters only for message contents that start or end with those characters.
  */
 export class ChatTemplate {
   private readonly template: Template;

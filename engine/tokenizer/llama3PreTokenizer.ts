@@ -117,7 +117,8 @@ export function nextPieceEnd(text: string, i: number): number {
   const n = text.length;
   const c = text.charCodeAt(i);
 
-  // (?i:'s|'t|'re|'ve|'m|'ll|'d): ASCII case-insensitive, as the reference compiles it.
+  // (?i:'s|'t|'re|'ve|'m|'ll|'d): ASCII case-insensitive, as the reference compiles it. (Rust's Oniguruma may also
+  // fold U+017F 'ſ' to 's'; unverified here, and only "'ſ" differs.)
   if (c === 0x27 && i + 1 < n) {
     const c1 = text.charCodeAt(i + 1) | 0x20;
     if (c1 === 0x73 || c1 === 0x74 || c1 === 0x6d || c1 === 0x64) return i + 2;
