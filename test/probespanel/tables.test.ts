@@ -51,6 +51,8 @@ test('progress, results and details sections say what is happening and where the
   assert.match(progress, /<progress max="4" value="0"/);
   assert.match(progress, /Now: NIAH single 1 \(noise, number\) at 1K \([\d,]+ prompt tokens\) · prefill 256 \/ 1,000 tokens/);
   assert.equal(effectiveSummary(state), 'Effective length: waiting for a RULER task to finish at every length.');
+  const finishedFirst = run.events.find((e) => e.type === 'instance-finished')!;
+  assert.match(progressHtml(reduce(state, { type: 'probe', event: finishedFirst })), /Last: NIAH single 1 \(noise, number\) at 1K: score 100\.0 in \d+ ms/);
   state = reduce(state, { type: 'finished', result: run.result });
   assert.equal(effectiveSummary(state), 'Effective length: 2K, the longest length up to which the average of 2 RULER tasks stays at or above 85.6.');
   const results = resultsHtml(state);
@@ -65,4 +67,7 @@ test('progress, results and details sections say what is happening and where the
   const instances = instancesTableHtml(state);
   checkBalanced(instances);
   assert.equal((instances.match(/<tr>/g) ?? []).length, 1 + 4, 'a header row and one row per instance');
+  // Expected and given answers side by side: the oracle's answer is the reference itself.
+  const vt = run.result.instances.find((r) => r.task === 'vt' && r.length === 2048)!;
+  assert.ok(instances.includes(`<td class="prediction">${vt.answers.join(', ')}</td><td class="prediction">${vt.prediction}</td>`));
 });

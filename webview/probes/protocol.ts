@@ -26,6 +26,8 @@ export interface InstanceRow {
   depthPercent?: number;
   score: number;
   prediction: string;
+  /** What the metric looked for (cut like the prediction). */
+  answers: string[];
   promptTokens: number;
   totalMs: number;
   timeToFirstTokenMs?: number;

@@ -16,12 +16,16 @@ export function initialState(threshold: number): ProbesViewState {
   return { phase: 'idle', notes: [], total: 0, done: 0, instances: [], scores: [], skipped: [], warnings: [], threshold };
 }
 
+function cut(text: string): string {
+  return text.length > PREDICTION_CHARS ? `${text.slice(0, PREDICTION_CHARS)}…` : text;
+}
+
 export function instanceRow(result: InstanceResult): InstanceRow {
-  const prediction = result.prediction.length > PREDICTION_CHARS ? `${result.prediction.slice(0, PREDICTION_CHARS)}…` : result.prediction;
+  const prediction = cut(result.prediction);
   return {
     id: result.id, task: result.task, length: result.length,
     ...(result.depthPercent === undefined ? {} : { depthPercent: result.depthPercent }),
-    score: result.score, prediction, promptTokens: result.promptTokens, totalMs: result.totalMs,
+    score: result.score, prediction, answers: result.answers.slice(0, 20).map(cut), promptTokens: result.promptTokens, totalMs: result.totalMs,
     ...(result.timeToFirstTokenMs === undefined ? {} : { timeToFirstTokenMs: result.timeToFirstTokenMs }),
   };
 }

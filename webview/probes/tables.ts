@@ -87,9 +87,9 @@ export function instancesTableHtml(state: ProbesViewState, limit = 200): string 
     + `<td>${row.depthPercent === undefined ? '' : `${row.depthPercent}%`}</td>`
     + `<td class="score final" style="--hue:${scoreHue(row.score)}">${formatScore(row.score)}</td>`
     + `<td class="num">${formatTokens(row.promptTokens)}</td><td class="num">${formatMs(row.totalMs)}</td>`
-    + `<td class="prediction">${escapeMarkup(row.prediction)}</td></tr>`).join('');
+    + `<td class="prediction">${escapeMarkup(row.answers.join(', '))}</td><td class="prediction">${escapeMarkup(row.prediction)}</td></tr>`).join('');
   const more = state.instances.length > limit ? `<p class="muted">Showing the latest ${limit} of ${state.instances.length}; saved results hold all.</p>` : '';
   return `<table class="instances"><caption>Finished instances, newest first</caption><thead><tr><th scope="col">task</th><th scope="col">length</th>`
-    + `<th scope="col">depth</th><th scope="col">score</th><th scope="col">prompt tokens</th><th scope="col">time</th><th scope="col">answer</th></tr></thead>`
+    + `<th scope="col">depth</th><th scope="col">score</th><th scope="col">prompt tokens</th><th scope="col">time</th><th scope="col">expected</th><th scope="col">answer</th></tr></thead>`
     + `<tbody>${rows}</tbody></table>${more}`;
 }

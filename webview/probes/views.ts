@@ -6,7 +6,7 @@ import { REFERENCE_CURVES } from '../../engine/probes/effectiveLength';
 import type { ReferenceCurve } from '../../engine/probes/types';
 import { curveChartModel, curveChartSvg } from './chart';
 import { DIFFERENCES_FROM_RULER } from './differences';
-import { escapeMarkup, formatLength, formatScore, formatTokens } from './markup';
+import { escapeMarkup, formatLength, formatMs, formatScore, formatTokens } from './markup';
 import type { Phase, ProbesViewState } from './protocol';
 import { heatmapViews, rulerSummary } from './state';
 import { heatmapHtml, scoreTableHtml, taskTitle } from './tables';
@@ -37,6 +37,11 @@ export function progressHtml(state: ProbesViewState): string {
     const prefill = current.prefillTotal ? ` · prefill ${formatTokens(current.prefillDone ?? 0)} / ${formatTokens(current.prefillTotal)} tokens` : ' · waiting for the answer';
     parts.push(`<p class="current" aria-live="polite">Now: ${escapeMarkup(taskTitle(current.task))} at ${formatLength(current.length)}${depth} `
       + `(${formatTokens(current.promptTokens)} prompt tokens)${prefill}</p>`);
+  }
+  const last = state.instances.at(-1);
+  if (last && (state.phase === 'running' || state.phase === 'cancelling')) {
+    const depth = last.depthPercent === undefined ? '' : ` · depth ${last.depthPercent}%`;
+    parts.push(`<p class="muted">Last: ${escapeMarkup(taskTitle(last.task))} at ${formatLength(last.length)}${depth}: score ${formatScore(last.score)} in ${formatMs(last.totalMs)}</p>`);
   }
   if (state.phase === 'failed' && state.error) parts.push(`<p class="error" role="alert">${escapeMarkup(state.error)}</p>`);
   if (state.phase === 'cancelled') parts.push(`<p>Cancelled${state.result ? `: ${state.result.instances.length} instance${state.result.instances.length === 1 ? '' : 's'} finished and are shown below` : ' before any instance finished'}.</p>`);
