@@ -19,10 +19,11 @@ import { ui } from './ui';
 const FRAME = '.probes-header';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The oracle (answers every probe right from the prompt alone) behind a server that holds 3,000 tokens. */
+/** The oracle (answers every probe right from the prompt alone) behind a server with a small context. */
 class SmallContextOracle extends OracleBackend {
+  constructor(private readonly contextLength = 3000) { super(); }
   override async info(): Promise<BackendInfo> {
-    return { ...(await super.info()), kind: 'remote', contextLength: 3000, detail: 'scripted oracle, 3,000-token context' };
+    return { ...(await super.info()), kind: 'remote', contextLength: this.contextLength, detail: `scripted oracle, ${this.contextLength.toLocaleString('en-US')}-token context` };
   }
 }
 
@@ -44,6 +45,27 @@ class HoldingBackend implements Backend {
 }
 
 let saved: ProbeRunResult | undefined;
+
+hostTest('Probes: the quick picks offer task groups, then only the lengths that fit the backend, saying which were left out', async () => {
+  const prolong = await api();
+  const backend = new SmallContextOracle(20_000);
+  prolong.overrideBackend(backend);
+  try {
+    const picking = vscode.commands.executeCommand<ProbeRunResult | undefined>('prolong.runProbes');
+    await ui({ action: 'waitForText', selector: '.quick-input-widget .quick-input-title', text: '(1/4): tasks' });
+    assert.equal((await ui({ action: 'count', selector: '.quick-input-widget .quick-input-list .monaco-list-row' })).count, 5, 'all, RULER, NIAH, recall, custom');
+    await ui({ action: 'fill', selector: '.quick-input-widget .quick-input-box input', value: 'Recall' });
+    await ui({ action: 'press', selector: '.quick-input-widget .quick-input-box input', key: 'Enter' });
+    await ui({ action: 'waitForText', selector: '.quick-input-widget .quick-input-title', text: '(2/4): lengths' });
+    assert.equal((await ui({ action: 'count', selector: '.quick-input-widget .quick-input-list .monaco-list-row' })).count, 3, '4K, 8K and 16K fit 20,000 tokens');
+    assert.equal((await ui({ action: 'count', selector: '.quick-input-widget .quick-input-box input[placeholder="32K, 64K, 128K, 256K, 512K left out: the backend\'s context is 20,000 tokens."]' })).count, 1);
+    await ui({ action: 'press', selector: '.quick-input-widget .quick-input-box input', key: 'Escape' });
+    assert.equal(await picking, undefined, 'escaping a pick runs nothing');
+    assert.equal(backend.requests.length, 0);
+  } finally {
+    prolong.overrideBackend(undefined);
+  }
+});
 
 hostTest('Probes: Run Context Probes runs in a worker against the active backend; the panel shows progress, scores, curve and heatmap', async () => {
   const prolong = await api();
