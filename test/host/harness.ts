@@ -159,6 +159,8 @@ async function performUi(page: Page, request: UiRequest): Promise<UiResponse> {
       return { ok: true };
     case 'text':
       return { ok: true, text: (await target.textContent({ timeout })) ?? '' };
+    case 'value':
+      return { ok: true, text: await target.inputValue({ timeout }) };
     case 'count':
       return { ok: true, count: await frame.locator(request.selector).count() };
     case 'screenshot':

@@ -13,6 +13,8 @@ export type UiRequest = { frame?: string; selector: string; timeoutMs?: number }
   | { action: 'press'; key: string }
   /** Waits for a match, returns its textContent. */
   | { action: 'text' }
+  /** Waits for an input or textarea match, returns its value (in `text`). */
+  | { action: 'value' }
   /** Waits until the first match's textContent includes `text`. */
   | { action: 'waitForText'; text: string }
   /** How many elements match now (0 when the frame is not there). */

@@ -136,12 +136,31 @@ async function followUpAndCancel(): Promise<void> {
   assert.equal(backend.abortedRequests, before + 1, 'the request\'s AbortSignal fired');
 }
 
-hostTest('Ask: the conversation survives hiding the view (the webview reloads from the extension)', async () => {
+hostTest('Ask: the conversation and the unsent draft survive hiding the view (the webview reloads)', async () => {
+  await ui({ action: 'fill', frame: FRAME, selector: '#question textarea', value: 'an unsent draft' });
+  await sleep(500); // the webview saves its state a moment after typing stops
   await vscode.commands.executeCommand('workbench.action.closeSidebar');
   await sleep(300);
   await vscode.commands.executeCommand('prolong.askAboutWorkspace');
   await ui({ action: 'waitForText', frame: FRAME, selector: '.turn[data-status="cancelled"] .answer', text: 'Partial answer' });
   assert.equal((await ui({ action: 'count', frame: FRAME, selector: '.turn' })).count, 2);
+  assert.equal((await ui({ action: 'value', frame: FRAME, selector: '#question textarea' })).text, 'an unsent draft');
+});
+
+hostTest('Ask: when the repository does not fit the model\'s context, the budget says so and what to do', async () => {
+  const prolong = await api();
+  const small = new ScriptedBackend();
+  small.info = async () => ({ kind: 'remote', model: 'small-model', contextLength: 1_000, detail: 'a small context' });
+  prolong.overrideBackend(small);
+  try {
+    const warning = await ui({ action: 'waitForText', frame: FRAME, selector: '.budget-warning', text: 'the model holds 1,000' });
+    assert.match(warning.text ?? '', /prolong\.ask\.maxAnswerTokens|prolong\.pack\.tokenBudget/);
+    assert.equal((await ui({ action: 'count', frame: FRAME, selector: '#budget vscode-button[data-action="openProlongIgnore"]' })).count, 1);
+    assert.match((await ui({ action: 'text', frame: FRAME, selector: '.budget-line' })).text ?? '', /of 1,000 tokens/);
+  } finally {
+    prolong.overrideBackend(backend);
+  }
+  await ui({ action: 'waitForText', frame: FRAME, selector: '.budget-line', text: 'of 32,768 tokens' });
 });
 
 hostTest('Ask: a backend problem shows in the panel with its message and a button that helps', async () => {
@@ -181,6 +200,14 @@ hostTest('Ask: with prolong.backend "remote" and a server in the settings, the r
     await ui({ action: 'click', frame: FRAME, selector: '#cancel' });
     await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="cancelled"] .ending', text: 'cancelled' });
     await until('the server to see the request closed', () => fixture.clientAborts === 1, 5_000);
+
+    fixture.faults.splice(0, fixture.faults.length, { kind: 'drop', afterPieces: 2 });
+    await ask('And if the connection breaks?');
+    const cut = await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="cut"] .ending', text: 'cut' });
+    assert.match(cut.text ?? '', /broke off/);
+    // The piece written just before the server drops the socket may be lost with it: expect the first one.
+    const partial = (await ui({ action: 'text', frame: FRAME, selector: '.turn:last-child .answer' })).text ?? '';
+    assert.match(partial, /^It\b/, `the partial answer is kept (got ${JSON.stringify(partial)})`);
   } finally {
     await config.update('server.url', undefined, vscode.ConfigurationTarget.Workspace);
     prolong.overrideBackend(backend);
@@ -204,13 +231,15 @@ hostTest('Ask: with prolong.backend "local" and no model, the panel says which s
   }
 });
 
-hostTest('Ask: New Conversation empties the panel, and the next question has no history', async () => {
-  await vscode.commands.executeCommand('prolong.newConversation');
+hostTest('Ask: New conversation empties the panel, and the next question has no history', async () => {
+  await ui({ action: 'click', frame: FRAME, selector: '#new-conversation' });
   await ui({ action: 'waitForText', frame: FRAME, selector: '#conversation', text: 'Ask anything about the workspace' });
   assert.equal((await ui({ action: 'count', frame: FRAME, selector: '.turn' })).count, 0);
   backend.script = streaming(['Fresh.']);
   await ask('Start again?');
   await ui({ action: 'waitForText', frame: FRAME, selector: '.turn[data-status="done"] .answer', text: 'Fresh.' });
   assert.equal(backend.requests.at(-1)!.messages.length, 2);
+  await vscode.commands.executeCommand('prolong.newConversation');
+  await ui({ action: 'waitForText', frame: FRAME, selector: '#conversation', text: 'Ask anything about the workspace' });
   (await api()).overrideBackend(undefined);
 });
