@@ -1,5 +1,6 @@
 // Every injected fault, and what the user sees because of it.
 import { test } from 'node:test';
+import * as net from 'node:net';
 import assert from 'node:assert/strict';
 import { UserError } from '../../engine/errors';
 import { RemoteBackend } from '../../engine/backends/remote/remoteBackend';
@@ -46,6 +47,22 @@ test('TLS to a plain-HTTP server: says to use http://', async () => {
   assert.match(error.hint ?? '', /use http:\/\//);
 });
 
+test('https:// to a server that accepts TCP but never answers the TLS handshake: fails fast, says to try http://', async () => {
+  const silent = net.createServer(() => {}); // accepts, then says nothing
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const sockets = new Set<net.Socket>();
+  silent.on('connection', (socket) => sockets.add(socket));
+  try {
+    const port = (silent.address() as net.AddressInfo).port;
+    const error = await rejection(backend(`https://127.0.0.1:${port}`, { connectTimeoutMs: 200, requestTimeoutMs: 60_000 }).info());
+    assert.equal(error.message, `https://127.0.0.1:${port}: the TLS handshake did not complete in 0.2 s.`);
+    assert.match(error.hint ?? '', /use http:\/\//);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+  }
+});
+
 for (const flavor of ['vllm', 'llama.cpp'] as const) {
   test(`${flavor}: 401 says the API key is missing or wrong, with the server's words`, async () => {
     const fixture = await serve(flavor, { apiKey: 'right' });
@@ -67,7 +84,7 @@ for (const flavor of ['vllm', 'llama.cpp'] as const) {
     const result = await backend(fixture.url).generate(ask, () => {});
     assert.equal(result.text, ANSWER);
     assert.equal(fixture.requests.filter((r) => r.path === '/v1/chat/completions').length, 3);
-    assert.equal(result.warnings.filter((w) => /answered HTTP 429 \(busy\).*retried after 0\.00 s/.test(w)).length, 2);
+    assert.equal(result.warnings.filter((w) => /answered HTTP 429 \(busy\).*retried after 0 s/.test(w)).length, 2);
   });
 
   test(`${flavor}: 500 is not retried and shows the server's message`, async () => {
@@ -84,7 +101,7 @@ for (const flavor of ['vllm', 'llama.cpp'] as const) {
     const result = await backend(fixture.url, { requestTimeoutMs: 300 }).generate(ask, () => {});
     assert.equal(result.finishReason, 'cut');
     assert.equal(result.text, 'one two ');
-    assert.ok(result.warnings.some((w) => /^The answer is cut: .* sent nothing for 0 s in the middle of its answer/.test(w)), result.warnings.join('\n'));
+    assert.ok(result.warnings.some((w) => /^The answer is cut: .* sent nothing for 0.3 s in the middle of its answer/.test(w)), result.warnings.join('\n'));
   });
 
   test(`${flavor}: a dropped connection mid-answer keeps the partial answer and says it was cut`, async () => {

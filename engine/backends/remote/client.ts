@@ -4,7 +4,7 @@
  * reset connection (a stale keep-alive socket) only for idempotent calls (listing models, tokenizing).
  */
 import { CancelledError, UserError } from '../../errors';
-import { ConnectionError, IdleTimeoutError, sendRequest, type HttpResponse } from './http';
+import { ConnectionError, IdleTimeoutError, formatSeconds, sendRequest, type HttpResponse } from './http';
 import { connectionProblem, httpProblem, type SettingNames } from './problems';
 import { readErrorBody, type ServerErrorBody } from './wire';
 
@@ -17,6 +17,8 @@ export interface ServerConnection {
   headers?: Record<string, string>;
   /** Longest silence allowed from the server, in ms (waiting for headers, and between streamed chunks). */
   requestTimeoutMs?: number;
+  /** Longest wait for a new connection and its TLS handshake, in ms (default 15 s). */
+  connectTimeoutMs?: number;
   /** Most attempts for a retryable failure (default 4), and the first backoff in ms (default 500, doubling). */
   maxAttempts?: number;
   retryBaseMs?: number;
@@ -25,6 +27,7 @@ export interface ServerConnection {
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 600_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
 
 /** Parses and checks a server URL; returns its root with no trailing slash or /v1. */
 export function normalizeServerUrl(input: string, names: SettingNames): URL {
@@ -53,6 +56,7 @@ export class ServerClient {
   readonly root: URL;
   readonly settingNames: SettingNames;
   private readonly timeoutMs: number;
+  private readonly connectTimeoutMs: number;
   private readonly maxAttempts: number;
   private readonly retryBaseMs: number;
 
@@ -60,6 +64,7 @@ export class ServerClient {
     this.settingNames = connection.settingNames;
     this.root = normalizeServerUrl(connection.url, connection.settingNames);
     this.timeoutMs = connection.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.connectTimeoutMs = Math.min(connection.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, this.timeoutMs);
     this.maxAttempts = Math.max(1, connection.maxAttempts ?? 4);
     this.retryBaseMs = connection.retryBaseMs ?? 500;
   }
@@ -91,7 +96,7 @@ export class ServerClient {
     for (let attempt = 1; ; attempt++) {
       let response: HttpResponse;
       try {
-        response = await sendRequest({ method, url, headers: this.headers(), body: text, idleTimeoutMs: this.timeoutMs }, options.signal);
+        response = await sendRequest({ method, url, headers: this.headers(), body: text, idleTimeoutMs: this.timeoutMs, connectTimeoutMs: this.connectTimeoutMs }, options.signal);
       } catch (error) {
         if (error instanceof CancelledError) throw error;
         if (error instanceof ConnectionError && options.idempotent && attempt < this.maxAttempts && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) {
@@ -156,10 +161,6 @@ export function parseJson(text: string): unknown {
 export function preview(text: string, length = 120): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > length ? `${flat.slice(0, length)}…` : flat;
-}
-
-function formatSeconds(ms: number): string {
-  return `${(ms / 1000).toFixed(ms < 1000 ? 2 : 1)} s`;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

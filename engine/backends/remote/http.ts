@@ -15,6 +15,8 @@ export interface HttpRequest {
   body?: string;
   /** Longest silence allowed: before the response headers, and between body chunks while reading it. */
   idleTimeoutMs: number;
+  /** Longest wait for a new connection to be established (TCP, and the TLS handshake for https). */
+  connectTimeoutMs: number;
 }
 
 export interface HttpResponse {
@@ -28,7 +30,10 @@ export interface HttpResponse {
   destroy(): void;
 }
 
-/** The network failed before or during the exchange; `code` is Node's error code (ENOTFOUND, ECONNREFUSED...). */
+/**
+ * The network failed before or during the exchange; `code` is Node's error code (ENOTFOUND, ECONNREFUSED...), or
+ * CONNECT_TIMEOUT when a new connection (or its TLS handshake) did not complete in time.
+ */
 export class ConnectionError extends Error {
   constructor(readonly code: string, message: string, readonly duringBody: boolean) {
     super(message);
@@ -39,9 +44,14 @@ export class ConnectionError extends Error {
 /** The server stayed silent longer than the idle timeout. */
 export class IdleTimeoutError extends Error {
   constructor(readonly idleMs: number, readonly duringBody: boolean) {
-    super(`no data for ${Math.round(idleMs / 1000)} s`);
+    super(`no data for ${formatSeconds(idleMs)}`);
     this.name = 'IdleTimeoutError';
   }
+}
+
+/** "0.3 s", "15 s": timeouts as people read them. */
+export function formatSeconds(ms: number): string {
+  return ms < 10_000 ? `${Number((ms / 1000).toFixed(1))} s` : `${Math.round(ms / 1000)} s`;
 }
 
 export function sendRequest(request: HttpRequest, signal?: AbortSignal): Promise<HttpResponse> {
@@ -63,8 +73,9 @@ export function sendRequest(request: HttpRequest, signal?: AbortSignal): Promise
       clearTimeout(timer);
       timer = setTimeout(() => fail(new IdleTimeoutError(request.idleTimeoutMs, duringBody)), request.idleTimeoutMs);
     };
+    let connectTimer: NodeJS.Timeout | undefined;
     const onAbort = () => fail(new CancelledError('request'));
-    const cleanup = () => { clearTimeout(timer); signal?.removeEventListener('abort', onAbort); };
+    const cleanup = () => { clearTimeout(timer); clearTimeout(connectTimer); signal?.removeEventListener('abort', onAbort); };
     const fail = (error: Error) => {
       cleanup();
       if (!settled) { settled = true; reject(error); }
@@ -73,6 +84,15 @@ export function sendRequest(request: HttpRequest, signal?: AbortSignal): Promise
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     armTimer(false);
+    // A new connection gets a short deadline of its own: a server that accepts TCP but never answers a TLS handshake
+    // (plain HTTP behind an https:// URL) must not look like a long prefill. Reused keep-alive sockets skip this.
+    req.on('socket', (socket) => {
+      if (!socket.connecting) return;
+      const tls = request.url.protocol === 'https:';
+      connectTimer = setTimeout(() => fail(new ConnectionError('CONNECT_TIMEOUT',
+        `${tls ? 'the TLS handshake' : 'the connection'} did not complete in ${formatSeconds(request.connectTimeoutMs)}`, false)), request.connectTimeoutMs);
+      socket.once(tls ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
+    });
 
     req.on('error', (error: NodeJS.ErrnoException) => {
       if (settled && bodyFailure) return;

@@ -3,7 +3,7 @@
  * DNS, refused connection, TLS, timeouts, 401/403, a 404 path, a missing model, an oversized prompt.
  */
 import { UserError } from '../../errors';
-import { ConnectionError, IdleTimeoutError } from './http';
+import { ConnectionError, IdleTimeoutError, formatSeconds } from './http';
 import type { ServerErrorBody } from './wire';
 
 /** Where the settings live, named in hints; the CLI and the extension word it differently. */
@@ -52,7 +52,7 @@ export class ContextTooLongError extends UserError {
 export function connectionProblem(error: ConnectionError | IdleTimeoutError, url: URL, names: SettingNames): UserError {
   const where = `${url.protocol}//${url.host}`;
   if (error instanceof IdleTimeoutError) {
-    return new UserError(`${where} sent nothing for ${Math.round(error.idleMs / 1000)} s${error.duringBody ? ' in the middle of its answer' : ''}.`,
+    return new UserError(`${where} sent nothing for ${formatSeconds(error.idleMs)}${error.duringBody ? ' in the middle of its answer' : ''}.`,
       `The server may be overloaded or stuck; raise ${names.timeout} if long prompts need more time to prefill.`, { cause: error });
   }
   switch (error.code) {
@@ -74,6 +74,12 @@ export function connectionProblem(error: ConnectionError | IdleTimeoutError, url
     case 'UND_ERR_SOCKET':
       return new UserError(`${where} closed the connection${error.duringBody ? ' in the middle of its answer' : ''} (${error.code}).`,
         'The server may have crashed or restarted; check its log.', { cause: error });
+  }
+  if (error.code === 'CONNECT_TIMEOUT') {
+    return new UserError(`${where}: ${error.message}.`,
+      url.protocol === 'https:'
+        ? `If the server speaks plain HTTP, use http:// in ${names.url}; otherwise check the host, port and firewalls.`
+        : `Check the host and port in ${names.url}, firewalls and your network/VPN.`, { cause: error });
   }
   if (isTlsCode(error.code)) {
     const plainHttp = error.code === 'EPROTO' || /wrong version number|packet length too long/i.test(error.message);
