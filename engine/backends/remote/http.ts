@@ -24,7 +24,7 @@ export interface HttpResponse {
   headers: http.IncomingHttpHeaders;
   /** The body's bytes as they arrive; ends cleanly, or throws a ConnectionError/IdleTimeoutError/CancelledError. */
   chunks(): AsyncGenerator<Uint8Array>;
-  /** The whole body as text (for JSON answers and error bodies), at most `limitBytes`. */
+  /** The whole body as text (for JSON answers and error bodies), at most `limitBytes` (default 64 MiB: a /tokenize answer for 512K tokens is about 4 MB). */
   text(limitBytes?: number): Promise<string>;
   /** Drops the connection (used when the rest of the body is not wanted). */
   destroy(): void;
@@ -105,7 +105,7 @@ export function sendRequest(request: HttpRequest, signal?: AbortSignal): Promise
         status: res.statusCode ?? 0,
         headers: res.headers,
         chunks: () => readChunks(res, () => armTimer(true), cleanup, () => bodyFailure),
-        text: async (limitBytes = 8 * 1024 * 1024) => {
+        text: async (limitBytes = 64 * 1024 * 1024) => {
           const parts: Uint8Array[] = [];
           let size = 0;
           for await (const chunk of readChunks(res, () => armTimer(true), cleanup, () => bodyFailure)) {
