@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { endianness, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CompiledBpe } from './compiledBpe';
@@ -146,7 +146,27 @@ export function writeCompiledCache(cachePath: string, compiled: CompiledBpe): vo
     const temporary = `${cachePath}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     writeFileSync(temporary, serializeCompiled(compiled));
     renameSync(temporary, cachePath);
+    pruneCache(cachePath);
   } catch {
     // A read-only or full temp directory: the next load compiles again.
+  }
+}
+
+/** Entries kept (about 12 MB each for Llama 3): one per tokenizer file version, so older ones are dropped. */
+const KEPT_ENTRIES = 8;
+
+function pruneCache(justWritten: string): void {
+  const dir = compiledCacheDir();
+  const entries = readdirSync(dir).filter((name) => name.endsWith('.bin')).map((name) => {
+    const path = join(dir, name);
+    return { path, written: path === justWritten ? Infinity : statSync(path).mtimeMs };
+  });
+  entries.sort((a, b) => b.written - a.written);
+  for (const entry of entries.slice(KEPT_ENTRIES)) {
+    try {
+      unlinkSync(entry.path);
+    } catch {
+      // another process removed it first
+    }
   }
 }

@@ -11,7 +11,7 @@ after(() => rmSync(process.env.PROLONG_TOKENIZER_CACHE!, { recursive: true, forc
 import { loadTokenizer } from '../../engine/tokenizer/index';
 import { FastBpeTokenizer } from '../../engine/tokenizer/fastBpeTokenizer';
 import { compileBpe } from '../../engine/tokenizer/compiledBpe';
-import { deserializeCompiled, readCompiledCache, serializeCompiled } from '../../engine/tokenizer/compiledCache';
+import { compiledCachePath, deserializeCompiled, readCompiledCache, serializeCompiled, writeCompiledCache } from '../../engine/tokenizer/compiledCache';
 import type { BpeTokenizerJson } from '../../engine/tokenizer/fastPath';
 import type { TextTokenizer } from '../../engine/tokenizer/types';
 import { fuzzStrings, seededRandom } from './fuzzText';
@@ -89,6 +89,14 @@ test('compiled tables: saved on first load, read back on the next, identical ids
   const broken = join(process.env.PROLONG_TOKENIZER_CACHE!, 'broken.bin');
   writeFileSync(broken, 'garbage');
   assert.equal(readCompiledCache(broken), undefined);
+});
+
+test('the compiled-table directory keeps only the newest entries', () => {
+  const compiled = compileBpe(tinyTokenizerJson({ ignoreMerges: false }) as BpeTokenizerJson);
+  for (let i = 0; i < 12; i++) writeCompiledCache(compiledCachePath(`/tokenizer-${i}.json`, 1, i), compiled);
+  const entries = readdirSync(process.env.PROLONG_TOKENIZER_CACHE!).filter((name) => name.endsWith('.bin'));
+  assert.equal(entries.length, 8);
+  assert.ok(readCompiledCache(compiledCachePath('/tokenizer-11.json', 1, 11)), 'the newest entry is kept');
 });
 
 test('the piece cache starts over without changing results', () => {
