@@ -188,6 +188,18 @@ export class AskSession implements vscode.Disposable {
     }
   }
 
+  /** Asks a failed turn's question again, in its place. */
+  async retry(turnId: number): Promise<void> {
+    const turn = this.turns.find((t) => t.id === turnId);
+    if (!turn || turn.status !== 'error' || this.running) return;
+    this.turns = this.turns.filter((t) => t !== turn);
+    await this.ask(turn.question);
+  }
+
+  answerOf(turnId: number): string | undefined {
+    return this.turns.find((t) => t.id === turnId)?.answer;
+  }
+
   cancel(): void {
     this.running?.controller.abort();
   }

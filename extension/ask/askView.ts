@@ -39,10 +39,28 @@ export class AskViewProvider implements vscode.WebviewViewProvider, vscode.Dispo
     this.post({ type: 'state', state: this.session().state() });
   }
 
-  /** Shows the view and puts the cursor in the question box. */
+  /**
+   * Shows the view and puts the cursor in the question box; with a selection in a packed file, the box starts
+   * with its citation (`src/a.ts:12-20`), so the question can be about it.
+   */
   async reveal(): Promise<void> {
+    const reference = this.selectionReference();
     await vscode.commands.executeCommand(`${ASK_VIEW_ID}.focus`);
-    this.post({ type: 'focus' });
+    this.post({ type: 'focus', reference });
+  }
+
+  private selectionReference(): string | undefined {
+    const editor = vscode.window.activeTextEditor;
+    const folder = this.session().packedFolder();
+    if (!editor || editor.selection.isEmpty || !folder) return undefined;
+    const prefix = folder.uri.toString() + '/';
+    const uri = editor.document.uri.toString();
+    if (!uri.startsWith(prefix)) return undefined;
+    const path = decodeURIComponent(uri.slice(prefix.length));
+    if (!this.session().packedPaths().includes(path)) return undefined;
+    const { start, end } = editor.selection;
+    const last = end.character === 0 && end.line > start.line ? end.line - 1 : end.line;
+    return last > start.line ? `${path}:${start.line + 1}-${last + 1}` : `${path}:${start.line + 1}`;
   }
 
   private receive(message: ToExtension): void {
@@ -72,6 +90,14 @@ export class AskViewProvider implements vscode.WebviewViewProvider, vscode.Dispo
       case 'action':
         void runAction(message.action, session.packedFolder());
         return;
+      case 'retry':
+        void session.retry(message.turnId);
+        return;
+      case 'copyAnswer': {
+        const answer = session.answerOf(message.turnId);
+        if (answer !== undefined) void vscode.env.clipboard.writeText(answer);
+        return;
+      }
     }
   }
 

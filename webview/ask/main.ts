@@ -101,6 +101,11 @@ document.addEventListener('click', (event) => {
   }
   const action = target?.closest<HTMLElement>('[data-action]');
   if (action) channel.post({ type: 'action', action: action.dataset.action as PanelAction });
+  const turnAction = target?.closest<HTMLElement>('[data-turn-action]');
+  if (turnAction) {
+    const turnId = Number(turnAction.dataset.turnId);
+    channel.post(turnAction.dataset.turnAction === 'retry' ? { type: 'retry', turnId } : { type: 'copyAnswer', turnId });
+  }
 });
 
 channel.onMessage((message) => {
@@ -123,6 +128,10 @@ channel.onMessage((message) => {
       return;
     }
     case 'focus':
+      if (message.reference && question.value.trim() === '') {
+        question.value = `${message.reference} `;
+        saveState();
+      }
       question.focus();
       return;
   }
@@ -299,10 +308,22 @@ function turnElement(turn: Turn): HTMLElement {
     const error = text('div', turn.error, 'error');
     error.setAttribute('role', 'alert');
     element.append(error);
-    if (turn.errorAction) element.append(actionButton(turn.errorAction, actionLabels[turn.errorAction]));
+    const actions = document.createElement('div');
+    actions.className = 'actions';
+    if (turn.errorAction) actions.append(actionButton(turn.errorAction, actionLabels[turn.errorAction]));
+    actions.append(turnButton('retry', 'Ask again', turn.id));
+    element.append(actions);
   }
   for (const warning of turn.warnings) element.append(text('div', warning, 'warning'));
   if (turn.stats) element.append(text('div', statsLine(turn), 'stats'));
+  if (!ACTIVE_STATUSES.includes(turn.status) && turn.answer.trim() !== '') {
+    const copy = turnButton('copy', 'Copy', turn.id);
+    copy.setAttribute('appearance', 'icon');
+    copy.setAttribute('aria-label', 'Copy the answer');
+    copy.title = 'Copy the answer (Markdown)';
+    copy.classList.add('copy');
+    element.append(copy);
+  }
   return element;
 }
 
@@ -350,6 +371,15 @@ function badge(content: string): HTMLElement {
   const element = document.createElement('vscode-badge');
   element.textContent = content;
   return element;
+}
+
+function turnButton(kind: 'retry' | 'copy', label: string, turnId: number): HTMLElement {
+  const button = document.createElement('vscode-button');
+  button.setAttribute('appearance', 'secondary');
+  button.dataset.turnAction = kind;
+  button.dataset.turnId = String(turnId);
+  button.textContent = label;
+  return button;
 }
 
 function actionButton(action: PanelAction, label: string): HTMLElement {

@@ -113,7 +113,11 @@ export type ToExtension =
   /** The draft changed: the budget counts it before it is sent. */
   | { type: 'draft'; question: string }
   | { type: 'openFile'; path: string; line?: number; endLine?: number }
-  | { type: 'action'; action: PanelAction };
+  | { type: 'action'; action: PanelAction }
+  /** Ask a failed turn's question again (the failed turn is replaced). */
+  | { type: 'retry'; turnId: number }
+  /** Put a turn's answer (its Markdown) on the clipboard. */
+  | { type: 'copyAnswer'; turnId: number };
 
 export type ToWebview =
   /** Everything but the packed paths; sent on load and whenever anything but the streamed text changes. */
@@ -122,8 +126,8 @@ export type ToWebview =
   | { type: 'delta'; turnId: number; text: string }
   /** Paths of the packed files, for citation links; sent after each pack and on load. */
   | { type: 'paths'; paths: string[] }
-  /** Put the cursor in the question box (the "Ask About Workspace" command). */
-  | { type: 'focus' };
+  /** Put the cursor in the question box (the "Ask About Workspace" command); `reference` (a cited selection) goes into an empty box. */
+  | { type: 'focus'; reference?: string };
 
 /** What the webview keeps with getState/setState while it is hidden. */
 export interface AskWebviewState {

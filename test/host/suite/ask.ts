@@ -163,7 +163,7 @@ hostTest('Ask: when the repository does not fit the model\'s context, the budget
   await ui({ action: 'waitForText', frame: FRAME, selector: '.budget-line', text: 'of 32,768 tokens' });
 });
 
-hostTest('Ask: a backend problem shows in the panel with its message and a button that helps', async () => {
+hostTest('Ask: a backend problem shows in the panel with its message and a button that helps; Ask again and Copy', async () => {
   const prolong = await api();
   prolong.overrideBackend(undefined); // the settings' backend: remote, with no server configured here
   try {
@@ -174,6 +174,23 @@ hostTest('Ask: a backend problem shows in the panel with its message and a butto
   } finally {
     prolong.overrideBackend(backend);
   }
+  // "Ask again" replaces the failed turn with a new answer to the same question.
+  const turns = (await ui({ action: 'count', frame: FRAME, selector: '.turn' })).count;
+  backend.script = streaming(['Now it works.']);
+  await ui({ action: 'click', frame: FRAME, selector: '.turn[data-status="error"] vscode-button[data-turn-action="retry"]' });
+  await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="done"] .answer', text: 'Now it works.' });
+  assert.equal((await ui({ action: 'count', frame: FRAME, selector: '.turn' })).count, turns);
+  assert.equal((await ui({ action: 'count', frame: FRAME, selector: '.turn[data-status="error"]' })).count, 0);
+  assert.equal(backend.requests.at(-1)!.messages.at(-1)!.content, 'Does this fail?');
+  // Copy puts the answer's Markdown on the clipboard.
+  await ui({ action: 'click', frame: FRAME, selector: '.turn:last-child vscode-button[data-turn-action="copy"]' });
+  let clipboard = '';
+  const deadline = Date.now() + 5_000;
+  while (clipboard !== 'Now it works.' && Date.now() < deadline) {
+    clipboard = await vscode.env.clipboard.readText();
+    await sleep(100);
+  }
+  assert.equal(clipboard, 'Now it works.');
 });
 
 hostTest('Ask: with prolong.backend "remote" and a server in the settings, the real remote backend answers; Cancel closes the HTTP request', async () => {
@@ -242,4 +259,20 @@ hostTest('Ask: New conversation empties the panel, and the next question has no 
   await vscode.commands.executeCommand('prolong.newConversation');
   await ui({ action: 'waitForText', frame: FRAME, selector: '#conversation', text: 'Ask anything about the workspace' });
   (await api()).overrideBackend(undefined);
+});
+
+hostTest('Ask: the Ask About Workspace command with a selection in a packed file starts the question with its citation', async () => {
+  const folder = vscode.workspace.workspaceFolders![0]!;
+  const editor = await vscode.window.showTextDocument(vscode.Uri.joinPath(folder.uri, 'src', 'main.ts'));
+  editor.selection = new vscode.Selection(0, 0, 1, 5);
+  await vscode.commands.executeCommand('prolong.askAboutWorkspace');
+  let value = '';
+  const deadline = Date.now() + 10_000;
+  while (value !== 'src/main.ts:1-2 ' && Date.now() < deadline) {
+    value = (await ui({ action: 'value', frame: FRAME, selector: '#question textarea' })).text ?? '';
+    await sleep(100);
+  }
+  assert.equal(value, 'src/main.ts:1-2 ');
+  await ui({ action: 'fill', frame: FRAME, selector: '#question textarea', value: '' });
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
 });
