@@ -36,6 +36,7 @@ export function registerProbes(context: vscode.ExtensionContext, packing: Worksp
     vscode.commands.registerCommand('prolong.showProbes', () => controller.show()),
     vscode.commands.registerCommand('prolong.openProbeResults', (uri?: vscode.Uri) => controller.open(uri)),
     vscode.commands.registerCommand('prolong.saveProbeResults', (uri?: vscode.Uri) => controller.save(uri)),
+    vscode.commands.registerCommand('prolong.compareProbeResults', (uris?: vscode.Uri | vscode.Uri[]) => controller.compare(uris)),
   );
 }
 
@@ -199,6 +200,27 @@ class ProbesController implements vscode.Disposable {
     }
   }
 
+  /** Adds saved runs' RULER averages to the chart and the table, beside whatever the panel shows. */
+  async compare(target?: vscode.Uri | vscode.Uri[]): Promise<ProbesViewState | undefined> {
+    try {
+      const uris = target === undefined
+        ? await vscode.window.showOpenDialog({ title: 'Compare With Saved Probe Results', canSelectMany: true, openLabel: 'Compare', filters: { 'Probe results (JSON)': ['json'] } })
+        : Array.isArray(target) ? target : [target];
+      if (!uris || uris.length === 0) return undefined;
+      for (const uri of uris) {
+        const file = uri.fsPath || uri.toString();
+        const result = parseProbeResults(new TextDecoder().decode(await vscode.workspace.fs.readFile(uri)), file);
+        const label = `${result.metadata.backend.model} · ${result.metadata.startedAt.slice(0, 10)}${isCurrentSuite(result) ? '' : ` (${result.metadata.suiteVersion})`}`;
+        this.dispatch({ type: 'compare', comparison: { label, file, scores: result.scores } });
+      }
+      this.showPanel();
+      return this.state;
+    } catch (error) {
+      this.showError(error);
+      return undefined;
+    }
+  }
+
   /** Writes the results as JSON (and the CSV table beside it), or only the CSV when a .csv name is chosen. */
   async save(target?: vscode.Uri): Promise<vscode.Uri[] | undefined> {
     try {
@@ -246,6 +268,8 @@ class ProbesController implements vscode.Disposable {
       case 'cancel': this.cancel(); return;
       case 'save': void this.save(); return;
       case 'open': void this.open(); return;
+      case 'compare': void this.compare(); return;
+      case 'clearComparisons': this.dispatch({ type: 'clear-comparisons' }); return;
       case 'newRun': void this.runCommand(undefined); return;
       case 'runAgain': {
         const plan = this.lastPlan ?? this.state.plan;

@@ -64,3 +64,19 @@ test('references get their effective length at the panel threshold; an empty run
   assert.doesNotMatch(svg, /class="effective"/);
   assert.equal(points(svg, 'measured').length, 0);
 });
+
+test('saved runs are drawn as their own series between the references and this run, and named in the legend', () => {
+  const saved = rulerEffectiveLength([
+    { task: 'vt', length: 4 * K, samples: 1, score: 90 },
+    { task: 'vt', length: 16 * K, samples: 1, score: 80 },
+  ], 85.6);
+  const model = curveChartModel(measured, REFERENCE_CURVES, 'now', [{ label: 'int4 · 2026-11-01', ruler: saved }]);
+  assert.deepEqual(model.series.map((s) => s.kind), ['measured', 'comparison', 'reference', 'reference']);
+  const svg = curveChartSvg(model, 'c3');
+  checkBalanced(svg);
+  assert.equal(points(svg, 'comparison').length, 2);
+  assert.match(svg, />int4 · 2026-11-01 \(saved run\) · effective 4K</);
+  // Layering: every reference point comes before the saved run's, and this run's come last.
+  const order = [...svg.matchAll(/<circle class="series series-\d (\w+)"/g)].map((m) => m[1]);
+  assert.equal(order.lastIndexOf('reference') < order.indexOf('comparison') && order.lastIndexOf('comparison') < order.indexOf('measured'), true);
+});

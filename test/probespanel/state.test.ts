@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ProbeEvent, ProbeRunResult } from '../../engine/probes/types';
 import type { PanelAction, ProbesViewState } from '../../webview/probes/protocol';
-import { MAX_WARNINGS, PREDICTION_CHARS, heatmapViews, initialState, isActive, reduce, rulerSummary, scoreCell } from '../../webview/probes/state';
+import { MAX_COMPARISONS, MAX_WARNINGS, PREDICTION_CHARS, comparisonSummaries, heatmapViews, initialState, isActive, reduce, rulerSummary, scoreCell } from '../../webview/probes/state';
 import { OracleBackend, SilentBackend } from '../probes/scriptedBackends';
 import { recordRun } from './fixtures';
 
@@ -129,4 +129,21 @@ test('long predictions are cut for the panel, warnings stop at a cap, skipped ce
   const result = { metadata: { cancelled: false }, instances: [], scores: [], skipped: [] } as unknown as ProbeRunResult;
   assert.equal(reduce(state, { type: 'finished', result }).done, 3, 'skipped instances count as done once the run finished');
   assert.equal(reduce(state, { type: 'finished', result: { ...result, metadata: { cancelled: true } } as unknown as ProbeRunResult }).done, 0);
+});
+
+test('saved runs to compare survive new runs and loads, replace themselves by file, stop at a cap and clear', () => {
+  const scores = (score: number) => [{ task: 'vt' as const, length: 4096, samples: 1, score }, { task: 'vt' as const, length: 8192, samples: 1, score: score - 20 }];
+  let state = initialState(85.6);
+  for (let i = 0; i < MAX_COMPARISONS + 2; i++) state = reduce(state, { type: 'compare', comparison: { label: `m${i}`, file: `/r${i}.json`, scores: scores(100 - i) } });
+  assert.deepEqual(state.comparisons.map((c) => c.label), ['m2', 'm3', 'm4', 'm5']);
+  state = reduce(state, { type: 'compare', comparison: { label: 'm3 again', file: '/r3.json', scores: scores(90) } });
+  assert.deepEqual(state.comparisons.map((c) => c.label), ['m2', 'm4', 'm5', 'm3 again']);
+  const plan = { tasks: ['vt' as const], lengths: [4096], samples: 1, seed: 's', depthPercents: {} };
+  state = reduce(state, { type: 'run-started', plan, backend: 'b', notes: [], threshold: 70 });
+  assert.equal(state.comparisons.length, 4);
+  const [first] = comparisonSummaries(state);
+  assert.deepEqual(first!.ruler.averages, [{ length: 4096, score: 98 }, { length: 8192, score: 78 }]);
+  assert.equal(first!.ruler.effectiveLength, 8192, 'at the run threshold of 70');
+  assert.equal(comparisonSummaries(reduce(state, { type: 'threshold', threshold: 85.6 }))[0]!.ruler.effectiveLength, 4096);
+  assert.deepEqual(reduce(state, { type: 'clear-comparisons' }).comparisons, []);
 });

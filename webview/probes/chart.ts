@@ -9,7 +9,7 @@ import { escapeMarkup, formatLength, formatScore } from './markup';
 
 export interface CurveSeries {
   label: string;
-  kind: 'measured' | 'reference';
+  kind: 'measured' | 'comparison' | 'reference';
   points: LengthScore[];
   effectiveLength: number | null;
   /** Where the numbers come from (shown in the tooltip and description). */
@@ -26,9 +26,15 @@ export interface CurveChartModel {
   maxLength: number;
 }
 
-export function curveChartModel(measured: EffectiveLength, references: readonly ReferenceCurve[], measuredLabel = 'This model'): CurveChartModel {
+export function curveChartModel(
+  measured: EffectiveLength, references: readonly ReferenceCurve[], measuredLabel = 'This model',
+  comparisons: readonly { label: string; ruler: EffectiveLength }[] = [],
+): CurveChartModel {
   const series: CurveSeries[] = [
     { label: measuredLabel, kind: 'measured', points: [...measured.averages].sort((a, b) => a.length - b.length), effectiveLength: measured.effectiveLength },
+    ...comparisons.map((c): CurveSeries => ({
+      label: c.label, kind: 'comparison', points: [...c.ruler.averages].sort((a, b) => a.length - b.length), effectiveLength: c.ruler.effectiveLength,
+    })),
     ...references.map((reference): CurveSeries => ({
       label: reference.model, kind: 'reference', points: [...reference.scores].sort((a, b) => a.length - b.length),
       // A reference's effective length depends on the threshold as much as ours: recompute it at the panel's.
@@ -96,8 +102,9 @@ export function curveChartSvg(model: CurveChartModel, id = 'curve'): string {
     parts.push(`<text class="effective-label" x="${ex}" y="${MARGIN.top + 10}" dx="4">effective ${formatLength(model.effectiveLength)}</text>`);
   }
 
-  // Curves: references first, so the measured one is drawn on top.
-  const ordered = [...model.series.entries()].sort(([, a], [, b]) => (a.kind === b.kind ? 0 : a.kind === 'reference' ? -1 : 1));
+  // Curves: references first, then saved runs, so the measured one is drawn on top.
+  const layer = { reference: 0, comparison: 1, measured: 2 } as const;
+  const ordered = [...model.series.entries()].sort(([, a], [, b]) => layer[a.kind] - layer[b.kind]);
   for (const [index, series] of ordered) {
     const cls = `series series-${index} ${series.kind}`;
     if (series.points.length > 1) {
@@ -114,7 +121,8 @@ export function curveChartSvg(model: CurveChartModel, id = 'curve'): string {
   model.series.forEach((series, index) => {
     const ly = HEIGHT + LEGEND_ROW * index + 8;
     const effective = series.effectiveLength === null ? 'below threshold' : `effective ${formatLength(series.effectiveLength)}`;
-    const label = `${series.label}${series.kind === 'reference' ? ' (published)' : ''} · ${series.points.length === 0 ? 'no scores yet' : effective}`;
+    const kind = series.kind === 'reference' ? ' (published)' : series.kind === 'comparison' ? ' (saved run)' : '';
+    const label = `${series.label}${kind} · ${series.points.length === 0 ? 'no scores yet' : effective}`;
     parts.push(`<line class="series series-${index} ${series.kind}" x1="${MARGIN.left}" x2="${MARGIN.left + 24}" y1="${ly}" y2="${ly}"/>`);
     parts.push(`<text class="legend" x="${MARGIN.left + 30}" y="${ly + 4}">${escapeMarkup(label)}</text>`);
   });

@@ -36,6 +36,8 @@ root.innerHTML = `
     <vscode-button id="new-run" appearance="secondary" title="Choose tasks and lengths for a new run">New Run…</vscode-button>
     <vscode-button id="save" appearance="secondary" title="Save the results as JSON, with the CSV table beside it">Save Results…</vscode-button>
     <vscode-button id="open" appearance="secondary" title="Show results saved earlier (JSON)">Open Results…</vscode-button>
+    <vscode-button id="compare" appearance="secondary" title="Draw the RULER average of saved runs (JSON) beside this one">Compare With…</vscode-button>
+    <vscode-button id="clear-comparisons" appearance="secondary" hidden>Clear Comparisons</vscode-button>
   </div>
   <div class="backend" id="backend"></div>
 </header>
@@ -70,6 +72,8 @@ click('run-again', { type: 'runAgain' });
 click('new-run', { type: 'newRun' });
 click('save', { type: 'save' });
 click('open', { type: 'open' });
+click('compare', { type: 'compare' });
+click('clear-comparisons', { type: 'clearComparisons' });
 
 thresholdField.addEventListener('change', () => {
   const value = Number(thresholdField.value.trim());
@@ -110,6 +114,7 @@ function render(): void {
   setEnabled('new-run', !active);
   setEnabled('save', !active && state.result !== undefined);
   setEnabled('open', !active);
+  element('clear-comparisons').hidden = state.comparisons.length === 0;
   element('backend').textContent = state.backend ? `Backend: ${state.backend}` : '';
   if (document.activeElement !== thresholdField) thresholdField.value = String(state.threshold);
   element('progress').innerHTML = progressHtml(state);

@@ -6,6 +6,15 @@
  */
 import type { ProbeEvent, ProbeRunResult, ProbeTaskName, SkippedTask, TaskLengthScore } from '../../engine/probes/types';
 
+/** A saved run drawn beside the current one (its RULER average in the chart and the table). */
+export interface Comparison {
+  /** "model · date" */
+  label: string;
+  file: string;
+  /** Its task x length scores: its RULER average is recomputed at the panel's threshold. */
+  scores: TaskLengthScore[];
+}
+
 /** What a run was asked to do (after the quick picks). */
 export interface RunPlan {
   tasks: ProbeTaskName[];
@@ -84,6 +93,8 @@ export interface ProbesViewState {
   file?: string;
   /** Set when loaded results came from another version of the probe generators. */
   otherSuiteVersion?: boolean;
+  /** Saved runs to compare with; kept across runs until cleared. */
+  comparisons: Comparison[];
 }
 
 /** Every change to the view state. */
@@ -98,6 +109,8 @@ export type PanelAction =
   | { type: 'cancelled' }
   | { type: 'loaded'; result: ProbeRunResult; file: string; otherSuiteVersion: boolean; threshold: number }
   | { type: 'saved'; file: string }
+  | { type: 'compare'; comparison: Comparison }
+  | { type: 'clear-comparisons' }
   | { type: 'threshold'; threshold: number };
 
 export type ToWebview =
@@ -109,6 +122,9 @@ export type ToExtension =
   | { type: 'cancel' }
   | { type: 'save' }
   | { type: 'open' }
+  /** Draw a saved run's RULER average beside this one. */
+  | { type: 'compare' }
+  | { type: 'clearComparisons' }
   /** Start a new run with the same plan. */
   | { type: 'runAgain' }
   /** Start a new run, choosing again. */

@@ -13,8 +13,11 @@ export const MAX_WARNINGS = 50;
 export const HEATMAP_TASKS: readonly HeatmapTask[] = ['needle_heatmap', 'code_needle'];
 
 export function initialState(threshold: number): ProbesViewState {
-  return { phase: 'idle', notes: [], total: 0, done: 0, instances: [], scores: [], skipped: [], warnings: [], threshold };
+  return { phase: 'idle', notes: [], total: 0, done: 0, instances: [], scores: [], skipped: [], warnings: [], threshold, comparisons: [] };
 }
+
+/** How many saved runs the chart compares at most (more lines stop being readable). */
+export const MAX_COMPARISONS = 4;
 
 function cut(text: string): string {
   return text.length > PREDICTION_CHARS ? `${text.slice(0, PREDICTION_CHARS)}…` : text;
@@ -41,7 +44,7 @@ function withWarning(warnings: string[], message: string): string[] {
 export function reduce(state: ProbesViewState, action: PanelAction): ProbesViewState {
   switch (action.type) {
     case 'run-started':
-      return { ...initialState(action.threshold), phase: 'preparing', plan: action.plan, backend: action.backend, notes: action.notes };
+      return { ...initialState(action.threshold), phase: 'preparing', plan: action.plan, backend: action.backend, notes: action.notes, comparisons: state.comparisons };
     case 'preparing':
       return { ...state, preparing: action.message };
     case 'cancelling':
@@ -62,7 +65,7 @@ export function reduce(state: ProbesViewState, action: PanelAction): ProbesViewS
     case 'loaded': {
       const { result } = action;
       return {
-        ...initialState(action.threshold), phase: 'loaded', result, file: action.file, otherSuiteVersion: action.otherSuiteVersion,
+        ...initialState(action.threshold), phase: 'loaded', result, file: action.file, otherSuiteVersion: action.otherSuiteVersion, comparisons: state.comparisons,
         backend: `${result.metadata.backend.kind} · ${result.metadata.backend.model}`,
         total: result.instances.length, done: result.instances.length,
         instances: result.instances.map(instanceRow), scores: result.scores, skipped: result.skipped,
@@ -73,6 +76,12 @@ export function reduce(state: ProbesViewState, action: PanelAction): ProbesViewS
       return { ...state, file: action.file };
     case 'threshold':
       return { ...state, threshold: action.threshold };
+    case 'compare': {
+      const others = state.comparisons.filter((c) => c.file !== action.comparison.file);
+      return { ...state, comparisons: [...others, action.comparison].slice(-MAX_COMPARISONS) };
+    }
+    case 'clear-comparisons':
+      return { ...state, comparisons: [] };
     case 'probe':
       return reduceProbeEvent(state, action.event);
   }
@@ -158,6 +167,11 @@ export function scoreCell(state: ProbesViewState, task: ProbeTaskName, length: n
 /** RULER's average per length and the effective length at the panel's threshold (recomputed when it changes). */
 export function rulerSummary(state: ProbesViewState): EffectiveLength {
   return rulerEffectiveLength(state.result?.scores ?? state.scores, state.threshold);
+}
+
+/** Each compared run's RULER average at the panel's threshold. */
+export function comparisonSummaries(state: ProbesViewState): { label: string; ruler: EffectiveLength }[] {
+  return state.comparisons.map((c) => ({ label: c.label, ruler: rulerEffectiveLength(c.scores, state.threshold) }));
 }
 
 /** A depth x length grid, live from the finished instances (or the loaded results' grid). */

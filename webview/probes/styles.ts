@@ -48,7 +48,13 @@ svg .series-0 { stroke: var(--vscode-charts-blue); fill: var(--vscode-charts-blu
 svg .series-1 { stroke: var(--vscode-charts-orange); fill: var(--vscode-charts-orange); }
 svg .series-2 { stroke: var(--vscode-charts-purple); fill: var(--vscode-charts-purple); }
 svg .series-3 { stroke: var(--vscode-charts-red); fill: var(--vscode-charts-red); }
+svg .series-4 { stroke: var(--vscode-charts-yellow); fill: var(--vscode-charts-yellow); }
+svg .series-5 { stroke: var(--vscode-charts-green); fill: var(--vscode-charts-green); }
+svg .series-6 { stroke: var(--vscode-charts-foreground); fill: var(--vscode-charts-foreground); }
+svg .series.comparison { stroke-width: 1.5; }
 svg path.series { fill: none; }
+tr.comparison th, tr.comparison td { font-style: italic; }
+.comparisons { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }
 dl.metadata { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; }
 dl.metadata dt { color: var(--vscode-descriptionForeground); }
 dl.metadata dd { margin: 0; overflow-wrap: anywhere; }

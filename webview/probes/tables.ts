@@ -6,7 +6,7 @@
 import { RULER_TASKS, type ProbeTaskName, type ReferenceCurve } from '../../engine/probes/types';
 import type { ProbesViewState } from './protocol';
 import { escapeMarkup, formatLength, formatMs, formatScore, formatTokens } from './markup';
-import { rulerSummary, scoreCell, tableTasks, type HeatmapView } from './state';
+import { comparisonSummaries, rulerSummary, scoreCell, tableTasks, type HeatmapView } from './state';
 
 const TASK_TITLES: Record<ProbeTaskName, string> = {
   niah_single_1: 'NIAH single 1 (noise, number)', niah_single_2: 'NIAH single 2 (essay, number)', niah_single_3: 'NIAH single 3 (essay, UUID)',
@@ -27,6 +27,7 @@ export function scoreHue(score: number): number {
 
 /** Task x length scores, then the RULER average and the published references at the same lengths. */
 export function scoreTableHtml(state: ProbesViewState, references: readonly ReferenceCurve[]): string {
+  const compared = comparisonSummaries(state);
   const lengths = [...(state.plan?.lengths ?? [])].sort((a, b) => a - b);
   const tasks = tableTasks(state);
   if (tasks.length === 0 || lengths.length === 0) return '';
@@ -54,6 +55,12 @@ export function scoreTableHtml(state: ProbesViewState, references: readonly Refe
     extra.push(`<tr class="average"><th scope="row">RULER average (${summary.tasks.length} task${summary.tasks.length === 1 ? '' : 's'})</th>${lengths.map((length) => {
       const average = summary.averages.find((a) => a.length === length);
       return average ? `<td class="score final" style="--hue:${scoreHue(average.score)}">${formatScore(average.score)}</td>` : '<td class="pending">·</td>';
+    }).join('')}</tr>`);
+  }
+  for (const comparison of compared) {
+    extra.push(`<tr class="comparison"><th scope="row">${escapeMarkup(comparison.label)} (saved run, RULER average)</th>${lengths.map((length) => {
+      const average = comparison.ruler.averages.find((a) => a.length === length);
+      return average ? `<td>${formatScore(average.score)}</td>` : '<td class="pending" aria-label="not in that run">–</td>';
     }).join('')}</tr>`);
   }
   for (const reference of references) {

@@ -8,7 +8,7 @@ import { curveChartModel, curveChartSvg } from './chart';
 import { DIFFERENCES_FROM_RULER } from './differences';
 import { escapeMarkup, formatLength, formatMs, formatScore, formatTokens } from './markup';
 import type { Phase, ProbesViewState } from './protocol';
-import { heatmapViews, rulerSummary } from './state';
+import { comparisonSummaries, heatmapViews, rulerSummary } from './state';
 import { heatmapHtml, scoreTableHtml, taskTitle } from './tables';
 
 export const PHASE_LABELS: Record<Phase, string> = {
@@ -79,7 +79,7 @@ export function resultsHtml(state: ProbesViewState): string {
   const parts: string[] = [];
   parts.push(`<p class="summary" id="effective-summary">${escapeMarkup(effectiveSummary(state))}</p>`);
   const ruler = rulerSummary(state);
-  const model = curveChartModel(ruler, references(state), state.result?.metadata.backend.model ?? 'This run');
+  const model = curveChartModel(ruler, references(state), state.result?.metadata.backend.model ?? 'This run', comparisonSummaries(state));
   parts.push(`<div class="chart-box">${curveChartSvg(model, 'ruler-curve')}</div>`);
   parts.push(scoreTableHtml(state, references(state)));
   for (const view of heatmapViews(state)) parts.push(heatmapHtml(view));

@@ -147,6 +147,16 @@ hostTest('Probes: Save Results writes the JSON and the CSV beside it; Open Resul
   await ui({ action: 'click', frame: FRAME, selector: '#tab-details' });
   assert.match((await ui({ action: 'text', frame: FRAME, selector: '#details' })).text ?? '', /seedhost.*suite versionprolong-probes\/1/s);
 
+  // Compare: the saved run's RULER average joins the chart and the table.
+  const compared = await vscode.commands.executeCommand<ProbesViewState | undefined>('prolong.compareProbeResults', finished);
+  assert.deepEqual(compared?.comparisons.map((c) => c.label), [`oracle · ${saved.metadata.startedAt.slice(0, 10)}`]);
+  await ui({ action: 'click', frame: FRAME, selector: '#tab-results' });
+  await ui({ action: 'waitForText', frame: FRAME, selector: 'table.scores', text: '(saved run, RULER average)' });
+  assert.equal((await ui({ action: 'count', frame: FRAME, selector: 'svg.curve-chart circle.comparison' })).count, 2);
+  await ui({ action: 'click', frame: FRAME, selector: '#clear-comparisons' });
+  await ui({ action: 'waitForText', frame: FRAME, selector: '#clear-comparisons[hidden]', text: '' });
+  assert.equal((await ui({ action: 'count', frame: FRAME, selector: 'svg.curve-chart circle.comparison' })).count, 0);
+
   const broken = vscode.Uri.file(join(dir, 'broken.json'));
   await vscode.workspace.fs.writeFile(broken, new TextEncoder().encode('{"metadata": {}}'));
   assert.equal(await vscode.commands.executeCommand('prolong.openProbeResults', broken), undefined, 'a file that is not probe results is refused');
