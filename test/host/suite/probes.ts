@@ -12,6 +12,7 @@ import { parseProbeResults } from '../../../engine/probes/results';
 import type { ProbeRunResult } from '../../../engine/probes/types';
 import type { ProbesViewState } from '../../../webview/probes/protocol';
 import { OracleBackend } from '../../probes/scriptedBackends';
+import { startFixture } from '../../remote/fixtures/server';
 import { api, hostTest } from './hostTest';
 import { ui } from './ui';
 
@@ -161,4 +162,45 @@ hostTest('Probes: Save Results writes the JSON and the CSV beside it; Open Resul
   await vscode.workspace.fs.writeFile(broken, new TextEncoder().encode('{"metadata": {}}'));
   assert.equal(await vscode.commands.executeCommand('prolong.openProbeResults', broken), undefined, 'a file that is not probe results is refused');
   await ui({ action: 'waitForText', frame: FRAME, selector: '#phase', text: 'from file' });
+});
+
+hostTest('Probes: with a server in the settings the real remote backend answers; Cancel closes its HTTP request', async () => {
+  const prolong = await api();
+  const fixture = await startFixture({ flavor: 'vllm', contextLength: 1500, answer: 'The special magic number is 0000000.', prefillMs: 10, pieceMs: 10 });
+  const config = vscode.workspace.getConfiguration('prolong');
+  prolong.overrideBackend(undefined);
+  try {
+    await config.update('server.url', fixture.url, vscode.ConfigurationTarget.Workspace);
+    const result = await vscode.commands.executeCommand<ProbeRunResult | undefined>('prolong.runProbes', { tasks: 'niah_single_1', lengths: ['1k', '2k'], samples: 1, seed: 'remote' });
+    assert.ok(result);
+    assert.equal(result.metadata.backend.kind, 'remote');
+    assert.equal(result.metadata.backend.contextLength, 1500);
+    assert.deepEqual(result.metadata.lengths, [1024], "2K is left out: the server's context is 1,500 tokens");
+    assert.equal(result.instances[0]!.prediction, 'The special magic number is 0000000.');
+    const sent = fixture.requests.filter((r) => r.path === '/v1/chat/completions');
+    assert.equal(sent.length, 1);
+    assert.match(sent[0]!.body, /mentioned in the provided text is/, 'RULER\'s answer prefix reaches the server');
+    // The fixture counts whitespace pieces, not Llama 3 tokens: the panel shows the run's warning about it.
+    await ui({ action: 'waitForText', frame: FRAME, selector: '.warnings summary', text: '1 warning' });
+
+    fixture.faults.push({ kind: 'stall', afterPieces: 0 });
+    const running = vscode.commands.executeCommand<ProbeRunResult | undefined>('prolong.runProbes', { tasks: 'niah_single_1', lengths: ['1k'], samples: 2, seed: 'remote-cancel' });
+    const deadline = Date.now() + 30_000;
+    while (fixture.requests.filter((r) => r.path === '/v1/chat/completions').length < 2) {
+      if (Date.now() > deadline) throw new Error('the second run sent no request');
+      await sleep(50);
+    }
+    await vscode.commands.executeCommand('prolong.cancelProbes');
+    const cancelled = await running;
+    assert.equal(cancelled?.metadata.cancelled, true);
+    assert.equal(cancelled?.instances.length, 0);
+    while (fixture.clientAborts < 1) {
+      if (Date.now() > deadline) throw new Error('the server never saw the request closed');
+      await sleep(50);
+    }
+    await ui({ action: 'waitForText', frame: FRAME, selector: '#phase', text: 'cancelled' });
+  } finally {
+    await config.update('server.url', undefined, vscode.ConfigurationTarget.Workspace);
+    await fixture.close();
+  }
 });
