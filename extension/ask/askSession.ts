@@ -8,7 +8,6 @@ import * as vscode from 'vscode';
 import { CancelledError, UserError, errorMessage } from '../../engine/errors';
 import { QUESTION_MARKER, REPOSITORY_SYSTEM_PROMPT } from '../../engine/backends/prompt';
 import type { Backend, BackendInfo, GenerateEvent, GenerateResult } from '../../engine/backends/types';
-import { loadTokenizer, type TextTokenizer } from '../../engine/tokenizer';
 import { ContextTooLongError } from '../../engine/backends/remote/problems';
 import type { LastPack, WorkspacePacking } from '../pack';
 import { backendInfoIsCheap, backendSetting, getBackend, onDidChangeBackend } from '../backend';
@@ -16,6 +15,7 @@ import { ACTIVE_STATUSES, type AskViewState, type BackendSummary, type PanelActi
 import { conversationRequest, historyOf } from './conversation';
 import { answerRoom, contextBudget } from './budget';
 import { answerStats } from './stats';
+import { TokenCounts } from './tokenCounts';
 
 const STORAGE_KEY = 'prolong.ask.conversation';
 
@@ -38,7 +38,9 @@ export class AskSession implements vscode.Disposable {
   private backendProblem: string | undefined;
   /** Bumped when the backend changes, so a lookup for the old one does not land after it. */
   private backendGeneration = 0;
-  private tokenizer: { path: string; tokenizer: TextTokenizer } | undefined;
+  /** Counts for the budget, off the extension host's thread; a landed count refreshes the panel. */
+  private readonly tokenCounts = new TokenCounts(() => this.countsChanged());
+  private countsTimer: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -280,8 +282,8 @@ export class AskSession implements vscode.Disposable {
     const texts = history.flatMap((exchange) => [exchange.question, exchange.answer]);
     if (runningTurn) texts.push(runningTurn.question, runningTurn.answer);
     else if (this.draft.trim()) texts.push(this.draft);
-    const tokenizer = this.countingTokenizer();
-    const count = (text: string) => (tokenizer ? tokenizer.count(text) : Math.ceil(text.length / 4));
+    const tokenizerPath = vscode.workspace.getConfiguration('prolong.tokenizer').get<string>('path') ?? '';
+    const count = (text: string) => this.tokenCounts.get(text, tokenizerPath);
     return contextBudget({
       repositoryTokens: this.pack?.result.totalTokens ?? 0,
       conversationTokens: texts.reduce((sum, text) => sum + count(text), 0),
@@ -300,18 +302,6 @@ export class AskSession implements vscode.Disposable {
     return typeof tokens === 'number' && tokens > 0 ? tokens : undefined;
   }
 
-  /** The model's tokenizer for counting the conversation (prolong.tokenizer.path, else Llama 3's); undefined if it cannot load. */
-  private countingTokenizer(): TextTokenizer | undefined {
-    const path = vscode.workspace.getConfiguration('prolong.tokenizer').get<string>('path') ?? '';
-    if (this.tokenizer?.path === path) return this.tokenizer.tokenizer;
-    try {
-      this.tokenizer = { path, tokenizer: loadTokenizer(path || undefined) };
-      return this.tokenizer.tokenizer;
-    } catch {
-      return undefined; // the pack reports a broken tokenizer setting; the budget falls back to an estimate
-    }
-  }
-
   private backendSummary(): BackendSummary {
     const setting = backendSetting();
     if (this.info) {
@@ -325,8 +315,19 @@ export class AskSession implements vscode.Disposable {
     void this.context.workspaceState.update(STORAGE_KEY, this.turns.filter((turn) => !ACTIVE_STATUSES.includes(turn.status)));
   }
 
+  /** Counts arrive in bursts (every text of a restored conversation): refresh the panel once per burst. */
+  private countsChanged(): void {
+    if (this.countsTimer) return;
+    this.countsTimer = setTimeout(() => {
+      this.countsTimer = undefined;
+      this.events.changed();
+    }, 50);
+  }
+
   dispose(): void {
     this.cancel();
+    clearTimeout(this.countsTimer);
+    this.tokenCounts.dispose();
     for (const disposable of this.disposables) disposable.dispose();
   }
 }
