@@ -18,6 +18,7 @@ import { answerStats } from './stats';
 import { TokenCounts } from './tokenCounts';
 
 const STORAGE_KEY = 'prolong.ask.conversation';
+const RETRYABLE: readonly TurnStatus[] = ['error', 'cut'];
 
 export interface AskSessionEvents {
   /** Anything but the streamed text changed. */
@@ -74,10 +75,6 @@ export class AskSession implements vscode.Disposable {
       }),
     );
     if (packing.lastPack) this.usePack(packing.lastPack);
-  }
-
-  get isRunning(): boolean {
-    return this.running !== undefined;
   }
 
   /** The folder of the pack the panel uses, if any. */
@@ -190,10 +187,10 @@ export class AskSession implements vscode.Disposable {
     }
   }
 
-  /** Asks a failed turn's question again, in its place. */
+  /** Asks the question of a failed or cut turn again, in its place. */
   async retry(turnId: number): Promise<void> {
     const turn = this.turns.find((t) => t.id === turnId);
-    if (!turn || turn.status !== 'error' || this.running) return;
+    if (!turn || !RETRYABLE.includes(turn.status) || this.running) return;
     this.turns = this.turns.filter((t) => t !== turn);
     await this.ask(turn.question);
   }

@@ -311,8 +311,13 @@ function turnElement(turn: Turn): HTMLElement {
     const actions = document.createElement('div');
     actions.className = 'actions';
     if (turn.errorAction) actions.append(actionButton(turn.errorAction, actionLabels[turn.errorAction]));
-    actions.append(turnButton('retry', 'Ask again', turn.id));
     element.append(actions);
+  }
+  if (turn.status === 'error' || turn.status === 'cut') {
+    const retry = turnButton('retry', 'Ask again', turn.id);
+    const row = element.querySelector('.actions');
+    if (row) row.append(retry);
+    else element.append(retry);
   }
   for (const warning of turn.warnings) element.append(text('div', warning, 'warning'));
   if (turn.stats) element.append(text('div', statsLine(turn), 'stats'));

@@ -225,6 +225,7 @@ hostTest('Ask: with prolong.backend "remote" and a server in the settings, the r
     // The piece written just before the server drops the socket may be lost with it: expect the first one.
     const partial = (await ui({ action: 'text', frame: FRAME, selector: '.turn:last-child .answer' })).text ?? '';
     assert.match(partial, /^It\b/, `the partial answer is kept (got ${JSON.stringify(partial)})`);
+    assert.equal((await ui({ action: 'count', frame: FRAME, selector: '.turn:last-child vscode-button[data-turn-action="retry"]' })).count, 1, 'a cut answer can be asked again');
   } finally {
     await config.update('server.url', undefined, vscode.ConfigurationTarget.Workspace);
     prolong.overrideBackend(backend);
