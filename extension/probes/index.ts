@@ -19,10 +19,14 @@ import type { RepositoryFile } from '../../engine/probes/tasks/common';
 import type { ProbeRunResult } from '../../engine/probes/types';
 import type { PanelAction, ProbesViewState, RunPlan, ToExtension } from '../../webview/probes/protocol';
 import { initialState, isActive, reduce } from '../../webview/probes/state';
-import { ProbesPanel } from './panel';
+import { RunHistory } from './history';
+import { PROBES_VIEW_TYPE, ProbesPanel } from './panel';
 import { chooseRunPlan } from './quickPicks';
 import { REPOSITORY_TASKS, equivalentCommand, readRunArgs } from './runConfig';
 import { runProbesInWorker } from './workerRun';
+
+/** workspaceState key: the file of this workspace's last run in the history folder. */
+const LAST_RUN_KEY = 'prolong.probes.lastRunFile';
 
 /** Prefill progress is posted to the webview at most this often (a local engine reports every chunk). */
 const PREFILL_POST_MS = 200;
@@ -34,6 +38,7 @@ export function registerProbes(context: vscode.ExtensionContext, packing: Worksp
     vscode.commands.registerCommand('prolong.runProbes', (args?: unknown) => controller.runCommand(args)),
     vscode.commands.registerCommand('prolong.cancelProbes', () => controller.cancel()),
     vscode.commands.registerCommand('prolong.showProbes', () => controller.show()),
+    vscode.window.registerWebviewPanelSerializer(PROBES_VIEW_TYPE, { deserializeWebviewPanel: async (panel) => controller.restore(panel) }),
     vscode.commands.registerCommand('prolong.openProbeResults', (uri?: vscode.Uri) => controller.open(uri)),
     vscode.commands.registerCommand('prolong.saveProbeResults', (uri?: vscode.Uri) => controller.save(uri)),
     vscode.commands.registerCommand('prolong.compareProbeResults', (uris?: vscode.Uri | vscode.Uri[]) => controller.compare(uris)),
@@ -69,8 +74,10 @@ class ProbesController implements vscode.Disposable {
   /** Progress of a run while the panel may be hidden or closed; click to show the panel. */
   private readonly statusItem = vscode.window.createStatusBarItem('prolong.probes', vscode.StatusBarAlignment.Left, 10);
   private readonly configListener: vscode.Disposable;
+  private readonly history: RunHistory;
 
   constructor(private readonly context: vscode.ExtensionContext, private readonly packing: WorkspacePacking) {
+    this.history = new RunHistory(join(context.globalStorageUri.fsPath, 'probe-runs'));
     this.statusItem.name = 'ProLong probes';
     this.statusItem.command = 'prolong.showProbes';
     this.configListener = vscode.workspace.onDidChangeConfiguration((event) => {
@@ -81,6 +88,23 @@ class ProbesController implements vscode.Disposable {
   /** Shows the panel (with whatever it last showed). */
   show(): void {
     this.showPanel();
+  }
+
+  /** A window reload brought the panel back: show this workspace's last run in it (if nothing newer is shown). */
+  async restore(panel: vscode.WebviewPanel): Promise<void> {
+    if (this.panel) {
+      panel.dispose();
+      return;
+    }
+    this.panel = new ProbesPanel(this.context.extensionUri, (message) => this.onMessage(message), () => { this.panel = undefined; }, panel);
+    const last = this.context.workspaceState.get<string>(LAST_RUN_KEY);
+    if (this.state.phase !== 'idle' || !last || !existsSync(last)) return;
+    try {
+      const result = parseProbeResults(new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.file(last))), last);
+      if (this.state.phase === 'idle') this.dispatch({ type: 'loaded', result, file: last, otherSuiteVersion: !isCurrentSuite(result), threshold: thresholdSetting() });
+    } catch {
+      // A damaged history file: the panel simply starts empty.
+    }
   }
 
   /** The command: returns the run's results (undefined when nothing ran), so keybindings and tests can chain. */
@@ -132,6 +156,7 @@ class ProbesController implements vscode.Disposable {
         onStatus: (message) => this.dispatch({ type: 'preparing', message }),
       });
       this.dispatch({ type: 'finished', result });
+      this.keep(result);
       this.announce(result);
       return result;
     } catch (error) {
@@ -168,6 +193,18 @@ class ProbesController implements vscode.Disposable {
     }
   }
 
+  /** Keeps the run in the history folder (the panel restores it after a reload; Open Results starts there). */
+  private keep(result: ProbeRunResult): void {
+    if (result.instances.length === 0) return;
+    try {
+      const file = this.history.save(result);
+      void this.context.workspaceState.update(LAST_RUN_KEY, file);
+      this.dispatch({ type: 'saved', file });
+    } catch (error) {
+      this.dispatch({ type: 'probe', event: { type: 'warning', message: `The run could not be kept in ${this.history.dir}: ${errorMessage(error)}` } });
+    }
+  }
+
   cancel(): void {
     if (!this.running) {
       void vscode.window.showInformationMessage('ProLong: no probe run is in progress.');
@@ -187,6 +224,7 @@ class ProbesController implements vscode.Disposable {
       if (this.running) throw new UserError('A probe run is in progress.', 'Cancel it (or let it finish) before opening saved results.');
       const uri = target ?? (await vscode.window.showOpenDialog({
         title: 'Open Probe Results', canSelectMany: false, openLabel: 'Open Results', filters: { 'Probe results (JSON)': ['json'] },
+        ...(existsSync(this.history.dir) ? { defaultUri: vscode.Uri.file(this.history.dir) } : {}),
       }))?.[0];
       if (!uri) return undefined;
       const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
@@ -204,7 +242,10 @@ class ProbesController implements vscode.Disposable {
   async compare(target?: vscode.Uri | vscode.Uri[]): Promise<ProbesViewState | undefined> {
     try {
       const uris = target === undefined
-        ? await vscode.window.showOpenDialog({ title: 'Compare With Saved Probe Results', canSelectMany: true, openLabel: 'Compare', filters: { 'Probe results (JSON)': ['json'] } })
+        ? await vscode.window.showOpenDialog({
+          title: 'Compare With Saved Probe Results', canSelectMany: true, openLabel: 'Compare', filters: { 'Probe results (JSON)': ['json'] },
+          ...(existsSync(this.history.dir) ? { defaultUri: vscode.Uri.file(this.history.dir) } : {}),
+        })
         : Array.isArray(target) ? target : [target];
       if (!uris || uris.length === 0) return undefined;
       for (const uri of uris) {

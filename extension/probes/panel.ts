@@ -15,11 +15,11 @@ export class ProbesPanel implements vscode.Disposable {
   private disposed = false;
   private readonly subscriptions: vscode.Disposable[] = [];
 
-  constructor(extensionUri: vscode.Uri, onMessage: (message: ToExtension) => void, onDidDispose: () => void) {
-    this.panel = vscode.window.createWebviewPanel(PROBES_VIEW_TYPE, 'ProLong Probes', vscode.ViewColumn.Active, {
-      enableScripts: true,
-      localResourceRoots: webviewRoots(extensionUri),
-    });
+  /** Opens a new panel, or takes over `restored` (a panel VS Code brings back after a window reload). */
+  constructor(extensionUri: vscode.Uri, onMessage: (message: ToExtension) => void, onDidDispose: () => void, restored?: vscode.WebviewPanel) {
+    const options = { enableScripts: true, localResourceRoots: webviewRoots(extensionUri) };
+    this.panel = restored ?? vscode.window.createWebviewPanel(PROBES_VIEW_TYPE, 'ProLong Probes', vscode.ViewColumn.Active, options);
+    if (restored) restored.webview.options = options;
     this.panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'prolong.svg');
     this.panel.webview.html = webviewHtml(this.panel.webview, extensionUri, { title: 'ProLong Probes', script: 'probes' });
     this.subscriptions.push(
