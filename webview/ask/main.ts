@@ -187,7 +187,7 @@ function renderHeader(): void {
   const backend = document.getElementById('backend-summary')!;
   backend.replaceChildren();
   if (view?.backend) {
-    const label = text('span', view.backend.label);
+    const label = text('span', view.backend.label, 'backend-label');
     label.title = view.backend.detail;
     backend.append(label);
     if (view.backend.problem) backend.append(text('div', view.backend.problem, 'problem'));

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import type { Backend, BackendInfo, GenerateEvent, GenerateRequest, GenerateResult, PromptTokenCount } from '../../../engine/backends/types';
 import { QUESTION_MARKER } from '../../../engine/backends/prompt';
 import { startFixture } from '../../remote/fixtures/server';
+import { tinyModel } from '../../engine/fixtures';
 import { api, hostTest } from './hostTest';
 import { ui } from './ui';
 
@@ -245,6 +246,40 @@ hostTest('Ask: with prolong.backend "local" and no model, the panel says which s
     assert.equal((await ui({ action: 'count', frame: FRAME, selector: '.turn:last-child vscode-button[data-action="openBackendSettings"]' })).count, 1);
   } finally {
     await config.update('backend', undefined, vscode.ConfigurationTarget.Workspace);
+    prolong.overrideBackend(backend);
+  }
+});
+
+hostTest('Ask: with prolong.backend "local" and a converted model, the bundled engine streams an answer, and Cancel stops it', async () => {
+  const prolong = await api();
+  // A random model with Llama 3's vocabulary and chat template: its answers are noise, but real tokens, streamed.
+  const modelDir = await tinyModel({ shape: { vocabSize: 128256, tieWordEmbeddings: true }, withTokenizer: true, eosTokenIds: [128009], maxContext: 4096 });
+  const config = vscode.workspace.getConfiguration('prolong');
+  prolong.overrideBackend(undefined);
+  await ui({ action: 'click', frame: FRAME, selector: '#new-conversation' });
+  try {
+    await config.update('backend', 'local', vscode.ConfigurationTarget.Workspace);
+    await config.update('engine.modelPath', modelDir, vscode.ConfigurationTarget.Workspace);
+    await config.update('engine.executionProvider', 'cpu', vscode.ConfigurationTarget.Workspace);
+    await config.update('ask.maxAnswerTokens', 8, vscode.ConfigurationTarget.Workspace);
+    await ask('What does main.ts print?');
+    await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="length"] .stats', text: '8 answer tokens', timeoutMs: 60_000 });
+    assert.match((await ui({ action: 'text', frame: FRAME, selector: '.backend-label' })).text ?? '', /^local · /);
+
+    await config.update('ask.maxAnswerTokens', 3_000, vscode.ConfigurationTarget.Workspace);
+    await ask('And at length?');
+    await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="streaming"] .progress', text: 'Answering', timeoutMs: 30_000 });
+    await sleep(300); // some tokens in
+    await ui({ action: 'click', frame: FRAME, selector: '#cancel' });
+    await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="cancelled"] .ending', text: 'cancelled', timeoutMs: 10_000 });
+    // The random model's greedy answer is blank lines (nothing visible): count its tokens instead.
+    const stats = (await ui({ action: 'text', frame: FRAME, selector: '.turn:last-child .stats' })).text ?? '';
+    const tokens = Number(/([\d,]+) answer tokens/.exec(stats)?.[1]?.replace(/,/g, ''));
+    assert.ok(tokens > 0 && tokens < 3_000, `stopped part-way (${stats})`);
+  } finally {
+    for (const name of ['backend', 'engine.modelPath', 'engine.executionProvider', 'ask.maxAnswerTokens']) {
+      await config.update(name, undefined, vscode.ConfigurationTarget.Workspace);
+    }
     prolong.overrideBackend(backend);
   }
 });
