@@ -53,7 +53,7 @@ async function start({ plan, threshold, tokenizerPath }: WorkerStart): Promise<v
     post({ type: 'event', event: { type: 'warning', message: `${error.message} Prompts are counted without a chat template.` } });
   }
   const counter = new TemplatePromptCounter(tokenizer, template);
-  post({ type: 'status', message: 'building the first instance' });
+  post({ type: 'status', message: 'asking the backend for its model and context length (a local engine loads its model first)' });
   const result = await runProbes({ ...plan, backend: hostBackend, counter, threshold, signal: controller.signal, onEvent: (event) => post({ type: 'event', event }) });
   post({ type: 'done', result });
 }

@@ -18,6 +18,14 @@ test('heatmap cells carry their depth, length and score in words, and a color th
   assert.equal(labels.length, 20, 'one labelled cell per depth and length');
   assert.ok(labels.includes('depth 0%, 1K: 100.0 (1 sample)') && labels.includes('depth 100%, 2K: 100.0 (1 sample)'));
   assert.equal([...html.matchAll(/<th scope="row">(\d+)%<\/th>/g)].map((m) => Number(m[1])).join(','), '0,11,22,33,44,56,67,78,89,100');
+  // A length the task was skipped at says why in every cell of its column; lengths not run yet stay pending.
+  const started = reduce(initialState(85.6), { type: 'run-started', plan: run.plan, backend: 'b', notes: [], threshold: 85.6 });
+  const [skippedView] = heatmapViews(reduce(started, { type: 'probe', event: { type: 'skipped', skipped: { task: 'needle_heatmap', length: 2048, reason: 'too <long>' } } }));
+  assert.deepEqual(skippedView!.skipped, [undefined, 'too <long>']);
+  const withSkip = heatmapHtml(skippedView!);
+  checkBalanced(withSkip);
+  assert.equal((withSkip.match(/aria-label="depth \d+%, 2K: skipped, too &lt;long&gt;">–</g) ?? []).length, 10);
+  assert.equal((withSkip.match(/aria-label="depth \d+%, 1K: not run">·</g) ?? []).length, 10);
   assert.ok(scoreHue(0) < scoreHue(50) && scoreHue(50) < scoreHue(100));
   assert.equal(scoreHue(150), scoreHue(100));
 });

@@ -181,6 +181,8 @@ export interface HeatmapView {
   depthPercents: number[];
   /** cells[depthIndex][lengthIndex]: mean score and instances, or null where nothing finished. */
   cells: ({ score: number; samples: number } | null)[][];
+  /** Why a length was skipped for this task (per length index), if it was. */
+  skipped: (string | undefined)[];
 }
 
 export function heatmapViews(state: ProbesViewState): HeatmapView[] {
@@ -199,7 +201,8 @@ export function heatmapViews(state: ProbesViewState): HeatmapView[] {
       const score = l >= 0 && d2 >= 0 ? saved!.scores[d2]?.[l] ?? null : null;
       return score === null ? null : { score, samples: state.result?.metadata.samples ?? 0 };
     }));
-    views.push({ task, lengths, depthPercents, cells });
+    const skipped = lengths.map((length) => state.skipped.find((entry) => entry.task === task && entry.length === length)?.reason);
+    views.push({ task, lengths, depthPercents, cells, skipped });
   }
   return views;
 }

@@ -19,7 +19,7 @@ progress { flex: 1; max-width: 480px; height: 8px; accent-color: var(--vscode-pr
 .error { color: var(--vscode-errorForeground); white-space: pre-wrap; }
 .warnings summary { cursor: pointer; color: var(--vscode-editorWarning-foreground); }
 table { border-collapse: collapse; margin: 8px 0 16px; font-variant-numeric: tabular-nums; }
-caption { text-align: left; font-weight: 600; padding: 4px 0; }
+caption { text-align: left; font-weight: 600; padding: 4px 0; white-space: nowrap; }
 th, td { padding: 3px 8px; border: 1px solid var(--vscode-panel-border, rgba(128,128,128,0.35)); }
 th[scope=row] { text-align: left; font-weight: normal; white-space: nowrap; }
 td { text-align: right; }

@@ -79,6 +79,8 @@ export function heatmapHtml(view: HeatmapView): string {
   const rows = view.depthPercents.map((depth, d) => `<tr><th scope="row">${depth}%</th>${view.lengths.map((length, l) => {
     const cell = view.cells[d]?.[l] ?? null;
     const where = `depth ${depth}%, ${formatLength(length)}`;
+    const skipped = view.skipped[l];
+    if (cell === null && skipped) return `<td class="skipped" title="${escapeMarkup(skipped)}" aria-label="${escapeMarkup(`${where}: skipped, ${skipped}`)}">–</td>`;
     if (cell === null) return `<td class="pending" aria-label="${escapeMarkup(`${where}: not run`)}">·</td>`;
     const label = `${where}: ${formatScore(cell.score)} (${cell.samples} sample${cell.samples === 1 ? '' : 's'})`;
     return `<td class="score final" style="--hue:${scoreHue(cell.score)}" aria-label="${escapeMarkup(label)}" title="${escapeMarkup(label)}">${Math.round(cell.score)}</td>`;

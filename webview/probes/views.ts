@@ -38,6 +38,7 @@ export function progressHtml(state: ProbesViewState): string {
     parts.push(`<p class="current" aria-live="polite">Now: ${escapeMarkup(taskTitle(current.task))} at ${formatLength(current.length)}${depth} `
       + `(${formatTokens(current.promptTokens)} prompt tokens)${prefill}</p>`);
   }
+  if (!current && state.phase === 'running' && state.done < state.total) parts.push('<p class="current">Building the next prompt…</p>');
   const last = state.instances.at(-1);
   if (last && (state.phase === 'running' || state.phase === 'cancelling')) {
     const depth = last.depthPercent === undefined ? '' : ` · depth ${last.depthPercent}%`;
