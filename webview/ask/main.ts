@@ -52,6 +52,7 @@ root.innerHTML = `
 </footer>`;
 
 const question = document.getElementById('question') as ValueElement;
+let draftTimer: number | undefined;
 const askButton = document.getElementById('ask')!;
 const cancelButton = document.getElementById('cancel')!;
 const conversation = document.getElementById('conversation')!;
@@ -61,9 +62,14 @@ function running(): Turn | undefined {
   return view?.turns.find((turn) => ACTIVE_STATUSES.includes(turn.status));
 }
 
+/** True from sending a question until the extension's next state (which shows it running). */
+let sending = false;
+
 function send(): void {
   const text = question.value.trim();
-  if (!text || running()) return;
+  if (!text || running() || sending) return;
+  sending = true;
+  window.clearTimeout(draftTimer); // the question is no longer a draft
   channel.post({ type: 'ask', question: text });
   question.value = '';
   saveState();
@@ -80,7 +86,6 @@ question.addEventListener('keydown', (event: KeyboardEvent) => {
     channel.post({ type: 'cancel' });
   }
 });
-let draftTimer: number | undefined;
 question.addEventListener('input', () => {
   saveState();
   // The budget counts the draft too; tell the extension once typing pauses.
@@ -112,12 +117,14 @@ channel.onMessage((message) => {
   switch (message.type) {
     case 'state':
       view = message.state;
+      sending = false;
       for (const id of rendered.keys()) if (!view.turns.some((turn) => turn.id === id)) rendered.delete(id);
       renderAll();
       saveState();
       return;
     case 'paths':
       paths = new PathIndex(message.paths);
+      pathsVersion++;
       renderConversation();
       return;
     case 'delta': {
@@ -253,16 +260,31 @@ function meter(budget: ContextBudget, context: number): HTMLElement {
   return bar;
 }
 
+/** Each turn's element and what it was built from: unchanged turns keep their element (and the reader's place). */
+const turnElements = new Map<number, { signature: string; element: HTMLElement }>();
+let pathsVersion = 0;
+
 function renderConversation(): void {
   const stick = nearBottom();
-  conversation.replaceChildren();
+  const top = conversation.scrollTop;
   const turns = view?.turns ?? [];
+  const children: HTMLElement[] = [];
   if (turns.length === 0) {
-    conversation.append(text('p', 'Ask anything about the workspace: the whole repository is packed into the model\'s context. '
+    children.push(text('p', 'Ask anything about the workspace: the whole repository is packed into the model\'s context. '
       + 'File paths in answers open the file.', 'empty'));
   }
-  for (const turn of turns) conversation.append(turnElement(turn));
-  if (stick) conversation.scrollTop = conversation.scrollHeight;
+  for (const turn of turns) {
+    const signature = `${pathsVersion}:${JSON.stringify(turn)}`;
+    let entry = turnElements.get(turn.id);
+    if (entry?.signature !== signature) {
+      entry = { signature, element: turnElement(turn) };
+      turnElements.set(turn.id, entry);
+    }
+    children.push(entry.element);
+  }
+  for (const id of turnElements.keys()) if (!turns.some((turn) => turn.id === id)) turnElements.delete(id);
+  conversation.replaceChildren(...children);
+  conversation.scrollTop = stick ? conversation.scrollHeight : top;
 }
 
 function turnElement(turn: Turn): HTMLElement {
