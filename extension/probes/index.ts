@@ -128,9 +128,14 @@ class ProbesController implements vscode.Disposable {
             return backend.info(abort.signal);
           });
       }
-      const chosen = await chooseRunPlan(args, info, this.context.workspaceState);
+      // A local engine's context is known without loading its model only when prolong.engine.contextTokens sets it.
+      const engineContext = vscode.workspace.getConfiguration('prolong.engine').get<number>('contextTokens');
+      const contextLength = info ? info.contextLength : engineContext && engineContext > 0 ? engineContext : undefined;
+      const chosen = await chooseRunPlan(args, contextLength, this.context.workspaceState);
       if (!chosen) return undefined;
-      if (info === undefined) chosen.notes.push('The local engine reports its context length once the model is loaded; lengths past it are skipped then.');
+      if (info === undefined && contextLength === undefined) {
+        chosen.notes.push('The local engine reports its context length once the model is loaded; lengths past it are skipped then.');
+      }
       return await this.start(chosen.plan, info ? backendLabel(info) : 'local engine (the model loads for the first instance)', chosen.notes);
     } catch (error) {
       if (error instanceof CancelledError) return undefined;

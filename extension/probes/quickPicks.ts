@@ -8,7 +8,6 @@ import { formatLength } from '../../engine/probes/report';
 import { createTask } from '../../engine/probes/tasks/index';
 import { ALL_TASKS, type ProbeTaskName } from '../../engine/probes/types';
 import type { RunPlan } from '../../webview/probes/protocol';
-import type { BackendInfo } from '../../engine/backends/types';
 import {
   DEFAULT_LENGTHS, DEFAULT_SAMPLES, DEFAULT_SEED, LENGTH_CHOICES, SAMPLE_CHOICES, TASK_GROUPS, capLengths, instanceCount, makePlan, tasksOfGroup,
   type TaskGroup,
@@ -28,7 +27,8 @@ const title = (step: number, what: string) => `ProLong: Run Context Probes (${st
 
 export async function chooseRunPlan(
   args: { tasks?: ProbeTaskName[]; lengths?: number[]; samples?: number; seed?: string },
-  info: BackendInfo | undefined,
+  /** Longest prompt + answer the backend takes, when known before the run. */
+  contextLength: number | undefined,
   memory: vscode.Memento,
 ): Promise<{ plan: RunPlan; notes: string[] } | undefined> {
   const last = memory.get<Remembered>(MEMORY_KEY) ?? {};
@@ -39,15 +39,15 @@ export async function chooseRunPlan(
 
   let lengths: number[] | undefined;
   if (args.lengths) {
-    const capped = capLengths(args.lengths, info?.contextLength);
+    const capped = capLengths(args.lengths, contextLength);
     if (capped.note) notes.push(capped.note);
     lengths = capped.lengths;
   } else {
-    lengths = await pickLengths(info, last.lengths, notes);
+    lengths = await pickLengths(contextLength, last.lengths, notes);
   }
   if (!lengths) return undefined;
   if (lengths.length === 0) {
-    void vscode.window.showErrorMessage(`ProLong: no probe length fits the backend's context (${info?.contextLength?.toLocaleString('en-US')} tokens).`);
+    void vscode.window.showErrorMessage(`ProLong: no probe length fits the backend's context (${contextLength?.toLocaleString('en-US')} tokens).`);
     return undefined;
   }
 
@@ -81,8 +81,8 @@ async function pickTasks(last: ProbeTaskName[] | undefined): Promise<ProbeTaskNa
   return chosen.map((item) => item.task);
 }
 
-async function pickLengths(info: BackendInfo | undefined, last: number[] | undefined, notes: string[]): Promise<number[] | undefined> {
-  const capped = capLengths(LENGTH_CHOICES, info?.contextLength);
+async function pickLengths(contextLength: number | undefined, last: number[] | undefined, notes: string[]): Promise<number[] | undefined> {
+  const capped = capLengths(LENGTH_CHOICES, contextLength);
   if (capped.note) notes.push(capped.note);
   const wanted = last ?? DEFAULT_LENGTHS;
   type LengthItem = vscode.QuickPickItem & { length: number };
@@ -90,7 +90,7 @@ async function pickLengths(info: BackendInfo | undefined, last: number[] | undef
     label: formatLength(length), description: `${length.toLocaleString('en-US')} tokens${DEFAULT_LENGTHS.includes(length) ? ' · RULER' : ''}`,
     picked: wanted.includes(length), length,
   }));
-  const placeHolder = capped.note ?? (info?.contextLength ? `The backend's context is ${info.contextLength.toLocaleString('en-US')} tokens` : 'Prompt + answer length per instance');
+  const placeHolder = capped.note ?? (contextLength ? `The backend's context is ${contextLength.toLocaleString('en-US')} tokens` : 'Prompt + answer length per instance');
   const chosen = await vscode.window.showQuickPick(items, { title: title(2, 'lengths'), placeHolder, canPickMany: true, ignoreFocusOut: true });
   if (!chosen || chosen.length === 0) return undefined;
   return chosen.map((item) => item.length);

@@ -47,6 +47,27 @@ class HoldingBackend implements Backend {
 
 let saved: ProbeRunResult | undefined;
 
+hostTest('Probes: with the local engine the lengths are capped by prolong.engine.contextTokens before any model loads', async () => {
+  const prolong = await api();
+  prolong.overrideBackend(undefined);
+  const config = vscode.workspace.getConfiguration('prolong');
+  const modelDir = mkdtempSync(join(tmpdir(), 'prolong-no-model-'));
+  try {
+    await config.update('backend', 'local', vscode.ConfigurationTarget.Workspace);
+    await config.update('engine.modelPath', modelDir, vscode.ConfigurationTarget.Workspace);
+    await config.update('engine.contextTokens', 10_000, vscode.ConfigurationTarget.Workspace);
+    const picking = vscode.commands.executeCommand<ProbeRunResult | undefined>('prolong.runProbes', { tasks: 'vt' });
+    await ui({ action: 'waitForText', selector: '.quick-input-widget .quick-input-title', text: '(2/4): lengths' });
+    assert.equal((await ui({ action: 'count', selector: '.quick-input-widget .quick-input-list .monaco-list-row' })).count, 2, '4K and 8K fit 10,000 tokens');
+    await ui({ action: 'press', selector: '.quick-input-widget .quick-input-box input', key: 'Escape' });
+    assert.equal(await picking, undefined);
+  } finally {
+    await config.update('backend', undefined, vscode.ConfigurationTarget.Workspace);
+    await config.update('engine.modelPath', undefined, vscode.ConfigurationTarget.Workspace);
+    await config.update('engine.contextTokens', undefined, vscode.ConfigurationTarget.Workspace);
+  }
+});
+
 hostTest('Probes: the quick picks offer task groups, then only the lengths that fit the backend, saying which were left out', async () => {
   const prolong = await api();
   const backend = new SmallContextOracle(20_000);
