@@ -34,6 +34,8 @@ export class AskSession implements vscode.Disposable {
   private running: { turnId: number; controller: AbortController } | undefined;
   private pack: LastPack | undefined;
   private stale = true;
+  /** File changes seen so far (a pack that saw one while reading is stale when it ends). */
+  private changes = 0;
   private draft = '';
   private info: { backend: Backend; info: BackendInfo } | undefined;
   private backendProblem: string | undefined;
@@ -56,7 +58,9 @@ export class AskSession implements vscode.Disposable {
     }
     const watcher = vscode.workspace.createFileSystemWatcher('**/*');
     const markStale = (uri: vscode.Uri) => {
-      if (/(^|\/)\.git\//.test(uri.path) || this.stale) return;
+      if (/(^|\/)\.git\//.test(uri.path)) return;
+      this.changes++;
+      if (this.stale) return;
       this.stale = true;
       this.events.changed();
     };
@@ -235,14 +239,15 @@ export class AskSession implements vscode.Disposable {
     const abort = () => source.cancel();
     signal.addEventListener('abort', abort);
     let done = 0;
+    const changesBefore = this.changes;
     try {
-      // Clear the flag first: a change during the pack marks it stale again.
-      this.stale = false;
       const pack = await this.packing.pack(folder, (message, increment) => {
         done += increment ?? 0;
         onProgress(`Packing ${folder.name}: ${message}`, increment === undefined ? undefined : Math.min(1, done / 100));
       }, source.token);
-      return pack; // usePack ran through onDidPack
+      // usePack ran through onDidPack; a change while the pack was reading files makes it stale again.
+      if (this.changes !== changesBefore) this.stale = true;
+      return pack;
     } catch (error) {
       this.stale = true;
       throw error;
