@@ -12,7 +12,7 @@ import type { WorkspacePacking } from '../pack';
 import { CancelledError, UserError, errorMessage } from '../../engine/errors';
 import type { BackendInfo } from '../../engine/backends/types';
 import { locateFiles } from '../../engine/packer';
-import { formatLength, resultsCsv } from '../../engine/probes/report';
+import { formatLength, formatResults, resultsCsv } from '../../engine/probes/report';
 import { isCurrentSuite, parseProbeResults } from '../../engine/probes/results';
 import { rulerEffectiveLength, RULER_THRESHOLD } from '../../engine/probes/effectiveLength';
 import type { RepositoryFile } from '../../engine/probes/tasks/common';
@@ -41,6 +41,7 @@ export function registerProbes(context: vscode.ExtensionContext, packing: Worksp
     vscode.window.registerWebviewPanelSerializer(PROBES_VIEW_TYPE, { deserializeWebviewPanel: async (panel) => controller.restore(panel) }),
     vscode.commands.registerCommand('prolong.openProbeResults', (uri?: vscode.Uri) => controller.open(uri)),
     vscode.commands.registerCommand('prolong.saveProbeResults', (uri?: vscode.Uri) => controller.save(uri)),
+    vscode.commands.registerCommand('prolong.copyProbeSummary', () => controller.copySummary()),
     vscode.commands.registerCommand('prolong.compareProbeResults', (uris?: vscode.Uri | vscode.Uri[]) => controller.compare(uris)),
   );
 }
@@ -300,6 +301,19 @@ class ProbesController implements vscode.Disposable {
     }
   }
 
+  /** Copies the results as `prolong probe` prints them (tables per task and length, effective length, heatmaps). */
+  async copySummary(): Promise<string | undefined> {
+    const result = this.resultToSave();
+    if (!result) {
+      void vscode.window.showInformationMessage('ProLong: there are no probe results to copy yet.');
+      return undefined;
+    }
+    const text = formatResults(result);
+    await vscode.env.clipboard.writeText(text);
+    void vscode.window.showInformationMessage('ProLong: probe results copied as text tables.');
+    return text;
+  }
+
   /** The results with the effective length at the panel's threshold (the user may have changed it there). */
   private resultToSave(): ProbeRunResult | undefined {
     const result = this.state.result;
@@ -316,6 +330,7 @@ class ProbesController implements vscode.Disposable {
       case 'open': void this.open(); return;
       case 'compare': void this.compare(); return;
       case 'clearComparisons': this.dispatch({ type: 'clear-comparisons' }); return;
+      case 'copySummary': void this.copySummary(); return;
       case 'newRun': void this.runCommand(undefined); return;
       case 'runAgain': {
         const plan = this.lastPlan ?? this.state.plan;

@@ -35,6 +35,7 @@ root.innerHTML = `
     <vscode-button id="run-again" appearance="secondary" title="Run the same tasks, lengths, samples and seed again">Run Again</vscode-button>
     <vscode-button id="new-run" appearance="secondary" title="Choose tasks and lengths for a new run">New Run…</vscode-button>
     <vscode-button id="save" appearance="secondary" title="Save the results as JSON, with the CSV table beside it">Save Results…</vscode-button>
+    <vscode-button id="copy" appearance="secondary" title="Copy the results as plain-text tables (as prolong probe prints them)">Copy Summary</vscode-button>
     <vscode-button id="open" appearance="secondary" title="Show results saved earlier (JSON)">Open Results…</vscode-button>
     <vscode-button id="compare" appearance="secondary" title="Draw the RULER average of saved runs (JSON) beside this one">Compare With…</vscode-button>
     <vscode-button id="clear-comparisons" appearance="secondary" hidden>Clear Comparisons</vscode-button>
@@ -71,6 +72,7 @@ click('cancel', { type: 'cancel' });
 click('run-again', { type: 'runAgain' });
 click('new-run', { type: 'newRun' });
 click('save', { type: 'save' });
+click('copy', { type: 'copySummary' });
 click('open', { type: 'open' });
 click('compare', { type: 'compare' });
 click('clear-comparisons', { type: 'clearComparisons' });
@@ -113,6 +115,7 @@ function render(): void {
   setEnabled('run-again', !active && state.plan !== undefined);
   setEnabled('new-run', !active);
   setEnabled('save', !active && state.result !== undefined);
+  setEnabled('copy', !active && state.result !== undefined);
   setEnabled('open', !active);
   element('clear-comparisons').hidden = state.comparisons.length === 0;
   element('backend').textContent = state.backend ? `Backend: ${state.backend}` : '';

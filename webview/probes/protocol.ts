@@ -125,6 +125,8 @@ export type ToExtension =
   /** Draw a saved run's RULER average beside this one. */
   | { type: 'compare' }
   | { type: 'clearComparisons' }
+  /** Copy the results as the CLI's plain-text tables (for an issue or a chat). */
+  | { type: 'copySummary' }
   /** Start a new run with the same plan. */
   | { type: 'runAgain' }
   /** Start a new run, choosing again. */

@@ -183,6 +183,26 @@ hostTest('Probes: Save Results writes the JSON and the CSV beside it; Open Resul
   await ui({ action: 'waitForText', frame: FRAME, selector: '#clear-comparisons[hidden]', text: '' });
   assert.equal((await ui({ action: 'count', frame: FRAME, selector: 'svg.curve-chart circle.comparison' })).count, 0);
 
+  // Copy Summary puts the CLI's text tables on the clipboard.
+  await ui({ action: 'click', frame: FRAME, selector: '#copy' });
+  let clipboard = '';
+  for (let tries = 0; tries < 50 && !clipboard.startsWith('model oracle'); tries++) {
+    clipboard = await vscode.env.clipboard.readText();
+    await sleep(100);
+  }
+  assert.match(clipboard, /^model oracle \(remote: scripted oracle, 3,000-token context\)\n/);
+  assert.match(clipboard, /effective length \(RULER average >= 85\.6\): 2K/);
+
+  // Hidden, then shown again: the webview reloads and the extension repaints it from its state.
+  await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ content: 'hide the panel' }), { viewColumn: vscode.ViewColumn.Active });
+  for (let tries = 0; (await ui({ action: 'count', frame: FRAME, selector: '#phase' })).count !== 0; tries++) {
+    if (tries > 50) throw new Error('the hidden panel kept its webview');
+    await sleep(100);
+  }
+  await vscode.commands.executeCommand('prolong.showProbes');
+  await ui({ action: 'waitForText', frame: FRAME, selector: '#phase', text: 'from file' });
+  await ui({ action: 'waitForText', frame: FRAME, selector: '#effective-summary', text: 'Effective length: 2K' });
+
   const broken = vscode.Uri.file(join(dir, 'broken.json'));
   await vscode.workspace.fs.writeFile(broken, new TextEncoder().encode('{"metadata": {}}'));
   assert.equal(await vscode.commands.executeCommand('prolong.openProbeResults', broken), undefined, 'a file that is not probe results is refused');
