@@ -52,3 +52,12 @@ test('a citation of a path with quotes or angle brackets stays inside its attrib
   assert.ok(html.includes('data-path="a&quot;b&lt;c&gt; d.ts"'), html);
   assert.ok(!/data-path="a"b/.test(html));
 });
+
+test('tables: header, alignment, escaped pipes and pipes in code, citations in cells; a row without a divider stays text', () => {
+  const html = renderMarkdown('| file | role |\n|:---|---:|\n| src/main.ts | calls `a \\| b` and `x|y` |\n| <b> | 2 |\n\nAfter.', paths);
+  assert.equal(html, '<table><thead><tr><th>file</th><th style="text-align:right">role</th></tr></thead><tbody>'
+    + '<tr><td><a class="citation" href="#" data-path="src/main.ts" title="Open src/main.ts" aria-label="src/main.ts: open src/main.ts">src/main.ts</a></td>'
+    + '<td style="text-align:right">calls <code>a | b</code> and <code>x|y</code></td></tr>'
+    + '<tr><td>&lt;b&gt;</td><td style="text-align:right">2</td></tr></tbody></table>\n<p>After.</p>');
+  assert.equal(renderMarkdown('| not | a table |', none), '<p>| not | a table |</p>');
+});

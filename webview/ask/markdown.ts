@@ -1,6 +1,7 @@
 /**
  * A small, safe Markdown renderer for answers: paragraphs, headings, fenced code blocks (an unclosed fence while
- * the answer streams runs to the end), inline code, bold, italics, lists (nested by indentation) and quotes.
+ * the answer streams runs to the end), inline code, bold, italics, lists (nested by indentation), quotes and
+ * tables.
  * Every character of model text is escaped; the only markup is what this module writes. Links to URLs are shown
  * as their text (an answer cannot send the user anywhere); paths of packed files become citation links.
  */
@@ -54,6 +55,22 @@ export function renderMarkdown(markdown: string, paths: PathIndex): string {
       out.push(renderList(lines.slice(start, i), paths));
       continue;
     }
+    if (isTableRow(line) && i + 1 < lines.length && TABLE_DIVIDER.test(lines[i + 1]!)) {
+      flushParagraph();
+      const header = tableCells(line);
+      const alignments = tableCells(lines[i + 1]!).map((cell) => (/^:-+:$/.test(cell) ? 'center' : /-:$/.test(cell) ? 'right' : undefined));
+      i += 2;
+      const rows: string[][] = [];
+      while (i < lines.length && isTableRow(lines[i]!)) rows.push(tableCells(lines[i++]!));
+      const cell = (tag: string, text: string, column: number) => {
+        const align = alignments[column] ? ` style="text-align:${alignments[column]}"` : '';
+        return `<${tag}${align}>${renderInline(text, paths)}</${tag}>`;
+      };
+      const head = `<tr>${header.map((text, column) => cell('th', text, column)).join('')}</tr>`;
+      const body = rows.map((row) => `<tr>${header.map((_, column) => cell('td', row[column] ?? '', column)).join('')}</tr>`).join('');
+      out.push(`<table><thead>${head}</thead><tbody>${body}</tbody></table>`);
+      continue;
+    }
     if (/^ {0,3}>/.test(line)) {
       flushParagraph();
       const quoted: string[] = [];
@@ -66,6 +83,29 @@ export function renderMarkdown(markdown: string, paths: PathIndex): string {
   }
   flushParagraph();
   return out.join('\n');
+}
+
+const TABLE_DIVIDER = /^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$/;
+
+function isTableRow(line: string): boolean {
+  return /^\s*\|.*\|\s*$/.test(line);
+}
+
+/** A table row's cells, split at pipes that are not escaped (`\|`) and not inside a code span. */
+function tableCells(line: string): string[] {
+  const inner = line.trim().replace(/^\|/, '').replace(/\|$/, '');
+  const cells: string[] = [];
+  let current = '';
+  let inCode = false;
+  for (let i = 0; i < inner.length; i++) {
+    const c = inner[i]!;
+    if (c === '\\' && inner[i + 1] === '|') { current += '|'; i++; continue; }
+    if (c === '`') inCode = !inCode;
+    if (c === '|' && !inCode) { cells.push(current.trim()); current = ''; continue; }
+    current += c;
+  }
+  cells.push(current.trim());
+  return cells;
 }
 
 interface ListItemLine {
