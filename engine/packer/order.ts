@@ -1,3 +1,5 @@
+import { MinHeap } from '../util/minHeap';
+
 export type PackOrder = 'path' | 'dependency' | 'edit-aware';
 export const PACK_ORDERS: readonly PackOrder[] = ['path', 'dependency', 'edit-aware'];
 
@@ -169,42 +171,4 @@ export function sortByDependencies(paths: readonly string[], importsOf: (path: s
     }
   }
   return order;
-}
-
-class MinHeap {
-  private readonly items: number[] = [];
-
-  push(value: number): void {
-    const items = this.items;
-    items.push(value);
-    let i = items.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (items[parent]! <= value) break;
-      items[i] = items[parent]!;
-      i = parent;
-    }
-    items[i] = value;
-  }
-
-  pop(): number | undefined {
-    const items = this.items;
-    if (items.length === 0) return undefined;
-    const top = items[0]!;
-    const last = items.pop()!;
-    if (items.length > 0) {
-      let i = 0;
-      for (;;) {
-        const left = 2 * i + 1;
-        if (left >= items.length) break;
-        const right = left + 1;
-        const child = right < items.length && items[right]! < items[left]! ? right : left;
-        if (items[child]! >= last) break;
-        items[i] = items[child]!;
-        i = child;
-      }
-      items[i] = last;
-    }
-    return top;
-  }
 }

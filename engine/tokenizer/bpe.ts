@@ -5,6 +5,7 @@
  * a table half the size of a struct layout (fewer cache misses: merging is the tokenizer's cold path), and the
  * merged ids sit in a separate array by rank. Both can be saved and loaded as bytes.
  */
+import { MinHeap } from '../util/minHeap';
 
 /** Pieces up to this many bytes merge by rescanning (fast for short words); longer ones use a heap (n log n). */
 const SHORT_PIECE = 48;
@@ -170,7 +171,7 @@ export class BpeMerges {
     };
     for (let i = 0; i + 1 < n; i++) push(i);
     while (heap.size > 0) {
-      const entry = heap.pop();
+      const entry = heap.pop()!;
       const at = entry % POSITION;
       const rank = (entry - at) / POSITION;
       const after = next[at]!;
@@ -188,48 +189,5 @@ export class BpeMerges {
     let count = 0;
     for (let i = 0; i >= 0; i = next[i]!) ids[count++] = ids[i]!;
     return count;
-  }
-}
-
-/** A binary min-heap of numbers. */
-class MinHeap {
-  private readonly items: number[] = [];
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  push(value: number): void {
-    const items = this.items;
-    let i = items.length;
-    items.push(value);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (items[parent]! <= value) break;
-      items[i] = items[parent]!;
-      i = parent;
-    }
-    items[i] = value;
-  }
-
-  pop(): number {
-    const items = this.items;
-    const top = items[0]!;
-    const last = items.pop()!;
-    const n = items.length;
-    if (n > 0) {
-      let i = 0;
-      for (;;) {
-        const left = 2 * i + 1;
-        if (left >= n) break;
-        const right = left + 1;
-        const child = right < n && items[right]! < items[left]! ? right : left;
-        if (items[child]! >= last) break;
-        items[i] = items[child]!;
-        i = child;
-      }
-      items[i] = last;
-    }
-    return top;
   }
 }

@@ -4,17 +4,9 @@
  * contractions, special-token look-alikes, and long runs that exercise long-piece merging.
  */
 
-/** mulberry32: small, fast, deterministic. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../engine/runtime/sampler';
+
+export { seededRandom };
 
 const FRAGMENTS = [
   'const x = 1;', 'function foo(a, b) {', '}', 'return a+b;', 'if (x === null) {', '=>', '!==', '//', '/* c */', '#include <stdio.h>',
