@@ -10,7 +10,8 @@ import { webviewChannel } from '../shared/vscodeApi';
 import type { ProbesViewState, ProbesWebviewState, ToExtension, ToWebview } from './protocol';
 import { initialState, isActive, reduce } from './state';
 import { PROBES_CSS } from './styles';
-import { instancesTableHtml } from './tables';
+import { formatLength, formatScore } from './markup';
+import { instancesTableHtml, taskTitle } from './tables';
 import { PHASE_LABELS, detailsHtml, notesHtml, progressHtml, resultsHtml } from './views';
 import { RULER_THRESHOLD } from '../../engine/probes/effectiveLength';
 
@@ -42,7 +43,8 @@ root.innerHTML = `
   </div>
   <div class="backend" id="backend"></div>
 </header>
-<section id="progress" aria-live="polite"></section>
+<section id="progress"></section>
+<div id="announce" class="sr-only" aria-live="polite"></div>
 <section id="notes"></section>
 <vscode-panels id="tabs" aria-label="Probe results">
   <vscode-panel-tab id="tab-results">RESULTS</vscode-panel-tab>
@@ -104,7 +106,21 @@ function setEnabled(id: string, enabled: boolean): void {
   else element(id).setAttribute('disabled', '');
 }
 
+/** Milestones for screen readers (phase changes, finished cells), not every progress repaint. */
+let announcedPhase = state.phase;
+let announcedScores = 0;
+function announce(): void {
+  const lines: string[] = [];
+  for (const score of state.scores.slice(announcedScores)) lines.push(`${taskTitle(score.task)} at ${formatLength(score.length)}: ${formatScore(score.score)}.`);
+  // The phase last: it survives the cut to the latest three lines.
+  if (state.phase !== announcedPhase) lines.push(`Probes ${PHASE_LABELS[state.phase]}.`);
+  announcedPhase = state.phase;
+  announcedScores = state.scores.length;
+  if (lines.length > 0) element('announce').textContent = lines.slice(-3).join(' ');
+}
+
 function render(): void {
+  announce();
   const active = isActive(state);
   const phase = element('phase');
   phase.textContent = PHASE_LABELS[state.phase];

@@ -4,6 +4,7 @@
  */
 export const PROBES_CSS = `
 body { padding: 0 16px 24px; }
+.sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 header.probes-header { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 16px; margin: 12px 0; }
 header.probes-header h1 { font-size: 1.3em; margin: 0; font-weight: 600; }
 .toolbar { display: flex; flex-wrap: wrap; gap: 6px; margin-left: auto; }

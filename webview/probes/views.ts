@@ -35,7 +35,7 @@ export function progressHtml(state: ProbesViewState): string {
   if (current && (state.phase === 'running' || state.phase === 'cancelling')) {
     const depth = current.depthPercent === undefined ? '' : ` · depth ${current.depthPercent}%`;
     const prefill = current.prefillTotal ? ` · prefill ${formatTokens(current.prefillDone ?? 0)} / ${formatTokens(current.prefillTotal)} tokens` : ' · waiting for the answer';
-    parts.push(`<p class="current" aria-live="polite">Now: ${escapeMarkup(taskTitle(current.task))} at ${formatLength(current.length)}${depth} `
+    parts.push(`<p class="current">Now: ${escapeMarkup(taskTitle(current.task))} at ${formatLength(current.length)}${depth} `
       + `(${formatTokens(current.promptTokens)} prompt tokens)${prefill}</p>`);
   }
   if (!current && state.phase === 'running' && state.done < state.total) parts.push('<p class="current">Building the next prompt…</p>');

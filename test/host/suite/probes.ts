@@ -110,6 +110,7 @@ hostTest('Probes: Run Context Probes runs in a worker against the active backend
     assert.equal(result.metadata.backend.model, 'oracle');
 
     await ui({ action: 'waitForText', frame: FRAME, selector: '#phase', text: 'done' });
+    await ui({ action: 'waitForText', frame: FRAME, selector: '#announce[aria-live="polite"]', text: 'Probes done.' });
     assert.match((await ui({ action: 'text', frame: FRAME, selector: '#effective-summary' })).text ?? '', /^Effective length: 2K, .* 2 RULER tasks stays at or above 85\.6\.$/);
     assert.match((await ui({ action: 'text', frame: FRAME, selector: '#notes' })).text ?? '', /4K left out: the backend's context is 3,000 tokens\./);
     assert.equal((await ui({ action: 'count', frame: FRAME, selector: 'table.heatmap[data-task="needle_heatmap"] td.score' })).count, 20);
