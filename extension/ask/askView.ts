@@ -10,9 +10,12 @@ import { backendSetting, onDidChangeBackend } from '../backend';
 import type { AskSession } from './askSession';
 
 export const ASK_VIEW_ID = 'prolong.ask';
+/** How long a focus request waits for a webview that is still loading. */
+const PENDING_FOCUS_MS = 10_000;
 
 export class AskViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
+  private pendingFocus: { message: ToWebview; until: number } | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly session: () => AskSession) {}
@@ -21,12 +24,15 @@ export class AskViewProvider implements vscode.WebviewViewProvider, vscode.Dispo
     this.view = view;
     view.webview.options = { enableScripts: true, localResourceRoots: webviewRoots(this.extensionUri) };
     view.webview.html = webviewHtml(view.webview, this.extensionUri, { title: 'Ask', script: 'ask', stylesheet: 'ask.css' });
-    this.disposables.push(
+    const subscriptions = [
       view.webview.onDidReceiveMessage((message: ToExtension) => this.receive(message)),
-      view.onDidDispose(() => { if (this.view === view) this.view = undefined; }),
       view.onDidChangeVisibility(() => { if (view.visible) void this.session().refreshBackendInfo(); }),
       onDidChangeBackend(() => { if (view.visible) void this.session().refreshBackendInfo(); }),
-    );
+    ];
+    this.disposables.push(...subscriptions, view.onDidDispose(() => {
+      if (this.view === view) this.view = undefined;
+      for (const subscription of subscriptions) subscription.dispose();
+    }));
   }
 
   post(message: ToWebview): void {
@@ -46,7 +52,10 @@ export class AskViewProvider implements vscode.WebviewViewProvider, vscode.Dispo
   async reveal(): Promise<void> {
     const reference = this.selectionReference();
     await vscode.commands.executeCommand(`${ASK_VIEW_ID}.focus`);
-    this.post({ type: 'focus', reference });
+    const focus: ToWebview = { type: 'focus', reference };
+    this.post(focus);
+    // A webview that is still loading misses that message: it gets it with its state on 'ready' (if soon).
+    this.pendingFocus = { message: focus, until: Date.now() + PENDING_FOCUS_MS };
   }
 
   private selectionReference(): string | undefined {
@@ -69,6 +78,8 @@ export class AskViewProvider implements vscode.WebviewViewProvider, vscode.Dispo
       case 'ready':
         this.post({ type: 'paths', paths: session.packedPaths() });
         this.postState();
+        if (this.pendingFocus && Date.now() < this.pendingFocus.until) this.post(this.pendingFocus.message);
+        this.pendingFocus = undefined;
         void session.refreshBackendInfo();
         return;
       case 'ask':

@@ -297,8 +297,10 @@ hostTest('Ask: New conversation empties the panel, and the next question has no 
   (await api()).overrideBackend(undefined);
 });
 
-hostTest('Ask: the Ask About Workspace command with a selection in a packed file starts the question with its citation', async () => {
+hostTest('Ask: the Ask About Workspace command with a selection in a packed file starts the question with its citation, also while the view was hidden', async () => {
   const folder = vscode.workspace.workspaceFolders![0]!;
+  await sleep(500); // the webview saves its (empty) draft a moment after the last question
+  await vscode.commands.executeCommand('workbench.action.closeSidebar'); // the view reloads when shown: the request waits for it
   const editor = await vscode.window.showTextDocument(vscode.Uri.joinPath(folder.uri, 'src', 'main.ts'));
   editor.selection = new vscode.Selection(0, 0, 1, 5);
   await vscode.commands.executeCommand('prolong.askAboutWorkspace');
