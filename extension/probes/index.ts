@@ -61,6 +61,12 @@ function probeTokenizerPath(): string | undefined {
   return candidate && existsSync(candidate) ? candidate : undefined;
 }
 
+/** A saved run is shown at the threshold it was saved with (a CLI run may have used --threshold). */
+function savedThreshold(result: ProbeRunResult): number {
+  const threshold = result.ruler.threshold;
+  return typeof threshold === 'number' && Number.isFinite(threshold) && threshold > 0 && threshold <= 100 ? threshold : thresholdSetting();
+}
+
 function backendLabel(info: BackendInfo): string {
   return `${info.kind} · ${info.model} (${info.detail})`;
 }
@@ -102,7 +108,7 @@ class ProbesController implements vscode.Disposable {
     if (this.state.phase !== 'idle' || !last || !existsSync(last)) return;
     try {
       const result = parseProbeResults(new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.file(last))), last);
-      if (this.state.phase === 'idle') this.dispatch({ type: 'loaded', result, file: last, otherSuiteVersion: !isCurrentSuite(result), threshold: thresholdSetting() });
+      if (this.state.phase === 'idle') this.dispatch({ type: 'loaded', result, file: last, otherSuiteVersion: !isCurrentSuite(result), threshold: savedThreshold(result) });
     } catch {
       // A damaged history file: the panel simply starts empty.
     }
@@ -236,7 +242,7 @@ class ProbesController implements vscode.Disposable {
       const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
       const result = parseProbeResults(text, uri.fsPath || uri.toString());
       this.showPanel();
-      this.dispatch({ type: 'loaded', result, file: uri.fsPath || uri.toString(), otherSuiteVersion: !isCurrentSuite(result), threshold: thresholdSetting() });
+      this.dispatch({ type: 'loaded', result, file: uri.fsPath || uri.toString(), otherSuiteVersion: !isCurrentSuite(result), threshold: savedThreshold(result) });
       return this.state;
     } catch (error) {
       this.showError(error);

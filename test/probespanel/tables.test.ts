@@ -75,6 +75,12 @@ test('progress, results and details sections say what is happening and where the
   const instances = instancesTableHtml(state);
   checkBalanced(instances);
   assert.equal((instances.match(/<tr>/g) ?? []).length, 1 + 4, 'a header row and one row per instance');
+  assert.equal(instancesTableHtml(state, 200, 'misses'), '<p class="muted">All 4 finished instances scored 100.</p>');
+  const missed = { ...state, instances: state.instances.map((row, i) => (i === 1 ? { ...row, score: 50 } : row)) };
+  const misses = instancesTableHtml(missed, 200, 'misses');
+  checkBalanced(misses);
+  assert.match(misses, /<caption>1 of 4 finished instances scored below 100, newest first<\/caption>/);
+  assert.equal((misses.match(/<tr>/g) ?? []).length, 1 + 1);
   // Expected and given answers side by side: the oracle's answer is the reference itself.
   const vt = run.result.instances.find((r) => r.task === 'vt' && r.length === 2048)!;
   assert.ok(instances.includes(`<td class="prediction">${vt.answers.join(', ')}</td><td class="prediction">${vt.prediction}</td>`));

@@ -4,7 +4,7 @@
  * ToExtension messages; the threshold field recomputes the effective length on both sides.
  */
 import {
-  provideVSCodeDesignSystem, vsCodeButton, vsCodeDivider, vsCodePanels, vsCodePanelTab, vsCodePanelView, vsCodeProgressRing, vsCodeTextField,
+  provideVSCodeDesignSystem, vsCodeButton, vsCodeCheckbox, vsCodeDivider, vsCodePanels, vsCodePanelTab, vsCodePanelView, vsCodeProgressRing, vsCodeTextField,
 } from '@vscode/webview-ui-toolkit';
 import { webviewChannel } from '../shared/vscodeApi';
 import type { ProbesViewState, ProbesWebviewState, ToExtension, ToWebview } from './protocol';
@@ -15,7 +15,7 @@ import { instancesTableHtml, taskTitle } from './tables';
 import { PHASE_LABELS, detailsHtml, notesHtml, progressHtml, resultsHtml } from './views';
 import { RULER_THRESHOLD } from '../../engine/probes/effectiveLength';
 
-provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeDivider(), vsCodePanels(), vsCodePanelTab(), vsCodePanelView(), vsCodeProgressRing(), vsCodeTextField());
+provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeCheckbox(), vsCodeDivider(), vsCodePanels(), vsCodePanelTab(), vsCodePanelView(), vsCodeProgressRing(), vsCodeTextField());
 
 const channel = webviewChannel<ToExtension, ToWebview, ProbesWebviewState>();
 const saved = channel.state() ?? {};
@@ -57,7 +57,10 @@ root.innerHTML = `
     </div>
     <div id="results"></div>
   </div></vscode-panel-view>
-  <vscode-panel-view id="view-instances"><div id="instances"></div></vscode-panel-view>
+  <vscode-panel-view id="view-instances"><div>
+    <vscode-checkbox id="misses">Only instances that scored below 100</vscode-checkbox>
+    <div id="instances"></div>
+  </div></vscode-panel-view>
   <vscode-panel-view id="view-details"><div id="details"></div></vscode-panel-view>
 </vscode-panels>`;
 
@@ -89,9 +92,16 @@ thresholdField.addEventListener('change', () => {
     thresholdField.value = String(state.threshold);
   }
 });
+const missesBox = element('misses') as HTMLElement & { checked: boolean };
+missesBox.checked = saved.misses === true;
+let webviewState: ProbesWebviewState = { ...saved };
 tabs.addEventListener('change', () => {
   const active = tabs.activeid ?? tabs.getAttribute('activeid') ?? undefined;
-  if (active) channel.saveState({ tab: active });
+  if (active) channel.saveState(webviewState = { ...webviewState, tab: active });
+});
+missesBox.addEventListener('change', () => {
+  channel.saveState(webviewState = { ...webviewState, misses: missesBox.checked });
+  scheduleRender();
 });
 
 let renderQueued = false;
@@ -139,7 +149,7 @@ function render(): void {
   element('progress').innerHTML = progressHtml(state);
   element('notes').innerHTML = notesHtml(state);
   element('results').innerHTML = resultsHtml(state);
-  element('instances').innerHTML = instancesTableHtml(state);
+  element('instances').innerHTML = instancesTableHtml(state, 200, missesBox.checked ? 'misses' : 'all');
   element('details').innerHTML = detailsHtml(state);
   document.body.dataset.phase = state.phase;
 }

@@ -136,4 +136,6 @@ export type ToExtension =
 /** What the webview keeps with getState/setState while hidden: the tab it showed. */
 export interface ProbesWebviewState {
   tab?: string;
+  /** The Instances tab's filter. */
+  misses?: boolean;
 }

@@ -88,17 +88,23 @@ export function heatmapHtml(view: HeatmapView): string {
   return `<table class="heatmap" data-task="${view.task}"><caption>${escapeMarkup(title)}</caption><thead>${header}</thead><tbody>${rows}</tbody></table>`;
 }
 
-/** Finished instances, newest first (at most `limit`). */
-export function instancesTableHtml(state: ProbesViewState, limit = 200): string {
+/** Which finished instances the Instances tab lists. */
+export type InstanceFilter = 'all' | 'misses';
+
+/** Finished instances, newest first (at most `limit`); 'misses' keeps those that scored below 100. */
+export function instancesTableHtml(state: ProbesViewState, limit = 200, filter: InstanceFilter = 'all'): string {
   if (state.instances.length === 0) return '<p class="muted">No instance has finished yet.</p>';
-  const rows = state.instances.slice(-limit).reverse().map((row) => `<tr>`
+  const shown = filter === 'misses' ? state.instances.filter((row) => row.score < 100) : state.instances;
+  if (shown.length === 0) return `<p class="muted">All ${state.instances.length} finished instances scored 100.</p>`;
+  const rows = shown.slice(-limit).reverse().map((row) => `<tr>`
     + `<td title="${escapeMarkup(row.id)}">${escapeMarkup(taskTitle(row.task))}</td><td>${formatLength(row.length)}</td>`
     + `<td>${row.depthPercent === undefined ? '' : `${row.depthPercent}%`}</td>`
     + `<td class="score final" style="--hue:${scoreHue(row.score)}">${formatScore(row.score)}</td>`
     + `<td class="num">${formatTokens(row.promptTokens)}</td><td class="num">${formatMs(row.totalMs)}</td>`
     + `<td class="prediction">${escapeMarkup(row.answers.join(', '))}</td><td class="prediction">${escapeMarkup(row.prediction)}</td></tr>`).join('');
-  const more = state.instances.length > limit ? `<p class="muted">Showing the latest ${limit} of ${state.instances.length}; saved results hold all.</p>` : '';
-  return `<table class="instances"><caption>Finished instances, newest first</caption><thead><tr><th scope="col">task</th><th scope="col">length</th>`
+  const what = filter === 'misses' ? `${shown.length} of ${state.instances.length} finished instances scored below 100` : `${shown.length} finished instances`;
+  const more = shown.length > limit ? `<p class="muted">Showing the latest ${limit}; saved results hold all.</p>` : '';
+  return `<table class="instances"><caption>${what}, newest first</caption><thead><tr><th scope="col">task</th><th scope="col">length</th>`
     + `<th scope="col">depth</th><th scope="col">score</th><th scope="col">prompt tokens</th><th scope="col">time</th><th scope="col">expected</th><th scope="col">answer</th></tr></thead>`
     + `<tbody>${rows}</tbody></table>${more}`;
 }

@@ -118,6 +118,13 @@ hostTest('Probes: Run Context Probes runs in a worker against the active backend
     assert.equal((await ui({ action: 'count', frame: FRAME, selector: 'svg.curve-chart circle.measured' })).count, 2);
     assert.equal((await ui({ action: 'count', frame: FRAME, selector: 'table.scores td.final' })).count, 2 * 2 + 2, 'two tasks and the RULER average at two lengths');
     assert.match((await ui({ action: 'text', frame: FRAME, selector: 'progress + span' })).text ?? '', /^44 \/ 44 instances \(100%\)$/);
+    // The Instances tab can list only the misses (the oracle has none).
+    await ui({ action: 'click', frame: FRAME, selector: '#tab-instances' });
+    await ui({ action: 'waitForText', frame: FRAME, selector: '#instances caption', text: '24 finished instances, newest first' });
+    await ui({ action: 'click', frame: FRAME, selector: '#misses' });
+    await ui({ action: 'waitForText', frame: FRAME, selector: '#instances', text: 'All 24 finished instances scored 100.' });
+    await ui({ action: 'click', frame: FRAME, selector: '#misses' });
+    await ui({ action: 'click', frame: FRAME, selector: '#tab-results' });
     // The run is kept in the extension's storage (the panel restores it after a reload): Run Details names the file.
     const file = /file(\/\S+probe-runs\/\S+-oracle\.json)/.exec((await ui({ action: 'text', frame: FRAME, selector: '#details' })).text ?? '')?.[1];
     assert.ok(file, 'Run Details shows the kept file');
