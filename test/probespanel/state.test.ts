@@ -121,7 +121,7 @@ test('long predictions are cut for the panel, warnings stop at a cap, skipped ce
   assert.equal(state.instances[0]!.prediction.length, PREDICTION_CHARS + 1);
   for (let i = 0; i < MAX_WARNINGS * 2; i++) state = reduce(state, { type: 'probe', event: { type: 'warning', message: `w${i}` } });
   assert.equal(state.warnings.length, MAX_WARNINGS + 1);
-  assert.match(state.warnings.at(-1)!, /stops here/);
+  assert.equal(state.warnings.at(-1), `(only the first ${MAX_WARNINGS} warnings are listed)`);
   state = reduce(state, { type: 'probe', event: { type: 'planned', totalInstances: 3, tasks: ['vt'], lengths: [1024, 2048] } });
   state = reduce(state, { type: 'probe', event: { type: 'skipped', skipped: { task: 'vt', length: 2048, reason: "the backend's context length is 1500 tokens" } } });
   assert.deepEqual(scoreCell(state, 'vt', 2048), { samples: 0, final: false, skipped: "the backend's context length is 1500 tokens" });

@@ -36,7 +36,7 @@ export function instanceRow(result: InstanceResult): InstanceRow {
 function withWarning(warnings: string[], message: string): string[] {
   if (warnings.length >= MAX_WARNINGS) return warnings;
   const next = [...warnings, message];
-  if (next.length === MAX_WARNINGS) next.push('(more warnings are in the saved results’ run log; this list stops here)');
+  if (next.length === MAX_WARNINGS) next.push(`(only the first ${MAX_WARNINGS} warnings are listed)`);
   return next;
 }
 
