@@ -17,7 +17,7 @@ import { isCurrentSuite, parseProbeResults } from '../../engine/probes/results';
 import { rulerEffectiveLength, RULER_THRESHOLD } from '../../engine/probes/effectiveLength';
 import type { RepositoryFile } from '../../engine/probes/tasks/common';
 import type { ProbeRunResult } from '../../engine/probes/types';
-import type { PanelAction, ProbesViewState, RunPlan, ToExtension } from '../../webview/probes/protocol';
+import type { PanelAction, ProbesViewState, RunPlan, ToExtension, ToWebview } from '../../webview/probes/protocol';
 import { initialState, isActive, reduce } from '../../webview/probes/state';
 import { RunHistory } from './history';
 import { PROBES_VIEW_TYPE, ProbesPanel } from './panel';
@@ -103,7 +103,7 @@ class ProbesController implements vscode.Disposable {
       panel.dispose();
       return;
     }
-    this.panel = new ProbesPanel(this.context.extensionUri, (message) => this.onMessage(message), () => { this.panel = undefined; }, panel);
+    this.panel = new ProbesPanel(this.context.extensionUri, (message) => this.onMessage(message), () => { this.panel = undefined; }, panel, () => this.wholeState());
     const last = this.context.workspaceState.get<string>(LAST_RUN_KEY);
     if (this.state.phase !== 'idle' || !last || !existsSync(last)) return;
     try {
@@ -330,7 +330,7 @@ class ProbesController implements vscode.Disposable {
 
   private onMessage(message: ToExtension): void {
     switch (message.type) {
-      case 'ready': this.panel?.post({ type: 'state', state: this.state }); return;
+      case 'ready': this.panel?.post(this.wholeState()); return;
       case 'cancel': this.cancel(); return;
       case 'save': void this.save(); return;
       case 'open': void this.open(); return;
@@ -376,12 +376,16 @@ class ProbesController implements vscode.Disposable {
     this.statusItem.show();
   }
 
+  private wholeState(): ToWebview {
+    return { type: 'state', state: this.state };
+  }
+
   private showPanel(): void {
     if (this.panel) {
       this.panel.reveal();
       return;
     }
-    this.panel = new ProbesPanel(this.context.extensionUri, (message) => this.onMessage(message), () => { this.panel = undefined; });
+    this.panel = new ProbesPanel(this.context.extensionUri, (message) => this.onMessage(message), () => { this.panel = undefined; }, undefined, () => this.wholeState());
   }
 
   private announce(result: ProbeRunResult): void {

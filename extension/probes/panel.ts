@@ -16,7 +16,11 @@ export class ProbesPanel implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [];
 
   /** Opens a new panel, or takes over `restored` (a panel VS Code brings back after a window reload). */
-  constructor(extensionUri: vscode.Uri, onMessage: (message: ToExtension) => void, onDidDispose: () => void, restored?: vscode.WebviewPanel) {
+  constructor(
+    extensionUri: vscode.Uri, onMessage: (message: ToExtension) => void, onDidDispose: () => void, restored?: vscode.WebviewPanel,
+    /** The whole state, sent when the panel shows again (a webview that lived on while moved needs no reload to catch up). */
+    wholeState?: () => ToWebview,
+  ) {
     const options = { enableScripts: true, localResourceRoots: webviewRoots(extensionUri) };
     this.panel = restored ?? vscode.window.createWebviewPanel(PROBES_VIEW_TYPE, 'ProLong Probes', vscode.ViewColumn.Active, options);
     if (restored) restored.webview.options = options;
@@ -27,7 +31,11 @@ export class ProbesPanel implements vscode.Disposable {
         if (message.type === 'ready') this.ready = true;
         onMessage(message);
       }),
-      this.panel.onDidChangeViewState(() => { if (!this.panel.visible) this.ready = false; }),
+      this.panel.onDidChangeViewState(() => {
+        // A reloading webview drops this and says 'ready' (then gets the state again); a live one catches up now.
+        this.ready = this.panel.visible;
+        if (this.panel.visible && wholeState) this.post(wholeState());
+      }),
       this.panel.onDidDispose(() => { this.ready = false; this.dispose(); onDidDispose(); }),
     );
   }
