@@ -4,13 +4,11 @@ import { createBackend } from '../backends/factory';
 import { UserError } from '../errors';
 import { locateFiles, pack } from '../packer';
 import { formatLength, formatResults, resultsCsv } from '../probes/report';
-import { TemplatePromptCounter, type PromptCounter } from '../probes/promptCounter';
+import { promptCounterFor, type PromptCounter } from '../probes/promptCounter';
 import { buildInstances, runProbes, type ProbePlan } from '../probes/runner';
 import type { RepositoryFile } from '../probes/tasks/common';
 import { parseTaskList } from '../probes/tasks/index';
 import type { ProbeEvent, ProbeTaskName } from '../probes/types';
-import { ChatTemplate } from '../tokenizer/chatTemplate';
-import { loadTokenizer } from '../tokenizer/index';
 import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
 
 const usage = 'prolong probe [--tasks LIST|all|ruler] [--lengths 4k,8k,...] [--samples N] (--server URL [--model NAME] | --model MODEL_DIR [--ep auto|webgpu|cpu] [--context N]) '
@@ -20,15 +18,7 @@ const usage = 'prolong probe [--tasks LIST|all|ruler] [--lengths 4k,8k,...] [--s
 const REPOSITORY_TASKS: readonly ProbeTaskName[] = ['repo_qa_1', 'repo_qa_2', 'code_needle'];
 
 function promptCounter(tokenizerPath: string | undefined): PromptCounter {
-  const tokenizer = loadTokenizer(tokenizerPath);
-  let template: ChatTemplate | undefined;
-  try {
-    template = ChatTemplate.forTokenizer(tokenizerPath);
-  } catch (error) {
-    if (!(error instanceof UserError)) throw error;
-    process.stderr.write(`note: ${error.message} Prompts are counted without a chat template.\n`);
-  }
-  return new TemplatePromptCounter(tokenizer, template);
+  return promptCounterFor(tokenizerPath, (message) => process.stderr.write(`note: ${message}\n`));
 }
 
 async function repositoryFiles(root: string, tokenizerPath: string | undefined, signal: AbortSignal): Promise<RepositoryFile[]> {

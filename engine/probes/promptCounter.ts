@@ -3,8 +3,10 @@
  * around the messages, then the answer prefix (RULER appends it after the template's generation prompt).
  */
 import type { ChatMessage } from '../backends/types';
-import type { ChatTemplate } from '../tokenizer/chatTemplate';
+import { ChatTemplate } from '../tokenizer/chatTemplate';
 import type { TextTokenizer } from '../tokenizer/types';
+import { loadTokenizer } from '../tokenizer';
+import { UserError } from '../errors';
 
 /** How special tokens are written in Llama 3 style templates. */
 const SPECIAL_TOKEN_TEXT = /<\|[A-Za-z0-9_]+\|>/g;
@@ -67,4 +69,20 @@ export class TemplatePromptCounter implements PromptCounter {
     }
     return count;
   }
+}
+
+/**
+ * The counter for a tokenizer.json (empty: the bundled Llama 3 one) and the chat template beside it. Without a
+ * usable template, prompts are counted without one and `onNote` says so.
+ */
+export function promptCounterFor(tokenizerPath: string | undefined, onNote: (message: string) => void): PromptCounter {
+  const tokenizer = loadTokenizer(tokenizerPath);
+  let template: ChatTemplate | undefined;
+  try {
+    template = ChatTemplate.forTokenizer(tokenizerPath);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    onNote(`${error.message} Prompts are counted without a chat template.`);
+  }
+  return new TemplatePromptCounter(tokenizer, template);
 }

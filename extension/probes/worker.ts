@@ -4,11 +4,8 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { Backend, BackendInfo, GenerateEvent, GenerateRequest, GenerateResult, PromptTokenCount } from '../../engine/backends/types';
-import { UserError } from '../../engine/errors';
-import { TemplatePromptCounter } from '../../engine/probes/promptCounter';
+import { promptCounterFor } from '../../engine/probes/promptCounter';
 import { runProbes } from '../../engine/probes/runner';
-import { ChatTemplate } from '../../engine/tokenizer/chatTemplate';
-import { loadTokenizer } from '../../engine/tokenizer/index';
 import { deserializeError, serializeError } from './errors';
 import type { BackendCall, FromWorker, ToWorker, WorkerStart } from './workerProtocol';
 
@@ -44,15 +41,7 @@ const controller = new AbortController();
 
 async function start({ plan, threshold, tokenizerPath }: WorkerStart): Promise<void> {
   post({ type: 'status', message: 'loading the tokenizer' });
-  const tokenizer = loadTokenizer(tokenizerPath);
-  let template: ChatTemplate | undefined;
-  try {
-    template = ChatTemplate.forTokenizer(tokenizerPath);
-  } catch (error) {
-    if (!(error instanceof UserError)) throw error;
-    post({ type: 'event', event: { type: 'warning', message: `${error.message} Prompts are counted without a chat template.` } });
-  }
-  const counter = new TemplatePromptCounter(tokenizer, template);
+  const counter = promptCounterFor(tokenizerPath, (message) => post({ type: 'event', event: { type: 'warning', message } }));
   post({ type: 'status', message: 'asking the backend for its model and context length (a local engine loads its model first)' });
   const result = await runProbes({ ...plan, backend: hostBackend, counter, threshold, signal: controller.signal, onEvent: (event) => post({ type: 'event', event }) });
   post({ type: 'done', result });
