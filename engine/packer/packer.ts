@@ -94,6 +94,8 @@ export class Packer {
   private pendingCache: { file: string; data: PackCacheData } | undefined;
   private cacheTimer: NodeJS.Timeout | undefined;
   private cacheWrites = 0;
+  /** The last pack queued; the next one starts after it. */
+  private packs: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: PackerOptions = {}) {
     this.tokenizerPath = resolve(resolveTokenizerPath(options.tokenizerPath));
@@ -108,7 +110,20 @@ export class Packer {
     this.pool = new PackWorkerPool(this.tokenizerPath, options.workers);
   }
 
-  async pack(request: PackRequest, onProgress?: (progress: PackProgress) => void, signal?: AbortSignal): Promise<PackResult> {
+  /**
+   * Packs `request.root`. Calls run one at a time, in order: each pack reads and updates the caches the next one
+   * starts from (a re-pack right after another is cheap).
+   */
+  pack(request: PackRequest, onProgress?: (progress: PackProgress) => void, signal?: AbortSignal): Promise<PackResult> {
+    const run = this.packs.then(() => {
+      if (signal?.aborted) throw new CancelledError('pack');
+      return this.packNow(request, onProgress, signal);
+    });
+    this.packs = run.catch(() => undefined);
+    return run;
+  }
+
+  private async packNow(request: PackRequest, onProgress?: (progress: PackProgress) => void, signal?: AbortSignal): Promise<PackResult> {
     const started = performance.now();
     const root = resolve(request.root);
     try {
@@ -258,7 +273,9 @@ export class Packer {
     return this.pool.count(text);
   }
 
+  /** Waits for the packs already asked for, writes the cache file, and stops the worker threads. */
   async dispose(): Promise<void> {
+    await this.packs;
     this.flushCache();
     await this.pool.dispose();
   }

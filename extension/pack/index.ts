@@ -88,12 +88,14 @@ export class WorkspacePacking implements vscode.Disposable {
 
   private packerFor(tokenizerPath: string): Packer {
     if (this.packer && this.packerTokenizer === tokenizerPath) return this.packer;
-    void this.packer?.dispose();
     const storage = this.context.globalStorageUri.fsPath;
     const workspaceKey = createHash('sha1').update(vscode.workspace.workspaceFolders?.map((f) => f.uri.toString()).join('|') ?? '').digest('hex').slice(0, 16);
-    this.packer = new Packer({ tokenizerPath: tokenizerPath || undefined, cacheFile: join(storage, 'packs', `${workspaceKey}.json`) });
+    // Created before the old one is retired: when the tokenizer cannot be read this throws and the old Packer stays.
+    const packer = new Packer({ tokenizerPath: tokenizerPath || undefined, cacheFile: join(storage, 'packs', `${workspaceKey}.json`) });
+    void this.packer?.dispose(); // finishes the packs it was given first
+    this.packer = packer;
     this.packerTokenizer = tokenizerPath;
-    return this.packer;
+    return packer;
   }
 
   private async packCommand(): Promise<void> {

@@ -176,3 +176,21 @@ test('prolong pack: clear errors for a missing directory, a bad tokenizer and a 
   assert.equal(badOrder.status, 1);
   assert.match(badOrder.stderr, /--order must be one of path, dependency, edit-aware/);
 });
+
+test('packs asked for at once run one after another on the same caches, and dispose waits for them', async () => {
+  const root = tempDir();
+  sampleTree(root);
+  const packer = new Packer({ cacheFile: false, workers: 1 });
+  const first = packer.pack({ root, order: 'edit-aware' });
+  const second = packer.pack({ root, order: 'edit-aware' });
+  const cancelled = new AbortController();
+  const third = packer.pack({ root }, undefined, cancelled.signal);
+  cancelled.abort();
+  const disposed = packer.dispose();
+  const [a, b] = await Promise.all([first, second]);
+  await assert.rejects(third, /pack cancelled/);
+  await disposed;
+  assert.ok(a.filesRead > 10);
+  assert.equal(b.filesRead, 0, 'the second pack started from the first one\'s caches');
+  assert.equal(b.document, a.document);
+});
