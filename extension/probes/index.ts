@@ -119,7 +119,8 @@ class ProbesController implements vscode.Disposable {
     try {
       const args = readRunArgs(rawArgs);
       if (this.running) {
-        const choice = await vscode.window.showWarningMessage('A ProLong probe run is in progress.', 'Show It', 'Cancel It and Start Another');
+        // Modal: the command waits for this answer, so it must not sit unseen in the notification list.
+        const choice = await vscode.window.showWarningMessage('A ProLong probe run is in progress.', { modal: true }, 'Show It', 'Cancel It and Start Another');
         if (choice === 'Show It') this.showPanel();
         if (choice !== 'Cancel It and Start Another') return undefined;
         await this.cancelAndWait();

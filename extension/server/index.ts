@@ -120,9 +120,9 @@ async function runHealthCheck(context: vscode.ExtensionContext, output: vscode.O
   for (const warning of warnings) output.appendLine(`! ${warning}`);
   if (!settings.url) {
     const configure = 'Configure Server';
-    if (await vscode.window.showErrorMessage('No ProLong server is configured.', configure) === configure) {
-      await vscode.commands.executeCommand('prolong.configureServer');
-    }
+    // Not awaited (here and below): the command ends now; the button acts whenever it is clicked.
+    void vscode.window.showErrorMessage('No ProLong server is configured.', configure).then((pick) =>
+      pick === configure ? vscode.commands.executeCommand('prolong.configureServer') : undefined);
     return;
   }
   const apiKey = await context.secrets.get(apiKeySecretName(settings.url));
@@ -140,12 +140,14 @@ async function runHealthCheck(context: vscode.ExtensionContext, output: vscode.O
   if (report.ok) {
     const model = report.steps.find((s) => s.name === 'Model')?.message ?? '';
     const answer = report.steps.find((s) => s.name === 'Answer')?.message ?? '';
-    const pick = await vscode.window.showInformationMessage(`ProLong server ready: ${model} ${answer}`.trim(), details);
-    if (pick === details) output.show(true);
+    void vscode.window.showInformationMessage(`ProLong server ready: ${model} ${answer}`.trim(), details).then((pick) => {
+      if (pick === details) output.show(true);
+    });
   } else {
     const failed = report.steps.find((s) => s.status === 'error');
-    const pick = await vscode.window.showErrorMessage(`ProLong server: ${failed?.name}: ${failed?.message}${failed?.hint ? ` ${failed.hint}` : ''}`, details);
-    if (pick === details) output.show(true);
+    void vscode.window.showErrorMessage(`ProLong server: ${failed?.name}: ${failed?.message}${failed?.hint ? ` ${failed.hint}` : ''}`, details).then((pick) => {
+      if (pick === details) output.show(true);
+    });
   }
 }
 
