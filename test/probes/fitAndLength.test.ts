@@ -78,4 +78,9 @@ test('saved results parse back; other files are user errors naming the file', as
   assert.equal(isCurrentSuite(parsed), true);
   assert.throws(() => parseProbeResults('{', 'bad.json'), (error: Error) => error instanceof UserError && /bad\.json is not valid JSON/.test(error.message));
   assert.throws(() => parseProbeResults('{"scores": []}', 'other.json'), /other\.json is not a probe results file/);
+  // a crafted or damaged file (shared for "Compare With...") is refused, not rendered
+  const crafted = { ...saved, heatmaps: [{ task: 'needle_heatmap', lengths: [4096], depthPercents: ['<img src=x>'], scores: [[1]] }] };
+  assert.throws(() => parseProbeResults(JSON.stringify(crafted), 'c.json'), /c\.json is not a probe results file: its "heatmaps" is missing or has fields of the wrong type/);
+  const noModel = { ...saved, metadata: { ...saved.metadata, backend: { kind: 'local', detail: 'd' } } };
+  assert.throws(() => parseProbeResults(JSON.stringify(noModel), 'm.json'), /its "metadata"/);
 });

@@ -76,16 +76,16 @@ export function scoreTableHtml(state: ProbesViewState, references: readonly Refe
 export function heatmapHtml(view: HeatmapView): string {
   const title = view.task === 'needle_heatmap' ? 'Needle grid (Fu et al.): score by needle depth and length' : 'Needle in your own code: score by depth and length';
   const header = `<tr><th scope="col">depth</th>${view.lengths.map((l) => `<th scope="col">${formatLength(l)}</th>`).join('')}</tr>`;
-  const rows = view.depthPercents.map((depth, d) => `<tr><th scope="row">${depth}%</th>${view.lengths.map((length, l) => {
+  const rows = view.depthPercents.map((depth, d) => `<tr><th scope="row">${escapeMarkup(String(depth))}%</th>${view.lengths.map((length, l) => {
     const cell = view.cells[d]?.[l] ?? null;
     const where = `depth ${depth}%, ${formatLength(length)}`;
     const skipped = view.skipped[l];
     if (cell === null && skipped) return `<td class="skipped" title="${escapeMarkup(skipped)}" aria-label="${escapeMarkup(`${where}: skipped, ${skipped}`)}">–</td>`;
     if (cell === null) return `<td class="pending" aria-label="${escapeMarkup(`${where}: not run`)}">·</td>`;
     const label = `${where}: ${formatScore(cell.score)} (${cell.samples} sample${cell.samples === 1 ? '' : 's'})`;
-    return `<td class="score final" style="--hue:${scoreHue(cell.score)}" aria-label="${escapeMarkup(label)}" title="${escapeMarkup(label)}">${Math.round(cell.score)}</td>`;
+    return `<td class="score final" style="--hue:${scoreHue(cell.score)}" aria-label="${escapeMarkup(label)}" title="${escapeMarkup(label)}">${escapeMarkup(String(Math.round(cell.score)))}</td>`;
   }).join('')}</tr>`).join('');
-  return `<table class="heatmap" data-task="${view.task}"><caption>${escapeMarkup(title)}</caption><thead>${header}</thead><tbody>${rows}</tbody></table>`;
+  return `<table class="heatmap" data-task="${escapeMarkup(view.task)}"><caption>${escapeMarkup(title)}</caption><thead>${header}</thead><tbody>${rows}</tbody></table>`;
 }
 
 /** Which finished instances the Instances tab lists. */
@@ -98,7 +98,7 @@ export function instancesTableHtml(state: ProbesViewState, limit = 200, filter: 
   if (shown.length === 0) return `<p class="muted">All ${state.instances.length} finished instances scored 100.</p>`;
   const rows = shown.slice(-limit).reverse().map((row) => `<tr>`
     + `<td title="${escapeMarkup(row.id)}">${escapeMarkup(taskTitle(row.task))}</td><td>${formatLength(row.length)}</td>`
-    + `<td>${row.depthPercent === undefined ? '' : `${row.depthPercent}%`}</td>`
+    + `<td>${row.depthPercent === undefined ? '' : `${escapeMarkup(String(row.depthPercent))}%`}</td>`
     + `<td class="score final" style="--hue:${scoreHue(row.score)}">${formatScore(row.score)}</td>`
     + `<td class="num">${formatTokens(row.promptTokens)}</td><td class="num">${formatMs(row.totalMs)}</td>`
     + `<td class="prediction">${escapeMarkup(row.answers.join(', '))}</td><td class="prediction">${escapeMarkup(row.prediction)}</td></tr>`).join('');
