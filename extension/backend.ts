@@ -13,10 +13,11 @@ import { join } from 'node:path';
 import { UserError } from '../engine/errors';
 import { createBackend } from '../engine/backends/factory';
 import type { Backend } from '../engine/backends/types';
-import { ENGINE_SECTION, readEngineSettings } from '../engine/runtime/engineSettings';
+import { ENGINE_SECTION } from '../engine/runtime/engineSettings';
+import { backendSetting, engineSettings, tokenizerPathSetting } from './settings';
 import { createServerBackend } from './server';
 
-export type BackendSetting = 'remote' | 'local';
+export { backendSetting, type BackendSetting } from './settings';
 
 /** Settings whose change means a different backend. */
 const SECTIONS = ['prolong.backend', 'prolong.server', ENGINE_SECTION, 'prolong.tokenizer'];
@@ -42,11 +43,6 @@ export function registerBackend(context: vscode.ExtensionContext): void {
     }),
     { dispose: () => { void disposeCurrent(); state = undefined; } },
   );
-}
-
-/** Which backend the settings ask for. */
-export function backendSetting(): BackendSetting {
-  return vscode.workspace.getConfiguration('prolong').get<string>('backend') === 'local' ? 'local' : 'remote';
 }
 
 /** True when asking the backend for its info is cheap (no model load): the remote server, or a test's backend. */
@@ -94,21 +90,12 @@ async function disposeCurrent(): Promise<void> {
 }
 
 async function build(context: vscode.ExtensionContext): Promise<Backend> {
-  if (backendSetting() === 'remote') {
-    const url = vscode.workspace.getConfiguration('prolong.server').get<string>('url')?.trim();
-    if (!url) {
-      throw new UserError('No ProLong server is configured (the setting prolong.backend is "remote").',
-        'Run "ProLong: Configure Server", or set prolong.backend to "local" and prolong.engine.modelPath to a converted model directory.');
-    }
-    return createServerBackend(context);
-  }
-  const config = vscode.workspace.getConfiguration(ENGINE_SECTION);
-  const { settings, warnings } = readEngineSettings((name) => config.get(name));
+  if (backendSetting() === 'remote') return createServerBackend(context);
+  const { settings, warnings } = engineSettings();
   for (const warning of warnings) void vscode.window.showWarningMessage(`ProLong: ${warning}`);
   if (!settings.modelDir) {
     throw new UserError('The local engine has no model: the setting prolong.engine.modelPath is empty (prolong.backend is "local").',
       'Convert a checkpoint with `prolong convert` and set prolong.engine.modelPath to its directory, or set prolong.backend to "remote".');
   }
-  const tokenizerPath = vscode.workspace.getConfiguration('prolong.tokenizer').get<string>('path') || undefined;
-  return createBackend({ ...settings, tokenizerPath, prefixCacheDir: join(context.globalStorageUri.fsPath, 'prefix-cache') });
+  return createBackend({ ...settings, tokenizerPath: tokenizerPathSetting(), prefixCacheDir: join(context.globalStorageUri.fsPath, 'prefix-cache') });
 }

@@ -1,10 +1,11 @@
-import { existsSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { createBackend } from '../backends/factory';
 import { UserError } from '../errors';
 import { locateFiles, pack } from '../packer';
 import { formatLength, formatResults, resultsCsv } from '../probes/report';
 import { promptCounterFor, type PromptCounter } from '../probes/promptCounter';
+import { tokenizerBesideModel } from '../tokenizer';
 import { buildInstances, runProbes, type ProbePlan } from '../probes/runner';
 import type { RepositoryFile } from '../probes/tasks/common';
 import { parseTaskList } from '../probes/tasks/index';
@@ -79,8 +80,7 @@ const command: Subcommand = {
     const ep = values.ep ?? 'auto';
     if (ep !== 'auto' && ep !== 'webgpu' && ep !== 'cpu') throw new UserError(`--ep must be auto, webgpu or cpu, not '${ep}'.`);
     // The local engine counts with the model directory's tokenizer when it has one: count prompts with the same.
-    const modelTokenizer = backendKind === 'local' && values.model ? join(values.model, 'tokenizer.json') : undefined;
-    const tokenizerPath = values.tokenizer ?? (modelTokenizer && existsSync(modelTokenizer) ? modelTokenizer : undefined);
+    const tokenizerPath = values.tokenizer ?? (backendKind === 'local' ? tokenizerBesideModel(values.model) : undefined);
     const counter = promptCounter(tokenizerPath);
     const plan: ProbePlan = { tasks, lengths, samples, seed: values.seed ?? '42' };
     if (tasks.some((task) => REPOSITORY_TASKS.includes(task))) {

@@ -17,6 +17,12 @@ export function bundledLlama3Dir(): string {
   return dirname(require.resolve(BUNDLED_TOKENIZER_MODULE));
 }
 
+/** A converted model directory's own tokenizer.json, when it has one (the local engine counts with it). */
+export function tokenizerBesideModel(modelDir: string | undefined): string | undefined {
+  const candidate = modelDir ? join(modelDir, 'tokenizer.json') : undefined;
+  return candidate && existsSync(candidate) ? candidate : undefined;
+}
+
 /** The tokenizer.json to use: the given path, or the bundled Llama 3 one (ProLong's tokenizer). */
 export function resolveTokenizerPath(path?: string): string {
   return path && path.length > 0 ? path : join(bundledLlama3Dir(), 'tokenizer.json');

@@ -16,6 +16,7 @@ import { conversationRequest, historyOf } from './conversation';
 import { answerRoom, contextBudget } from './budget';
 import { answerStats } from './stats';
 import { TokenCounts } from './tokenCounts';
+import { configuredEngineContext, countingTokenizerPath } from '../settings';
 
 const STORAGE_KEY = 'prolong.ask.conversation';
 const RETRYABLE: readonly TurnStatus[] = ['error', 'cut'];
@@ -284,7 +285,7 @@ export class AskSession implements vscode.Disposable {
     const texts = history.flatMap((exchange) => [exchange.question, exchange.answer]);
     if (runningTurn) texts.push(runningTurn.question, runningTurn.answer);
     else if (this.draft.trim()) texts.push(this.draft);
-    const tokenizerPath = vscode.workspace.getConfiguration('prolong.tokenizer').get<string>('path') ?? '';
+    const tokenizerPath = countingTokenizerPath() ?? '';
     const count = (text: string) => this.tokenCounts.get(text, tokenizerPath);
     return contextBudget({
       repositoryTokens: this.pack?.result.totalTokens ?? 0,
@@ -292,16 +293,9 @@ export class AskSession implements vscode.Disposable {
       fixedPromptTokens: count(REPOSITORY_SYSTEM_PROMPT) + count(QUESTION_MARKER),
       messages: 2 + 2 * history.length,
       answerTokens: this.sampling().maxTokens,
-      contextLength: this.info?.info.contextLength ?? this.configuredLocalContext(),
+      contextLength: this.info?.info.contextLength ?? configuredEngineContext(),
       droppedFiles: this.pack?.result.dropped.length ?? 0,
     });
-  }
-
-  /** The local engine's context before its model is loaded: prolong.engine.contextTokens when set. */
-  private configuredLocalContext(): number | undefined {
-    if (backendSetting() !== 'local') return undefined;
-    const tokens = vscode.workspace.getConfiguration('prolong.engine').get<number>('contextTokens');
-    return typeof tokens === 'number' && tokens > 0 ? tokens : undefined;
   }
 
   private backendSummary(): BackendSummary {

@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { backendInfoIsCheap, backendSetting, getBackend } from '../backend';
+import { backendInfoIsCheap, getBackend } from '../backend';
 import type { WorkspacePacking } from '../pack';
 import { CancelledError, UserError, errorMessage } from '../../engine/errors';
 import type { BackendInfo } from '../../engine/backends/types';
@@ -24,6 +24,7 @@ import { PROBES_VIEW_TYPE, ProbesPanel } from './panel';
 import { chooseRunPlan } from './quickPicks';
 import { REPOSITORY_TASKS, equivalentCommand, readRunArgs } from './runConfig';
 import { runProbesInWorker } from './workerRun';
+import { configuredEngineContext, countingTokenizerPath } from '../settings';
 
 /** workspaceState key: the file of this workspace's last run in the history folder. */
 const LAST_RUN_KEY = 'prolong.probes.lastRunFile';
@@ -49,16 +50,6 @@ export function registerProbes(context: vscode.ExtensionContext, packing: Worksp
 function thresholdSetting(): number {
   const value = vscode.workspace.getConfiguration('prolong.probes').get<number>('threshold');
   return typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= 100 ? value : RULER_THRESHOLD;
-}
-
-/** The tokenizer to count prompts with: the setting, else the local model's own (as the CLI does), else Llama 3's. */
-function probeTokenizerPath(): string | undefined {
-  const configured = vscode.workspace.getConfiguration('prolong.tokenizer').get<string>('path')?.trim();
-  if (configured) return configured;
-  if (backendSetting() !== 'local') return undefined;
-  const modelDir = vscode.workspace.getConfiguration('prolong.engine').get<string>('modelPath')?.trim();
-  const candidate = modelDir ? join(modelDir, 'tokenizer.json') : undefined;
-  return candidate && existsSync(candidate) ? candidate : undefined;
 }
 
 /** A saved run is shown at the threshold it was saved with (a CLI run may have used --threshold). */
@@ -137,8 +128,7 @@ class ProbesController implements vscode.Disposable {
           });
       }
       // A local engine's context is known without loading its model only when prolong.engine.contextTokens sets it.
-      const engineContext = vscode.workspace.getConfiguration('prolong.engine').get<number>('contextTokens');
-      const contextLength = info ? info.contextLength : engineContext && engineContext > 0 ? engineContext : undefined;
+      const contextLength = info ? info.contextLength : configuredEngineContext();
       const chosen = await chooseRunPlan(args, contextLength, this.context.workspaceState);
       if (!chosen) return undefined;
       if (info === undefined && contextLength === undefined) {
@@ -164,7 +154,7 @@ class ProbesController implements vscode.Disposable {
       this.dispatch({ type: 'preparing', message: 'starting the probe worker' });
       const result = await runProbesInWorker({
         plan: { tasks: plan.tasks, lengths: plan.lengths, samples: plan.samples, seed: plan.seed, ...repository },
-        threshold: this.state.threshold, tokenizerPath: probeTokenizerPath(), backend, signal: abort.signal,
+        threshold: this.state.threshold, tokenizerPath: countingTokenizerPath(), backend, signal: abort.signal,
         onEvent: (event) => this.dispatch({ type: 'probe', event }),
         onStatus: (message) => this.dispatch({ type: 'preparing', message }),
       });

@@ -12,6 +12,7 @@ import { createBackend, remoteBackendOptions } from '../../engine/backends/facto
 import type { Backend } from '../../engine/backends/types';
 import type { ServedModel } from '../../engine/backends/remote/wire';
 import { SERVER_SECTION, apiKeySecretName, backendChoice, readServerSettings, type ServerSettings } from './serverSettings';
+import { tokenizerPathSetting } from '../settings';
 
 export interface ServerCommandOptions {
   /** Tokens of the latest packed repository, when there is one, for the context-length check. */
@@ -31,9 +32,12 @@ export function registerServerCommands(context: vscode.ExtensionContext, options
 export async function createServerBackend(context: vscode.ExtensionContext): Promise<Backend> {
   const { settings, warnings } = currentSettings();
   for (const warning of warnings) void vscode.window.showWarningMessage(warning);
-  if (!settings.url) throw new UserError('No ProLong server is configured.', 'Run "ProLong: Configure Server".');
+  if (!settings.url) {
+    throw new UserError('No ProLong server is configured (the setting prolong.backend is "remote").',
+      'Run "ProLong: Configure Server", or set prolong.backend to "local" and prolong.engine.modelPath to a converted model directory.');
+  }
   const apiKey = await context.secrets.get(apiKeySecretName(settings.url));
-  return createBackend(backendChoice(settings, apiKey, tokenizerSetting()));
+  return createBackend(backendChoice(settings, apiKey, tokenizerPathSetting()));
 }
 
 function currentSettings(): { settings: ServerSettings; warnings: string[] } {
@@ -41,9 +45,6 @@ function currentSettings(): { settings: ServerSettings; warnings: string[] } {
   return readServerSettings((name) => config.get(name));
 }
 
-function tokenizerSetting(): string | undefined {
-  return vscode.workspace.getConfiguration('prolong.tokenizer').get<string>('path') || undefined;
-}
 
 async function configureServer(context: vscode.ExtensionContext, output: vscode.OutputChannel, options: ServerCommandOptions): Promise<void> {
   const current = currentSettings().settings;
@@ -129,7 +130,7 @@ async function runHealthCheck(context: vscode.ExtensionContext, output: vscode.O
   let report;
   try {
     report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `ProLong: checking ${settings.url}…`, cancellable: true },
-      (_progress, token) => withCancellation(token, (signal) => checkServer(remoteBackendOptions(backendChoice(settings, apiKey, tokenizerSetting())), { packedTokens: options.packedTokens?.() }, signal)));
+      (_progress, token) => withCancellation(token, (signal) => checkServer(remoteBackendOptions(backendChoice(settings, apiKey, tokenizerPathSetting())), { packedTokens: options.packedTokens?.() }, signal)));
   } catch (error) {
     if (error instanceof CancelledError) return;
     showProblem(output, `Checking ${settings.url} failed`, error);

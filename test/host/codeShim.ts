@@ -19,7 +19,7 @@ async function main(args: string[]): Promise<number> {
     console.error('code-shim: needs --extensionDevelopmentPath=, --extensionTestsPath= and a folder to open');
     return 2;
   }
-  const run = await runInExtensionHost({ extensionPath: resolve(extensionPath), testsPath: resolve(testsPath), workspace: resolve(folder), timeoutMs: 200_000 });
+  const run = await runInExtensionHost({ extensionPath: resolve(extensionPath), testsPath: resolve(testsPath), workspace: resolve(folder), timeoutMs: 180_000 });
   for (const line of run.output) console.log(line);
   return run.code;
 }

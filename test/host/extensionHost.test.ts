@@ -12,7 +12,7 @@ const testsBundle = join(root, 'out', 'test-host.js');
 const unavailable = hostUnavailable() ?? (existsSync(testsBundle) ? undefined : 'out/test-host.js is missing: run `npm run build`');
 if (unavailable) console.log(`# skipping the extension-host tests: ${unavailable}`);
 
-test('the extension works inside a real VS Code extension host', { skip: unavailable, timeout: 240_000 }, async () => {
+test('the extension works inside a real VS Code extension host', { skip: unavailable, timeout: 300_000 } /* above the server's 60 s start plus the shim's 180 s run */, async () => {
   const workspace = tempDir('prolong-workspace-');
   writeTree(workspace, {
     '.gitignore': '*.log\n',

@@ -4,7 +4,7 @@
  * and the tests module (which exports `run()`), and reports the exit code through `window.codeAutomationExit`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -79,9 +79,10 @@ export async function runInExtensionHost(options: { extensionPath: string; tests
     });
     page = context.pages()[0] ?? (await context.newPage());
     const output: string[] = [];
-    const exited = new Promise<number>((resolveExit) => {
-      void page!.exposeFunction('codeAutomationExit', (code: number) => { resolveExit(code); });
-    });
+    let resolveExit: (code: number) => void = () => undefined;
+    const exited = new Promise<number>((resolve) => { resolveExit = resolve; });
+    // Bound before the workbench loads, so its exit call can never miss it.
+    await page.exposeFunction('codeAutomationExit', (code: number) => resolveExit(code));
     page.on('console', (message) => {
       const text = message.text();
       if (text.includes('[prolong-host]')) output.push(text.slice(text.indexOf('[prolong-host]') + 15));
@@ -107,6 +108,8 @@ export async function runInExtensionHost(options: { extensionPath: string; tests
     } catch {
       // already gone
     }
+    rmSync(data, { recursive: true, force: true });
+    rmSync(browserDir, { recursive: true, force: true });
   }
 }
 
