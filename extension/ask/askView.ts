@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { webviewHtml, webviewRoots } from '../webviews/html';
-import type { PanelAction, ToExtension, ToWebview } from '../../webview/ask/protocol';
+import { isAskToExtension, type PanelAction, type ToExtension, type ToWebview } from '../../webview/ask/protocol';
 import { backendSetting, onDidChangeBackend } from '../backend';
 import type { AskSession } from './askSession';
 
@@ -25,7 +25,7 @@ export class AskViewProvider implements vscode.WebviewViewProvider, vscode.Dispo
     view.webview.options = { enableScripts: true, localResourceRoots: webviewRoots(this.extensionUri) };
     view.webview.html = webviewHtml(view.webview, this.extensionUri, { title: 'Ask', script: 'ask', stylesheet: 'ask.css' });
     const subscriptions = [
-      view.webview.onDidReceiveMessage((message: ToExtension) => this.receive(message)),
+      view.webview.onDidReceiveMessage((message: unknown) => { if (isAskToExtension(message)) this.receive(message); }),
       view.onDidChangeVisibility(() => { if (view.visible) void this.session().refreshBackendInfo(); }),
       onDidChangeBackend(() => { if (view.visible) void this.session().refreshBackendInfo(); }),
     ];

@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { webviewHtml, webviewRoots } from '../webviews/html';
-import type { ToExtension, ToWebview } from '../../webview/probes/protocol';
+import { isProbesToExtension, type ToExtension, type ToWebview } from '../../webview/probes/protocol';
 
 export const PROBES_VIEW_TYPE = 'prolong.probes';
 
@@ -27,7 +27,8 @@ export class ProbesPanel implements vscode.Disposable {
     this.panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'prolong.svg');
     this.panel.webview.html = webviewHtml(this.panel.webview, extensionUri, { title: 'ProLong Probes', script: 'probes' });
     this.subscriptions.push(
-      this.panel.webview.onDidReceiveMessage((message: ToExtension) => {
+      this.panel.webview.onDidReceiveMessage((message: unknown) => {
+        if (!isProbesToExtension(message)) return;
         if (message.type === 'ready') this.ready = true;
         onMessage(message);
       }),

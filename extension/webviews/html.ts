@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
+import { escapeHtml } from '../../webview/shared/escape';
 
 /** Folders a webview may load from: give them as `localResourceRoots`. */
 export function webviewRoots(extensionUri: vscode.Uri): vscode.Uri[] {
@@ -46,6 +47,3 @@ ${style ? `<link rel="stylesheet" href="${style}">` : ''}
 </html>`;
 }
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}

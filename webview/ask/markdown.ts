@@ -5,11 +5,9 @@
  * Every character of model text is escaped; the only markup is what this module writes. Links to URLs are shown
  * as their text (an answer cannot send the user anywhere); paths of packed files become citation links.
  */
+import { escapeHtml } from '../shared/escape';
 import { linkCitations, wholeCitation, type CitationTarget, type PathIndex } from './citations';
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
 
 export function renderMarkdown(markdown: string, paths: PathIndex): string {
   const lines = markdown.replace(/\r\n?/g, '\n').split('\n');

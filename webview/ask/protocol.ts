@@ -134,3 +134,20 @@ export interface AskWebviewState {
   draft: string;
   view?: AskViewState;
 }
+
+const PANEL_ACTIONS: readonly PanelAction[] = ['packWorkspace', 'showPackReport', 'openTokenBudgetSetting', 'openProlongIgnore', 'configureServer', 'openBackendSettings'];
+
+/** Whether a message from the webview is one of ToExtension, fields and all (the extension drops anything else). */
+export function isAskToExtension(value: unknown): value is ToExtension {
+  if (typeof value !== 'object' || value === null) return false;
+  const message = value as Record<string, unknown>;
+  const optionalLine = (v: unknown): boolean => v === undefined || (Number.isInteger(v) && (v as number) > 0);
+  switch (message.type) {
+    case 'ready': case 'cancel': case 'newConversation': return true;
+    case 'ask': case 'draft': return typeof message.question === 'string';
+    case 'openFile': return typeof message.path === 'string' && optionalLine(message.line) && optionalLine(message.endLine);
+    case 'action': return PANEL_ACTIONS.includes(message.action as PanelAction);
+    case 'retry': case 'copyAnswer': return Number.isInteger(message.turnId);
+    default: return false;
+  }
+}

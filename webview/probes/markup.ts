@@ -1,10 +1,7 @@
 /** Escaping and number formats shared by the panel's HTML and SVG builders. */
 export { formatLength } from '../../engine/probes/report';
 
-/** Escapes text for HTML and SVG content and attribute values. */
-export function escapeMarkup(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
+export { escapeHtml as escapeMarkup } from '../shared/escape';
 
 /** Scores with one decimal, as RULER's tables print them. */
 export function formatScore(score: number): string {

@@ -139,3 +139,18 @@ export interface ProbesWebviewState {
   /** The Instances tab's filter. */
   misses?: boolean;
 }
+
+/** Whether a message from the webview is one of ToExtension, fields and all (the extension drops anything else). */
+export function isProbesToExtension(value: unknown): value is ToExtension {
+  if (typeof value !== 'object' || value === null) return false;
+  const message = value as Record<string, unknown>;
+  switch (message.type) {
+    case 'ready': case 'cancel': case 'save': case 'open': case 'compare': case 'clearComparisons':
+    case 'copySummary': case 'runAgain': case 'newRun':
+      return true;
+    case 'setThreshold':
+      return typeof message.threshold === 'number' && Number.isFinite(message.threshold);
+    default:
+      return false;
+  }
+}
