@@ -43,7 +43,7 @@ export class AskSession implements vscode.Disposable {
   /** Bumped when the backend changes, so a lookup for the old one does not land after it. */
   private backendGeneration = 0;
   /** Counts for the budget, off the extension host's thread; a landed count refreshes the panel. */
-  private readonly tokenCounts = new TokenCounts(() => this.countsChanged());
+  private readonly tokenCounts = new TokenCounts((text, tokenizerPath) => this.packing.countTokens(text, tokenizerPath), () => this.countsChanged());
   private countsTimer: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 

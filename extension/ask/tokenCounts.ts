@@ -1,20 +1,24 @@
 /**
  * Token counts of the conversation's texts for the context budget, with the model's tokenizer in a worker
- * thread (the packer's), so the extension host never blocks loading or running a tokenizer. `get` answers at
- * once: the exact count when known, else an estimate while the count runs; `onCounted` fires when counts land.
+ * thread (the workspace packer's, through `count`), so the extension host never blocks loading or running a
+ * tokenizer. `get` answers at once: the exact count when known, else an estimate while the count runs;
+ * `onCounted` fires when counts land.
  */
-import { Packer } from '../../engine/packer';
+
+/** Counts `text` with the tokenizer at `tokenizerPath` ('' for the bundled Llama 3 one), off the host's thread. */
+export type CountTokens = (text: string, tokenizerPath: string) => Promise<number>;
 
 /** Counted texts kept (questions, answers, drafts); the oldest go first. */
 const MAX_ENTRIES = 500;
 
 export class TokenCounts {
-  private counter: { tokenizerPath: string; packer: Packer } | undefined;
+  private tokenizerPath: string | undefined;
   private readonly counts = new Map<string, number>();
   private readonly pending = new Set<string>();
   private failed = false;
+  private disposed = false;
 
-  constructor(private readonly onCounted: () => void) {}
+  constructor(private readonly count: CountTokens, private readonly onCounted: () => void) {}
 
   /** Tokens of `text` with the tokenizer at `tokenizerPath` ('' for the bundled Llama 3 one). */
   get(text: string, tokenizerPath: string): number {
@@ -22,44 +26,36 @@ export class TokenCounts {
     this.useTokenizer(tokenizerPath);
     const known = this.counts.get(text);
     if (known !== undefined) return known;
-    if (!this.failed && !this.pending.has(text)) this.start(text);
+    if (!this.failed && !this.disposed && !this.pending.has(text)) this.start(text, tokenizerPath);
     return Math.ceil(text.length / 4); // about four characters a token for English and code, until the count lands
   }
 
   private useTokenizer(tokenizerPath: string): void {
-    if (this.counter?.tokenizerPath === tokenizerPath) return;
-    void this.counter?.packer.dispose();
+    if (this.tokenizerPath === tokenizerPath) return;
+    this.tokenizerPath = tokenizerPath;
     this.counts.clear();
     this.pending.clear();
     this.failed = false;
-    try {
-      this.counter = { tokenizerPath, packer: new Packer({ tokenizerPath: tokenizerPath || undefined, workers: 1, cacheFile: false }) };
-    } catch {
-      // A tokenizer path that cannot be read: the pack reports it; the budget stays an estimate.
-      this.counter = undefined;
-      this.failed = true;
-    }
   }
 
-  private start(text: string): void {
-    const counter = this.counter;
-    if (!counter) return;
+  private start(text: string, tokenizerPath: string): void {
     this.pending.add(text);
-    counter.packer.countTokens(text).then((tokens) => {
-      if (this.counter !== counter) return;
+    this.count(text, tokenizerPath).then((tokens) => {
+      if (this.tokenizerPath !== tokenizerPath || this.disposed) return;
       this.pending.delete(text);
       if (this.counts.size >= MAX_ENTRIES) this.counts.delete(this.counts.keys().next().value!);
       this.counts.set(text, tokens);
       this.onCounted();
     }, () => {
-      if (this.counter !== counter) return;
+      // A tokenizer that cannot be read: the pack reports it; the budget stays an estimate.
+      if (this.tokenizerPath !== tokenizerPath) return;
       this.pending.delete(text);
       this.failed = true;
     });
   }
 
+  /** Stops counting: later calls answer with estimates. */
   dispose(): void {
-    void this.counter?.packer.dispose();
-    this.counter = undefined;
+    this.disposed = true;
   }
 }

@@ -10,6 +10,7 @@ import { Packer, type PackResult } from '../../engine/packer';
 import { CancelledError, errorMessage } from '../../engine/errors';
 import { readPackSettings, type PackSettings } from './packSettings';
 import { formatTokens, packReportMarkdown } from './packReport';
+import { countingTokenizerPath } from '../settings';
 
 const REPORT_SCHEME = 'prolong-pack';
 
@@ -59,7 +60,8 @@ export class WorkspacePacking implements vscode.Disposable {
   async pack(folder: vscode.WorkspaceFolder, onProgress?: (message: string, increment?: number) => void, token?: vscode.CancellationToken): Promise<LastPack> {
     const { settings, warnings } = readPackSettings((name) => vscode.workspace.getConfiguration('prolong', folder).get(name));
     for (const warning of warnings) void vscode.window.showWarningMessage(warning);
-    const packer = this.packerFor(settings.tokenizerPath);
+    // The model's tokenizer (the setting, else a local model's own): the budget is in the tokens the model reads.
+    const packer = this.packerFor(countingTokenizerPath() ?? '');
     const controller = new AbortController();
     const subscription = token?.onCancellationRequested(() => controller.abort());
     let reported = 0;
@@ -83,6 +85,15 @@ export class WorkspacePacking implements vscode.Disposable {
       return this.last;
     } finally {
       subscription?.dispose();
+    }
+  }
+
+  /** Exact tokens of `text` with the tokenizer at `tokenizerPath` ('' for Llama 3's), in the packer's worker thread. */
+  countTokens(text: string, tokenizerPath: string): Promise<number> {
+    try {
+      return this.packerFor(tokenizerPath).countTokens(text);
+    } catch (error) {
+      return Promise.reject(error);
     }
   }
 
