@@ -38,6 +38,8 @@ export class AskSession implements vscode.Disposable {
   /** File changes seen so far (a pack that saw one while reading is stale when it ends). */
   private changes = 0;
   private draft = '';
+  /** A question sent while another was still running; asked when it ends. */
+  private queued: string | undefined;
   private info: { backend: Backend; info: BackendInfo } | undefined;
   private backendProblem: string | undefined;
   /** Bumped when the backend changes, so a lookup for the old one does not land after it. */
@@ -126,7 +128,13 @@ export class AskSession implements vscode.Disposable {
 
   async ask(question: string): Promise<void> {
     question = question.trim();
-    if (!question || this.running) return;
+    if (!question) return;
+    if (this.running) {
+      // Sent while an answer is still ending (just after New Conversation, say): asked as soon as it ends, never lost.
+      this.queued = question;
+      this.events.changed();
+      return;
+    }
     const turn: Turn = { id: this.nextId++, question, answer: '', status: 'packing', warnings: [], startedAt: Date.now() };
     const history = historyOf(this.turns);
     this.turns.push(turn);
@@ -190,6 +198,9 @@ export class AskSession implements vscode.Disposable {
       this.save();
       this.events.changed();
     }
+    const queued = this.queued;
+    this.queued = undefined;
+    if (queued) await this.ask(queued);
   }
 
   /** Asks the question of a failed or cut turn again, in its place. */
@@ -204,7 +215,9 @@ export class AskSession implements vscode.Disposable {
     return this.turns.find((t) => t.id === turnId)?.answer;
   }
 
+  /** Stops the running answer, and drops a question waiting for it. */
   cancel(): void {
+    this.queued = undefined;
     this.running?.controller.abort();
   }
 

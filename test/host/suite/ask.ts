@@ -284,6 +284,27 @@ hostTest('Ask: with prolong.backend "local" and a converted model, the bundled e
   }
 });
 
+hostTest('Ask: a question sent while a cancelled answer is still ending is asked when it ends, not lost', async () => {
+  const before = backend.requests.length;
+  backend.script = async (_request, onEvent, signal) => {
+    onEvent({ type: 'text', text: 'Partial' });
+    await new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve()));
+    await sleep(800); // a backend that takes a while to wind down
+    return { text: 'Partial', finishReason: 'cancelled', promptTokens: 10, completionTokens: 1, totalMs: 1, warnings: [] };
+  };
+  await ask('First question?');
+  await until('the first request', () => backend.requests.length === before + 1);
+  backend.script = streaming(['Queued ', 'answer.']);
+  await vscode.commands.executeCommand('prolong.newConversation');
+  await ask('Second question?');
+  await ui({ action: 'waitForText', frame: FRAME, selector: '.turn[data-status="done"] .answer', text: 'Queued answer.' });
+  const last = backend.requests.at(-1)!;
+  assert.equal(backend.requests.length, before + 2);
+  assert.match(last.messages.at(-1)!.content, /Second question\?/);
+  assert.equal(last.messages.length, 2, 'the new conversation has no history');
+  await vscode.commands.executeCommand('prolong.newConversation');
+});
+
 hostTest('Ask: New conversation empties the panel, and the next question has no history', async () => {
   await ui({ action: 'click', frame: FRAME, selector: '#new-conversation' });
   await ui({ action: 'waitForText', frame: FRAME, selector: '#conversation', text: 'Ask anything about the workspace' });
