@@ -16,23 +16,31 @@ const PENDING_FOCUS_MS = 10_000;
 export class AskViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
   private pendingFocus: { message: ToWebview; until: number } | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
+  /** The current view's subscriptions (a view is resolved again each time VS Code recreates it). */
+  private viewSubscriptions: vscode.Disposable[] = [];
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly session: () => AskSession) {}
 
   resolveWebviewView(view: vscode.WebviewView): void {
+    this.disposeViewSubscriptions();
     this.view = view;
     view.webview.options = { enableScripts: true, localResourceRoots: webviewRoots(this.extensionUri) };
     view.webview.html = webviewHtml(view.webview, this.extensionUri, { title: 'Ask', script: 'ask', stylesheet: 'ask.css' });
-    const subscriptions = [
+    this.viewSubscriptions = [
       view.webview.onDidReceiveMessage((message: unknown) => { if (isAskToExtension(message)) this.receive(message); }),
       view.onDidChangeVisibility(() => { if (view.visible) void this.session().refreshBackendInfo(); }),
       onDidChangeBackend(() => { if (view.visible) void this.session().refreshBackendInfo(); }),
+      view.onDidDispose(() => {
+        if (this.view !== view) return;
+        this.view = undefined;
+        this.disposeViewSubscriptions();
+      }),
     ];
-    this.disposables.push(...subscriptions, view.onDidDispose(() => {
-      if (this.view === view) this.view = undefined;
-      for (const subscription of subscriptions) subscription.dispose();
-    }));
+  }
+
+  private disposeViewSubscriptions(): void {
+    for (const subscription of this.viewSubscriptions) subscription.dispose();
+    this.viewSubscriptions = [];
   }
 
   post(message: ToWebview): void {
@@ -137,7 +145,7 @@ export class AskViewProvider implements vscode.WebviewViewProvider, vscode.Dispo
   }
 
   dispose(): void {
-    for (const disposable of this.disposables) disposable.dispose();
+    this.disposeViewSubscriptions();
   }
 }
 

@@ -66,6 +66,8 @@ class ProbesController implements vscode.Disposable {
   private state: ProbesViewState = initialState(thresholdSetting());
   private panel: ProbesPanel | undefined;
   private running: AbortController | undefined;
+  /** Settles when the last run started has ended (finished, failed or cancelled). */
+  private runEnded: Promise<unknown> = Promise.resolve();
   private lastPlan: RunPlan | undefined;
   private prefillTimer: NodeJS.Timeout | undefined;
   private pendingPrefill: PanelAction | undefined;
@@ -121,10 +123,14 @@ class ProbesController implements vscode.Disposable {
       if (backendInfoIsCheap()) {
         info = await vscode.window.withProgress(
           { location: vscode.ProgressLocation.Notification, title: 'ProLong: asking the backend for its context length…', cancellable: true },
-          (_progress, token) => {
+          async (_progress, token) => {
             const abort = new AbortController();
-            token.onCancellationRequested(() => abort.abort());
-            return backend.info(abort.signal);
+            const subscription = token.onCancellationRequested(() => abort.abort());
+            try {
+              return await backend.info(abort.signal);
+            } finally {
+              subscription.dispose();
+            }
           });
       }
       // A local engine's context is known without loading its model only when prolong.engine.contextTokens sets it.
@@ -134,7 +140,9 @@ class ProbesController implements vscode.Disposable {
       if (info === undefined && contextLength === undefined) {
         chosen.notes.push('The local engine reports its context length once the model is loaded; lengths past it are skipped then.');
       }
-      return await this.start(chosen.plan, info ? backendLabel(info) : 'local engine (the model loads for the first instance)', chosen.notes);
+      const run = this.start(chosen.plan, info ? backendLabel(info) : 'local engine (the model loads for the first instance)', chosen.notes);
+      this.runEnded = run.catch(() => undefined);
+      return await run;
     } catch (error) {
       if (error instanceof CancelledError) return undefined;
       this.showError(error);
@@ -219,7 +227,7 @@ class ProbesController implements vscode.Disposable {
 
   private async cancelAndWait(): Promise<void> {
     this.cancel();
-    while (this.running) await new Promise((resolve) => setTimeout(resolve, 50));
+    await this.runEnded;
   }
 
   async open(target?: vscode.Uri): Promise<ProbesViewState | undefined> {
