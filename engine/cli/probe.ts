@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { createBackend } from '../backends/factory';
 import { UserError } from '../errors';
-import { locateFiles, pack } from '../packer';
+import { pack, packedFileTexts } from '../packer';
 import { formatLength, formatResults, resultsCsv } from '../probes/report';
 import { promptCounterFor, type PromptCounter } from '../probes/promptCounter';
 import { tokenizerBesideModel } from '../tokenizer';
@@ -24,8 +24,7 @@ function promptCounter(tokenizerPath: string | undefined): PromptCounter {
 
 async function repositoryFiles(root: string, tokenizerPath: string | undefined, signal: AbortSignal): Promise<RepositoryFile[]> {
   const packed = await pack({ root, order: 'path', tokenizerPath }, undefined, signal);
-  const spans = locateFiles(packed.document, packed.files.map((file) => file.path));
-  return spans.map((span) => ({ path: span.path, text: packed.document.slice(span.start, span.end) }));
+  return packedFileTexts(packed);
 }
 
 function progressPrinter(): (event: ProbeEvent) => void {

@@ -16,9 +16,9 @@ const LOCKFILES = new Set([
 const VENDORED_DIRS = new Set(['node_modules', 'vendor', 'third_party', 'third-party', 'thirdparty', 'bower_components', 'jspm_packages', 'Pods', '.yarn']);
 const VENDORED_PATH = new RegExp(`(?:^|/)(?:${[...VENDORED_DIRS].map((d) => d.replace('.', '\\.')).join('|')})/`);
 
-/** One test for all generated-name suffixes, so most files cost a single regex run. */
-const GENERATED_NAME = /.(?:\.min\.(?:js|mjs|css)|\.map|\.pb\.(?:go|cc|h)|_pb2(?:_grpc)?\.py|\.g\.dart|\.freezed\.dart|\.[dD]esigner\.cs|\.generated\.ts|\.gen\.go|\.bundle\.js|\.chunk\.js)$/;
 const GENERATED_SUFFIXES = ['.min.js', '.min.mjs', '.min.css', '.map', '.pb.go', '_pb2.py', '_pb2_grpc.py', '.pb.cc', '.pb.h', '.g.dart', '.freezed.dart', '.designer.cs', '.Designer.cs', '.generated.ts', '.gen.go', '.bundle.js', '.chunk.js'];
+/** One test for all the suffixes above, so most files cost a single regex run. */
+const GENERATED_NAME = new RegExp(`.(?:${GENERATED_SUFFIXES.map((suffix) => suffix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`);
 
 /** Reason to skip a file by its path alone, or undefined. */
 export function pathSkipReason(path: string): string | undefined {

@@ -63,3 +63,16 @@ function nextChunkStart(document: string, from: number, nextPath: string | undef
   if (at === -1) throw new Error(`packed document: no header for ${nextPath}`);
   return at + 2;
 }
+
+/**
+ * Each packed file's text as the document holds it (ending with a newline), read from the pack's chunks: chunk i+1
+ * is file i's (the header is chunk 0), so nothing is searched for and no document is joined.
+ */
+export function packedFileTexts(result: { chunks: readonly string[]; files: readonly { path: string }[] }): { path: string; text: string }[] {
+  return result.files.map((file, i) => {
+    const chunk = result.chunks[i + 1]!;
+    const header = `${FILE_HEADER_OPEN}${file.path}${FILE_HEADER_CLOSE}\n`;
+    if (!chunk.startsWith(header)) throw new Error(`packed chunk ${i + 1} is not ${file.path}'s`);
+    return { path: file.path, text: chunk.slice(header.length, -1) };
+  });
+}

@@ -77,6 +77,8 @@ interface MemoryEntry {
   mtimeMs: number;
   text: string;
   imports?: string[];
+  /** Packed only because an include pattern forced it past the content heuristics. */
+  forced: boolean;
 }
 
 /**
@@ -94,6 +96,8 @@ export class Packer {
   private pendingCache: { file: string; data: PackCacheData } | undefined;
   private cacheTimer: NodeJS.Timeout | undefined;
   private cacheWrites = 0;
+  /** Token counts in flight (dispose waits for them). */
+  private readonly counts = new Set<Promise<number>>();
   /** The last pack queued; the next one starts after it. */
   private packs: Promise<unknown> = Promise.resolve();
 
@@ -156,9 +160,10 @@ export class Packer {
       const same = known !== undefined && known.size === candidate.size && known.mtimeMs === candidate.mtimeMs;
       if (same && known.skipReason !== undefined && !overrides.forced(candidate.path)) { unchanged.add(candidate.path); continue; }
       const inMemory = memory.get(candidate.path);
+      const forced = overrides.forced(candidate.path);
       if (same && inMemory && inMemory.size === candidate.size && inMemory.mtimeMs === candidate.mtimeMs && known.tokens !== undefined
-        && (!wantImports || inMemory.imports !== undefined)) { unchanged.add(candidate.path); continue; }
-      jobs.push({ path: candidate.path, absolute: candidate.absolute, size: candidate.size, knownHash: known?.hash, knownTokens: known?.tokens, forced: overrides.forced(candidate.path) });
+        && inMemory.forced === forced && (!wantImports || inMemory.imports !== undefined)) { unchanged.add(candidate.path); continue; }
+      jobs.push({ path: candidate.path, absolute: candidate.absolute, size: candidate.size, knownHash: known?.hash, knownTokens: known?.tokens, forced });
     }
     onProgress?.({ phase: 'read', done: 0, total: jobs.length });
     const outcomes: FileOutcome[] = jobs.length === 0 ? [] : await this.pool.processFiles(jobs, wantImports, (done) => onProgress?.({ phase: 'read', done, total: jobs.length }), signal);
@@ -190,7 +195,7 @@ export class Packer {
       }
       if (known?.hash !== outcome.hash || known.tokens === undefined) filesTokenized++;
       nextFiles[outcome.path] = { size: candidate.size, mtimeMs: candidate.mtimeMs, hash: outcome.hash, tokens: outcome.tokens, invalidUtf8: outcome.invalidUtf8 || undefined, changed };
-      nextMemory.set(outcome.path, { size: candidate.size, mtimeMs: candidate.mtimeMs, text: outcome.text, imports: outcome.imports });
+      nextMemory.set(outcome.path, { size: candidate.size, mtimeMs: candidate.mtimeMs, text: outcome.text, imports: outcome.imports, forced: overrides.forced(outcome.path) });
       texts.set(outcome.path, { text: outcome.text, tokens: outcome.tokens, bytes: candidate.size });
       if (outcome.invalidUtf8) invalidUtf8.push(outcome.path);
     }
@@ -270,12 +275,22 @@ export class Packer {
 
   /** Exact tokens of any text with the packer's tokenizer (used by tests and the budget display). */
   countTokens(text: string): Promise<number> {
-    return this.pool.count(text);
+    const counting = this.pool.count(text);
+    this.counts.add(counting);
+    const forget = (): void => { this.counts.delete(counting); };
+    counting.then(forget, forget);
+    return counting;
   }
 
-  /** Waits for the packs already asked for, writes the cache file, and stops the worker threads. */
+  /** Test hook: crashes one worker thread, as a native fault would. */
+  crashWorkerForTest(index = 0): Promise<number> {
+    return this.pool.crashWorkerForTest(index);
+  }
+
+  /** Waits for the packs and counts already asked for, writes the cache file, and stops the worker threads. */
   async dispose(): Promise<void> {
     await this.packs;
+    await Promise.allSettled([...this.counts]);
     this.flushCache();
     await this.pool.dispose();
   }

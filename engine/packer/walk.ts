@@ -183,7 +183,14 @@ function resolveSymlink(absolute: string, realRoot: string): { size: number; mti
     return `unreadable symlink (${code ?? (error as Error).message})`;
   }
   if (target !== realRoot && !target.startsWith(realRoot + sep)) return 'symlink points outside the repository';
-  const stats = lstatSync(target);
+  let stats;
+  try {
+    stats = lstatSync(target);
+  } catch (error) {
+    // The target went away (an atomic save, a build cleaning up) between the two calls.
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'broken symlink' : `unreadable symlink (${code ?? (error as Error).message})`;
+  }
   if (stats.isDirectory()) return 'symlink to a directory (git stores the link, not the directory)';
   if (!stats.isFile()) return 'symlink to something that is not a regular file';
   return { size: stats.size, mtimeMs: stats.mtimeMs };

@@ -34,6 +34,16 @@ class PackWorker {
     this.worker.on('exit', (code) => fail(new Error(`packer worker exited (code ${code})`)));
   }
 
+  /** True once the thread has died (crashed, killed, or terminated): it answers nothing more. */
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /** Test hook: kills the thread as a crash would. */
+  crashForTest(): Promise<number> {
+    return this.worker.terminate();
+  }
+
   request(message: RequestBody): Promise<WorkerReply> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
@@ -58,12 +68,26 @@ function unwrap<T extends WorkerReply['type']>(reply: WorkerReply, type: T): Ext
 const BATCH_BYTES = 2 << 20;
 const BATCH_FILES = 256;
 
-/** Worker threads that read and count files in parallel; the tokenizer loads in each as soon as it starts. */
+/**
+ * Worker threads that read and count files in parallel; the tokenizer loads in each as soon as it starts. A thread
+ * that dies fails the requests it had, and is replaced for the next ones.
+ */
 export class PackWorkerPool {
   private readonly workers: PackWorker[];
 
-  constructor(tokenizerPath: string, size = Math.max(1, Math.min(availableParallelism(), 8))) {
+  constructor(private readonly tokenizerPath: string, size = Math.max(1, Math.min(availableParallelism(), 8))) {
     this.workers = Array.from({ length: size }, () => new PackWorker({ tokenizerPath }));
+  }
+
+  /** Worker `index`, started anew if its thread died. */
+  private worker(index: number): PackWorker {
+    if (this.workers[index]!.failed) this.workers[index] = new PackWorker({ tokenizerPath: this.tokenizerPath });
+    return this.workers[index]!;
+  }
+
+  /** Test hook: crashes worker `index` (see PackWorker.crashForTest). */
+  crashWorkerForTest(index: number): Promise<number> {
+    return this.workers[index]!.crashForTest();
   }
 
   get size(): number {
@@ -93,22 +117,29 @@ export class PackWorkerPool {
     const outcomes: FileOutcome[] = new Array(jobs.length);
     let next = 0;
     let done = 0;
-    const drain = async (worker: PackWorker): Promise<void> => {
-      while (next < batches.length) {
+    let stopped = false; // one worker failed: the others take no more batches
+    const drain = async (index: number): Promise<void> => {
+      const worker = this.worker(index);
+      while (next < batches.length && !stopped) {
         if (signal?.aborted) throw new CancelledError('pack');
         const batch = batches[next++]!;
-        const reply = unwrap(await worker.request({ type: 'files', jobs: batch.jobs, wantImports }), 'files');
-        reply.outcomes.forEach((outcome, i) => { outcomes[batch.start + i] = outcome; });
+        try {
+          const reply = unwrap(await worker.request({ type: 'files', jobs: batch.jobs, wantImports }), 'files');
+          reply.outcomes.forEach((outcome, i) => { outcomes[batch.start + i] = outcome; });
+        } catch (error) {
+          stopped = true;
+          throw error;
+        }
         done += batch.jobs.length;
         onBatch(done);
       }
     };
-    await Promise.all(this.workers.map(drain));
+    await Promise.all(this.workers.map((_, index) => drain(index)));
     return outcomes;
   }
 
   async count(text: string): Promise<number> {
-    return unwrap(await this.workers[0]!.request({ type: 'count', text }), 'count').tokens;
+    return unwrap(await this.worker(0).request({ type: 'count', text }), 'count').tokens;
   }
 
   async dispose(): Promise<void> {

@@ -11,7 +11,7 @@ import { backendInfoIsCheap, getBackend } from '../backend';
 import type { WorkspacePacking } from '../pack';
 import { CancelledError, UserError, errorMessage } from '../../engine/errors';
 import type { BackendInfo } from '../../engine/backends/types';
-import { locateFiles } from '../../engine/packer';
+import { packedFileTexts } from '../../engine/packer';
 import { formatLength, formatResults, resultsCsv } from '../../engine/probes/report';
 import { isCurrentSuite, parseProbeResults } from '../../engine/probes/results';
 import { rulerEffectiveLength, RULER_THRESHOLD } from '../../engine/probes/effectiveLength';
@@ -196,8 +196,7 @@ class ProbesController implements vscode.Disposable {
     signal.addEventListener('abort', onAbort);
     try {
       const { result } = await this.packing.pack(folder, (message) => this.dispatch({ type: 'preparing', message: `packing ${folder.name}: ${message}` }), source.token);
-      const spans = locateFiles(result.document, result.files.map((file) => file.path));
-      return { repository: spans.map((span) => ({ path: span.path, text: result.document.slice(span.start, span.end) })), repositoryName: folder.name };
+      return { repository: packedFileTexts(result), repositoryName: folder.name };
     } finally {
       signal.removeEventListener('abort', onAbort);
       source.dispose();

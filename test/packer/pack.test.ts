@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Packer, pack, locateFiles } from '../../engine/packer';
+import { Packer, pack, locateFiles, packedFileTexts } from '../../engine/packer';
 import { loadTokenizer } from '../../engine/tokenizer';
 import { tempDir, writeTree } from './fixtures';
 
@@ -42,6 +42,8 @@ test('the document counts exactly as many tokens as the tokenizer gives the whol
   const side = spans.find((s) => s.path === 'src/side.ts')!;
   assert.equal(result.document.slice(side.start, side.end), "export {};\n// <|eot_id|> in source is plain text\n");
   assert.equal(result.document.split('\n')[side.firstLine - 1], 'export {};');
+  // the same texts straight from the chunks, every file
+  assert.deepEqual(packedFileTexts(result), spans.map((span) => ({ path: span.path, text: result.document.slice(span.start, span.end) })));
 });
 
 test('binary, generated, minified and invalid UTF-8 files are reported with reasons', async () => {
@@ -193,4 +195,35 @@ test('packs asked for at once run one after another on the same caches, and disp
   assert.ok(a.filesRead > 10);
   assert.equal(b.filesRead, 0, 'the second pack started from the first one\'s caches');
   assert.equal(b.document, a.document);
+});
+
+test('a crashed worker fails the pack it was in with an error, and the next pack starts a new one', async () => {
+  const root = tempDir();
+  sampleTree(root);
+  const packer = new Packer({ cacheFile: false, workers: 2 });
+  try {
+    const first = await packer.pack({ root });
+    await packer.crashWorkerForTest(0);
+    assert.equal(await packer.countTokens('hello world'), reference.count('hello world'), 'counting uses a fresh worker');
+    await packer.crashWorkerForTest(1);
+    const again = await packer.pack({ root });
+    assert.equal(again.document, first.document);
+  } finally {
+    await packer.dispose();
+  }
+});
+
+test('removing an include pattern un-packs what it had forced in, in a long-lived packer', async () => {
+  const root = tempDir();
+  sampleTree(root);
+  const packer = new Packer({ cacheFile: false, workers: 1 });
+  try {
+    const forced = await packer.pack({ root, include: ['gen/**'] });
+    assert.ok(forced.files.some((f) => f.path === 'gen/api.ts'));
+    const plain = await packer.pack({ root });
+    assert.equal(plain.skipped.find((s) => s.path === 'gen/api.ts')?.reason, 'generated (marked in its first lines)');
+    assert.ok(!plain.files.some((f) => f.path === 'gen/api.ts'));
+  } finally {
+    await packer.dispose();
+  }
 });
