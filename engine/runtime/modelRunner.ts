@@ -58,7 +58,16 @@ export class ModelRunner {
     private readonly session: ort.InferenceSession,
     private readonly slicer: KvSlicer | undefined,
     private readonly padder: KvPadder | undefined,
+    private readonly layout: KvLayout,
   ) {}
+
+  /** All ones, grown geometrically; each run's attention mask is a view of its first `total` entries. */
+  private ones = new BigInt64Array(0);
+
+  private attentionMask(total: number): BigInt64Array {
+    if (this.ones.length < total) this.ones = new BigInt64Array(Math.max(total, this.ones.length * 2, 1024)).fill(1n);
+    return this.ones.subarray(0, total);
+  }
 
   static async load(files: ModelFiles, provider: ExecutionProviderName, kvPlacement: KvPlacement,
     webgpuValidation: 'basic' | 'disabled' = 'basic', profileFilePrefix?: string): Promise<ModelRunner> {
@@ -83,14 +92,14 @@ export class ModelRunner {
     const onDevice = typeof executionProvider !== 'string';
     const slicer = onDevice && kvPlacement === 'device' ? await KvSlicer.create(layout, executionProvider) : undefined;
     const padder = onDevice && kvPlacement === 'device-shared' ? await KvPadder.create(layout, executionProvider) : undefined;
-    const runner = new ModelRunner(files, provider, kvPlacement, session, slicer, padder);
+    const runner = new ModelRunner(files, provider, kvPlacement, session, slicer, padder, layout);
     runner.profiling = profileFilePrefix !== undefined;
     return runner;
   }
 
   /** A fresh, empty KV cache of this runner's placement, with room for up to `maxTokens`. */
   createKvCache(maxTokens: number): KvCache {
-    const layout = kvLayoutOf(this.files.sidecar);
+    const layout = this.layout;
     if (this.kvPlacement === 'host-copy') return new HostCopyKvCache(layout);
     if (this.provider === 'cpu') return new CpuKvCache(layout, maxTokens);
     if (this.kvPlacement === 'device-shared') return new SharedDeviceKvCache(layout, this.padder!, maxTokens);
@@ -106,10 +115,10 @@ export class ModelRunner {
     const feeds: Record<string, ort.Tensor> = {
       ...binding.feeds,
       [inputs.inputIds]: new ort.Tensor('int64', BigInt64Array.from(tokens, (t) => BigInt(t)), [1, tokens.length]),
-      [inputs.attentionMask]: new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
+      [inputs.attentionMask]: new ort.Tensor('int64', this.attentionMask(total), [1, total]),
     };
     const fetches: Record<string, ort.Tensor | null> = { [outputs.logits]: null, ...binding.fetches };
-    for (const name of kvLayoutOf(this.files.sidecar).presentNames) if (!(name in fetches)) fetches[name] = null;
+    for (const name of this.layout.presentNames) if (!(name in fetches)) fetches[name] = null;
     const result = await this.session.run(feeds, fetches as ort.InferenceSession.FetchesType);
     kv.commit(result, tokens.length);
     const logits = result[outputs.logits] as ort.Tensor;
