@@ -185,7 +185,11 @@ export class Engine {
     const prefillMs = performance.now() - start;
     this.statistics.prefillMs = prefillMs;
     if (!logits) throw new Error('prefill produced no logits');
-    if (maxTokens === 0) return result('length', '', [], prefillMs, prefillMs, 0);
+    if (maxTokens === 0) {
+      // A prefill (the packed repository, ahead of the questions) is the prefix most worth keeping on disk.
+      this.saveToDisk(prompt);
+      return result('length', '', [], prefillMs, prefillMs, 0);
+    }
 
     const sampler = new Sampler(samplerSettings(request.sampling));
     sampler.observe(prompt);
@@ -229,21 +233,32 @@ export class Engine {
     return result(finish, answer, generated, timeToFirstTokenMs, prefillMs, decodeMs);
   }
 
-  /** An empty cache (a new engine process) starts from the prefix saved on disk when it shares tokens with the prompt. */
+  /**
+   * An empty cache (a new engine process) starts from the prefix saved on disk when it shares at least a prefill
+   * chunk with the prompt (every chat prompt shares a few header tokens: not worth reading the file for); only the
+   * shared positions are read.
+   */
   private restoreFromDisk(prompt: readonly number[]): void {
     if (!this.store || this.prefix.length > 0 || !(this.kv instanceof CpuKvCache)) return;
-    if (longestCommonPrefix(this.store.savedTokens(), prompt) === 0) return;
-    const saved = this.store.load();
+    const worth = (saved: readonly number[]): number => {
+      const shared = longestCommonPrefix(saved, prompt);
+      return shared >= this.chunkTokens ? shared : 0;
+    };
+    if (worth(this.store.savedTokens()) === 0) return;
+    // `load` reads the file's header again: another engine may have replaced the file meanwhile.
+    const saved = this.store.load(worth, this.runner.files.sidecar.model.numKeyValueHeads);
     if (!saved) return;
     this.kv.importPositions(saved.parts, saved.tokens.length);
     this.prefix.append(saved.tokens);
   }
 
-  /** Saves the prompt's KV (not the answer's) when it is not what the disk already holds; written after the reply. */
+  /**
+   * Saves the prompt's KV (not the answer's), written after the reply, unless the prefix on disk already serves
+   * all of the prompt but a tail of at most one prefill chunk (then a restore costs at most one chunk's prefill).
+   */
   private saveToDisk(prompt: readonly number[]): void {
     if (!this.store || !(this.kv instanceof CpuKvCache)) return;
-    const saved = this.store.savedTokens();
-    if (saved.length === prompt.length && longestCommonPrefix(saved, prompt) === prompt.length) return;
+    if (prompt.length - longestCommonPrefix(this.store.savedTokens(), prompt) <= this.chunkTokens) return;
     const parts = this.kv.exportPositions(prompt.length);
     const store = this.store;
     this.pendingSave = this.pendingSave.then(() => new Promise<void>((resolve) => setImmediate(() => {

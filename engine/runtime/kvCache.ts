@@ -34,8 +34,6 @@ export interface KvBinding {
 export interface KvCache {
   /** Positions held. */
   readonly length: number;
-  /** Largest number of positions the cache has room for without growing (for reports). */
-  readonly capacity: number;
   /** Past inputs (and pre-allocated present outputs, if any) for a run that appends `count` positions. */
   bind(count: number): KvBinding;
   /** Takes the run's outputs as the new cache state, `count` positions longer. */
@@ -103,8 +101,12 @@ export class CpuKvCache implements KvCache {
     this.dispose();
     this.ensureCapacity(length);
     parts.forEach((bytes, i) => {
-      const copy = bytes.slice();
-      const source = type === 'float16' ? new Uint16Array(copy.buffer) : new Float32Array(copy.buffer);
+      const size = type === 'float16' ? 2 : 4;
+      // View the bytes in place; copy only when their offset is not aligned to the element size.
+      const aligned = bytes.byteOffset % size === 0 ? bytes : bytes.slice();
+      const source = type === 'float16'
+        ? new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 2)
+        : new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
       const target = this.tensors[i]!.data as Float32Array | Uint16Array;
       for (let h = 0; h < heads; h++) target.set(source.subarray(h * length * headDim, (h + 1) * length * headDim), h * this.capacity * headDim);
     });
@@ -139,10 +141,6 @@ export class DeviceKvCache implements KvCache {
   length = 0;
 
   constructor(private readonly layout: KvLayout, private readonly slicer: KvSlicer) {}
-
-  get capacity(): number {
-    return this.length;
-  }
 
   bind(): KvBinding {
     const feeds: Record<string, ort.Tensor> = {};
@@ -268,10 +266,6 @@ export class HostCopyKvCache implements KvCache {
   length = 0;
 
   constructor(private readonly layout: KvLayout) {}
-
-  get capacity(): number {
-    return this.length;
-  }
 
   bind(): KvBinding {
     const feeds: Record<string, ort.Tensor> = {};

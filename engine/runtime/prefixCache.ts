@@ -27,10 +27,6 @@ export class PrefixTracker {
     return this.held.length;
   }
 
-  get tokens(): readonly number[] {
-    return this.held;
-  }
-
   /**
    * How many leading tokens of `prompt` can be reused. At least one token is always left to run, because the
    * logits of the prompt's last token are needed to start the answer.

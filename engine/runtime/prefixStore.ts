@@ -6,7 +6,7 @@
  * a GPU-resident cache cannot be read back from JavaScript without a copy as large as itself.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { tokenHash } from './prefixCache';
 
@@ -27,9 +27,21 @@ export function modelKey(modelDir: string, sidecarFile: string, weightsFile: str
   return createHash('sha256').update(readFileSync(join(modelDir, sidecarFile))).update(`${weights.size}:${weights.mtimeMs}`).digest('hex');
 }
 
+/** What identifies one version of the file: a save by any process (renamed into place) changes it. */
+function stampOf(stats: Stats): string {
+  return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}`;
+}
+
+/**
+ * The file may be shared by several engine processes (one per VS Code window, all using the extension's global
+ * storage), so nothing read from it is trusted past the file's version it came from: the header is re-read when the
+ * file's identity, size or mtime changed, and `load` takes the tokens and part sizes from the header it reads
+ * through the same descriptor as the parts.
+ */
 export class PrefixStore {
   private readonly path: string;
-  private header: Header | undefined | null = null;
+  /** The header last read or written, and the file version (`stampOf`) it belongs to. */
+  private cached: { stamp: string; header: Header | undefined } | undefined;
 
   constructor(dir: string, private readonly key: string) {
     this.path = join(dir, `${key.slice(0, 24)}.kv`);
@@ -37,24 +49,49 @@ export class PrefixStore {
 
   /** Token ids of the saved prefix (empty when nothing is saved or the file is not for this model). */
   savedTokens(): readonly number[] {
-    return this.readHeader()?.tokens ?? [];
+    let fd: number;
+    try { fd = openSync(this.path, 'r'); } catch { this.cached = undefined; return []; }
+    try {
+      return this.headerOf(fd, fstatSync(fd))?.tokens ?? [];
+    } catch {
+      return [];
+    } finally {
+      closeSync(fd);
+    }
   }
 
-  /** The saved token ids and each KV tensor's bytes for them. */
-  load(): { tokens: readonly number[]; parts: Uint8Array[] } | undefined {
-    const header = this.readHeader();
-    if (!header) return undefined;
-    const fd = openSync(this.path, 'r');
+  /**
+   * The saved token ids and each KV tensor's bytes for them, all from one version of the file. `positions`, given
+   * the saved tokens, says how many leading positions to read (0: none, load returns undefined); each part is then
+   * read as `heads` equal runs (the layout `exportPositions` writes), only their first positions.
+   */
+  load(positions?: (saved: readonly number[]) => number, heads = 1): { tokens: readonly number[]; parts: Uint8Array[] } | undefined {
+    let fd: number;
+    try { fd = openSync(this.path, 'r'); } catch { this.cached = undefined; return undefined; }
     try {
-      const headerBytes = headerLength(fd);
-      let offset = 4 + headerBytes;
+      const stats = fstatSync(fd);
+      const header = this.headerOf(fd, stats);
+      if (!header) return undefined;
+      const total = header.tokens.length;
+      const count = Math.min(total, Math.max(0, Math.floor(positions ? positions(header.tokens) : total)));
+      if (count === 0 || total === 0) return undefined;
+      const dataStart = 4 + headerLength(fd);
+      if (dataStart + header.parts.reduce((sum, size) => sum + size, 0) !== stats.size) return undefined;
+      if (header.parts.some((size) => size % (heads * total) !== 0)) return undefined;
+      let offset = dataStart;
       const parts = header.parts.map((size) => {
-        const bytes = new Uint8Array(size);
-        readSync(fd, bytes, 0, size, offset);
+        const run = size / heads;
+        const keep = (run / total) * count;
+        const bytes = new Uint8Array(keep * heads);
+        for (let h = 0; h < heads; h++) {
+          readFully(fd, bytes, h * keep, keep, offset + h * run);
+        }
         offset += size;
         return bytes;
       });
-      return { tokens: header.tokens, parts };
+      return { tokens: header.tokens.slice(0, count), parts };
+    } catch {
+      return undefined; // unreadable or changed while read: treated as absent
     } finally {
       closeSync(fd);
     }
@@ -69,39 +106,49 @@ export class PrefixStore {
     length.writeUInt32LE(headerBytes.byteLength);
     const temporary = `${this.path}.${process.pid}.tmp`;
     const fd = openSync(temporary, 'w');
+    let stamp: string;
     try {
       writeSync(fd, length);
       writeSync(fd, headerBytes);
       for (const part of parts) writeSync(fd, part);
+      stamp = stampOf(fstatSync(fd));
     } finally {
       closeSync(fd);
     }
     renameSync(temporary, this.path);
-    this.header = header;
+    this.cached = { stamp, header };
   }
 
-  private readHeader(): Header | undefined {
-    if (this.header !== null) return this.header;
-    this.header = undefined;
-    if (!existsSync(this.path)) return undefined;
+  /** The header of the file open as `fd` (whose stats are `stats`), read again unless that version's is cached. */
+  private headerOf(fd: number, stats: Stats): Header | undefined {
+    const stamp = stampOf(stats);
+    if (this.cached?.stamp === stamp) return this.cached.header;
+    let header: Header | undefined;
     try {
-      const fd = openSync(this.path, 'r');
-      try {
-        const size = headerLength(fd);
-        // A damaged length must not make us allocate gigabytes: the header is small JSON inside the file.
-        if (size > statSync(this.path).size - 4 || size > 64 * 1024 * 1024) return undefined;
+      const size = headerLength(fd);
+      // A damaged length must not make us allocate gigabytes: the header is small JSON inside the file.
+      if (size <= stats.size - 4 && size <= 64 * 1024 * 1024) {
         const bytes = Buffer.alloc(size);
         readSync(fd, bytes, 0, size, 4);
-        const header = JSON.parse(bytes.toString('utf8')) as Header;
-        const valid = header.magic === MAGIC && header.modelKey === this.key && tokenHash(header.tokens) === header.tokenHash;
-        this.header = valid ? header : undefined;
-      } finally {
-        closeSync(fd);
+        const parsed = JSON.parse(bytes.toString('utf8')) as Header;
+        const valid = parsed.magic === MAGIC && parsed.modelKey === this.key && Array.isArray(parsed.tokens)
+          && Array.isArray(parsed.parts) && tokenHash(parsed.tokens) === parsed.tokenHash;
+        header = valid ? parsed : undefined;
       }
     } catch {
-      this.header = undefined; // unreadable: treated as absent, overwritten by the next save
+      header = undefined; // unreadable: treated as absent, overwritten by the next save
     }
-    return this.header;
+    this.cached = { stamp, header };
+    return header;
+  }
+}
+
+/** Reads exactly `length` bytes at `position` (a short read means the file changed or ended: an error). */
+function readFully(fd: number, into: Uint8Array, at: number, length: number, position: number): void {
+  for (let done = 0; done < length;) {
+    const read = readSync(fd, into, at + done, length - done, position + done);
+    if (read <= 0) throw new Error('prefix cache file ended early');
+    done += read;
   }
 }
 
