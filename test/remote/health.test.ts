@@ -18,6 +18,7 @@ test('a healthy vLLM server passes every step', async () => {
   assert.match(report.steps[2].message, /^131,072 tokens; the packed repository \(100,000 tokens\) fits\.$/);
   assert.match(report.steps[4].message, /first token after \d+\.\d\d s/);
   assert.deepEqual(report.models.map((m) => m.id), [TEST_MODEL]);
+  assert.equal(fixture.requests.filter((r) => r.method === 'GET' && r.path === '/v1/models').length, 1, 'the model list is read once');
 });
 
 test('refused: the check stops at Connect and says why', async () => {

@@ -51,10 +51,8 @@ test('llama.cpp error lines come out as error events; other fields and comments 
   assert.deepEqual(decodeInPieces(bytes, []).events, [{ kind: 'error', data: '{"code":500}' }]);
 });
 
-test('an event without its closing blank line is reported as incomplete', () => {
+test('an event is dispatched only at its closing blank line', () => {
   const decoder = new SseDecoder();
   assert.deepEqual(decoder.push(new TextEncoder().encode('data: {"a":1}\n')), []);
-  assert.equal(decoder.hasIncompleteEvent, true);
   assert.deepEqual(decoder.push(new TextEncoder().encode('\n')), [{ kind: 'data', data: '{"a":1}' }]);
-  assert.equal(decoder.hasIncompleteEvent, false);
 });

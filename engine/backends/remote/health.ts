@@ -48,6 +48,16 @@ export async function checkServer(options: RemoteBackendOptions, check: HealthCh
   }
   report.server = backend.serverLabel;
   try {
+    return await checkWith(backend, report, failed, check, signal);
+  } finally {
+    await backend.dispose();
+  }
+}
+
+async function checkWith(backend: RemoteBackend, report: HealthReport, failed: (name: string, error: unknown) => HealthReport,
+  check: HealthCheckOptions, signal: AbortSignal | undefined): Promise<HealthReport> {
+  const steps = report.steps;
+  try {
     report.models = await backend.listModels(signal);
     steps.push({ name: 'Connect', status: 'ok', message: `${backend.serverLabel} answered /v1/models with ${report.models.length} model${report.models.length === 1 ? '' : 's'}.` });
   } catch (error) {
@@ -56,7 +66,7 @@ export async function checkServer(options: RemoteBackendOptions, check: HealthCh
 
   let contextLength: number | undefined;
   try {
-    const info = await backend.info(signal);
+    const info = await backend.info(signal, report.models);
     contextLength = info.contextLength;
     steps.push({ name: 'Model', status: 'ok', message: `${info.model} (${info.detail}).` });
   } catch (error) {
@@ -97,7 +107,6 @@ export async function checkServer(options: RemoteBackendOptions, check: HealthCh
       failed('Answer', error);
     }
   }
-  await backend.dispose();
   report.ok = steps.every((step) => step.status !== 'error');
   return report;
 }

@@ -52,8 +52,9 @@ export class RemoteBackend implements Backend {
     return this.client.label;
   }
 
-  async info(signal?: AbortSignal): Promise<BackendInfo> {
-    const model = await this.model(signal);
+  /** `listed`: what listModels already returned, so discovery need not ask /v1/models again (health checks). */
+  async info(signal?: AbortSignal, listed?: ServedModel[]): Promise<BackendInfo> {
+    const model = await this.model(signal, listed);
     const software = model.software === 'unknown' ? 'OpenAI-compatible server' : model.software;
     return { kind: 'remote', model: model.id, contextLength: model.contextLength, detail: `${software} at ${this.client.label}` };
   }
@@ -69,16 +70,30 @@ export class RemoteBackend implements Backend {
     return models;
   }
 
-  private model(signal?: AbortSignal): Promise<ServedModel> {
-    this.served ??= this.discover(signal).catch((error: unknown) => {
-      this.served = undefined;
-      throw error;
-    });
-    return this.served;
+  /**
+   * The served model, discovered once and shared. Discovery runs on its own controller (aborted only by dispose),
+   * not on the first caller's signal: each caller waits for it under its own signal, so one caller cancelling
+   * does not cancel the others. A failed discovery is forgotten, so the next call tries again.
+   */
+  private model(signal?: AbortSignal, listed?: ServedModel[]): Promise<ServedModel> {
+    if (!this.served) {
+      const controller = new AbortController();
+      this.inFlight.add(controller);
+      const served = this.discover(controller.signal, listed);
+      this.served = served;
+      served.then(
+        () => { this.inFlight.delete(controller); },
+        () => {
+          this.inFlight.delete(controller);
+          if (this.served === served) this.served = undefined;
+        },
+      );
+    }
+    return untilAborted(this.served, signal);
   }
 
-  private async discover(signal?: AbortSignal): Promise<ServedModel> {
-    const models = await this.listModels(signal);
+  private async discover(signal: AbortSignal, listed?: ServedModel[]): Promise<ServedModel> {
+    const models = listed ?? await this.listModels(signal);
     const wanted = this.options.model?.trim();
     const names = this.client.settingNames;
     let model: ServedModel | undefined;
@@ -358,6 +373,20 @@ function mergeUsage(a: StreamUsage | undefined, b: StreamUsage): StreamUsage {
     completionTokens: b.completionTokens ?? a?.completionTokens,
     cachedPromptTokens: b.cachedPromptTokens ?? a?.cachedPromptTokens,
   };
+}
+
+/** `promise`, or a CancelledError as soon as `signal` aborts (the promise itself goes on for other waiters). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(new CancelledError('request'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new CancelledError('request'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => { signal.removeEventListener('abort', onAbort); resolve(value); },
+      (error: unknown) => { signal.removeEventListener('abort', onAbort); reject(error); },
+    );
+  });
 }
 
 function listNames(models: ServedModel[]): string {

@@ -48,11 +48,6 @@ export class SseDecoder {
     return events;
   }
 
-  /** True when the stream ended in the middle of an event (bytes or data lines not yet dispatched). */
-  get hasIncompleteEvent(): boolean {
-    return this.pending.length > 0 || this.dataLines.length > 0 || this.errorLines.length > 0;
-  }
-
   private line(bytes: Uint8Array, events: SseEvent[]): void {
     if (bytes.length === 0) {
       this.dispatch(events);
