@@ -8,9 +8,6 @@ import type { TextTokenizer } from '../tokenizer/types';
 import { loadTokenizer } from '../tokenizer';
 import { UserError } from '../errors';
 
-/** How special tokens are written in Llama 3 style templates. */
-const SPECIAL_TOKEN_TEXT = /<\|[A-Za-z0-9_]+\|>/g;
-
 export interface PromptCounter {
   /** The tokenizer's source, for results. */
   readonly tokenizer: string;
@@ -41,22 +38,12 @@ export class TemplatePromptCounter implements PromptCounter {
   }
 
   /**
-   * Counts like `encodeWithSpecialTokens(prompt).length`, piece by piece: special-token strings (`<|...|>` that
-   * the vocabulary has) are one token each and the text between them is counted as plain text. This never
-   * materializes the ids of a 512K-token prompt at once.
+   * Counts like `encodeWithSpecialTokens(prompt).length`: the tokenizer's own added tokens (whatever they look
+   * like: `<|eot_id|>`, `<s>`, `[INST]`) are one token each. The fast tokenizer never materializes the ids of a
+   * 512K-token prompt at once.
    */
   countPrompt(messages: readonly ChatMessage[], assistantPrefix: string): number {
-    const prompt = this.render(messages, assistantPrefix);
-    let tokens = 0;
-    let last = 0;
-    for (const match of prompt.matchAll(SPECIAL_TOKEN_TEXT)) {
-      if (this.textTokenizer.tokenId(match[0]) === undefined) continue;
-      if (match.index > last) tokens += this.textTokenizer.count(prompt.slice(last, match.index));
-      tokens += 1;
-      last = match.index + match[0].length;
-    }
-    if (last < prompt.length) tokens += this.textTokenizer.count(prompt.slice(last));
-    return tokens;
+    return this.textTokenizer.countWithSpecialTokens(this.render(messages, assistantPrefix));
   }
 
   countText(text: string): number {

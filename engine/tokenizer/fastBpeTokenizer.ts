@@ -164,6 +164,19 @@ export class FastBpeTokenizer implements TextTokenizer {
     return ids;
   }
 
+  countWithSpecialTokens(text: string): number {
+    if (!this.addedPattern) return this.count(text);
+    let count = 0;
+    let last = 0;
+    for (const match of text.matchAll(this.addedPattern)) {
+      if (match.index > last) count += this.count(text.slice(last, match.index));
+      count++;
+      last = match.index + match[0].length;
+    }
+    if (last < text.length) count += this.count(text.slice(last));
+    return count;
+  }
+
   decode(ids: readonly number[]): string {
     const offsets = this.tokenOffsets;
     let length = 0;

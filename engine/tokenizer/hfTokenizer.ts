@@ -71,6 +71,10 @@ export class HfTokenizer implements TextTokenizer {
     return this.withSpecial.encode(text, { add_special_tokens: false }).ids;
   }
 
+  countWithSpecialTokens(text: string): number {
+    return this.encodeWithSpecialTokens(text).length;
+  }
+
   decode(ids: readonly number[]): string {
     if (ids.length === 0) return ''; // the library rejects an empty list
     return this.withSpecial.decode([...ids], { skip_special_tokens: false, clean_up_tokenization_spaces: false });

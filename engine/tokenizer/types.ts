@@ -12,6 +12,8 @@ export interface TextTokenizer {
   count(text: string): number;
   /** Ids where special-token strings become control tokens: for prompts rendered from a chat template. No BOS added. */
   encodeWithSpecialTokens(text: string): number[];
+  /** Same as `encodeWithSpecialTokens(text).length`, possibly faster (never holding every id of a long prompt). */
+  countWithSpecialTokens(text: string): number;
   /** Text of `ids`, exactly (no clean-up of spaces). Special tokens are written out as their text. */
   decode(ids: readonly number[]): string;
   /** Id of a token string (special or ordinary), if it is in the vocabulary. */

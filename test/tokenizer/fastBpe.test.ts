@@ -24,6 +24,8 @@ function assertSame(fast: TextTokenizer, reference: TextTokenizer, strings: read
     assert.deepEqual(fast.encode(text), expected, `encode ${shown}`);
     assert.equal(fast.count(text), expected.length, `count ${shown}`);
     assert.deepEqual(fast.encodeWithSpecialTokens(text), reference.encodeWithSpecialTokens(text), `encodeWithSpecialTokens ${shown}`);
+    assert.equal(fast.countWithSpecialTokens(text), reference.encodeWithSpecialTokens(text).length, `countWithSpecialTokens ${shown}`);
+    assert.equal(reference.countWithSpecialTokens(text), reference.encodeWithSpecialTokens(text).length, `reference countWithSpecialTokens ${shown}`);
     assert.equal(fast.decode(expected), reference.decode(expected), `decode ${shown}`);
   }
 }
