@@ -123,6 +123,11 @@ const command: Subcommand = {
       }
       if (values.out) writeFileSync(values.out, JSON.stringify(result, null, 1));
       if (values.csv) writeFileSync(values.csv, resultsCsv(result));
+      if (result.metadata.error !== undefined) {
+        // The finished instances are written above; the run itself failed.
+        process.stderr.write(`prolong: the probe run stopped after ${result.instances.length} instance(s): ${result.metadata.error}\n`);
+        return 1;
+      }
       return result.metadata.cancelled ? 130 : 0;
     } finally {
       await backend.dispose();

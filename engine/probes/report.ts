@@ -29,6 +29,7 @@ export function formatResults(result: ProbeRunResult): string {
   out.push(`seed ${metadata.seed}, ${metadata.samples} sample(s) per task and length, ${metadata.suiteVersion}, tokenizer ${metadata.tokenizer}`);
   out.push(`text: ${metadata.textSources.join('; ')}`);
   if (metadata.cancelled) out.push('CANCELLED: partial results');
+  if (metadata.error !== undefined) out.push(`FAILED: partial results; the backend failed: ${metadata.error}`);
   out.push('');
   const rows = tasks.map((task) => [task, ...lengths.map((length) => {
     const score = result.scores.find((s) => s.task === task && s.length === length);

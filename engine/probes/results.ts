@@ -36,7 +36,7 @@ const checks: Record<keyof ProbeRunResult, Check> = {
   metadata: record({
     suiteVersion: isString, seed: isString, tasks: arrayOf(isString), lengths: arrayOf(isNumber), samples: isNumber,
     backend: record({ kind: isString, model: isString, detail: isString, contextLength: optional(isNumber) }),
-    tokenizer: isString, chatTemplate: isString, textSources: arrayOf(isString), startedAt: isString, finishedAt: isString, cancelled: isBoolean,
+    tokenizer: isString, chatTemplate: isString, textSources: arrayOf(isString), startedAt: isString, finishedAt: isString, cancelled: isBoolean, error: optional(isString),
   }),
   scores: arrayOf(record({ task: isString, length: isNumber, samples: isNumber, score: isNumber })),
   heatmaps: arrayOf(record({ task: isString, lengths: arrayOf(isNumber), depthPercents: arrayOf(isNumber), scores: arrayOf(arrayOf(isNumberOrNull)) })),

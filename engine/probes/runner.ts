@@ -2,7 +2,8 @@
  * Runs probe tasks on any Backend: builds each instance (seeded), asks for a greedy answer within the task's
  * output budget, scores it, and reports events as it goes. Cancelling returns what was finished so far.
  */
-import type { Backend, BackendInfo } from '../backends/types';
+import type { Backend, BackendInfo, GenerateResult } from '../backends/types';
+import { CancelledError, errorMessage } from '../errors';
 import { rulerEffectiveLength, REFERENCE_CURVES, RULER_THRESHOLD } from './effectiveLength';
 import type { PromptCounter } from './promptCounter';
 import { meanScore, scoreAnswer } from './scoring';
@@ -109,6 +110,7 @@ export async function runProbes(options: ProbeRunOptions): Promise<ProbeRunResul
   const skipped: SkippedTask[] = [];
   let done = 0;
   let cancelled = false;
+  let failure: string | undefined;
   let countsDiffer = false;
   const skip = (entry: SkippedTask) => { skipped.push(entry); emit({ type: 'skipped', skipped: entry }); };
 
@@ -133,14 +135,23 @@ export async function runProbes(options: ProbeRunOptions): Promise<ProbeRunResul
         break;
       }
       emit({ type: 'instance-started', id: instance.id, task: instance.task, length: instance.length, promptTokens: instance.promptTokens, done, total });
-      const answer = await backend.generate(
-        { messages: instance.messages, assistantPrefix: instance.assistantPrefix, sampling: { maxTokens: instance.maxTokens, temperature: 0 } },
-        (event) => {
-          if (event.type === 'prefill') emit({ type: 'prefill', id: instance.id, doneTokens: event.doneTokens, totalTokens: event.totalTokens });
-          else if (event.type === 'warning') emit({ type: 'warning', message: `${instance.id}: ${event.message}` });
-        },
-        signal,
-      );
+      let answer: GenerateResult;
+      try {
+        answer = await backend.generate(
+          { messages: instance.messages, assistantPrefix: instance.assistantPrefix, sampling: { maxTokens: instance.maxTokens, temperature: 0 } },
+          (event) => {
+            if (event.type === 'prefill') emit({ type: 'prefill', id: instance.id, doneTokens: event.doneTokens, totalTokens: event.totalTokens });
+            else if (event.type === 'warning') emit({ type: 'warning', message: `${instance.id}: ${event.message}` });
+          },
+          signal,
+        );
+      } catch (error) {
+        if (error instanceof CancelledError) { cancelled = true; break run; }
+        // The backend failed partway (server gone, engine crashed): stop, and keep every finished result.
+        failure = errorMessage(error);
+        emit({ type: 'warning', message: `${instance.id}: the backend failed, so the run stopped after ${instances.length} of ${total} instances: ${failure}` });
+        break run;
+      }
       if (answer.finishReason === 'cancelled') { cancelled = true; break run; }
       const result: InstanceResult = {
         id: instance.id, task: instance.task, length: instance.length, index: instance.index,
@@ -173,6 +184,7 @@ export async function runProbes(options: ProbeRunOptions): Promise<ProbeRunResul
       suiteVersion: SUITE_VERSION, seed: options.seed, tasks: options.tasks, lengths: [...options.lengths].sort((a, b) => a - b),
       samples: options.samples, backend: info, tokenizer: counter.tokenizer, chatTemplate: counter.chatTemplate,
       textSources: textSources(options.tasks), startedAt, finishedAt: new Date().toISOString(), cancelled,
+      ...(failure === undefined ? {} : { error: failure }),
     },
     scores,
     heatmaps: heatmapsOf(instances, options.tasks, options.lengths),

@@ -139,6 +139,8 @@ export interface ProbeRunMetadata {
   startedAt: string;
   finishedAt: string;
   cancelled: boolean;
+  /** Set when the backend failed partway and the run stopped there: its message. The results are partial. */
+  error?: string;
 }
 
 export interface ProbeRunResult {

@@ -42,6 +42,27 @@ test('prolong probe against a server prints a table and writes JSON and CSV', as
   }
 });
 
+test('prolong probe whose server fails partway writes the finished results and exits non-zero with the error', async () => {
+  const fixture = await startFixture({ flavor: 'vllm', answer: 'uiavov krxvjf' });
+  fixture.faults.push({ kind: 'status', status: 500, times: 100, after: 2 });
+  const dir = mkdtempSync(join(tmpdir(), 'probe-cli-'));
+  try {
+    const out = join(dir, 'results.json');
+    const csv = join(dir, 'results.csv');
+    const run = await prolong(['--server', fixture.url, '--tasks', 'niah_single_1', '--lengths', '4k', '--samples', '4', '--seed', '9', '--out', out, '--csv', csv]);
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stderr, /prolong: the probe run stopped after 2 instance\(s\): .*HTTP 500/);
+    assert.match(run.stdout, /^FAILED: partial results/m);
+    const result = JSON.parse(readFileSync(out, 'utf8')) as ProbeRunResult;
+    assert.equal(result.instances.length, 2);
+    assert.match(result.metadata.error ?? '', /HTTP 500/);
+    assert.match(readFileSync(csv, 'utf8'), /^kind,task,length,depth_percent,samples,score\n/);
+  } finally {
+    await fixture.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('prolong probe --jsonl streams typed events and the result, one JSON object per line', async () => {
   const fixture = await startFixture({ flavor: 'vllm', answer: 'nothing' });
   try {

@@ -94,3 +94,12 @@ export class OracleBackend extends ScriptedBackend {
     throw new Error(`oracle: unknown prompt ending ${JSON.stringify(prompt.slice(-120))}`);
   }
 }
+
+/** The oracle, until its `failAt`th request: that one throws, as a backend whose server died would. */
+export class FailingBackend extends OracleBackend {
+  constructor(private readonly failAt: number, private readonly error: Error) { super(); }
+  override async generate(request: GenerateRequest, onEvent: unknown, signal?: AbortSignal): Promise<GenerateResult> {
+    if (this.requests.length + 1 === this.failAt) { this.requests.push(request); throw this.error; }
+    return super.generate(request, onEvent, signal);
+  }
+}

@@ -8,7 +8,9 @@ import { TemplatePromptCounter } from '../../engine/probes/promptCounter';
 import { buildInstances, runProbes, type ProbePlan } from '../../engine/probes/runner';
 import type { RepositoryFile } from '../../engine/probes/tasks/common';
 import { ALL_TASKS, type ProbeEvent, type ProbeTaskName } from '../../engine/probes/types';
-import { OracleBackend, SilentBackend } from './scriptedBackends';
+import { FailingBackend, OracleBackend, SilentBackend } from './scriptedBackends';
+import { UserError } from '../../engine/errors';
+import { formatResults } from '../../engine/probes/report';
 
 const tokenizer = loadTokenizer();
 const counter = new TemplatePromptCounter(tokenizer, ChatTemplate.forTokenizer());
@@ -135,6 +137,23 @@ test('cancelling keeps the finished instances and marks the results', async () =
   assert.equal(result.metadata.cancelled, true);
   assert.equal(result.instances.length, 1);
   assert.deepEqual(result.scores, []);
+});
+
+test('a backend failing partway stops the run and keeps the finished instances, with the error recorded', async () => {
+  const events: ProbeEvent[] = [];
+  const backend = new FailingBackend(3, new UserError('http://gpu-box:8000 refused the connection.', 'Start the server.'));
+  const result = await runProbes({
+    tasks: ['niah_single_1', 'vt'], lengths: [4096], samples: 2, seed: 's', backend, counter, onEvent: (event) => events.push(event),
+  });
+  assert.equal(backend.requests.length, 3, 'nothing is sent after the failure');
+  assert.deepEqual(result.instances.map((i) => [i.task, i.score]), [['niah_single_1', 100], ['niah_single_1', 100]]);
+  assert.deepEqual(result.scores.map((s) => [s.task, s.score]), [['niah_single_1', 100]]);
+  assert.equal(result.metadata.cancelled, false);
+  assert.match(result.metadata.error ?? '', /refused the connection/);
+  const warnings = events.filter((e) => e.type === 'warning').map((e) => (e as { message: string }).message);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /the backend failed, so the run stopped after 2 of 4 instances: .*refused the connection/);
+  assert.match(formatResults(result), /^FAILED: partial results; the backend failed: .*refused the connection/m);
 });
 
 test('tasks that need a repository are skipped with a reason without one', () => {
