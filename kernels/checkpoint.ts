@@ -18,9 +18,7 @@ export class Checkpoint {
     const indexPath = join(dir, safetensorsIndexName);
     let names: string[];
     if (existsSync(indexPath)) {
-      const index = JSON.parse(readFileSync(indexPath, 'utf8')) as { weight_map?: Record<string, string> };
-      if (!index.weight_map) throw new UserError(`${indexPath} has no "weight_map".`, 'Re-download the checkpoint.');
-      names = [...new Set(Object.values(index.weight_map))];
+      names = readIndexShards(indexPath);
     } else {
       // Mistral repositories also ship consolidated.safetensors in Mistral's own naming: not ours to read
       const all = readdirSync(dir).filter((n) => n.endsWith('.safetensors') && !n.startsWith('consolidated')).sort();
@@ -72,6 +70,25 @@ export class Checkpoint {
     for (const file of this.files.values()) file.close();
     this.files.clear();
   }
+}
+
+/** The shard files a model.safetensors.index.json lists, or a UserError naming the file and what is wrong. */
+function readIndexShards(indexPath: string): string[] {
+  const hint = 'Re-download model.safetensors.index.json (and the shards) from the model\'s Hugging Face repository.';
+  let index: unknown;
+  try {
+    index = JSON.parse(readFileSync(indexPath, 'utf8'));
+  } catch (error) {
+    throw new UserError(`${indexPath} is not valid JSON: ${(error as Error).message}.`, hint, { cause: error });
+  }
+  const weightMap = typeof index === 'object' && index !== null ? (index as { weight_map?: unknown }).weight_map : undefined;
+  if (typeof weightMap !== 'object' || weightMap === null || Array.isArray(weightMap)) {
+    throw new UserError(`${indexPath} has no "weight_map" object (tensor name to shard file).`, hint);
+  }
+  const shards = Object.values(weightMap as Record<string, unknown>);
+  const bad = shards.find((shard) => typeof shard !== 'string' || shard === '');
+  if (bad !== undefined) throw new UserError(`${indexPath} lists ${JSON.stringify(bad)} as a shard file, which is not a file name.`, hint);
+  return [...new Set(shards as string[])];
 }
 
 /** Hugging Face tensor names of the Llama family. */

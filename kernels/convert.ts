@@ -65,24 +65,29 @@ export async function convertCheckpoint(
   const int4BlockSize = options.int4BlockSize ?? 32;
   if (![32, 64, 128].includes(int4BlockSize)) throw new UserError(`int4 block size must be 32, 64 or 128 (got ${int4BlockSize}).`, 'Pass --block-size 32, 64 or 128.');
   const checkpoint = new Checkpoint(hfDir);
-  mkdirSync(outDir, { recursive: true });
-  const sidecarPath = join(outDir, sidecarFileName);
-  rmSync(sidecarPath, { force: true }); // a half-written model must not look finished
   const modelPath = join(outDir, modelFileName);
+  const sidecarPath = join(outDir, sidecarFileName);
   const dataPath = join(outDir, externalDataFileName);
-  const writer = new OnnxModelWriter(dataPath);
-  const totalParameters = checkpoint.parameterCount();
+  let writer: OnnxModelWriter;
+  let totalParameters: number;
   try {
-    await buildDecoderGraph(checkpoint, writer, {
-      dtype: options.dtype, ioDtype, int4BlockSize, int4AccuracyLevel: options.int4AccuracyLevel ?? 0, int4Embedding: options.int4Embedding ?? false, contextLength,
-      allLogits: options.allLogits ?? false,
-    }, (doneParameters, tensor) => onProgress?.({ doneParameters, totalParameters, tensor }), signal);
-    writer.finish(modelPath, `${c.architecture}-decoder`, { source: hfDir, dtype: options.dtype });
-  } catch (error) {
-    writer.abandon();
-    rmSync(modelPath, { force: true });
-    rmSync(dataPath, { force: true });
-    throw error;
+    // from here on the checkpoint's open shards are closed whatever fails (mkdir, rm, opening the output)
+    mkdirSync(outDir, { recursive: true });
+    rmSync(sidecarPath, { force: true }); // a half-written model must not look finished
+    writer = new OnnxModelWriter(dataPath);
+    totalParameters = checkpoint.parameterCount();
+    try {
+      await buildDecoderGraph(checkpoint, writer, {
+        dtype: options.dtype, ioDtype, int4BlockSize, int4AccuracyLevel: options.int4AccuracyLevel ?? 0, int4Embedding: options.int4Embedding ?? false, contextLength,
+        allLogits: options.allLogits ?? false,
+      }, (doneParameters, tensor) => onProgress?.({ doneParameters, totalParameters, tensor }), signal);
+      writer.finish(modelPath, `${c.architecture}-decoder`, { source: hfDir, dtype: options.dtype });
+    } catch (error) {
+      writer.abandon();
+      rmSync(modelPath, { force: true });
+      rmSync(dataPath, { force: true });
+      throw error;
+    }
   } finally {
     checkpoint.close();
   }

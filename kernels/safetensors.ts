@@ -22,6 +22,16 @@ export function elementCount(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+function isTensorEntry(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const entry = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+  const isCount = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+  return typeof entry.dtype === 'string'
+    && Array.isArray(entry.shape) && entry.shape.every(isCount)
+    && Array.isArray(entry.data_offsets) && entry.data_offsets.length === 2 && entry.data_offsets.every(isCount)
+    && (entry.data_offsets[0] as number) <= (entry.data_offsets[1] as number);
+}
+
 /** One open .safetensors file; read tensors by name, then close(). */
 export class SafetensorsFile {
   readonly tensors = new Map<string, TensorInfo>();
@@ -42,12 +52,18 @@ export class SafetensorsFile {
       try { header = JSON.parse(headerBytes.toString('utf8')) as Record<string, unknown>; } catch (error) {
         throw new UserError(`${path} has an unreadable safetensors header.`, 'Re-download the checkpoint.', { cause: error });
       }
+      if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+        throw new UserError(`${path} has a safetensors header that is not a JSON object.`, 'Re-download the checkpoint.');
+      }
       this.metadata = (header.__metadata__ ?? {}) as Record<string, string>;
       const dataStart = 8 + headerLength;
       for (const [name, value] of Object.entries(header)) {
         if (name === '__metadata__') continue;
         const entry = value as { dtype: string; shape: number[]; data_offsets: [number, number] };
-        if (!(entry.dtype in bytesPerElement)) {
+        if (!isTensorEntry(value)) {
+          throw new UserError(`${path}: the header entry of tensor ${name} lacks a valid dtype, shape or data_offsets (the file is damaged).`, 'Re-download the checkpoint.');
+        }
+        if (!Object.hasOwn(bytesPerElement, entry.dtype)) {
           throw new UserError(`${path}: tensor ${name} has dtype ${entry.dtype}; only F32, F16 and BF16 checkpoints can be converted.`, 'Use an unquantized checkpoint.');
         }
         const dtype = entry.dtype as SafetensorsDtype;

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CancelledError, UserError } from '../../engine/errors';
@@ -88,4 +88,16 @@ test('prolong convert explains bad arguments and unsupported checkpoints', () =>
   assert.equal(refused.status, 1);
   assert.match(refused.stderr, /"architectures"/);
   assert.equal(cli(dir).status, 2);
+});
+
+test('a conversion failing before it starts (the output cannot be created) closes the checkpoint\'s shards', { skip: !existsSync('/proc/self/fd') }, async () => {
+  const hf = join(work, 'fd-hf');
+  writeRandomCheckpoint(hf, randomShapes.tiny, 3, { shardBytes: 50_000 });
+  const blocker = join(work, 'fd-blocker');
+  writeFileSync(blocker, 'a file where the output directory would go');
+  const openShards = () => readdirSync('/proc/self/fd').filter((fd) => {
+    try { return readlinkSync(`/proc/self/fd/${fd}`).startsWith(hf); } catch { return false; }
+  }).length;
+  await assert.rejects(convertCheckpoint(hf, join(blocker, 'out'), { dtype: 'fp32' }), (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOTDIR');
+  assert.equal(openShards(), 0);
 });

@@ -106,3 +106,48 @@ test('a checkpoint without safetensors weights is refused with a hint', () => {
   writeFileSync(join(dir, 'pytorch_model.bin'), '');
   assert.throws(() => new Checkpoint(dir), (e: unknown) => e instanceof UserError && /safetensors/.test(e.toString()));
 });
+
+/** A safetensors file with exactly this header (any JSON text) and `dataBytes` zero bytes after it. */
+function rawSafetensors(path: string, headerText: string, dataBytes = 0): void {
+  const header = Buffer.from(headerText, 'utf8');
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(header.length));
+  writeFileSync(path, Buffer.concat([length, header, Buffer.alloc(dataBytes)]));
+}
+
+test('malformed safetensors headers are UserErrors naming the file, never raw TypeErrors', () => {
+  const path = join(work, 'malformed.safetensors');
+  const refused = (headerText: string, pattern: RegExp) => {
+    rawSafetensors(path, headerText, 16);
+    assert.throws(() => new SafetensorsFile(path), (e: unknown) => e instanceof UserError && e.message.includes(path) && pattern.test(e.message) && e.hint !== undefined,
+      headerText);
+  };
+  refused('[1, 2]', /not a JSON object/);
+  refused('null', /not a JSON object/);
+  refused('{"w": {"dtype": "F32", "data_offsets": [0, 16]}}', /tensor w lacks a valid dtype, shape or data_offsets/);
+  refused('{"w": {"dtype": "F32", "shape": [4]}}', /tensor w lacks/);
+  refused('{"w": {"dtype": "F32", "shape": [4], "data_offsets": [16, 0]}}', /tensor w lacks/);
+  refused('{"w": {"dtype": "F32", "shape": ["4"], "data_offsets": [0, 16]}}', /tensor w lacks/);
+  refused('{"w": 7}', /tensor w lacks/);
+  refused('{"w": {"dtype": "toString", "shape": [4], "data_offsets": [0, 16]}}', /dtype toString/);
+  rawSafetensors(path, '{"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}', 16);
+  const file = new SafetensorsFile(path);
+  assert.deepEqual([...file.readFloat32('w')], [0, 0, 0, 0]);
+  file.close();
+});
+
+test('an invalid model.safetensors.index.json is a UserError naming it, with what to do', () => {
+  const dir = join(work, 'bad-index');
+  writeRandomCheckpoint(dir, randomShapes.tiny, 1, { shardBytes: 50_000 });
+  const indexPath = join(dir, 'model.safetensors.index.json');
+  const refused = (text: string, pattern: RegExp) => {
+    writeFileSync(indexPath, text);
+    assert.throws(() => new Checkpoint(dir), (e: unknown) => e instanceof UserError && e.message.includes(indexPath) && pattern.test(e.message)
+      && /Re-download/.test(e.hint ?? ''), text);
+  };
+  refused('{"weight_map": {"a": "model-00001.safetensors",', /is not valid JSON/);
+  refused('null', /has no "weight_map" object/);
+  refused('{"metadata": {}}', /has no "weight_map" object/);
+  refused('{"weight_map": ["model-00001.safetensors"]}', /has no "weight_map" object/);
+  refused('{"weight_map": {"a": 3}}', /lists 3 as a shard/);
+});
