@@ -391,7 +391,7 @@ class ProbesController implements vscode.Disposable {
     const effective = ruler.averages.length === 0 ? 'no RULER task ran at every length'
       : ruler.effectiveLength === null ? `the RULER average is below ${ruler.threshold} at every length`
         : `effective length ${formatLength(ruler.effectiveLength)} (RULER average ≥ ${ruler.threshold})`;
-    const what = result.metadata.cancelled ? 'Probe run cancelled' : 'Probes finished';
+    const what = result.metadata.error !== undefined ? `Probe run stopped by an error (${result.metadata.error})` : result.metadata.cancelled ? 'Probe run cancelled' : 'Probes finished';
     void vscode.window.showInformationMessage(`ProLong: ${what}: ${result.instances.length} instances, ${effective}.`, 'Show Results', 'Save Results…').then((choice) => {
       if (choice === 'Show Results') this.showPanel();
       if (choice === 'Save Results…') void this.save();

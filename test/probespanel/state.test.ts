@@ -83,6 +83,12 @@ test('prefill updates only the current instance; a cancel keeps what finished', 
   assert.equal(state.current, undefined);
   assert.ok(!isActive(state));
   assert.equal(reduce(initialState(50), { type: 'cancelled' }).phase, 'cancelled');
+  // a run the backend stopped shows its error and keeps what finished
+  const stopped: ProbeRunResult = { ...run.result, metadata: { ...run.result.metadata, error: 'ProLong server at http://x answered 500.' }, instances: run.result.instances.slice(0, 1) };
+  const failed = reduce(state, { type: 'finished', result: stopped });
+  assert.equal(failed.phase, 'failed');
+  assert.equal(failed.error, 'ProLong server at http://x answered 500. (partial results: 1 finished instances are shown below)');
+  assert.equal(failed.instances.length, 1);
 });
 
 test('the effective length follows the panel threshold; loaded results show their own plan', () => {

@@ -51,10 +51,14 @@ export function reduce(state: ProbesViewState, action: PanelAction): ProbesViewS
       return state.phase === 'running' || state.phase === 'preparing' ? { ...state, phase: 'cancelling' } : state;
     case 'finished': {
       const result = action.result;
+      const partial = result.metadata.cancelled || result.metadata.error !== undefined;
       return {
-        ...state, phase: result.metadata.cancelled ? 'cancelled' : 'done', current: undefined, preparing: undefined, result,
+        ...state, phase: result.metadata.error !== undefined ? 'failed' : result.metadata.cancelled ? 'cancelled' : 'done',
+        // A run the backend stopped keeps its finished instances: the error says so, the tables show them.
+        error: result.metadata.error !== undefined ? `${result.metadata.error} (partial results: ${result.instances.length} finished instances are shown below)` : state.error,
+        current: undefined, preparing: undefined, result,
         // The runner counts a skipped group's instances as done without an event: a finished run is complete.
-        done: result.metadata.cancelled ? state.done : state.total,
+        done: partial ? state.done : state.total,
         instances: result.instances.map(instanceRow), scores: result.scores, skipped: result.skipped,
       };
     }
