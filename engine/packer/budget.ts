@@ -9,6 +9,11 @@ export interface BudgetItem {
   tokens: number;
 }
 
+/** Most tokens first; ties by path, so the order never depends on the input's. */
+export function largestFirst(a: BudgetItem, b: BudgetItem): number {
+  return b.tokens - a.tokens || (a.path < b.path ? -1 : 1);
+}
+
 export interface BudgetOutcome {
   kept: Set<string>;
   dropped: BudgetItem[];
@@ -19,7 +24,7 @@ export function applyTokenBudget(items: readonly BudgetItem[], available: number
   for (const item of items) total += item.tokens;
   const kept = new Set(items.map((item) => item.path));
   if (total <= available) return { kept, dropped: [] };
-  const bySize = [...items].sort((a, b) => b.tokens - a.tokens || (a.path < b.path ? -1 : 1));
+  const bySize = [...items].sort(largestFirst);
   const dropped: BudgetItem[] = [];
   for (const item of bySize) {
     if (total <= available) break;
@@ -34,6 +39,6 @@ export function applyTokenBudget(items: readonly BudgetItem[], available: number
       total += item.tokens;
     } else stillDropped.push(item);
   }
-  stillDropped.sort((a, b) => b.tokens - a.tokens || (a.path < b.path ? -1 : 1));
+  stillDropped.sort(largestFirst);
   return { kept, dropped: stillDropped };
 }

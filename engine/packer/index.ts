@@ -3,4 +3,4 @@ export { Packer, pack } from './packer';
 export type { PackRequest, PackResult, PackedFile, PackProgress, PackerOptions } from './packer';
 export type { SkippedFile } from './walk';
 export { PACK_ORDERS, type PackOrder } from './order';
-export { locateFiles, packedFileTexts, documentHeader, fileChunk, type FileSpan } from './format';
+export { packedFileTexts, documentHeader, fileChunk } from './format';

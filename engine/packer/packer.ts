@@ -8,7 +8,7 @@ import { applyTokenBudget } from './budget';
 import { defaultCacheFile, emptyCache, readCache, writeCache, type CachedFile, type PackCacheData } from './cache';
 import { documentHeader, fileChunk } from './format';
 import { sortByDependencies, sortByPath, sortEditAware, type PackOrder } from './order';
-import { walkRepository, type SkippedFile } from './walk';
+import { compareNames, walkRepository, type SkippedFile } from './walk';
 import { DirectoryListingCache } from './listingCache';
 import { PackWorkerPool } from './workerPool';
 import type { FileJob, FileOutcome } from './workerProtocol';
@@ -230,7 +230,7 @@ export class Packer {
       totalTokens += entry.tokens;
       totalBytes += entry.bytes;
     }
-    skipped.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    skipped.sort((a, b) => compareNames(a.path, b.path));
     invalidUtf8.sort();
 
     const nextCache: PackCacheData = { version: 1, tokenizer: this.tokenizerId, generation, files: nextFiles };

@@ -1,5 +1,6 @@
 /** The pack report as Markdown: totals, the largest files, every skipped file with its reason. Pure, for tests. */
 import type { PackResult } from '../../engine/packer';
+import { largestFirst } from '../../engine/packer/budget';
 
 function formatCount(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}K` : String(n);
@@ -23,7 +24,7 @@ export function packReportMarkdown(folder: string, result: PackResult, budget: n
   ];
   if (result.invalidUtf8.length > 0) lines.push(`- Not valid UTF-8 (invalid bytes shown as U+FFFD): ${result.invalidUtf8.map((p) => `\`${escapeCell(p)}\``).join(', ')}`);
   lines.push('', `## Largest files`, '', '| tokens | bytes | file |', '|---:|---:|---|');
-  for (const file of [...result.files].sort((a, b) => b.tokens - a.tokens || (a.path < b.path ? -1 : 1)).slice(0, largest)) {
+  for (const file of [...result.files].sort(largestFirst).slice(0, largest)) {
     lines.push(`| ${file.tokens} | ${file.bytes} | ${escapeCell(file.path)} |`);
   }
   lines.push('', '## Skipped', '', '| file | reason |', '|---|---|');

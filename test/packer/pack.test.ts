@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Packer, pack, locateFiles, packedFileTexts } from '../../engine/packer';
+import { Packer, pack, packedFileTexts, documentHeader, fileChunk } from '../../engine/packer';
 import { loadTokenizer } from '../../engine/tokenizer';
 import { tempDir, writeTree } from './fixtures';
 
@@ -38,12 +38,10 @@ test('the document counts exactly as many tokens as the tokenizer gives the whol
   // special-token look-alikes are plain text: never the control id
   const eot = reference.tokenId('<|eot_id|>')!;
   assert.ok(!reference.encode(result.document).includes(eot));
-  const spans = locateFiles(result.document, result.files.map((f) => f.path));
-  const side = spans.find((s) => s.path === 'src/side.ts')!;
-  assert.equal(result.document.slice(side.start, side.end), "export {};\n// <|eot_id|> in source is plain text\n");
-  assert.equal(result.document.split('\n')[side.firstLine - 1], 'export {};');
-  // the same texts straight from the chunks, every file
-  assert.deepEqual(packedFileTexts(result), spans.map((span) => ({ path: span.path, text: result.document.slice(span.start, span.end) })));
+  const texts = packedFileTexts(result);
+  assert.equal(texts.find((f) => f.path === 'src/side.ts')!.text, "export {};\n// <|eot_id|> in source is plain text\n");
+  // every file's text, put back under its header, rebuilds the document exactly
+  assert.equal(documentHeader('sample', texts.length) + texts.map((f) => fileChunk(f.path, f.text)).join(''), result.document);
 });
 
 test('binary, generated, minified and invalid UTF-8 files are reported with reasons', async () => {
