@@ -11,6 +11,7 @@ import { CancelledError, errorMessage } from '../../engine/errors';
 import { readPackSettings, type PackSettings } from './packSettings';
 import { formatTokens, packReportMarkdown } from './packReport';
 import { countingTokenizerPath } from '../settings';
+import { withCancellation } from '../cancellation';
 
 const REPORT_SCHEME = 'prolong-pack';
 
@@ -62,30 +63,24 @@ export class WorkspacePacking implements vscode.Disposable {
     for (const warning of warnings) void vscode.window.showWarningMessage(warning);
     // The model's tokenizer (the setting, else a local model's own): the budget is in the tokens the model reads.
     const packer = this.packerFor(countingTokenizerPath() ?? '');
-    const controller = new AbortController();
-    const subscription = token?.onCancellationRequested(() => controller.abort());
     let reported = 0;
-    try {
-      const result = await packer.pack({
-        root: folder.uri.fsPath, order: settings.order, budget: settings.tokenBudget, maxFileBytes: settings.maxFileBytes,
-        exclude: settings.exclude, include: settings.include, repositoryName: folder.name,
-      }, (progress) => {
-        if (progress.phase === 'walk') onProgress?.('listing files');
-        else if (progress.phase === 'read' && progress.total > 0) {
-          const percent = (progress.done / progress.total) * 100;
-          onProgress?.(`reading and counting ${progress.done}/${progress.total} files`, percent - reported);
-          reported = percent;
-        } else if (progress.phase === 'assemble') onProgress?.('assembling the document');
-      }, controller.signal);
-      this.last = { folder, result, settings };
-      this.updateStatus();
-      this.reportChanged.fire(this.reportUri());
-      this.reportChanged.fire(this.documentUri());
-      this.changed.fire(this.last);
-      return this.last;
-    } finally {
-      subscription?.dispose();
-    }
+    const result = await withCancellation(token, (signal) => packer.pack({
+      root: folder.uri.fsPath, order: settings.order, budget: settings.tokenBudget, maxFileBytes: settings.maxFileBytes,
+      exclude: settings.exclude, include: settings.include, repositoryName: folder.name,
+    }, (progress) => {
+      if (progress.phase === 'walk') onProgress?.('listing files');
+      else if (progress.phase === 'read' && progress.total > 0) {
+        const percent = (progress.done / progress.total) * 100;
+        onProgress?.(`reading and counting ${progress.done}/${progress.total} files`, percent - reported);
+        reported = percent;
+      } else if (progress.phase === 'assemble') onProgress?.('assembling the document');
+    }, signal));
+    this.last = { folder, result, settings };
+    this.updateStatus();
+    this.reportChanged.fire(this.reportUri());
+    this.reportChanged.fire(this.documentUri());
+    this.changed.fire(this.last);
+    return this.last;
   }
 
   /** Exact tokens of `text` with the tokenizer at `tokenizerPath` ('' for Llama 3's), in the packer's worker thread. */

@@ -25,6 +25,7 @@ import { chooseRunPlan } from './quickPicks';
 import { REPOSITORY_TASKS, equivalentCommand, readRunArgs } from './runConfig';
 import { runProbesInWorker } from './workerRun';
 import { configuredEngineContext, countingTokenizerPath } from '../settings';
+import { withCancellation } from '../cancellation';
 
 /** workspaceState key: the file of this workspace's last run in the history folder. */
 const LAST_RUN_KEY = 'prolong.probes.lastRunFile';
@@ -123,15 +124,7 @@ class ProbesController implements vscode.Disposable {
       if (backendInfoIsCheap()) {
         info = await vscode.window.withProgress(
           { location: vscode.ProgressLocation.Notification, title: 'ProLong: asking the backend for its context length…', cancellable: true },
-          async (_progress, token) => {
-            const abort = new AbortController();
-            const subscription = token.onCancellationRequested(() => abort.abort());
-            try {
-              return await backend.info(abort.signal);
-            } finally {
-              subscription.dispose();
-            }
-          });
+          (_progress, token) => withCancellation(token, (signal) => backend.info(signal)));
       }
       // A local engine's context is known without loading its model only when prolong.engine.contextTokens sets it.
       const contextLength = info ? info.contextLength : configuredEngineContext();

@@ -13,6 +13,7 @@ import type { Backend } from '../../engine/backends/types';
 import type { ServedModel } from '../../engine/backends/remote/wire';
 import { SERVER_SECTION, apiKeySecretName, backendChoice, readServerSettings, type ServerSettings } from './serverSettings';
 import { tokenizerPathSetting } from '../settings';
+import { withCancellation } from '../cancellation';
 
 export interface ServerCommandOptions {
   /** Tokens of the latest packed repository, when there is one, for the context-length check. */
@@ -162,15 +163,4 @@ function settingTarget(config: vscode.WorkspaceConfiguration, name: string): vsc
 function showProblem(output: vscode.OutputChannel, what: string, error: unknown): void {
   output.appendLine(`✗ ${what}: ${errorMessage(error)}`);
   void vscode.window.showErrorMessage(`${what}: ${errorMessage(error)}`);
-}
-
-/** Runs `work` with an AbortSignal that fires when VS Code's cancellation token does. */
-async function withCancellation<T>(token: vscode.CancellationToken, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const subscription = token.onCancellationRequested(() => controller.abort());
-  try {
-    return await work(controller.signal);
-  } finally {
-    subscription.dispose();
-  }
 }
