@@ -17,6 +17,7 @@ import { answerRoom, contextBudget } from './budget';
 import { answerStats } from './stats';
 import { TokenCounts } from './tokenCounts';
 import { configuredEngineContext, countingTokenizerPath } from '../settings';
+import { groupDigits as n } from '../../webview/shared/numbers';
 
 const STORAGE_KEY = 'prolong.ask.conversation';
 const RETRYABLE: readonly TurnStatus[] = ['error', 'cut'];
@@ -351,6 +352,3 @@ function errorAction(error: unknown): PanelAction | undefined {
   return undefined;
 }
 
-function n(value: number): string {
-  return value.toLocaleString('en-US');
-}

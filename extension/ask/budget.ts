@@ -3,6 +3,7 @@
  * answer, against the model's context length, with what to do when it does not fit. Pure (no `vscode`).
  */
 import type { ContextBudget } from '../../webview/ask/protocol';
+import { groupDigits as n } from '../../webview/shared/numbers';
 
 /** Above this share of the context the meter warns that follow-ups will soon not fit. */
 export const TIGHT_FRACTION = 0.9;
@@ -78,6 +79,3 @@ export function answerRoom(budget: ContextBudget, maxTokens: number): number {
   return room >= MIN_ANSWER_TOKENS && room < maxTokens ? room : maxTokens;
 }
 
-function n(value: number): string {
-  return value.toLocaleString('en-US');
-}

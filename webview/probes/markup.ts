@@ -8,9 +8,7 @@ export function formatScore(score: number): string {
   return score.toFixed(1);
 }
 
-export function formatTokens(tokens: number): string {
-  return tokens.toLocaleString('en-US');
-}
+export { groupDigits as formatTokens } from '../shared/numbers';
 
 export function formatMs(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
