@@ -184,7 +184,9 @@ export class Packer {
       texts.set(path, { text: entry.text, tokens: known.tokens!, bytes: known.size });
       if (known.invalidUtf8) invalidUtf8.push(path);
     }
-    for (const outcome of outcomes) {
+    for (let i = 0; i < outcomes.length; i++) {
+      const outcome = outcomes[i]!;
+      const job = jobs[i]!; // outcomes come back in job order
       const candidate = byPath.get(outcome.path)!;
       const known = cache.files[outcome.path];
       const changed = known !== undefined && known.hash === outcome.hash ? known.changed : firstPack ? 0 : generation;
@@ -195,7 +197,7 @@ export class Packer {
       }
       if (known?.hash !== outcome.hash || known.tokens === undefined) filesTokenized++;
       nextFiles[outcome.path] = { size: candidate.size, mtimeMs: candidate.mtimeMs, hash: outcome.hash, tokens: outcome.tokens, invalidUtf8: outcome.invalidUtf8 || undefined, changed };
-      nextMemory.set(outcome.path, { size: candidate.size, mtimeMs: candidate.mtimeMs, text: outcome.text, imports: outcome.imports, forced: overrides.forced(outcome.path) });
+      nextMemory.set(outcome.path, { size: candidate.size, mtimeMs: candidate.mtimeMs, text: outcome.text, imports: outcome.imports, forced: job.forced });
       texts.set(outcome.path, { text: outcome.text, tokens: outcome.tokens, bytes: candidate.size });
       if (outcome.invalidUtf8) invalidUtf8.push(outcome.path);
     }
