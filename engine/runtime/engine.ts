@@ -12,12 +12,13 @@ import { loadTokenizer, type TextTokenizer } from '../tokenizer';
 import { ChatTemplate } from '../tokenizer/chatTemplate';
 import { StreamDecoder } from '../tokenizer/streamDecoder';
 import { chooseExecutionProvider, type ProviderChoice } from './executionProvider';
-import { CpuKvCache, type KvCache } from './kvCache';
-import { availableMemory, checkMemory, largestFittingContext } from './memoryBudget';
+import { graphDecodeProblem } from './graphDecoder';
+import { CpuKvCache, SharedDeviceKvCache, type KvCache } from './kvCache';
+import { availableMemory, checkMemory, estimateMemory, largestFittingContext } from './memoryBudget';
 import { ModelRunner, readModelFiles } from './modelRunner';
 import { longestCommonPrefix, PrefixTracker } from './prefixCache';
 import { modelKey, PrefixStore } from './prefixStore';
-import type { EngineGenerateRequest, EngineGenerateResult, EngineInfo, EngineStats, LoadOptions, PromptInput } from './protocol';
+import type { EngineGenerateRequest, EngineGenerateResult, EngineInfo, EngineStats, ExecutionProviderName, KvPlacement, LoadOptions, PromptInput } from './protocol';
 import { Sampler, samplerSettings } from './sampler';
 import { StopStringFilter } from './stopStrings';
 
@@ -44,6 +45,22 @@ function partialPrompt(template: ChatTemplate, messages: ChatMessage[]): string 
   }
   const at = rendered.indexOf(NEXT_TURN_MARK);
   return at >= 0 ? rendered.slice(0, at) : template.render(messages, { addGenerationPrompt: false });
+}
+
+/**
+ * The KV placement: the one asked for, or on WebGPU graph-captured decoding when the weights fit twice and this
+ * adapter replays it correctly (else `device`, with the reason). Asking for `device-graph` where it does not
+ * work is an error; on the CPU every placement but `host-copy` is the in-place host cache.
+ */
+export async function choosePlacement(requested: KvPlacement | undefined, provider: ExecutionProviderName, fitsTwice: boolean,
+  problem: () => Promise<string | undefined> = graphDecodeProblem): Promise<{ name: KvPlacement; note?: string }> {
+  if (provider !== 'webgpu' || (requested !== undefined && requested !== 'device-graph')) return { name: requested ?? 'device' };
+  const why = !fitsTwice ? 'the weights do not fit in GPU memory twice (the decode graph holds its own copy)' : await problem();
+  if (why === undefined) return { name: 'device-graph', note: 'decode steps replayed from a WebGPU graph capture' };
+  if (requested === 'device-graph') {
+    throw new UserError(`Graph-captured decoding (KV placement device-graph) does not work here: ${why}.`, 'Use the device KV placement (--kv device).');
+  }
+  return { name: 'device', note: `decode steps not graph-captured: ${why}` };
 }
 
 export class Engine {
@@ -82,11 +99,10 @@ export class Engine {
     // 0: the model's whole context if it fits, else the longest that does (the packer fits the pack to it).
     const fitting = largestFittingContext(files.dims, files.weightBytes, chunkTokens, available.bytes);
     const contextTokens = options.contextTokens > 0 ? options.contextTokens : Math.min(limit, Math.max(fitting, Math.min(limit, 1024)));
-    const estimate = checkMemory({
-      modelDir: options.modelDir, dims: files.dims, weightBytes: files.weightBytes, contextTokens, chunkTokens,
-      provider: choice.name, available,
-    });
-    const kvPlacement = options.kvPlacement ?? 'device';
+    const memory = { modelDir: options.modelDir, dims: files.dims, weightBytes: files.weightBytes, contextTokens, chunkTokens, provider: choice.name, available };
+    const placement = await choosePlacement(options.kvPlacement, choice.name, estimateMemory({ ...memory, weightCopies: 2 }).totalBytes <= available.bytes);
+    const estimate = checkMemory({ ...memory, weightCopies: placement.name === 'device-graph' ? 2 : 1 });
+    const kvPlacement = placement.name;
     const runner = await ModelRunner.load(files, choice.name, kvPlacement, options.webgpuValidation, options.profileFilePrefix);
     const info: EngineInfo = {
       model: files.sidecar.model.source.split(/[\\/]/).filter(Boolean).pop() ?? options.modelDir,
@@ -96,7 +112,10 @@ export class Engine {
     if (options.contextTokens === 0 && contextTokens < limit) {
       info.executionProviderReason += `; context ${contextTokens} of the model's ${limit} tokens (what fits in ${available.source})`;
     }
+    if (placement.note) info.executionProviderReason += `; ${placement.note}`;
     const engine = new Engine(runner, info, options, chunkTokens);
+    // The decode graph is bound to the cache's buffers: allocate them and capture now, not in the first answer.
+    if (engine.kv instanceof SharedDeviceKvCache && kvPlacement === 'device-graph') await runner.decoderFor(engine.kv);
     // Load the tokenizer now, so the first answer's time-to-first-token does not pay for it.
     engine.textSide();
     return engine;

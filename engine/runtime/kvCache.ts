@@ -7,6 +7,8 @@
  * - `SharedDeviceKvCache` (WebGPU): like the CPU one, pre-allocated gpu-buffer tensors fed as both past and
  *   present, so GroupQueryAttention appends in place (no per-step copy of the past, no per-step allocation);
  *   grown and created by a pad model on the device.
+ *   With `device-graph` it is allocated once for the whole context: graph-captured decode steps
+ *   (graphDecoder.ts) are bound to its buffers.
  * - `HostCopyKvCache`: the naive way, the cache copied to the host after every run and back before the next;
  *   kept as the benchmark baseline and as a placement that works with any provider.
  * Every placement can be shortened (`truncate`), which is what prefix reuse needs, and frees its tensors in
@@ -193,6 +195,18 @@ export class SharedDeviceKvCache implements KvCache {
     this.release();
     this.tensors = next;
     this.capacity = capacity;
+  }
+
+  /** The buffers (past and present, layout order); valid until the cache grows or is disposed. */
+  get buffers(): readonly ort.Tensor[] {
+    if (!this.tensors) throw new Error('SharedDeviceKvCache: reserve() before using the buffers');
+    return this.tensors;
+  }
+
+  /** Positions written by a run outside `bind` (a graph-captured decode step on `buffers`). */
+  advance(count: number): void {
+    if (this.length + count > this.capacity) throw new Error('SharedDeviceKvCache: advanced past its capacity');
+    this.length += count;
   }
 
   bind(count: number): KvBinding {

@@ -14,13 +14,14 @@ import {
 
 export type KvElementType = 'float32' | 'float16';
 
-const ONNX_TYPES: Record<KvElementType | 'int64', TensorProto_DataType> = {
+const ONNX_TYPES: Record<KvElementType | 'int64' | 'int32', TensorProto_DataType> = {
   float32: TensorProto_DataType.FLOAT,
   float16: TensorProto_DataType.FLOAT16,
   int64: TensorProto_DataType.INT64,
+  int32: TensorProto_DataType.INT32,
 };
 
-function valueInfo(name: string, type: KvElementType | 'int64', dims: (number | string)[]): ValueInfoProto {
+export function valueInfo(name: string, type: KvElementType | 'int64' | 'int32', dims: (number | string)[]): ValueInfoProto {
   const dim = dims.map((d) => create(TensorShapeProto_DimensionSchema, {
     value: typeof d === 'number' ? { case: 'dimValue', value: BigInt(d) } : { case: 'dimParam', value: d },
   }));
@@ -55,7 +56,7 @@ export function buildKvPadModel(count: number, heads: number, headSize: number, 
   return serialize('kv_pad', nodes, inputs, outputs);
 }
 
-function serialize(name: string, nodes: NodeProto[], inputs: ValueInfoProto[], outputs: ValueInfoProto[]): Uint8Array {
+export function serialize(name: string, nodes: NodeProto[], inputs: ValueInfoProto[], outputs: ValueInfoProto[]): Uint8Array {
   const model = create(ModelProtoSchema, {
     irVersion: 9n,
     producerName: 'prolong-engine',

@@ -114,6 +114,7 @@ export class LocalBackend implements Backend {
 function kvDescription(info: EngineInfo): string {
   if (info.kvPlacement === 'host-copy') return 'copied to the host each step';
   if (info.executionProvider === 'cpu') return 'in pre-allocated host buffers, appended in place';
+  if (info.kvPlacement === 'device-graph') return 'in GPU buffers for the whole context, decode steps replayed from a graph capture';
   return info.kvPlacement === 'device-shared' ? 'in pre-allocated GPU buffers, appended in place' : 'kept on the GPU between steps';
 }
 

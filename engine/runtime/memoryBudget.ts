@@ -70,26 +70,37 @@ export function largestFittingContext(dims: ModelDimensions, weightBytes: number
 const GiB = 1024 ** 3;
 const gib = (bytes: number) => `${(bytes / GiB).toFixed(bytes < 10 * GiB ? 2 : 1)} GiB`;
 
+const copies = (count = 1) => count > 1 ? `${count} x ` : '';
+
+/** Weights (times their copies) + KV cache + working memory, against what is available; throws nothing. */
+export function estimateMemory(options: {
+  dims: ModelDimensions; weightBytes: number; contextTokens: number; chunkTokens: number; available: AvailableMemory; weightCopies?: number;
+}): MemoryEstimate {
+  const { dims, weightBytes, contextTokens, chunkTokens, available } = options;
+  const weights = weightBytes * (options.weightCopies ?? 1);
+  const kv = kvPeakBytes(dims, contextTokens);
+  const work = workBytes(dims, chunkTokens);
+  return { weightBytes: weights, kvBytes: kv, workBytes: work, totalBytes: weights + kv + work, availableBytes: available.bytes, availableSource: available.source };
+}
+
 /** Throws a UserError naming the model and the context setting when the estimate exceeds what is available. */
 export function checkMemory(options: {
   modelDir: string; dims: ModelDimensions; weightBytes: number; contextTokens: number; chunkTokens: number;
   provider: ExecutionProviderName; available: AvailableMemory;
+  /** Sessions holding the weights (2 with graph-captured decoding). */
+  weightCopies?: number;
 }): MemoryEstimate {
-  const { dims, weightBytes, contextTokens, chunkTokens, available } = options;
-  const kv = kvPeakBytes(dims, contextTokens);
-  const work = workBytes(dims, chunkTokens);
-  const total = weightBytes + kv + work;
-  const estimate: MemoryEstimate = {
-    weightBytes, kvBytes: kv, workBytes: work, totalBytes: total, availableBytes: available.bytes, availableSource: available.source,
-  };
-  if (total <= available.bytes) return estimate;
+  const estimate = estimateMemory(options);
+  if (estimate.totalBytes <= options.available.bytes) return estimate;
+  const { dims, weightBytes, contextTokens, available } = options;
+  const { kvBytes: kv, workBytes: work, totalBytes: total } = estimate;
   const device = options.provider === 'cpu' ? 'host' : 'GPU';
-  const fits = largestFittingContext(dims, weightBytes, options.chunkTokens, available.bytes);
+  const fits = largestFittingContext(dims, weightBytes * (options.weightCopies ?? 1), options.chunkTokens, available.bytes);
   const hint = fits >= 1024
     ? `Set prolong.engine.contextTokens (--context) to ${fits} or less, or use a smaller or int4 model.`
     : 'The weights alone do not fit: use a smaller or int4 model, or another execution provider.';
   throw new UserError(
     `The model in ${options.modelDir} needs about ${gib(total)} on the ${device} for a ${contextTokens}-token context ` +
-    `(${gib(weightBytes)} weights + ${gib(kv)} KV cache + ${gib(work)} working memory), but only ${gib(available.bytes)} is available (${available.source}).`,
+    `(${copies(options.weightCopies)}${gib(weightBytes)} weights + ${gib(kv)} KV cache + ${gib(work)} working memory), but only ${gib(available.bytes)} is available (${available.source}).`,
     hint);
 }

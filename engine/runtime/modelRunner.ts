@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { layerName, readSidecar, type ModelSidecar } from '../../kernels/sidecar';
 import { UserError } from '../errors';
+import { GraphDecoder } from './graphDecoder';
 import { CpuKvCache, DeviceKvCache, HostCopyKvCache, KvPadder, KvSlicer, SharedDeviceKvCache, type KvCache, type KvLayout } from './kvCache';
 import type { ModelDimensions } from './memoryBudget';
 import type { ExecutionProviderName, KvPlacement } from './protocol';
@@ -59,7 +60,11 @@ export class ModelRunner {
     private readonly slicer: KvSlicer | undefined,
     private readonly padder: KvPadder | undefined,
     private readonly layout: KvLayout,
+    private readonly webgpu: { name: 'webgpu' } | undefined,
   ) {}
+
+  /** The graph-captured decoder (`device-graph`), bound to one cache's buffers. */
+  private decoder: GraphDecoder | undefined;
 
   /** All ones, grown geometrically; each run's attention mask is a view of its first `total` entries. */
   private ones = new BigInt64Array(0);
@@ -91,8 +96,9 @@ export class ModelRunner {
     }
     const onDevice = typeof executionProvider !== 'string';
     const slicer = onDevice && kvPlacement === 'device' ? await KvSlicer.create(layout, executionProvider) : undefined;
-    const padder = onDevice && kvPlacement === 'device-shared' ? await KvPadder.create(layout, executionProvider) : undefined;
-    const runner = new ModelRunner(files, provider, kvPlacement, session, slicer, padder, layout);
+    const shared = kvPlacement === 'device-shared' || kvPlacement === 'device-graph';
+    const padder = onDevice && shared ? await KvPadder.create(layout, executionProvider) : undefined;
+    const runner = new ModelRunner(files, provider, kvPlacement, session, slicer, padder, layout, onDevice ? executionProvider : undefined);
     runner.profiling = profileFilePrefix !== undefined;
     return runner;
   }
@@ -103,11 +109,19 @@ export class ModelRunner {
     if (this.kvPlacement === 'host-copy') return new HostCopyKvCache(layout);
     if (this.provider === 'cpu') return new CpuKvCache(layout, maxTokens);
     if (this.kvPlacement === 'device-shared') return new SharedDeviceKvCache(layout, this.padder!, maxTokens);
+    // the whole context at once: the captured decode graph stays bound to these buffers
+    if (this.kvPlacement === 'device-graph') return new SharedDeviceKvCache(layout, this.padder!, maxTokens, maxTokens);
     return new DeviceKvCache(layout, this.slicer!);
   }
 
   /** Runs `tokens` after what `kv` holds; appends their KV and returns the last token's logits. */
   async run(tokens: readonly number[], kv: KvCache): Promise<Float32Array> {
+    if (this.kvPlacement === 'device-graph' && tokens.length === 1 && kv instanceof SharedDeviceKvCache) {
+      await kv.reserve(1);
+      const logits = await (await this.decoderFor(kv)).step(tokens[0]!, kv.length);
+      kv.advance(1);
+      return logits;
+    }
     const { inputs, outputs } = this.files.sidecar.onnx;
     const total = kv.length + tokens.length;
     if (kv instanceof SharedDeviceKvCache) await kv.reserve(tokens.length);
@@ -128,10 +142,28 @@ export class ModelRunner {
     return data.length === vocab ? data : data.slice(data.length - vocab);
   }
 
+  /**
+   * The decoder bound to `kv`'s buffers, created (with its own copy of the weights) on first use or when the
+   * cache has new buffers. Engines call it at load so the first answer does not wait for it.
+   */
+  async decoderFor(kv: SharedDeviceKvCache): Promise<GraphDecoder> {
+    await kv.reserve(0);
+    const buffers = kv.buffers;
+    if (this.decoder && this.decoder.kvBuffers.every((buffer, i) => buffer === buffers[i])) return this.decoder;
+    await this.decoder?.release();
+    this.decoder = undefined;
+    const { onnx, model } = this.files.sidecar;
+    this.decoder = await GraphDecoder.create(this.files.dir, onnx.file, this.layout, buffers,
+      { inputIds: onnx.inputs.inputIds, logits: onnx.outputs.logits }, model.vocabSize, this.webgpu!);
+    return this.decoder;
+  }
+
   private profiling = false;
 
   async release(): Promise<void> {
     if (this.profiling) this.session.endProfiling();
+    await this.decoder?.release();
+    this.decoder = undefined;
     await this.slicer?.release();
     await this.padder?.release();
     await this.session.release();

@@ -11,9 +11,12 @@ export type ExecutionProviderName = 'webgpu' | 'cpu';
 /**
  * Where the KV cache lives between steps: `device` keeps each run's present outputs on the device;
  * `device-shared` pre-allocates device buffers that are both past and present (appended in place);
+ * `device-graph` is `device-shared` allocated for the whole context, with decode steps replayed from an
+ * onnxruntime graph capture (WebGPU only; the weights are loaded twice);
  * `host-copy` is the naive way (copied to the host every step), kept as a baseline.
+ * Unset, a WebGPU engine takes `device-graph` when it fits and this adapter replays correctly, else `device`.
  */
-export type KvPlacement = 'device' | 'device-shared' | 'host-copy';
+export type KvPlacement = 'device' | 'device-shared' | 'device-graph' | 'host-copy';
 
 export interface LoadOptions {
   /** Directory with model.onnx (+ external data) and the kernels' sidecar JSON. */
