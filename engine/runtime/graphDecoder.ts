@@ -18,8 +18,9 @@ import { create } from '@bufbuild/protobuf';
 import { NodeProtoSchema } from 'onnx-buf';
 import { convertCheckpoint } from '../../kernels/convert';
 import { decodeInputs, ensureDecodeGraph } from '../../kernels/decodeGraph';
-import { randomShapes, writeRandomCheckpoint } from '../../kernels/randomCheckpoint';
-import type { KvLayout } from './kvCache';
+import { randomShapes, writeRandomCheckpoint, type RandomCheckpointShape } from '../../kernels/randomCheckpoint';
+import type { WeightDtype } from '../../kernels/sidecar';
+import { SharedDeviceKvCache, type KvLayout } from './kvCache';
 import { serialize, valueInfo } from './kvSliceModel';
 
 const upload = { ids: 'ids', seqlens: 'seqlens', total: 'total', out: (name: string) => `${name}_gpu` };
@@ -128,34 +129,36 @@ export class GraphDecoder {
   }
 }
 
+/** The self-check's model: small, so the check costs a fraction of a second (shaders compile fast), float32 for a tight bound. */
+const checkShape: RandomCheckpointShape = randomShapes.tiny;
+const checkDtype: WeightDtype = 'fp32';
+
 let verdict: Promise<string | undefined> | undefined;
 
 /**
  * Whether graph-captured decoding gives the regular session's logits on this machine's WebGPU adapter:
  * undefined when it does, else why not. Checked once per process on a tiny random model (prefill, then
- * decode steps both ways on the same buffers). Needed because onnxruntime's attention path for adapters
- * without subgroups (Mesa's lavapipe, for one) bakes the sequence length into the recorded commands, so
- * replays there attend to stale lengths.
+ * decode steps both ways on the same buffers): a replay that read a stale length or wrote the cache in the
+ * wrong place would show here, and the engine then decodes without capture instead of answering wrongly.
  */
 export function graphDecodeProblem(): Promise<string | undefined> {
   verdict ??= checkGraphDecode().catch((error: unknown) => `graph capture failed: ${(error as Error).message.split('\n')[0]}`);
   return verdict;
 }
 
-async function checkGraphDecode(): Promise<string | undefined> {
+/** Largest logit difference between replayed and regular decode steps, and the largest logit, on a random model. */
+export async function measureGraphDecode(shape: RandomCheckpointShape, dtype: WeightDtype): Promise<{ worst: number; largest: number }> {
   // imported here: modelRunner imports this module
   const { ModelRunner, readModelFiles, kvLayoutOf } = await import('./modelRunner');
-  const { SharedDeviceKvCache } = await import('./kvCache');
   const work = mkdtempSync(join(tmpdir(), 'prolong-graph-check-'));
   try {
-    const shape = randomShapes.tiny;
     writeRandomCheckpoint(join(work, 'hf'), shape, 11, { eosTokenIds: [shape.vocabSize - 1] });
-    await convertCheckpoint(join(work, 'hf'), join(work, 'model'), { dtype: 'fp32', maxContext: 128 });
+    await convertCheckpoint(join(work, 'hf'), join(work, 'model'), { dtype, maxContext: 128 });
     const files = readModelFiles(join(work, 'model'));
     const runner = await ModelRunner.load(files, 'webgpu', 'device-shared');
     const prompt = Array.from({ length: 24 }, (_, i) => (i * 37 + 5) % shape.vocabSize);
-    const steps = [3, 141, 59, 26, 53, 58];
-    const kv = runner.createKvCache(64) as InstanceType<typeof SharedDeviceKvCache>;
+    const steps = [3, 141, 59, 26, 53, 58].map((t) => t % shape.vocabSize);
+    const kv = runner.createKvCache(64) as SharedDeviceKvCache;
     await kv.reserve(64);
     try {
       await runner.run(prompt, kv);
@@ -167,11 +170,15 @@ async function checkGraphDecode(): Promise<string | undefined> {
         { inputIds: sidecar.onnx.inputs.inputIds, logits: sidecar.onnx.outputs.logits }, sidecar.model.vocabSize, { name: 'webgpu' });
       try {
         let worst = 0;
+        let largest = 0;
         for (let i = 0; i < steps.length; i++) {
           const logits = await decoder.step(steps[i]!, prompt.length + i);
-          for (let j = 0; j < logits.length; j++) worst = Math.max(worst, Math.abs(logits[j]! - expected[i]![j]!));
+          for (let j = 0; j < logits.length; j++) {
+            worst = Math.max(worst, Math.abs(logits[j]! - expected[i]![j]!));
+            largest = Math.max(largest, Math.abs(expected[i]![j]!));
+          }
         }
-        return worst <= 1e-3 ? undefined : `replayed decode steps differ from the regular session's by up to ${worst.toPrecision(2)} in the logits on this WebGPU adapter`;
+        return { worst, largest };
       } finally {
         await decoder.release();
       }
@@ -182,4 +189,10 @@ async function checkGraphDecode(): Promise<string | undefined> {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+async function checkGraphDecode(): Promise<string | undefined> {
+  const { worst, largest } = await measureGraphDecode(checkShape, checkDtype);
+  return worst <= 1e-3 * Math.max(1, largest) ? undefined
+    : `replayed decode steps differ from the regular session's by up to ${worst.toPrecision(2)} in the logits (largest ${largest.toPrecision(2)}) on this WebGPU adapter`;
 }

@@ -81,8 +81,10 @@ export class ModelRunner {
     // Warnings such as "some nodes were not assigned to the preferred execution provider" are expected here.
     const options: ort.InferenceSession.SessionOptions = { executionProviders: [executionProvider], graphOptimizationLevel: 'all', logSeverityLevel: 3 };
     if (profileFilePrefix) { options.enableProfiling = true; options.profileFilePrefix = profileFilePrefix; }
-    if (provider === 'webgpu' && kvPlacement !== 'host-copy') {
-      // Logits come to the host for sampling; the KV cache stays on the GPU between runs.
+    if (provider === 'webgpu' && kvPlacement === 'device') {
+      // Logits come to the host for sampling; the KV cache stays on the GPU between runs. (Not for the shared
+      // placements: with a preferred location set, onnxruntime-node 1.30 ignores pre-allocated gpu-buffer fetches
+      // and writes new buffers; without it, the fetched buffers are written in place and logits default to the host.)
       const locations: Record<string, ort.Tensor.DataLocation> = { [files.sidecar.onnx.outputs.logits]: 'cpu' };
       for (const name of layout.presentNames) locations[name] = 'gpu-buffer';
       options.preferredOutputLocation = locations;

@@ -32,6 +32,9 @@ let webGpuProbe: Promise<string | undefined> | undefined;
 const cases: { provider: ExecutionProviderName; placement: KvPlacement }[] = [
   { provider: 'cpu', placement: 'device' }, { provider: 'cpu', placement: 'host-copy' },
   { provider: 'webgpu', placement: 'device' }, { provider: 'webgpu', placement: 'host-copy' },
+  // shared buffers written in place (this caught onnxruntime-node ignoring pre-allocated fetches), and decode steps
+  // replayed from a graph capture on them
+  { provider: 'webgpu', placement: 'device-shared' }, { provider: 'webgpu', placement: 'device-graph' },
 ];
 for (const { provider, placement } of cases) {
   test(`${placement} KV cache on ${provider}: reuse after a cut gives the logits of a full recompute`, async (t) => {
