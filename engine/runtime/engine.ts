@@ -48,19 +48,21 @@ function partialPrompt(template: ChatTemplate, messages: ChatMessage[]): string 
 }
 
 /**
- * The KV placement: the one asked for, or on WebGPU graph-captured decoding when the weights fit twice and this
- * adapter replays it correctly (else `device`, with the reason). Asking for `device-graph` where it does not
- * work is an error; on the CPU every placement but `host-copy` is the in-place host cache.
+ * The KV placement: the one asked for, else on WebGPU `device-shared` (pre-allocated buffers appended in place:
+ * no per-step allocation or copy of the cache, the fastest measured, see BENCHMARKS.md). `device-graph` is checked
+ * first: its decode graph holds a second copy of the weights, and replays must match the regular session on this
+ * adapter; where either fails it is an error naming why.
  */
 export async function choosePlacement(requested: KvPlacement | undefined, provider: ExecutionProviderName, fitsTwice: boolean,
   problem: () => Promise<string | undefined> = graphDecodeProblem): Promise<{ name: KvPlacement; note?: string }> {
-  if (provider !== 'webgpu' || (requested !== undefined && requested !== 'device-graph')) return { name: requested ?? 'device' };
+  if (provider !== 'webgpu') return { name: requested ?? 'device' };
+  if (requested === undefined) return { name: 'device-shared' };
+  if (requested !== 'device-graph') return { name: requested };
   const why = !fitsTwice ? 'the weights do not fit in GPU memory twice (the decode graph holds its own copy)' : await problem();
-  if (why === undefined) return { name: 'device-graph', note: 'decode steps replayed from a WebGPU graph capture' };
-  if (requested === 'device-graph') {
-    throw new UserError(`Graph-captured decoding (KV placement device-graph) does not work here: ${why}.`, 'Use the device KV placement (--kv device).');
+  if (why !== undefined) {
+    throw new UserError(`Graph-captured decoding (KV placement device-graph) does not work here: ${why}.`, 'Use the default KV placement (device-shared).');
   }
-  return { name: 'device', note: `decode steps not graph-captured: ${why}` };
+  return { name: 'device-graph', note: 'decode steps replayed from a WebGPU graph capture' };
 }
 
 export class Engine {

@@ -14,7 +14,7 @@ export type ExecutionProviderName = 'webgpu' | 'cpu';
  * `device-graph` is `device-shared` allocated for the whole context, with decode steps replayed from an
  * onnxruntime graph capture (WebGPU only; the weights are loaded twice);
  * `host-copy` is the naive way (copied to the host every step), kept as a baseline.
- * Unset, a WebGPU engine takes `device-graph` when it fits and this adapter replays correctly, else `device`.
+ * Unset, a WebGPU engine takes `device-shared`.
  */
 export type KvPlacement = 'device' | 'device-shared' | 'device-graph' | 'host-copy';
 
