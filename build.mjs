@@ -17,6 +17,7 @@ const nodeEntries = [
   ['test/bench/engine.ts', 'bench-engine'],
   ['engine/runtime/worker.ts', 'engine-worker'],
   ['test/bench/convert.ts', 'bench-convert'],
+  ['test/bench/attention.ts', 'bench-attention'],
   ['test/kernels/deviceCheck.ts', 'kernels-check'],
   ['extension/probes/worker.ts', 'probes-worker'],
 ];
