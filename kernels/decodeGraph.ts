@@ -10,31 +10,17 @@
 // is written beside the model (external data is resolved relative to the graph file).
 import { readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import {
-  ModelProtoSchema, TensorProto_DataType, TensorShapeProtoSchema, TensorShapeProto_DimensionSchema, TypeProtoSchema,
-  TypeProto_TensorSchema, ValueInfoProtoSchema, type ValueInfoProto,
-} from 'onnx-buf';
+import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { ModelProtoSchema } from 'onnx-buf';
 import { UserError } from '../engine/errors';
+import { DataType, valueInfo } from './onnxWriter';
 import { ioNames } from './sidecar';
 
-/** GroupQueryAttention's length inputs, as decoderGraph.ts names them. */
+/** GroupQueryAttention's length inputs: computed from the mask in the full graph (decoderGraph.ts), inputs here. */
 export const decodeInputs = { seqlensK: 'seqlens_k', totalSequenceLength: 'total_sequence_length' } as const;
 
 export function decodeGraphFileName(onnxFile: string): string {
   return onnxFile.replace(/\.onnx$/, '') + '.decode.onnx';
-}
-
-function int32Input(name: string, dims: (number | string)[]): ValueInfoProto {
-  const dim = dims.map((d) => create(TensorShapeProto_DimensionSchema, {
-    value: typeof d === 'number' ? { case: 'dimValue', value: BigInt(d) } : { case: 'dimParam', value: d },
-  }));
-  return create(ValueInfoProtoSchema, {
-    name,
-    type: create(TypeProtoSchema, {
-      value: { case: 'tensorType', value: create(TypeProto_TensorSchema, { elemType: TensorProto_DataType.INT32, shape: create(TensorShapeProtoSchema, { dim }) }) },
-    }),
-  });
 }
 
 /** The decode variant of the serialized graph `model` (see the top of this file). */
@@ -63,7 +49,7 @@ export function deriveDecodeGraph(model: Uint8Array, source = 'the model'): Uint
   // Constants only the removed nodes used would be reported as unused by onnxruntime: drop them too.
   graph.initializer = graph.initializer.filter((init) => stillRead.has(init.name));
   graph.input = graph.input.filter((input) => input.name !== ioNames.attentionMask);
-  graph.input.push(int32Input(decodeInputs.seqlensK, ['batch_size']), int32Input(decodeInputs.totalSequenceLength, []));
+  graph.input.push(valueInfo(decodeInputs.seqlensK, DataType.INT32, ['batch_size']), valueInfo(decodeInputs.totalSequenceLength, DataType.INT32, []));
   return toBinary(ModelProtoSchema, proto);
 }
 

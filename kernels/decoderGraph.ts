@@ -6,6 +6,7 @@
 // Weights are read one tensor at a time from the checkpoint and streamed into the external-data file.
 import { throwIfAborted, UserError } from '../engine/errors';
 import { hfNames, type Checkpoint } from './checkpoint';
+import { decodeInputs } from './decodeGraph';
 import { roundToFloat16 } from './float16';
 import { quantizeInt4, type Int4BlockSize } from './int4';
 import { DataType, OnnxModelWriter } from './onnxWriter';
@@ -78,10 +79,10 @@ export async function buildDecoderGraph(
   // seqlens_k = (sum of the mask) - 1 and total_sequence_length = mask width, both int32, as GQA wants
   const [maskSum] = writer.node('ReduceSum', [attentionMask, writer.int64s('const_axes_1', [1])], 1, { keepdims: 0 });
   const [seqlens64] = writer.node('Sub', [maskSum!, writer.int64s('const_one', [1], [])], 1);
-  const [seqlensK] = writer.node('Cast', [seqlens64!], ['seqlens_k'], { to: DataType.INT32 });
+  const [seqlensK] = writer.node('Cast', [seqlens64!], [decodeInputs.seqlensK], { to: DataType.INT32 });
   const [maskShape] = writer.node('Shape', [attentionMask], 1);
   const [total64] = writer.node('Gather', [maskShape!, writer.int64s('const_index_1', [1], [])], 1, { axis: 0 });
-  const [totalLength] = writer.node('Cast', [total64!], ['total_sequence_length'], { to: DataType.INT32 });
+  const [totalLength] = writer.node('Cast', [total64!], [decodeInputs.totalSequenceLength], { to: DataType.INT32 });
 
   const rope = rotaryCaches(c, options.contextLength);
   const cosCache = floatInit('cos_cache', rope.cos, [rope.positions, rope.halfDim]);

@@ -116,7 +116,8 @@ export class OnnxModelWriter {
   }
 }
 
-function valueInfo(name: string, type: DataType, dims: (number | string)[]): ValueInfoProto {
+/** A graph input or output: element type and dims (numbers, or names for symbolic dims). */
+export function valueInfo(name: string, type: DataType, dims: (number | string)[]): ValueInfoProto {
   return create(ValueInfoProtoSchema, {
     name,
     type: create(TypeProtoSchema, {

@@ -18,8 +18,7 @@ import { create } from '@bufbuild/protobuf';
 import { NodeProtoSchema } from 'onnx-buf';
 import { convertCheckpoint } from '../../kernels/convert';
 import { decodeInputs, ensureDecodeGraph } from '../../kernels/decodeGraph';
-import { randomShapes, writeRandomCheckpoint, type RandomCheckpointShape } from '../../kernels/randomCheckpoint';
-import type { WeightDtype } from '../../kernels/sidecar';
+import { randomShapes, writeRandomCheckpoint } from '../../kernels/randomCheckpoint';
 import { SharedDeviceKvCache, type KvLayout } from './kvCache';
 import { serialize, valueInfo } from './kvSliceModel';
 
@@ -58,6 +57,7 @@ export class GraphDecoder {
     private readonly helpers: ort.InferenceSession[],
     private readonly feeds: Record<string, ort.Tensor>,
     private readonly fetches: Record<string, ort.Tensor>,
+    private readonly uploadFetches: Record<string, ort.Tensor>,
     private readonly stepBuffers: { ids: ort.Tensor; seqlens: ort.Tensor; total: ort.Tensor; logits: ort.Tensor },
     /** The KV buffers the captured graph is bound to. */
     readonly kvBuffers: readonly ort.Tensor[],
@@ -107,19 +107,21 @@ export class GraphDecoder {
     const fetches: Record<string, ort.Tensor> = { [names.logits]: logits };
     layout.pastNames.forEach((name, i) => { feeds[name] = kvBuffers[i]!; });
     layout.presentNames.forEach((name, i) => { fetches[name] = kvBuffers[i]!; });
-    return new GraphDecoder(decode, uploader, downloader, [uploadMaker, logitsMaker], feeds, fetches, stepBuffers, kvBuffers);
+    const uploadFetches: Record<string, ort.Tensor> = {
+      [upload.out(upload.ids)]: stepBuffers.ids, [upload.out(upload.seqlens)]: stepBuffers.seqlens, [upload.out(upload.total)]: stepBuffers.total,
+    };
+    return new GraphDecoder(decode, uploader, downloader, [uploadMaker, logitsMaker], feeds, fetches, uploadFetches, stepBuffers, kvBuffers);
   }
 
   /** Runs `token` at `position` (the cache holds positions 0..position-1) and returns its logits. */
   async step(token: number, position: number): Promise<Float32Array> {
-    const { ids, seqlens, total, logits } = this.stepBuffers;
     const written = await this.upload.run(
       { [upload.ids]: int64(token), [upload.seqlens]: int32(position, [1]), [upload.total]: int32(position + 1, []) },
-      { [upload.out(upload.ids)]: ids, [upload.out(upload.seqlens)]: seqlens, [upload.out(upload.total)]: total } as unknown as ort.InferenceSession.FetchesType);
-    releaseHandles(written, [ids, seqlens, total]);
+      this.uploadFetches as unknown as ort.InferenceSession.FetchesType);
+    releaseHandles(written, Object.values(this.uploadFetches));
     const outputs = await this.decode.run(this.feeds, this.fetches as unknown as ort.InferenceSession.FetchesType);
     releaseHandles(outputs, Object.values(this.fetches));
-    const host = (await this.download.run({ x: logits })).y as ort.Tensor;
+    const host = (await this.download.run({ x: this.stepBuffers.logits })).y as ort.Tensor;
     return host.data as Float32Array;
   }
 
@@ -129,31 +131,31 @@ export class GraphDecoder {
   }
 }
 
-/** The self-check's model: small, so the check costs a fraction of a second (shaders compile fast), float32 for a tight bound. */
-const checkShape: RandomCheckpointShape = randomShapes.tiny;
-const checkDtype: WeightDtype = 'fp32';
-
 let verdict: Promise<string | undefined> | undefined;
 
 /**
  * Whether graph-captured decoding gives the regular session's logits on this machine's WebGPU adapter:
  * undefined when it does, else why not. Checked once per process on a tiny random model (prefill, then
  * decode steps both ways on the same buffers): a replay that read a stale length or wrote the cache in the
- * wrong place would show here, and the engine then decodes without capture instead of answering wrongly.
+ * wrong place would show here, and the engine refuses the placement instead of answering wrongly.
  */
 export function graphDecodeProblem(): Promise<string | undefined> {
   verdict ??= checkGraphDecode().catch((error: unknown) => `graph capture failed: ${(error as Error).message.split('\n')[0]}`);
   return verdict;
 }
 
-/** Largest logit difference between replayed and regular decode steps, and the largest logit, on a random model. */
-export async function measureGraphDecode(shape: RandomCheckpointShape, dtype: WeightDtype): Promise<{ worst: number; largest: number }> {
+/**
+ * Largest logit difference between replayed and regular decode steps, and the largest logit, on kernels' tiny random
+ * model: small, so the check costs a fraction of a second (its shaders compile fast), float32 for a tight bound.
+ */
+async function measureGraphDecode(): Promise<{ worst: number; largest: number }> {
   // imported here: modelRunner imports this module
   const { ModelRunner, readModelFiles, kvLayoutOf } = await import('./modelRunner');
   const work = mkdtempSync(join(tmpdir(), 'prolong-graph-check-'));
   try {
+    const shape = randomShapes.tiny;
     writeRandomCheckpoint(join(work, 'hf'), shape, 11, { eosTokenIds: [shape.vocabSize - 1] });
-    await convertCheckpoint(join(work, 'hf'), join(work, 'model'), { dtype, maxContext: 128 });
+    await convertCheckpoint(join(work, 'hf'), join(work, 'model'), { dtype: 'fp32', maxContext: 128 });
     const files = readModelFiles(join(work, 'model'));
     const runner = await ModelRunner.load(files, 'webgpu', 'device-shared');
     const prompt = Array.from({ length: 24 }, (_, i) => (i * 37 + 5) % shape.vocabSize);
@@ -192,7 +194,7 @@ export async function measureGraphDecode(shape: RandomCheckpointShape, dtype: We
 }
 
 async function checkGraphDecode(): Promise<string | undefined> {
-  const { worst, largest } = await measureGraphDecode(checkShape, checkDtype);
+  const { worst, largest } = await measureGraphDecode();
   return worst <= 1e-3 * Math.max(1, largest) ? undefined
     : `replayed decode steps differ from the regular session's by up to ${worst.toPrecision(2)} in the logits (largest ${largest.toPrecision(2)}) on this WebGPU adapter`;
 }

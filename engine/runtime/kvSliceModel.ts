@@ -7,10 +7,9 @@
  */
 import { create, toBinary } from '@bufbuild/protobuf';
 import {
-  GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, OperatorSetIdProtoSchema, TensorProto_DataType,
-  TensorShapeProtoSchema, TensorShapeProto_DimensionSchema, TypeProtoSchema, TypeProto_TensorSchema, ValueInfoProtoSchema,
-  type NodeProto, type ValueInfoProto,
+  GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, OperatorSetIdProtoSchema, TensorProto_DataType, type NodeProto, type ValueInfoProto,
 } from 'onnx-buf';
+import { valueInfo as onnxValueInfo } from '../../kernels/onnxWriter';
 
 export type KvElementType = 'float32' | 'float16';
 
@@ -21,16 +20,9 @@ const ONNX_TYPES: Record<KvElementType | 'int64' | 'int32', TensorProto_DataType
   int32: TensorProto_DataType.INT32,
 };
 
+/** A graph input or output with its element type named as onnxruntime-node's tensors name it. */
 export function valueInfo(name: string, type: KvElementType | 'int64' | 'int32', dims: (number | string)[]): ValueInfoProto {
-  const dim = dims.map((d) => create(TensorShapeProto_DimensionSchema, {
-    value: typeof d === 'number' ? { case: 'dimValue', value: BigInt(d) } : { case: 'dimParam', value: d },
-  }));
-  return create(ValueInfoProtoSchema, {
-    name,
-    type: create(TypeProtoSchema, {
-      value: { case: 'tensorType', value: create(TypeProto_TensorSchema, { elemType: ONNX_TYPES[type], shape: create(TensorShapeProtoSchema, { dim }) }) },
-    }),
-  });
+  return onnxValueInfo(name, ONNX_TYPES[type], dims);
 }
 
 /** Names of the pad model's tensors. */
