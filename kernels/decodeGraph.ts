@@ -60,8 +60,9 @@ export function deriveDecodeGraph(model: Uint8Array, source = 'the model'): Uint
 export function ensureDecodeGraph(dir: string, onnxFile: string): string {
   const source = join(dir, onnxFile);
   const target = join(dir, decodeGraphFileName(onnxFile));
-  const sourceTime = statSync(source).mtime;
-  const fresh = (() => { try { return statSync(target).mtimeMs >= sourceTime.getTime(); } catch { return false; } })();
+  const sourceMs = statSync(source).mtimeMs;
+  // a millisecond of slack: a time set through utimes comes back a few nanoseconds off on some filesystems
+  const fresh = (() => { try { return statSync(target).mtimeMs >= sourceMs - 1; } catch { return false; } })();
   if (fresh) return target;
   const bytes = deriveDecodeGraph(readFileSync(source), source);
   try {
@@ -69,8 +70,9 @@ export function ensureDecodeGraph(dir: string, onnxFile: string): string {
     const partial = `${target}.${process.pid}.partial`;
     writeFileSync(partial, bytes);
     // never older than its model (a model dated in the future would otherwise be derived again at every load)
-    const now = new Date();
-    utimesSync(partial, now, sourceTime > now ? sourceTime : now);
+    const now = Date.now();
+    const modified = new Date(Math.max(now, Math.ceil(sourceMs) + 1));
+    utimesSync(partial, new Date(now), modified);
     renameSync(partial, target);
   } catch (error) {
     throw new UserError(`Could not write the decode graph ${target}: ${(error as Error).message}.`, `Make ${dir} writable, or run the engine with another KV placement.`, { cause: error });
