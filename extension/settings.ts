@@ -24,13 +24,13 @@ export function engineSettings(): { settings: EngineSettings; warnings: string[]
 }
 
 /**
- * The tokenizer prompts are counted with, as the backend counts them: the setting, else (local engine) the model
- * directory's own tokenizer.json, else Llama 3's.
+ * The tokenizer prompts are counted with, as the backend counts them: for the local engine the model directory's
+ * own tokenizer.json (the engine prefers it too), else the setting, else Llama 3's.
  */
 export function countingTokenizerPath(): string | undefined {
   const configured = tokenizerPathSetting();
-  if (configured || backendSetting() !== 'local') return configured;
-  return tokenizerBesideModel(engineSettings().settings.modelDir);
+  if (backendSetting() !== 'local') return configured;
+  return tokenizerBesideModel(engineSettings().settings.modelDir) ?? configured;
 }
 
 /** The local engine's context before its model loads: prolong.engine.contextTokens when it is set. */

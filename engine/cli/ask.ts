@@ -4,6 +4,7 @@ import { UserError } from '../errors';
 import { createBackend, remoteBackendOptions } from '../backends/factory';
 import { checkServer, formatHealthReport } from '../backends/remote/health';
 import { buildRepositoryPrompt } from '../backends/prompt';
+import { tokenizerBesideModel } from '../tokenizer';
 import type { BackendInfo, GenerateResult } from '../backends/types';
 import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
 
@@ -124,7 +125,7 @@ async function checkCommand(
 }
 
 async function readRepository(
-  values: { dir?: string; 'context-file'?: string; 'no-repository'?: boolean; budget?: string; tokenizer?: string; json?: boolean },
+  values: { dir?: string; 'context-file'?: string; 'no-repository'?: boolean; budget?: string; tokenizer?: string; json?: boolean; server?: string; model?: string },
   info: BackendInfo, maxTokens: number, signal: AbortSignal,
 ): Promise<string> {
   if (values['no-repository']) return '';
@@ -135,11 +136,22 @@ async function readRepository(
       throw new UserError(`Cannot read --context-file ${values['context-file']}: ${(error as Error).message}.`, 'Give a file written by `prolong pack --out FILE`.');
     }
   }
-  // Fit the pack to the server unless a budget was given: whole files are dropped from the end of the pack order.
-  const budget = values.budget ? parseCount(values.budget, 'budget')
-    : info.contextLength ? Math.max(0, info.contextLength - maxTokens - PROMPT_OVERHEAD_TOKENS) : undefined;
+  // Fit the pack to the backend unless a budget was given: whole files are dropped from the end of the pack order.
+  let budget: number | undefined;
+  if (values.budget) {
+    budget = parseCount(values.budget, 'budget');
+  } else if (info.contextLength) {
+    budget = info.contextLength - maxTokens - PROMPT_OVERHEAD_TOKENS;
+    // the packer reads a budget of 0 as none at all, so a context this small must stop here
+    if (budget <= 0) {
+      throw new UserError(`The context of ${info.contextLength.toLocaleString('en-US')} tokens (${info.detail}) leaves no room for the repository after ${maxTokens.toLocaleString('en-US')} answer tokens and ${PROMPT_OVERHEAD_TOKENS} for the question and chat template.`,
+        `Ask for fewer answer tokens (--max-tokens), ${info.kind === 'local' ? 'give a larger --context' : 'serve the model with a longer context'}, or ask without the repository (--no-repository).`);
+    }
+  }
   const { pack } = await import('../packer');
-  const packed = await pack({ root: resolve(values.dir ?? '.'), budget, tokenizerPath: values.tokenizer, order: 'edit-aware' }, undefined, signal);
+  // counted with the tokenizer the backend will use: a local model's own tokenizer.json wins, as in the engine
+  const tokenizerPath = tokenizerBesideModel(values.model && !values.server ? values.model : undefined) ?? values.tokenizer;
+  const packed = await pack({ root: resolve(values.dir ?? '.'), budget, tokenizerPath, order: 'edit-aware' }, undefined, signal);
   if (!values.json) {
     process.stderr.write(`packed ${packed.files.length} files, ${packed.totalTokens.toLocaleString('en-US')} tokens`
       + (packed.dropped.length ? ` (${packed.dropped.length} files over the budget of ${budget?.toLocaleString('en-US')} tokens left out)` : '') + '\n');

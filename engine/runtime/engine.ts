@@ -164,7 +164,7 @@ export class Engine {
     if (outside !== undefined) throw new UserError(`The prompt has token id ${outside}, outside the model's vocabulary of ${vocab}.`, 'Put the model\'s own tokenizer.json in its directory (or point prolong.tokenizer.path / --tokenizer at it).');
     if (prompt.length + maxTokens > this.info.contextTokens) {
       throw new UserError(`The prompt has ${prompt.length} tokens; with up to ${maxTokens} answer tokens that exceeds the engine's context of ${this.info.contextTokens} tokens.`,
-        'Pack less (prolong.pack.tokenBudget), ask for fewer answer tokens, or raise prolong.engine.contextTokens if memory allows.');
+        'Pack less (prolong.pack.tokenBudget, or --budget), ask for fewer answer tokens (--max-tokens), or raise prolong.engine.contextTokens (--context) if memory allows.');
     }
 
     try {

@@ -6,7 +6,7 @@
  * a GPU-resident cache cannot be read back from JavaScript without a copy as large as itself.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { tokenHash } from './prefixCache';
 
@@ -105,17 +105,23 @@ export class PrefixStore {
     const length = Buffer.alloc(4);
     length.writeUInt32LE(headerBytes.byteLength);
     const temporary = `${this.path}.${process.pid}.tmp`;
-    const fd = openSync(temporary, 'w');
     let stamp: string;
     try {
-      writeSync(fd, length);
-      writeSync(fd, headerBytes);
-      for (const part of parts) writeSync(fd, part);
-      stamp = stampOf(fstatSync(fd));
-    } finally {
-      closeSync(fd);
+      const fd = openSync(temporary, 'w');
+      try {
+        writeSync(fd, length);
+        writeSync(fd, headerBytes);
+        for (const part of parts) writeSync(fd, part);
+        stamp = stampOf(fstatSync(fd));
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(temporary, this.path);
+    } catch (error) {
+      // a KV-sized partial file left on a full disk would only make it fuller
+      rmSync(temporary, { force: true });
+      throw error;
     }
-    renameSync(temporary, this.path);
     this.cached = { stamp, header };
   }
 

@@ -68,10 +68,13 @@ export class Sampler {
     // Nucleus: the smallest head of the sorted list whose probability reaches topP.
     let kept = candidates.length;
     if (topP < 1) {
+      // compared on the unnormalised weights with a little slack, so a head that reaches topP exactly is not
+      // passed over by rounding (0.5 + 0.3 sums to 0.7999999999999999)
+      const target = topP * total * (1 - 1e-12);
       let cumulative = 0;
       for (let i = 0; i < candidates.length; i++) {
-        cumulative += weights[i]! / total;
-        if (cumulative >= topP) { kept = i + 1; break; }
+        cumulative += weights[i]!;
+        if (cumulative >= target) { kept = i + 1; break; }
       }
       total = 0;
       for (let i = 0; i < kept; i++) total += weights[i]!;

@@ -2,7 +2,7 @@
 // engine saved, and answers exactly as an engine that computed everything.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../../engine/runtime/engine';
@@ -113,6 +113,19 @@ test('a prefill is saved to disk, and a prompt sharing less than a prefill chunk
     } finally {
       await other.dispose();
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a save that fails leaves no partial file behind', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'prolong-prefix-'));
+  try {
+    const store = new PrefixStore(dir, 'k'.repeat(64));
+    // the store's file is a directory here, so the final rename fails after the data was written
+    mkdirSync(join(dir, `${'k'.repeat(24)}.kv`));
+    assert.throws(() => store.save([1, 2, 3], [new Uint8Array(1024)]));
+    assert.deepEqual(readdirSync(dir), [`${'k'.repeat(24)}.kv`], 'the temporary file was removed');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

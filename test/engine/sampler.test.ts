@@ -70,6 +70,15 @@ test('top-p keeps the smallest head whose probability reaches p', () => {
   assert.deepEqual([...seen].sort(), [0, 1]);
 });
 
+test('top-p keeps a head whose probability reaches p exactly, despite rounding', () => {
+  // 0.5 + 0.3 is 0.7999999999999999 in floating point: the third token must still be left out
+  const logits = Float32Array.from([Math.log(0.5), Math.log(0.3), Math.log(0.2)]);
+  const sampler = new Sampler(samplerSettings({ maxTokens: 1, temperature: 1, topP: 0.8, seed: 3 }));
+  const seen = new Set<number>();
+  for (let i = 0; i < 2000; i++) seen.add(sampler.sample(logits));
+  assert.deepEqual([...seen].sort(), [0, 1]);
+});
+
 test('the repetition penalty moves greedy away from a token already seen', () => {
   const logits = Float32Array.from([1.0, 1.5, -0.5]);
   const sampler = new Sampler(samplerSettings({ maxTokens: 1, repetitionPenalty: 2 }));
