@@ -9,11 +9,13 @@
  *   onDidChangeBackend(() => ...)     settings changed: the next getBackend() builds a new one
  */
 import * as vscode from 'vscode';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../engine/errors';
 import { createBackend } from '../engine/backends/factory';
 import type { Backend } from '../engine/backends/types';
 import { ENGINE_SECTION } from '../engine/runtime/engineSettings';
+import { sidecarFileName } from '../kernels/sidecar';
 import { backendSetting, engineSettings, tokenizerPathSetting } from './settings';
 import { createServerBackend } from './server';
 
@@ -96,6 +98,15 @@ async function build(context: vscode.ExtensionContext): Promise<Backend> {
   if (!settings.modelDir) {
     throw new UserError('The local engine has no model: the setting prolong.engine.modelPath is empty (prolong.backend is "local").',
       'Convert a checkpoint with `prolong convert` and set prolong.engine.modelPath to its directory, or set prolong.backend to "remote".');
+  }
+  // checked here, so the message names the setting (the engine alone would only name the missing file)
+  if (!existsSync(settings.modelDir)) {
+    throw new UserError(`prolong.engine.modelPath names ${settings.modelDir}, which does not exist.`,
+      'Set prolong.engine.modelPath to the directory `prolong convert` wrote (absolute, ~/…, or relative to the workspace folder).');
+  }
+  if (!existsSync(join(settings.modelDir, sidecarFileName))) {
+    throw new UserError(`prolong.engine.modelPath names ${settings.modelDir}, which has no ${sidecarFileName}: it is not a converted model.`,
+      'Convert the checkpoint with `prolong convert HF_DIR OUT_DIR` and set prolong.engine.modelPath to OUT_DIR.');
   }
   return createBackend({ ...settings, tokenizerPath: tokenizerPathSetting(), prefixCacheDir: join(context.globalStorageUri.fsPath, 'prefix-cache') });
 }

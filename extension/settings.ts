@@ -1,6 +1,8 @@
 /**
  * Settings read in more than one place, read once here so every reader agrees (trimming, defaults, validation).
  */
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { ENGINE_SECTION, readEngineSettings, type EngineSettings } from '../engine/runtime/engineSettings';
 import { tokenizerBesideModel } from '../engine/tokenizer';
@@ -12,15 +14,29 @@ export function backendSetting(): BackendSetting {
   return vscode.workspace.getConfiguration('prolong').get<string>('backend') === 'local' ? 'local' : 'remote';
 }
 
-/** prolong.tokenizer.path, trimmed; undefined when empty (the bundled Llama 3 tokenizer). */
-export function tokenizerPathSetting(): string | undefined {
-  return vscode.workspace.getConfiguration('prolong.tokenizer').get<string>('path')?.trim() || undefined;
+/**
+ * A path setting as the user means it: `~` is the home directory, and a relative path is relative to the first
+ * workspace folder (not to the extension host's working directory, which the user never sees).
+ */
+export function resolveSettingPath(path: string): string {
+  if (path === '~' || path.startsWith('~/') || path.startsWith('~\\')) return join(homedir(), path.slice(1));
+  if (isAbsolute(path)) return path;
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  return folder ? join(folder.uri.fsPath, path) : resolve(path);
 }
 
-/** The prolong.engine.* settings, checked by readEngineSettings; `warnings` name the values it dropped. */
+/** prolong.tokenizer.path, trimmed and resolved; undefined when empty (the bundled Llama 3 tokenizer). */
+export function tokenizerPathSetting(): string | undefined {
+  const path = vscode.workspace.getConfiguration('prolong.tokenizer').get<string>('path')?.trim();
+  return path ? resolveSettingPath(path) : undefined;
+}
+
+/** The prolong.engine.* settings, checked by readEngineSettings (the model path resolved); `warnings` name the values it dropped. */
 export function engineSettings(): { settings: EngineSettings; warnings: string[] } {
   const config = vscode.workspace.getConfiguration(ENGINE_SECTION);
-  return readEngineSettings((name) => config.get(name));
+  const read = readEngineSettings((name) => config.get(name));
+  if (read.settings.modelDir) read.settings.modelDir = resolveSettingPath(read.settings.modelDir);
+  return read;
 }
 
 /**

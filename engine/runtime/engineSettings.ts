@@ -13,20 +13,21 @@ export type EngineSettings = Required<Pick<BackendChoice, 'modelDir' | 'executio
 
 export function readEngineSettings(get: (name: string) => unknown): { settings: EngineSettings; warnings: string[] } {
   const warnings: string[] = [];
-  const number = (name: string, fallback: number, minimum: number): number => {
+  const number = (name: string, fallback: number, minimum: number, whole = true): number => {
     const value = get(name);
     if (value === undefined || value === null) return fallback;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < minimum) {
       warnings.push(`${ENGINE_SECTION}.${name} must be a number of at least ${minimum}; using ${fallback}.`);
       return fallback;
     }
-    return Math.floor(value);
+    return whole ? Math.floor(value) : value;
   };
   const provider = get('executionProvider') ?? 'auto';
   const executionProvider = provider === 'auto' || provider === 'webgpu' || provider === 'cpu' ? provider : 'auto';
   if (executionProvider !== provider) warnings.push(`${ENGINE_SECTION}.executionProvider must be "auto", "webgpu" or "cpu"; using "auto".`);
   const modelPath = get('modelPath');
-  const memory = number('deviceMemoryGiB', 0, 0);
+  // GiB may be fractional (7.5); rounding down would turn 0.5 into 0, which means "detect"
+  const memory = number('deviceMemoryGiB', 0, 0, false);
   return {
     settings: {
       modelDir: typeof modelPath === 'string' ? modelPath.trim() : '',

@@ -20,7 +20,8 @@ import { configuredEngineContext, countingTokenizerPath } from '../settings';
 import { groupDigits as n } from '../../webview/shared/numbers';
 
 const STORAGE_KEY = 'prolong.ask.conversation';
-const RETRYABLE: readonly TurnStatus[] = ['error', 'cut'];
+// a cancelled turn too: cancelling (or dismissing the folder picker) should not cost the user their question
+const RETRYABLE: readonly TurnStatus[] = ['error', 'cut', 'cancelled'];
 
 export interface AskSessionEvents {
   /** Anything but the streamed text changed. */
@@ -171,11 +172,13 @@ export class AskSession implements vscode.Disposable {
         } else if (event.type === 'first-token') {
           update('streaming');
         } else if (event.type === 'text') {
-          turn.answer += event.text;
+          // the state goes out before the piece is added, so the panel does not get the first piece twice
+          // (once in the state, once as a delta)
           if (!streamedText) {
             streamedText = true;
             update('streaming');
           }
+          turn.answer += event.text;
           this.events.delta(turn.id, event.text);
         } else if (event.type === 'warning') {
           turn.warnings.push(event.message);
@@ -204,7 +207,7 @@ export class AskSession implements vscode.Disposable {
     if (queued) await this.ask(queued);
   }
 
-  /** Asks the question of a failed or cut turn again, in its place. */
+  /** Asks the question of a failed, cut or cancelled turn again, in its place. */
   async retry(turnId: number): Promise<void> {
     const turn = this.turns.find((t) => t.id === turnId);
     if (!turn || !RETRYABLE.includes(turn.status) || this.running) return;
@@ -297,7 +300,9 @@ export class AskSession implements vscode.Disposable {
     const history = historyOf(this.turns.filter((turn) => turn.id !== this.running?.turnId));
     const runningTurn = this.turns.find((turn) => turn.id === this.running?.turnId);
     const texts = history.flatMap((exchange) => [exchange.question, exchange.answer]);
-    if (runningTurn) texts.push(runningTurn.question, runningTurn.answer);
+    // the running answer is inside the answer room reserved below; counting it as it streams would also re-count
+    // and re-post the whole conversation after every count
+    if (runningTurn) texts.push(runningTurn.question);
     else if (this.draft.trim()) texts.push(this.draft);
     const tokenizerPath = countingTokenizerPath() ?? '';
     const count = (text: string) => this.tokenCounts.get(text, tokenizerPath);

@@ -36,7 +36,13 @@ export class WorkspacePacking implements vscode.Disposable {
     this.statusItem.command = 'prolong.showPackReport';
     this.statusItem.text = '$(package) ProLong: not packed';
     this.statusItem.tooltip = 'Run "ProLong: Pack Workspace" to pack the workspace with exact token counts';
-    this.statusItem.show();
+    this.showStatusWhenThereIsAFolder();
+  }
+
+  /** A window without a folder has nothing to pack: no status item there (it comes with the first folder). */
+  private showStatusWhenThereIsAFolder(): void {
+    if ((vscode.workspace.workspaceFolders ?? []).length > 0) this.statusItem.show();
+    else this.statusItem.hide();
   }
 
   get lastPack(): LastPack | undefined {
@@ -54,6 +60,7 @@ export class WorkspacePacking implements vscode.Disposable {
       vscode.commands.registerCommand('prolong.packWorkspace', () => this.packCommand()),
       vscode.commands.registerCommand('prolong.showPackReport', () => this.showReport()),
       vscode.commands.registerCommand('prolong.openPackedDocument', () => this.openDocument()),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.showStatusWhenThereIsAFolder()),
     );
   }
 

@@ -10,8 +10,9 @@ export function formatTokens(tokens: number, budget: number): string {
   return budget > 0 ? `${formatCount(tokens)} / ${formatCount(budget)} tokens` : `${formatCount(tokens)} tokens`;
 }
 
-function escapeCell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/`/g, '\\`');
+/** Text shown as written: Markdown's active characters backslash-escaped (`__init__.py` is not bold, `|` ends no cell). */
+function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_[\]<>|~!&#]/g, '\\$&');
 }
 
 export function packReportMarkdown(folder: string, result: PackResult, budget: number, largest = 50): string {
@@ -22,13 +23,13 @@ export function packReportMarkdown(folder: string, result: PackResult, budget: n
     `- Order: ${result.order}; packed in ${Math.round(result.ms)} ms (read ${result.filesRead} files, counted ${result.filesTokenized})`,
     `- Skipped: ${result.skipped.length}${result.dropped.length > 0 ? `, of which ${result.dropped.length} dropped to meet the token budget (largest first)` : ''}`,
   ];
-  if (result.invalidUtf8.length > 0) lines.push(`- Not valid UTF-8 (invalid bytes shown as U+FFFD): ${result.invalidUtf8.map((p) => `\`${escapeCell(p)}\``).join(', ')}`);
+  if (result.invalidUtf8.length > 0) lines.push(`- Not valid UTF-8 (invalid bytes shown as U+FFFD): ${result.invalidUtf8.map(escapeMarkdown).join(', ')}`);
   lines.push('', `## Largest files`, '', '| tokens | bytes | file |', '|---:|---:|---|');
   for (const file of [...result.files].sort(largestFirst).slice(0, largest)) {
-    lines.push(`| ${file.tokens} | ${file.bytes} | ${escapeCell(file.path)} |`);
+    lines.push(`| ${file.tokens} | ${file.bytes} | ${escapeMarkdown(file.path)} |`);
   }
   lines.push('', '## Skipped', '', '| file | reason |', '|---|---|');
-  for (const skipped of result.skipped) lines.push(`| ${escapeCell(skipped.path)} | ${escapeCell(skipped.reason)} |`);
+  for (const skipped of result.skipped) lines.push(`| ${escapeMarkdown(skipped.path)} | ${escapeMarkdown(skipped.reason)} |`);
   lines.push('', 'Change what is packed with `.prolongignore`, the settings prolong.pack.exclude / prolong.pack.include, and prolong.pack.tokenBudget.', '');
   return lines.join('\n');
 }

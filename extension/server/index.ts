@@ -12,7 +12,7 @@ import { createBackend, remoteBackendOptions } from '../../engine/backends/facto
 import type { Backend } from '../../engine/backends/types';
 import type { ServedModel } from '../../engine/backends/remote/wire';
 import { SERVER_SECTION, apiKeySecretName, backendChoice, readServerSettings, type ServerSettings } from './serverSettings';
-import { tokenizerPathSetting } from '../settings';
+import { backendSetting, tokenizerPathSetting } from '../settings';
 import { withCancellation } from '../cancellation';
 
 export interface ServerCommandOptions {
@@ -113,6 +113,12 @@ async function configureServer(context: vscode.ExtensionContext, output: vscode.
   await config.update('model', picked.label, settingTarget(config, 'model'));
   if (apiKey) await context.secrets.store(secretName, apiKey);
   else await context.secrets.delete(secretName);
+  // A server configured on purpose is the one the panels should use: with prolong.backend "local" they would not.
+  if (backendSetting() === 'local') {
+    const prolong = vscode.workspace.getConfiguration('prolong');
+    await prolong.update('backend', 'remote', settingTarget(prolong, 'backend'));
+    output.appendLine(`prolong.backend was "local": set to "remote", so Ask and Probes use ${root}.`);
+  }
 
   await runHealthCheck(context, output, options);
 }

@@ -24,3 +24,10 @@ test('wrong values fall back to the defaults with a warning naming the setting; 
   assert.ok(warnings.some((w) => w.startsWith('prolong.engine.executionProvider')));
   assert.equal(localBackendOptions(settings), undefined);
 });
+
+test('device memory keeps its fraction of a GiB; token counts are whole', () => {
+  const values: Record<string, unknown> = { modelPath: '/m', deviceMemoryGiB: 0.5, contextTokens: 4096.7 };
+  const { settings } = readEngineSettings((name) => values[name]);
+  assert.equal(settings.deviceMemoryGiB, 0.5, 'half a GiB, not 0 (which means "detect")');
+  assert.equal(settings.contextTokens, 4096);
+});

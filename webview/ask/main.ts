@@ -335,7 +335,7 @@ function turnElement(turn: Turn): HTMLElement {
     if (turn.errorAction) actions.append(actionButton(turn.errorAction, actionLabels[turn.errorAction]));
     element.append(actions);
   }
-  if (turn.status === 'error' || turn.status === 'cut') {
+  if (turn.status === 'error' || turn.status === 'cut' || turn.status === 'cancelled') {
     const retry = turnButton('retry', 'Ask again', turn.id);
     const row = element.querySelector('.actions');
     if (row) row.append(retry);

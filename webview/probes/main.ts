@@ -129,6 +129,26 @@ function announce(): void {
   if (lines.length > 0) element('announce').textContent = lines.slice(-3).join(' ');
 }
 
+const sectionHtml = new Map<string, string>();
+
+/**
+ * Replaces a section only when its markup changed (progress arrives several times a second: rebuilding every
+ * section would drop a text selection and focus), and keeps its open <details> open and a focused summary focused.
+ */
+function setSection(id: string, html: string): void {
+  if (sectionHtml.get(id) === html) return;
+  sectionHtml.set(id, html);
+  const section = element(id);
+  const open = new Set([...section.querySelectorAll('details')].filter((d) => d.open).map((d) => d.className));
+  const focused = section.contains(document.activeElement) && document.activeElement?.tagName === 'SUMMARY'
+    ? document.activeElement.parentElement?.className : undefined;
+  section.innerHTML = html;
+  for (const details of section.querySelectorAll('details')) {
+    if (open.has(details.className)) details.open = true;
+    if (focused !== undefined && details.className === focused) details.querySelector('summary')?.focus();
+  }
+}
+
 function render(): void {
   announce();
   const active = isActive(state);
@@ -146,11 +166,11 @@ function render(): void {
   element('clear-comparisons').hidden = state.comparisons.length === 0;
   element('backend').textContent = state.backend ? `Backend: ${state.backend}` : '';
   if (document.activeElement !== thresholdField) thresholdField.value = String(state.threshold);
-  element('progress').innerHTML = progressHtml(state);
-  element('notes').innerHTML = notesHtml(state);
-  element('results').innerHTML = resultsHtml(state);
-  element('instances').innerHTML = instancesTableHtml(state, 200, missesBox.checked ? 'misses' : 'all');
-  element('details').innerHTML = detailsHtml(state);
+  setSection('progress', progressHtml(state));
+  setSection('notes', notesHtml(state));
+  setSection('results', resultsHtml(state));
+  setSection('instances', instancesTableHtml(state, 200, missesBox.checked ? 'misses' : 'all'));
+  setSection('details', detailsHtml(state));
   document.body.dataset.phase = state.phase;
 }
 

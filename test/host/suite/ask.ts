@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import type { Backend, BackendInfo, GenerateEvent, GenerateRequest, GenerateResult, PromptTokenCount } from '../../../engine/backends/types';
 import { QUESTION_MARKER } from '../../../engine/backends/prompt';
 import { startFixture } from '../../remote/fixtures/server';
@@ -124,7 +125,8 @@ async function followUpAndCancel(): Promise<void> {
   backend.script = streaming(['Partial ', 'answer '], true);
   const before = backend.abortedRequests;
   await ask('And who calls it?');
-  await ui({ action: 'waitForText', frame: FRAME, selector: '.turn[data-status="streaming"] .answer', text: 'Partial answer' });
+  const streamed = await ui({ action: 'waitForText', frame: FRAME, selector: '.turn[data-status="streaming"] .answer', text: 'Partial answer' });
+  assert.doesNotMatch(streamed.text ?? '', /Partial\s+Partial/, 'the first piece is shown once');
   const request = backend.requests.at(-1)!;
   assert.deepEqual(request.messages.map((m) => m.role), ['system', 'user', 'assistant', 'user']);
   assert.ok(request.messages[1]!.content.endsWith(`${QUESTION_MARKER}Where is twice defined?`));
@@ -134,6 +136,7 @@ async function followUpAndCancel(): Promise<void> {
   await ui({ action: 'click', frame: FRAME, selector: '#cancel' });
   const cancelled = await ui({ action: 'waitForText', frame: FRAME, selector: '.turn[data-status="cancelled"]', text: 'cancelled' });
   assert.match(cancelled.text ?? '', /Partial answer/);
+  assert.equal((await ui({ action: 'count', frame: FRAME, selector: '.turn[data-status="cancelled"] vscode-button[data-turn-action="retry"]' })).count, 1, 'a cancelled question can be asked again');
   assert.equal(backend.abortedRequests, before + 1, 'the request\'s AbortSignal fired');
 }
 
@@ -244,8 +247,16 @@ hostTest('Ask: with prolong.backend "local" and no model, the panel says which s
     const error = await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="error"] .error', text: 'prolong.engine.modelPath' });
     assert.match(error.text ?? '', /prolong convert/);
     assert.equal((await ui({ action: 'count', frame: FRAME, selector: '.turn:last-child vscode-button[data-action="openBackendSettings"]' })).count, 1);
+    // a relative path is read from the workspace folder, and one that names nothing says so with the setting
+    await config.update('engine.modelPath', 'models/missing', vscode.ConfigurationTarget.Workspace);
+    await ask('Local again?');
+    const missing = join(vscode.workspace.workspaceFolders![0]!.uri.fsPath, 'models', 'missing');
+    const named = await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="error"] .error', text: 'does not exist' });
+    assert.ok((named.text ?? '').includes(`prolong.engine.modelPath names ${missing}, which does not exist`), named.text);
+    assert.equal((await ui({ action: 'count', frame: FRAME, selector: '.turn:last-child vscode-button[data-action="openBackendSettings"]' })).count, 1);
   } finally {
     await config.update('backend', undefined, vscode.ConfigurationTarget.Workspace);
+    await config.update('engine.modelPath', undefined, vscode.ConfigurationTarget.Workspace);
     prolong.overrideBackend(backend);
   }
 });

@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Backend, BackendInfo, GenerateEvent, GenerateRequest, GenerateResult, PromptTokenCount } from '../../../engine/backends/types';
@@ -52,6 +52,8 @@ hostTest('Probes: with the local engine the lengths are capped by prolong.engine
   prolong.overrideBackend(undefined);
   const config = vscode.workspace.getConfiguration('prolong');
   const modelDir = mkdtempSync(join(tmpdir(), 'prolong-no-model-'));
+  // a sidecar only: the backend is built, and nothing here may load a model
+  writeFileSync(join(modelDir, 'prolong_model.json'), '{}');
   try {
     await config.update('backend', 'local', vscode.ConfigurationTarget.Workspace);
     await config.update('engine.modelPath', modelDir, vscode.ConfigurationTarget.Workspace);
@@ -235,6 +237,13 @@ hostTest('Probes: with a server in the settings the real remote backend answers;
     assert.match(sent[0]!.body, /mentioned in the provided text is/, 'RULER\'s answer prefix reaches the server');
     // The fixture counts whitespace pieces, not Llama 3 tokens: the panel shows the run's warning about it.
     await ui({ action: 'waitForText', frame: FRAME, selector: '.warnings summary', text: '1 warning' });
+    // an opened warnings list stays open while other parts of the panel change (here: a new threshold)
+    await ui({ action: 'click', frame: FRAME, selector: '.warnings summary' });
+    assert.equal((await ui({ action: 'count', frame: FRAME, selector: '.warnings[open]' })).count, 1);
+    await config.update('probes.threshold', 42, vscode.ConfigurationTarget.Workspace);
+    await ui({ action: 'waitForText', frame: FRAME, selector: '#details', text: '42' });
+    assert.equal((await ui({ action: 'count', frame: FRAME, selector: '.warnings[open]' })).count, 1, 'the warnings list stayed open');
+    await config.update('probes.threshold', undefined, vscode.ConfigurationTarget.Workspace);
 
     fixture.faults.push({ kind: 'stall', afterPieces: 0 });
     const running = vscode.commands.executeCommand<ProbeRunResult | undefined>('prolong.runProbes', { tasks: 'niah_single_1', lengths: ['1k'], samples: 2, seed: 'remote-cancel' });
@@ -254,6 +263,7 @@ hostTest('Probes: with a server in the settings the real remote backend answers;
     await ui({ action: 'waitForText', frame: FRAME, selector: '#phase', text: 'cancelled' });
   } finally {
     await config.update('server.url', undefined, vscode.ConfigurationTarget.Workspace);
+    await config.update('probes.threshold', undefined, vscode.ConfigurationTarget.Workspace);
     await fixture.close();
   }
 });
