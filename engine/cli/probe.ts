@@ -10,11 +10,14 @@ import { buildInstances, runProbes, type ProbePlan } from '../probes/runner';
 import type { RepositoryFile } from '../probes/tasks/common';
 import { parseTaskList } from '../probes/tasks/index';
 import type { ProbeEvent, ProbeTaskName } from '../probes/types';
+import { parseHeaders } from './ask';
 import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
 
-const usage = 'prolong probe [--tasks LIST|all|ruler] [--lengths 4k,8k,...] [--samples N] (--server URL [--model NAME] | --model MODEL_DIR [--ep auto|webgpu|cpu] [--context N]) '
+const usage = 'prolong probe [--tasks LIST|all|ruler] [--lengths 4k,8k,...] [--samples N] '
+  + '(--server URL [--model NAME] [--timeout SECONDS] [--header "Name: value"]... [--api chat|completions] | --model MODEL_DIR [--ep auto|webgpu|cpu] [--context N]) '
   + '[--backend local|remote] [--seed S] [--repo DIR] [--tokenizer PATH] [--threshold 85.6] [--out results.json] [--csv results.csv] [--jsonl] [--dry-run]\n'
-  + '  Without --server, --model is a converted model directory (`prolong convert`) run by the bundled local engine.';
+  + '  Without --server, --model is a converted model directory (`prolong convert`) run by the bundled local engine.\n'
+  + '  The API key, if the server needs one, comes from the PROLONG_API_KEY environment variable.';
 
 const REPOSITORY_TASKS: readonly ProbeTaskName[] = ['repo_qa_1', 'repo_qa_2', 'code_needle'];
 
@@ -59,6 +62,9 @@ const command: Subcommand = {
       seed: { type: 'string' },
       repo: { type: 'string' },
       tokenizer: { type: 'string' },
+      timeout: { type: 'string' },
+      header: { type: 'string', multiple: true },
+      api: { type: 'string' },
       threshold: { type: 'string' },
       out: { type: 'string', short: 'o' },
       csv: { type: 'string' },
@@ -78,6 +84,19 @@ const command: Subcommand = {
 
     const ep = values.ep ?? 'auto';
     if (ep !== 'auto' && ep !== 'webgpu' && ep !== 'cpu') throw new UserError(`--ep must be auto, webgpu or cpu, not '${ep}'.`);
+    // Server options, checked before a long run starts (a 512K prefill may need more than the default 600 s timeout).
+    const api = values.api ?? 'chat';
+    if (api !== 'chat' && api !== 'completions') throw new UserError(`--api must be chat or completions, not '${api}'.`);
+    let timeoutSeconds: number | undefined;
+    if (values.timeout !== undefined) {
+      timeoutSeconds = Number(values.timeout);
+      if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new UserError(`--timeout expects seconds, not '${values.timeout}'.`);
+    }
+    const headers = parseHeaders(values.header ?? []);
+    if (backendKind === 'local' && (values.timeout !== undefined || values.header !== undefined || values.api !== undefined)) {
+      throw new UserError('--timeout, --header and --api are for a server; the local engine (--model MODEL_DIR without --server) takes none of them.',
+        'Give --server URL, or leave those options out.');
+    }
     // The local engine counts with the model directory's tokenizer when it has one: count prompts with the same.
     const tokenizerPath = values.tokenizer ?? (backendKind === 'local' ? tokenizerBesideModel(values.model) : undefined);
     const counter = promptCounter(tokenizerPath);
@@ -106,7 +125,10 @@ const command: Subcommand = {
       throw new UserError('prolong probe needs --server URL (a ProLong server) or --model MODEL_DIR (a converted model for the local engine).', `Usage: ${usage}`);
     }
     const backend = backendKind === 'remote'
-      ? createBackend({ server: values.server, model: values.model, apiKey: process.env.PROLONG_API_KEY, tokenizerPath })
+      ? createBackend({
+        server: values.server, model: values.model, apiKey: process.env.PROLONG_API_KEY || undefined, headers, tokenizerPath, api,
+        requestTimeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
+      })
       : createBackend({
         modelDir: values.model, tokenizerPath, executionProvider: ep,
         // Budget the engine's memory for the longest probe length unless told otherwise.

@@ -14,9 +14,18 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-function heatmapTable(grid: HeatmapGrid): string {
+/** Skipped cells read "skip" (the reason is listed below the tables); cells that did not run read "-". */
+const SKIP = 'skip';
+
+function isSkipped(result: ProbeRunResult, task: ProbeTaskName, length: number): boolean {
+  return result.skipped.some((entry) => entry.task === task && entry.length === length);
+}
+
+function heatmapTable(result: ProbeRunResult, grid: HeatmapGrid): string {
   const header = [`${grid.task} depth`, ...grid.lengths.map(formatLength)];
-  const rows = grid.depthPercents.map((depth, d) => [`${depth}%`, ...grid.scores[d]!.map((score) => (score === null ? '-' : score.toFixed(1)))]);
+  const cell = (score: number | null, l: number) =>
+    score !== null ? score.toFixed(1) : isSkipped(result, grid.task, grid.lengths[l]!) ? SKIP : '-';
+  const rows = grid.depthPercents.map((depth, d) => [`${depth}%`, ...grid.scores[d]!.map(cell)]);
   return table(header, rows);
 }
 
@@ -33,7 +42,7 @@ export function formatResults(result: ProbeRunResult): string {
   out.push('');
   const rows = tasks.map((task) => [task, ...lengths.map((length) => {
     const score = result.scores.find((s) => s.task === task && s.length === length);
-    return score ? score.score.toFixed(1) : '-';
+    return score ? score.score.toFixed(1) : isSkipped(result, task, length) ? SKIP : '-';
   })]);
   const ruler = result.ruler;
   if (ruler.averages.length > 0) {
@@ -51,7 +60,7 @@ export function formatResults(result: ProbeRunResult): string {
     }
     out.push('');
   }
-  for (const grid of result.heatmaps) if (grid.scores.some((row) => row.some((score) => score !== null))) out.push(heatmapTable(grid), '');
+  for (const grid of result.heatmaps) if (grid.scores.some((row) => row.some((score) => score !== null))) out.push(heatmapTable(result, grid), '');
   for (const skipped of result.skipped) out.push(`skipped ${skipped.task} at ${formatLength(skipped.length)}: ${skipped.reason}`);
   return out.join('\n').trimEnd() + '\n';
 }
@@ -61,7 +70,7 @@ function csvCell(value: string | number): string {
   return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-/** One row per task and length, then one per heatmap cell. */
+/** One row per task and length, then one per heatmap cell, then one per skipped task and length (no score). */
 export function resultsCsv(result: ProbeRunResult): string {
   const rows: (string | number)[][] = [['kind', 'task', 'length', 'depth_percent', 'samples', 'score']];
   for (const score of result.scores) rows.push(['task', score.task, score.length, '', score.samples, score.score]);
@@ -72,5 +81,6 @@ export function resultsCsv(result: ProbeRunResult): string {
       if (score !== null && score !== undefined) rows.push(['heatmap', grid.task, length, depth, result.metadata.samples, score]);
     }));
   }
+  for (const skipped of result.skipped) rows.push(['skipped', skipped.task, skipped.length, '', '', '']);
   return rows.map((row) => row.map(csvCell).join(',')).join('\n') + '\n';
 }

@@ -42,7 +42,10 @@ const checks: Record<keyof ProbeRunResult, Check> = {
   heatmaps: arrayOf(record({ task: isString, lengths: arrayOf(isNumber), depthPercents: arrayOf(isNumber), scores: arrayOf(arrayOf(isNumberOrNull)) })),
   ruler: record({ threshold: isNumber, tasks: arrayOf(isString), averages: arrayOf(lengthScore), effectiveLength: isNumberOrNull }),
   references: arrayOf(record({ model: isString, source: isString, scores: arrayOf(lengthScore), effectiveLength: isNumberOrNull })),
-  skipped: arrayOf(record({ task: isString, length: isNumber, reason: isString })),
+  skipped: arrayOf(record({
+    task: isString, length: isNumber, reason: isString,
+    overflow: optional(record({ id: isString, promptTokens: isNumber, backendPromptTokens: isNumber, maxTokens: isNumber, contextLength: isNumber })),
+  })),
   instances: arrayOf(record({
     id: isString, task: isString, length: isNumber, index: isNumber, depthPercent: optional(isNumber), score: isNumber,
     prediction: isString, answers: arrayOf(isString), promptTokens: isNumber, backendPromptTokens: isNumber,

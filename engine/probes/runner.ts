@@ -4,12 +4,14 @@
  */
 import type { Backend, BackendInfo, GenerateResult } from '../backends/types';
 import { CancelledError, errorMessage } from '../errors';
+import { ContextTooLongError } from '../backends/remote/problems';
 import { rulerEffectiveLength, REFERENCE_CURVES, RULER_THRESHOLD } from './effectiveLength';
 import type { PromptCounter } from './promptCounter';
 import { meanScore, scoreAnswer } from './scoring';
 import { SkipInstance, type RepositoryFile, type TaskContext } from './tasks/common';
 import { createTask } from './tasks/index';
 import { ESSAY_SOURCE } from './haystacks';
+import { formatLength } from './report';
 import type {
   HeatmapGrid, InstanceResult, ProbeEvent, ProbeInstance, ProbeRunResult, ProbeTaskName, SkippedTask, TaskLengthScore,
 } from './types';
@@ -95,6 +97,23 @@ export function heatmapsOf(instances: readonly InstanceResult[], tasks: readonly
   return grids;
 }
 
+/** The skip for an instance the backend refused as too long, with both counts and what to do. */
+function overflowSkip(instance: ProbeInstance, error: ContextTooLongError): SkippedTask {
+  const n = (tokens: number) => tokens.toLocaleString('en-US');
+  const over = error.promptTokens + error.maxNewTokens - error.contextLength;
+  return {
+    task: instance.task, length: instance.length,
+    reason: `the backend counts the prompt of ${instance.id} as ${n(error.promptTokens)} tokens where the probe counted ${n(instance.promptTokens)}; `
+      + `with ${n(error.maxNewTokens)} answer tokens that is ${n(over)} more than `
+      + `the backend's context of ${n(error.contextLength)} tokens. Give the model's own tokenizer.json (--tokenizer, or the setting prolong.tokenizer.path) `
+      + `so prompts are sized as the backend counts them, or leave ${formatLength(instance.length)} out of the lengths (--lengths).`,
+    overflow: {
+      id: instance.id, promptTokens: instance.promptTokens, backendPromptTokens: error.promptTokens,
+      maxTokens: error.maxNewTokens, contextLength: error.contextLength,
+    },
+  };
+}
+
 export async function runProbes(options: ProbeRunOptions): Promise<ProbeRunResult> {
   const { backend, counter, signal } = options;
   const emit = (event: ProbeEvent) => options.onEvent?.(event);
@@ -147,6 +166,13 @@ export async function runProbes(options: ProbeRunOptions): Promise<ProbeRunResul
         );
       } catch (error) {
         if (error instanceof CancelledError) { cancelled = true; break run; }
+        if (error instanceof ContextTooLongError) {
+          // The backend counts the prompt longer than the probe did (its chat template adds tokens, or another
+          // tokenizer): this task does not fit at this length, but shorter ones and other tasks may. Skip, go on.
+          skip(overflowSkip(instance, error));
+          done += group.specs.length - groupResults.length;
+          break;
+        }
         // The backend failed partway (server gone, engine crashed): stop, and keep every finished result.
         failure = errorMessage(error);
         emit({ type: 'warning', message: `${instance.id}: the backend failed, so the run stopped after ${instances.length} of ${total} instances: ${failure}` });

@@ -1,6 +1,6 @@
 /**
  * Scoring, following the public evaluation code: RULER's string_match_all / string_match_part
- * (scripts/eval/synthetic/constants.py), HELMET's substring exact match (normalize_answer), and a ROUGE-1
+ * (scripts/eval/synthetic/constants.py; whole words for the word tasks, see wordMatchAll), HELMET's substring exact match (normalize_answer), and a ROUGE-1
  * F-measure for Fu et al.'s needle (without stemming). Every score is 0-100 for one answer.
  */
 import type { MetricName } from './types';
@@ -11,6 +11,23 @@ export function stringMatchAll(prediction: string, references: readonly string[]
   const lower = prediction.toLowerCase();
   const found = references.filter((reference) => lower.includes(reference.toLowerCase())).length;
   return (found / references.length) * 100;
+}
+
+/**
+ * Share of references found in the prediction as whole words, case-insensitive. For the word tasks (cwe, fwe):
+ * their lists hold words inside other words (table/stable, storm/stormy, raw/drawer), so a substring match would
+ * credit a wrong word. Tasks whose answers are numbers, names or paths keep RULER's substring match.
+ */
+export function wordMatchAll(prediction: string, references: readonly string[]): number {
+  if (references.length === 0) return 0;
+  const found = references.filter((reference) => wholeWord(reference).test(prediction)).length;
+  return (found / references.length) * 100;
+}
+
+function wholeWord(word: string): RegExp {
+  const escaped = word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // A letter or digit on either side makes it part of another word.
+  return new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'iu');
 }
 
 /** 100 if any reference is in the prediction, case-insensitive. */
@@ -65,6 +82,7 @@ export function rouge1F(prediction: string, references: readonly string[]): numb
 export function scoreAnswer(metric: MetricName, prediction: string, references: readonly string[]): number {
   switch (metric) {
     case 'string_match_all': return stringMatchAll(prediction, references);
+    case 'word_match_all': return wordMatchAll(prediction, references);
     case 'string_match_part': return stringMatchPart(prediction, references);
     case 'substring_exact_match': return substringExactMatch(prediction, references);
     case 'rouge1_f': return rouge1F(prediction, references);

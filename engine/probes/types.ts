@@ -18,11 +18,12 @@ export type ProbeTaskName = (typeof ALL_TASKS)[number];
 /**
  * How an answer is scored, 0-100 per instance.
  * string_match_all: share of the reference strings found in the answer, case-insensitive (RULER).
+ * word_match_all: string_match_all on whole words (cwe, fwe: their word lists hold words inside other words).
  * string_match_part: 100 if any reference is found (RULER's QA).
  * substring_exact_match: HELMET's: a reference is in the answer after lower-casing and removing punctuation and articles.
  * rouge1_f: unigram F-measure against the needle sentence (Fu et al.'s needle test; they use ROUGE-1 too).
  */
-export type MetricName = 'string_match_all' | 'string_match_part' | 'substring_exact_match' | 'rouge1_f';
+export type MetricName = 'string_match_all' | 'word_match_all' | 'string_match_part' | 'substring_exact_match' | 'rouge1_f';
 
 /** Where one needle (or golden document) was put. Offsets are characters in `messages[message].content`. */
 export interface NeedlePlacement {
@@ -122,6 +123,22 @@ export interface SkippedTask {
   task: ProbeTaskName;
   length: number;
   reason: string;
+  /** Set when a prompt did not fit the backend's context (the backend counted it longer than the probe did). */
+  overflow?: PromptOverflow;
+}
+
+/** A prompt the backend refused as too long: the numbers behind a skip. */
+export interface PromptOverflow {
+  /** The instance that did not fit; the rest of its task at that length was skipped with it. */
+  id: string;
+  /** Prompt tokens as the probe counted them (its tokenizer and chat template). */
+  promptTokens: number;
+  /** Prompt tokens as the backend counted them. */
+  backendPromptTokens: number;
+  /** The instance's output budget. */
+  maxTokens: number;
+  /** The backend's context, in tokens. */
+  contextLength: number;
 }
 
 export interface ProbeRunMetadata {

@@ -16,10 +16,12 @@ export interface WorkerStart {
 
 /** An error as it crosses the thread boundary (UserError keeps its hint, cancellation stays a cancellation). */
 export interface SerializedError {
-  kind: 'user' | 'cancelled' | 'bug';
+  kind: 'user' | 'cancelled' | 'bug' | 'context-too-long';
   message: string;
   hint?: string;
   stack?: string;
+  /** kind 'context-too-long': the fields the probe runner reads to skip the task at that length and go on. */
+  overflow?: { server: string; model: string; promptTokens: number; maxNewTokens: number; contextLength: number };
 }
 
 export type BackendCall =

@@ -90,3 +90,24 @@ test('prolong probe --dry-run lists instances without a backend; bad options are
   assert.equal(noBackend.code, 1);
   assert.match(noBackend.stderr, /needs --server URL \(a ProLong server\) or --model MODEL_DIR/);
 });
+
+test('prolong probe takes --timeout, --header and --api like prolong ask, and passes them to the server', async () => {
+  const fixture = await startFixture({ flavor: 'vllm', answer: 'nothing' });
+  try {
+    const run = await prolong(['--server', fixture.url, '--tasks', 'vt', '--lengths', '4k', '--samples', '1', '--jsonl',
+      '--timeout', '1200', '--header', 'X-Route: gpu-a', '--api', 'completions']);
+    assert.equal(run.code, 0, run.stderr);
+    const generation = fixture.requests.filter((r) => r.method === 'POST' && r.path === '/v1/completions');
+    assert.equal(generation.length, 1, 'with --api completions the prompt goes to /v1/completions');
+    assert.ok(fixture.requests.every((r) => r.headers['x-route'] === 'gpu-a'), 'every request carries the --header');
+  } finally {
+    await fixture.close();
+  }
+  const badTimeout = await prolong(['--server', 'http://127.0.0.1:9', '--tasks', 'vt', '--lengths', '4k', '--timeout', 'soon']);
+  assert.equal(badTimeout.code, 1);
+  assert.match(badTimeout.stderr, /--timeout expects seconds, not 'soon'/);
+  const badApi = await prolong(['--server', 'http://127.0.0.1:9', '--tasks', 'vt', '--lengths', '4k', '--api', 'responses']);
+  assert.match(badApi.stderr, /--api must be chat or completions, not 'responses'/);
+  const local = await prolong(['--model', '/nonexistent', '--tasks', 'vt', '--lengths', '4k', '--timeout', '60']);
+  assert.match(local.stderr, /--timeout, --header and --api are for a server/);
+});

@@ -35,3 +35,29 @@ test('probes run through the remote backend: lengths past the server context are
     await fixture.close();
   }
 });
+
+test('a prompt the server counts over its context (its template adds a system message) is skipped with both counts; shorter lengths run', async () => {
+  // 1,500 words the probe does not see: the 2K prompt still fits the server's 4,096 tokens, the 4K one does not.
+  const fixture = await startFixture({ flavor: 'vllm', contextLength: 4096, answer: 'nothing', systemPreamble: 'You are a helpful assistant. '.repeat(300) });
+  const backend = createBackend({ server: fixture.url });
+  try {
+    const counter = new TemplatePromptCounter(loadTokenizer(), ChatTemplate.forTokenizer());
+    const result = await runProbes({ tasks: ['niah_single_1'], lengths: [2048, 4096], samples: 1, seed: 'remote', backend, counter });
+    assert.equal(result.metadata.error, undefined);
+    assert.deepEqual(result.instances.map((i) => i.id), ['niah_single_1/2048/0']);
+    assert.deepEqual(result.scores.map((s) => s.length), [2048]);
+    assert.equal(result.skipped.length, 1);
+    const { overflow, reason } = result.skipped[0]!;
+    assert.equal(overflow?.id, 'niah_single_1/4096/0');
+    assert.equal(overflow.contextLength, 4096);
+    assert.equal(overflow.maxTokens, 128);
+    assert.ok(overflow.promptTokens + overflow.maxTokens <= 4096, 'the probe sized it to fit');
+    assert.ok(overflow.backendPromptTokens + overflow.maxTokens > 4096, 'the server counts it over');
+    assert.match(reason, /as [\d,]+ tokens where the probe counted [\d,]+; .* leave 4K out of the lengths/);
+    // Stopped by the count before generation: only the 2K prompt reached the completions endpoint.
+    assert.equal(fixture.requests.filter((r) => r.path === '/v1/chat/completions').length, 1);
+  } finally {
+    await backend.dispose();
+    await fixture.close();
+  }
+});

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { meanScore, normalizeAnswer, rouge1F, scoreAnswer, stringMatchAll, stringMatchPart, substringExactMatch } from '../../engine/probes/scoring';
+import { meanScore, normalizeAnswer, rouge1F, scoreAnswer, stringMatchAll, stringMatchPart, substringExactMatch, wordMatchAll } from '../../engine/probes/scoring';
+import { createTask } from '../../engine/probes/tasks/index';
 
 // Expected values worked out by hand from RULER's scripts/eval/synthetic/constants.py and HELMET's utils.py.
 test('string_match_all gives the share of references found, case-insensitively (RULER)', () => {
@@ -10,6 +11,21 @@ test('string_match_all gives the share of references found, case-insensitively (
   assert.equal(stringMatchAll('', ['x']), 0);
   // Substring, not word match: RULER's `r.lower() in pred.lower()`.
   assert.equal(stringMatchAll('12345678', ['2345']), 100);
+});
+
+test('the word tasks (cwe, fwe) match whole words: a word inside another word is not credit', () => {
+  // Pairs from the cwe word pool.
+  assert.equal(wordMatchAll('1. stable 2. stormy 3. tractor 4. narrow 5. drawer', ['table', 'storm', 'actor', 'arrow', 'raw']), 0);
+  assert.equal(wordMatchAll('1. Table 2. storm, 3. actor. (arrow) raw', ['table', 'storm', 'actor', 'arrow', 'raw']), 100);
+  assert.equal(wordMatchAll('1. table 2. stormy', ['table', 'storm']), 50);
+  assert.equal(wordMatchAll('uiavov krxvjfx', ['uiavov', 'krxvjf']), 50);
+  assert.equal(wordMatchAll('anything', []), 0);
+  for (const name of ['cwe', 'fwe'] as const) {
+    assert.equal(createTask(name).metric, 'word_match_all', name);
+  }
+  assert.equal(scoreAnswer('word_match_all', '1. stable', ['table']), 0);
+  // The other tasks keep RULER's substring match.
+  assert.equal(createTask('niah_single_1').metric, 'string_match_all');
 });
 
 test('string_match_part is all or nothing on any reference (RULER QA)', () => {

@@ -10,7 +10,9 @@ import type { RepositoryFile } from '../../engine/probes/tasks/common';
 import { ALL_TASKS, type ProbeEvent, type ProbeTaskName } from '../../engine/probes/types';
 import { FailingBackend, OracleBackend, SilentBackend } from './scriptedBackends';
 import { UserError } from '../../engine/errors';
-import { formatResults } from '../../engine/probes/report';
+import { formatResults, resultsCsv } from '../../engine/probes/report';
+import { parseProbeResults } from '../../engine/probes/results';
+import { ContextTooLongError } from '../../engine/backends/remote/problems';
 
 const tokenizer = loadTokenizer();
 const counter = new TemplatePromptCounter(tokenizer, ChatTemplate.forTokenizer());
@@ -154,6 +156,44 @@ test('a backend failing partway stops the run and keeps the finished instances, 
   assert.equal(warnings.length, 1);
   assert.match(warnings[0]!, /the backend failed, so the run stopped after 2 of 4 instances: .*refused the connection/);
   assert.match(formatResults(result), /^FAILED: partial results; the backend failed: .*refused the connection/m);
+});
+
+test('a prompt the backend counts over its context skips that task at that length, with both counts; the run goes on', async () => {
+  const events: ProbeEvent[] = [];
+  // The 5th request is niah_single_1's first at 8K: the server's template adds tokens the probe did not count.
+  const backend = new FailingBackend(5, new ContextTooLongError('http://gpu-box:8000', 'm', 8100, 128, 8192));
+  const result = await runProbes({
+    tasks: ['niah_single_1', 'vt'], lengths: [4096, 8192], samples: 2, seed: 's', backend, counter, onEvent: (event) => events.push(event),
+  });
+  assert.equal(result.metadata.error, undefined);
+  assert.equal(backend.requests.length, 7, 'the rest of niah_single_1 at 8K is not sent; vt at 8K is');
+  assert.deepEqual(result.scores.map((s) => [s.task, s.length]), [['niah_single_1', 4096], ['vt', 4096], ['vt', 8192]]);
+  assert.equal(result.skipped.length, 1);
+  const skipped = result.skipped[0]!;
+  const instance = buildInstances({ tasks: ['niah_single_1'], lengths: [8192], samples: 1, seed: 's' }, counter).instances[0]!;
+  assert.deepEqual(skipped.overflow, { id: 'niah_single_1/8192/0', promptTokens: instance.promptTokens, backendPromptTokens: 8100, maxTokens: 128, contextLength: 8192 });
+  assert.equal(skipped.reason, `the backend counts the prompt of niah_single_1/8192/0 as 8,100 tokens where the probe counted ${instance.promptTokens.toLocaleString('en-US')}; `
+    + 'with 128 answer tokens that is 36 more than the backend\'s context of 8,192 tokens. Give the model\'s own tokenizer.json (--tokenizer, or the setting '
+    + 'prolong.tokenizer.path) so prompts are sized as the backend counts them, or leave 8K out of the lengths (--lengths).');
+  assert.doesNotMatch(skipped.reason, /tokenBudget|--budget/);
+  assert.ok(events.some((e) => e.type === 'skipped' && e.skipped.overflow?.id === 'niah_single_1/8192/0'));
+  assert.ok(!events.some((e) => e.type === 'warning'), 'an overflow is a skip, not a backend failure');
+
+  // Saved and read back, the skip keeps its numbers; the tables mark the cell.
+  assert.deepEqual(parseProbeResults(JSON.stringify(result), 'r.json'), result);
+  const damaged = { ...result, skipped: [{ ...skipped, overflow: { ...skipped.overflow, backendPromptTokens: '8100' } }] };
+  assert.throws(() => parseProbeResults(JSON.stringify(damaged), 'd.json'), /its "skipped" is missing or has fields of the wrong type/);
+  const text = formatResults(result);
+  assert.match(text, /^niah_single_1\s+100\.0\s+skip$/m);
+  assert.match(text, /^skipped niah_single_1 at 8K: the backend counts the prompt/m);
+  assert.match(resultsCsv(result), /\nskipped,niah_single_1,8192,,,\n$/);
+  const withGrid = {
+    ...result,
+    metadata: { ...result.metadata, tasks: [...result.metadata.tasks, 'needle_heatmap' as const] },
+    heatmaps: [{ task: 'needle_heatmap' as const, lengths: [4096, 8192], depthPercents: [0], scores: [[100, null]] }],
+    skipped: [...result.skipped, { task: 'needle_heatmap' as const, length: 8192, reason: 'did not fit' }],
+  };
+  assert.match(formatResults(withGrid), /^0%\s+100\.0\s+skip$/m);
 });
 
 test('tasks that need a repository are skipped with a reason without one', () => {

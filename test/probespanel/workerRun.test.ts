@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Backend, BackendInfo, GenerateEvent, GenerateRequest, GenerateResult, PromptTokenCount } from '../../engine/backends/types';
 import { CancelledError, UserError } from '../../engine/errors';
+import { ContextTooLongError } from '../../engine/backends/remote/problems';
 import type { ProbeEvent } from '../../engine/probes/types';
 import { runProbesInWorker } from '../../extension/probes/workerRun';
 import { OracleBackend } from '../probes/scriptedBackends';
@@ -63,4 +64,24 @@ test('a UserError from the backend reaches the caller with its hint; an aborted 
     (error: unknown) => error instanceof UserError && error.hint === 'Start the server.' && /connection refused/.test(error.message));
   await assert.rejects(runProbesInWorker({ plan: { tasks: ['vt'], lengths: [1024], samples: 1, seed: 's' }, threshold: 85.6, backend: failing, onEvent: () => undefined, signal: AbortSignal.abort() }),
     CancelledError);
+});
+
+test('a prompt the backend finds too long crosses the worker as a ContextTooLongError: that length is skipped, the run goes on', async () => {
+  const backend = new OracleBackend();
+  const answer = backend.generate.bind(backend);
+  backend.generate = async (request, onEvent, signal) => {
+    const promptChars = request.messages.reduce((sum, m) => sum + m.content.length, 0);
+    // the 2K prompts are "too long" for this backend; the 1K ones are answered
+    if (promptChars > 6000) throw new ContextTooLongError('http://127.0.0.1:9', 'oracle', 2100, 128, 2048);
+    return answer(request, onEvent, signal);
+  };
+  const result = await runProbesInWorker({
+    plan: { tasks: ['vt'], lengths: [1024, 2048], samples: 2, seed: 'overflow' }, threshold: 85.6, backend, onEvent: () => undefined,
+  });
+  assert.equal(result.metadata.cancelled, false);
+  assert.deepEqual(result.scores.map((s) => [s.length, s.score]), [[1024, 100]]);
+  const skipped = result.skipped.find((s) => s.length === 2048);
+  assert.ok(skipped, 'the 2K length is recorded as skipped');
+  assert.equal(skipped.overflow?.backendPromptTokens, 2100);
+  assert.match(skipped.reason, /2,100 tokens/);
 });

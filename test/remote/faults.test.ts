@@ -243,6 +243,53 @@ test('a server without tokenize endpoints: counted locally, with a visible note'
   assert.match(count.note ?? '', /has no tokenize endpoint, so the prompt was counted with the local tokenizer/);
 });
 
+test('a tokenize endpoint that refuses the chat messages (HTTP 422/400): counted locally with a note, and generation goes on', async () => {
+  for (const status of [422, 400]) {
+    const fixture = await serve('vllm', { answer: ANSWER, contextLength: 1000 });
+    fixture.faults.push({ kind: 'tokenize-status', status, message: 'messages is not supported here' });
+    const remote = backend(fixture.url);
+    const count = await remote.countPromptTokens({ messages: [{ role: 'user', content: 'Hello there' }] });
+    assert.equal(count.exact, false, `HTTP ${status}`);
+    assert.equal(count.tokens, 12);
+    assert.match(count.note ?? '', new RegExp(`did not accept the prompt at /tokenize \\(HTTP ${status}: messages is not supported here\\), so the prompt was counted with the local tokenizer`));
+    // A prompt long enough that the context check must count it: the local count stands in.
+    const warnings: string[] = [];
+    const long: GenerateRequest = { messages: [{ role: 'user', content: 'word '.repeat(300) }], sampling: { maxTokens: 32 } };
+    const result = await remote.generate(long, (e) => { if (e.type === 'warning') warnings.push(e.message); });
+    assert.equal(result.text, ANSWER, `HTTP ${status}`);
+    assert.ok(warnings.some((w) => /counted with the local tokenizer/.test(w)));
+  }
+});
+
+test('a tokenize endpoint that says the prompt is too long is not a reason to count locally', async () => {
+  const fixture = await serve('vllm', { contextLength: 100 });
+  fixture.faults.push({ kind: 'tokenize-status', status: 400, message: "This model's maximum context length is 100 tokens. However, your request has 900 input tokens. Please reduce the length of the input messages." });
+  const long: GenerateRequest = { messages: [{ role: 'user', content: 'word '.repeat(300) }], sampling: { maxTokens: 32 } };
+  const error = await rejection(backend(fixture.url).generate(long, () => {}));
+  assert.ok(error instanceof ContextTooLongError, error.message);
+  assert.equal(error.promptTokens, 900);
+  assert.equal(fixture.requests.filter((r) => r.path === '/v1/chat/completions').length, 0);
+});
+
+test('an HTTP 200 page instead of an event stream (a proxy\'s login page) is named as such', async () => {
+  const fixture = await serve('vllm');
+  fixture.faults.push({ kind: 'page', contentType: 'text/html; charset=utf-8', body: '<html><body>Please log in</body></html>' });
+  const error = await rejection(backend(fixture.url).generate(ask, () => {}));
+  assert.equal(error.message, `${fixture.url} answered /v1/chat/completions with text/html instead of an event stream: "<html><body>Please log in</body></html>".`);
+  assert.match(error.hint ?? '', /--server .*proxy/);
+});
+
+test('a stream whose last event lacks its closing blank line still ends the answer', async () => {
+  for (const flavor of ['vllm', 'llama.cpp'] as const) {
+    const fixture = await serve(flavor, { answer: ANSWER });
+    fixture.faults.push({ kind: 'no-final-blank-line' });
+    const result = await backend(fixture.url).generate(ask, () => {});
+    assert.equal(result.text, ANSWER, flavor);
+    assert.equal(result.finishReason, 'stop', flavor);
+    assert.deepEqual(result.warnings, [], flavor);
+  }
+});
+
 test('vLLM\'s older error body ({"object":"error",...}) is read too', async () => {
   const fixture = await serve('vllm', { vllmLegacyErrors: true });
   fixture.faults.push({ kind: 'status', status: 500, times: 1 });

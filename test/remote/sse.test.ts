@@ -56,3 +56,16 @@ test('an event is dispatched only at its closing blank line', () => {
   assert.deepEqual(decoder.push(new TextEncoder().encode('data: {"a":1}\n')), []);
   assert.deepEqual(decoder.push(new TextEncoder().encode('\n')), [{ kind: 'data', data: '{"a":1}' }]);
 });
+
+test('at the end of the body, a last event without its blank line (or line break) is dispatched', () => {
+  const decoder = new SseDecoder();
+  assert.deepEqual(decoder.push(new TextEncoder().encode('data: {"a":1}\n\ndata: {"b":2}\n')), [{ kind: 'data', data: '{"a":1}' }]);
+  assert.deepEqual(decoder.end(), [{ kind: 'data', data: '{"b":2}' }]);
+  const unterminated = new SseDecoder();
+  assert.deepEqual(unterminated.push(new TextEncoder().encode('data: [DONE]')), []);
+  assert.deepEqual(unterminated.end(), [{ kind: 'data', data: '[DONE]' }]);
+  // Nothing pending: nothing more.
+  const complete = new SseDecoder();
+  complete.push(new TextEncoder().encode('data: x\n\n'));
+  assert.deepEqual(complete.end(), []);
+});

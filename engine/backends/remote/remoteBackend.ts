@@ -13,7 +13,7 @@ import { ConnectionError, IdleTimeoutError, type HttpResponse } from './http';
 import { LocalPrompt } from './localPrompt';
 import { ContextTooLongError, connectionProblem, httpProblem, isContextLengthError } from './problems';
 import { byteBound, splitAtQuestion } from './promptBound';
-import { SseDecoder } from './sse';
+import { SseDecoder, type SseEvent } from './sse';
 import {
   readAppliedTemplate, readLlamaCppContext, readModelList, readStreamChunk, readTokenizeResponse,
   type ServedModel, type ServerErrorBody, type StreamUsage,
@@ -39,6 +39,8 @@ export class RemoteBackend implements Backend {
   private served?: Promise<ServedModel>;
   /** Whether the server answered its tokenize endpoint (undefined: not tried yet). */
   private hasTokenize?: boolean;
+  /** Why the server's count is not used, for the note on local counts. */
+  private noTokenizeReason = 'has no tokenize endpoint';
   private readonly inFlight = new Set<AbortController>();
   /** The last exact count of a Q&A prompt, by the hash of everything but its question (see promptBound.ts). */
   private lastExactCount?: { key: string; tokens: number };
@@ -133,7 +135,7 @@ export class RemoteBackend implements Backend {
     return {
       tokens: this.local.count(request),
       exact: false,
-      note: `${this.client.label} has no tokenize endpoint, so the prompt was counted with the local tokenizer (${this.local.source}) and its chat template; the server's count may differ slightly.`,
+      note: `${this.client.label} ${this.noTokenizeReason}, so the prompt was counted with the local tokenizer (${this.local.source}) and its chat template; the server's count may differ slightly.`,
     };
   }
 
@@ -142,7 +144,17 @@ export class RemoteBackend implements Backend {
     const body = this.options.api === 'completions'
       ? { model: model.id, prompt: this.local.renderWithoutBos(request) }
       : { model: model.id, messages: this.chatMessages(request), ...this.templateSwitches(request) };
-    const answer = await this.client.json('POST', '/tokenize', body, { idempotent: true, model: model.id, allow: [404, 405, 501], signal });
+    const answer = await this.client.json('POST', '/tokenize', body, { idempotent: true, model: model.id, allow: [400, 404, 405, 422, 501], signal });
+    if (answer.status === 400 || answer.status === 422) {
+      // Some servers (SGLang versions) refuse a `messages` body here: count locally. A too-long prompt is not that.
+      const error = errorBodyOf(answer.body, '');
+      if (isContextLengthError(error)) {
+        if (error?.promptTokens !== undefined) return error.promptTokens;
+        throw httpProblem(answer.status, error, this.client.endpoint('/tokenize'), model.id, this.client.settingNames);
+      }
+      this.noTokenizeReason = `did not accept the prompt at /tokenize (HTTP ${answer.status}${error ? `: ${preview(error.message, 80)}` : ''})`;
+      return undefined;
+    }
     return answer.status === 200 ? readTokenizeResponse(answer.body)?.count : undefined;
   }
 
@@ -195,9 +207,12 @@ export class RemoteBackend implements Backend {
         }
         throw httpProblem(response.status, body, this.client.endpoint(path), model.id, this.client.settingNames);
       }
-      const streamed = /application\/json/i.test(String(response.headers['content-type']))
-        ? await this.readWholeAnswer(response, sent, onEvent, warn)
-        : await this.readStream(response.chunks(), sent, onEvent, warn);
+      const contentType = String(response.headers['content-type'] ?? '');
+      let streamed: StreamOutcome;
+      if (/application\/json/i.test(contentType)) streamed = await this.readWholeAnswer(response, sent, onEvent, warn);
+      // No content type: read it as a stream anyway (readStream says so if it is not one).
+      else if (contentType === '' || /text\/event-stream/i.test(contentType)) streamed = await this.readStream(response.chunks(), contentType, sent, onEvent, warn);
+      else throw this.notAnEventStream(contentType, await response.text(64 * 1024).catch(() => ''));
       const usage = streamed.usage;
       return {
         text: streamed.text,
@@ -290,7 +305,15 @@ export class RemoteBackend implements Backend {
     return out;
   }
 
-  private async readStream(chunks: AsyncGenerator<Uint8Array>, sent: number, onEvent: (event: GenerateEvent) => void, warn: (m: string) => void): Promise<StreamOutcome> {
+  /** A 200 answer that is not a completion, e.g. a proxy's login page: say what came instead of a stream. */
+  private notAnEventStream(contentType: string, body: string): UserError {
+    const type = contentType.split(';')[0]!.trim();
+    const what = type === '' ? 'a body without a content type' : /event-stream/i.test(type) ? `${type} that holds no events` : type;
+    return new UserError(`${this.client.label} answered ${this.generatePath} with ${what} instead of an event stream: "${preview(body)}".`,
+      `Check that ${this.client.settingNames.url} points at the model server (vLLM, SGLang, llama-server); if a proxy or gateway sits in between, it answered instead (a login page, say) and must let the API through.`);
+  }
+
+  private async readStream(chunks: AsyncGenerator<Uint8Array>, contentType: string, sent: number, onEvent: (event: GenerateEvent) => void, warn: (m: string) => void): Promise<StreamOutcome> {
     const decoder = new SseDecoder();
     const out: StreamOutcome = { text: '', finishReason: 'stop', pieces: 0 };
     let serverFinish: string | undefined;
@@ -298,31 +321,43 @@ export class RemoteBackend implements Backend {
     let serverError: ServerErrorBody | undefined;
     const malformed: string[] = [];
     let failure: unknown;
-    try {
-      reading: for await (const bytes of chunks) {
-        for (const event of decoder.push(bytes)) {
-          if (event.kind === 'data' && event.data === '[DONE]') { done = true; break reading; }
-          const parsed = parseJson(event.data);
-          if (event.kind === 'error') { serverError = errorBodyOf(parsed, event.data); break reading; }
-          const chunk = readStreamChunk(parsed);
-          if (!chunk) { malformed.push(preview(event.data, 60)); continue; }
-          if (chunk.error) { serverError = chunk.error; break reading; }
-          if (chunk.progress) {
-            onEvent({ type: 'prefill', doneTokens: chunk.progress.processed, totalTokens: chunk.progress.total, reusedTokens: chunk.progress.cache });
-          }
-          if (chunk.text) {
-            if (out.timeToFirstTokenMs === undefined) {
-              out.timeToFirstTokenMs = performance.now() - sent;
-              onEvent({ type: 'first-token', timeToFirstTokenMs: out.timeToFirstTokenMs });
-            }
-            out.text += chunk.text;
-            out.pieces++;
-            onEvent({ type: 'text', text: chunk.text });
-          }
-          if (chunk.finishReason) serverFinish = chunk.finishReason;
-          if (chunk.usage) out.usage = mergeUsage(out.usage, chunk.usage);
-        }
+    // The body's first bytes and whether any event came, to tell "not a stream at all" from "a stream cut short".
+    let head = '';
+    let events = 0;
+    /** Handles one event; true when the stream is over ([DONE] or an error). */
+    const handle = (event: SseEvent): boolean => {
+      events++;
+      if (event.kind === 'data' && event.data === '[DONE]') { done = true; return true; }
+      const parsed = parseJson(event.data);
+      if (event.kind === 'error') { serverError = errorBodyOf(parsed, event.data); return true; }
+      const chunk = readStreamChunk(parsed);
+      if (!chunk) { malformed.push(preview(event.data, 60)); return false; }
+      if (chunk.error) { serverError = chunk.error; return true; }
+      if (chunk.progress) {
+        onEvent({ type: 'prefill', doneTokens: chunk.progress.processed, totalTokens: chunk.progress.total, reusedTokens: chunk.progress.cache });
       }
+      if (chunk.text) {
+        if (out.timeToFirstTokenMs === undefined) {
+          out.timeToFirstTokenMs = performance.now() - sent;
+          onEvent({ type: 'first-token', timeToFirstTokenMs: out.timeToFirstTokenMs });
+        }
+        out.text += chunk.text;
+        out.pieces++;
+        onEvent({ type: 'text', text: chunk.text });
+      }
+      if (chunk.finishReason) serverFinish = chunk.finishReason;
+      if (chunk.usage) out.usage = mergeUsage(out.usage, chunk.usage);
+      return false;
+    };
+    try {
+      let over = false;
+      for await (const bytes of chunks) {
+        if (head.length < 200) head += Buffer.from(bytes.subarray(0, 200)).toString('utf8');
+        for (const event of decoder.push(bytes)) if ((over = handle(event))) break;
+        if (over) break;
+      }
+      // The body ended cleanly: its last event may lack the blank line that closes it.
+      if (!over) for (const event of decoder.end()) if (handle(event)) break;
     } catch (error) {
       failure = error;
     }
@@ -341,6 +376,7 @@ export class RemoteBackend implements Backend {
     if (failure instanceof ConnectionError || failure instanceof IdleTimeoutError) problem = connectionProblem(failure, url, this.client.settingNames);
     else if (failure) throw failure;
     else if (serverError) problem = new UserError(`${this.client.label} reported an error in the middle of the stream: ${serverError.message}.`, 'Its log says more.');
+    else if (events === 0 && head.trim() !== '') throw this.notAnEventStream(contentType, head);
     else if (!done && serverFinish === undefined) problem = new UserError(`${this.client.label} ended the stream before the answer was complete.`, 'The server may have crashed or restarted; check its log.');
     if (problem) {
       if (out.text === '') throw problem;

@@ -48,6 +48,19 @@ export class SseDecoder {
     return events;
   }
 
+  /**
+   * The body ended cleanly: returns what the last bytes complete. A last line without its line break, and an
+   * event without the blank line that closes it, still count (some servers end the body right after the data line).
+   */
+  end(): SseEvent[] {
+    const events: SseEvent[] = [];
+    if (this.pending.length > 0) this.line(this.pending, events);
+    this.pending = new Uint8Array(0);
+    this.skipLeadingLf = false;
+    this.dispatch(events);
+    return events;
+  }
+
   private line(bytes: Uint8Array, events: SseEvent[]): void {
     if (bytes.length === 0) {
       this.dispatch(events);

@@ -63,7 +63,7 @@ export function commonWordsTask(): ProbeTask {
   const task: ProbeTask = {
     name: 'cwe',
     description: 'RULER common words extraction: the 10 words repeated 30 times among words repeated 3 times',
-    metric: 'string_match_all',
+    metric: 'word_match_all',
     maxTokens: 120,
     sources: ['word lists: our own common words; an-array-of-english-words (MIT) for long lists'],
     build(context, spec) {

@@ -22,7 +22,7 @@ export function frequentWordsTask(): ProbeTask {
   const task: ProbeTask = {
     name: 'fwe',
     description: 'RULER frequent words extraction: the three most frequent coded words (Zipf, alpha 2)',
-    metric: 'string_match_all',
+    metric: 'word_match_all',
     maxTokens: 50,
     sources: [],
     build(context, spec) {
