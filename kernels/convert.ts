@@ -56,6 +56,8 @@ export async function convertCheckpoint(
   const c = readDecoderConfig(hfDir);
   const ioDtype = options.ioDtype ?? (options.dtype === 'fp16' ? 'fp16' : 'fp32');
   if (options.dtype === 'fp16' && ioDtype !== 'fp16') throw new UserError('fp16 weights need fp16 activations (--io-dtype fp16).', 'Use --dtype fp32, or drop --io-dtype.');
+  // fp16 activations would store fp32 weights as fp16 all the same: the model would be fp16 but labelled fp32
+  if (options.dtype === 'fp32' && ioDtype !== 'fp32') throw new UserError('fp32 weights need fp32 activations (--io-dtype fp32).', 'For fp16 activations use --dtype fp16 (or int4).');
   const contextLength = options.maxContext ?? c.maxPositionEmbeddings;
   if (!Number.isInteger(contextLength) || contextLength < 1) throw new UserError(`--max-context must be a positive integer (got ${contextLength}).`, 'For ProLong-8B use up to 524288.');
   if (c.headDim % 16 !== 0) {
@@ -83,17 +85,23 @@ export async function convertCheckpoint(
       }, (doneParameters, tensor) => onProgress?.({ doneParameters, totalParameters, tensor }), signal);
       writer.finish(modelPath, `${c.architecture}-decoder`, { source: hfDir, dtype: options.dtype });
     } catch (error) {
+      const written = writer.externalBytes;
       writer.abandon();
       rmSync(modelPath, { force: true });
       rmSync(dataPath, { force: true });
-      throw error;
+      throw diskProblem(error, outDir, written, estimatedModelBytes(totalParameters, options.dtype));
     }
   } finally {
     checkpoint.close();
   }
 
   const copied = tokenizerFiles.filter((name) => existsSync(join(hfDir, name)));
-  for (const name of copied) copyFileSync(join(hfDir, name), join(outDir, name));
+  try {
+    for (const name of copied) copyFileSync(join(hfDir, name), join(outDir, name));
+  } catch (error) {
+    // without its sidecar the directory is not a model; its weights stay for a retry after space was made
+    throw diskProblem(error, outDir, writer.externalBytes, estimatedModelBytes(totalParameters, options.dtype));
+  }
   const generation = readJson(join(hfDir, 'generation_config.json'));
   const sidecar: ModelSidecar = {
     format: sidecarFormat,
@@ -124,6 +132,20 @@ export async function convertCheckpoint(
   };
   writeFileSync(sidecarPath, JSON.stringify(sidecar, null, 2) + '\n');
   return { outDir, sidecar, parameters: totalParameters, externalDataBytes: writer.externalBytes, seconds: (performance.now() - started) / 1000 };
+}
+
+/** About the bytes of the converted weights (int4: half a byte per weight plus its block's fp16 scale and zero point). */
+function estimatedModelBytes(parameters: number, dtype: WeightDtype): number {
+  return Math.ceil(parameters * (dtype === 'fp32' ? 4 : dtype === 'fp16' ? 2 : 0.6));
+}
+
+/** A full disk (or quota) said in words, with what was needed; any other error as it is. */
+export function diskProblem(error: unknown, outDir: string, writtenBytes: number, neededBytes: number): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return error;
+  const gb = (bytes: number) => `${(bytes / 1e9).toFixed(2)} GB`;
+  return new UserError(`The disk under ${outDir} is full (${code}) after ${gb(writtenBytes)} of the converted model; it needs about ${gb(neededBytes)}.`,
+    'Free space there or choose another OUT_DIR, then convert again; the partial files were removed.', { cause: error });
 }
 
 function readJson(path: string): Record<string, unknown> | undefined {

@@ -38,10 +38,20 @@ export async function buildDecoderGraph(
   const kvDims = ['batch_size', c.numKvHeads, 'past_sequence_length', c.headDim];
   const presentDims = ['batch_size', c.numKvHeads, 'total_sequence_length', c.headDim];
   let doneParameters = 0;
-  const read = async (name: string): Promise<Float32Array> => {
+  /**
+   * The tensor `name` as float32, after checking its shape against the one config.json implies (`fields` name the
+   * config values that shape comes from): a config that does not match its weights would otherwise convert into a
+   * model that runs and answers wrongly.
+   */
+  const read = async (name: string, shape: readonly number[], fields: string): Promise<Float32Array> => {
     // let the event loop run between tensors, so a cancellation (or a SIGINT) gets through
     await new Promise((resolve) => setImmediate(resolve));
     throwIfAborted(signal, 'conversion');
+    const actual = checkpoint.info(name).shape;
+    if (actual.length !== shape.length || actual.some((size, i) => size !== shape[i])) {
+      throw new UserError(`The checkpoint's ${name} has shape [${actual.join(', ')}], but config.json (${fields}) makes it [${shape.join(', ')}].`,
+        'The config.json does not belong to these weights: use the config.json that came with the checkpoint.');
+    }
     return checkpoint.readFloat32(name);
   };
   const done = (name: string, parameters: number): void => { doneParameters += parameters; onWeight(doneParameters, name); };
@@ -94,7 +104,7 @@ export async function buildDecoderGraph(
       throw new UserError(`hidden_size ${c.hiddenSize} is not a multiple of the int4 block size ${options.int4BlockSize}, which a quantized embedding needs.`, 'Use a smaller --block-size or drop --int4-embedding.');
     }
     // int4 rows (MatMulNBits' packing, uint8 data) gathered and dequantized by GatherBlockQuantized
-    const q = quantizeInt4(await read(hfNames.embed), c.vocabSize, c.hiddenSize, options.int4BlockSize, options.ioDtype === 'fp16' ? roundToFloat16 : Math.fround);
+    const q = quantizeInt4(await read(hfNames.embed, [c.vocabSize, c.hiddenSize], `vocab_size ${c.vocabSize}, hidden_size ${c.hiddenSize}`), c.vocabSize, c.hiddenSize, options.int4BlockSize, options.ioDtype === 'fp16' ? roundToFloat16 : Math.fround);
     const blocks = q.scales.length / c.vocabSize;
     const data = writer.initializer('model.embed_tokens.weight_q4', DataType.UINT8, [c.vocabSize, blocks * options.int4BlockSize / 2], q.packed);
     const scales = floatInit('model.embed_tokens.scales', q.scales, [c.vocabSize, blocks]);
@@ -107,7 +117,7 @@ export async function buildDecoderGraph(
     // rows, which halves the largest tensor of a small model)
     const embedDtype = options.dtype === 'fp32' ? 'fp32' : 'fp16';
     const embedName = writer.initializer('model.embed_tokens.weight', embedDtype === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT,
-      [c.vocabSize, c.hiddenSize], floatBytes(await read(hfNames.embed), embedDtype));
+      [c.vocabSize, c.hiddenSize], floatBytes(await read(hfNames.embed, [c.vocabSize, c.hiddenSize], `vocab_size ${c.vocabSize}, hidden_size ${c.hiddenSize}`), embedDtype));
     [embedded] = writer.node('Gather', [embedName, inputIds], ['embedded'], { axis: 0 }) as [string];
     if (embedDtype !== options.ioDtype) [embedded] = writer.node('Cast', [embedded], ['embedded_cast'], { to: io }) as [string];
   }
@@ -122,7 +132,7 @@ export async function buildDecoderGraph(
   for (let i = 0; i < c.numLayers; i++) {
     const n = hfNames.layer(i);
     const p = `layers.${i}`;
-    const inputNormWeight = await read(n.inputNorm);
+    const inputNormWeight = await read(n.inputNorm, [c.hiddenSize], `hidden_size ${c.hiddenSize}`);
     const inputNorm = floatInit(n.inputNorm, inputNormWeight, [c.hiddenSize]);
     done(n.inputNorm, c.hiddenSize);
     let normed: string;
@@ -135,8 +145,14 @@ export async function buildDecoderGraph(
       residual = outs[3]!;
     }
 
-    const qw = await read(`${n.q}.weight`); const kw = await read(`${n.k}.weight`); const vw = await read(`${n.v}.weight`);
-    const qkvBias = c.qkvBias ? concatRows([await read(`${n.q}.bias`), await read(`${n.k}.bias`), await read(`${n.v}.bias`)]) : undefined;
+    const qFields = `num_attention_heads ${c.numHeads} × head_dim ${c.headDim}, hidden_size ${c.hiddenSize}`;
+    const kvFields = `num_key_value_heads ${c.numKvHeads} × head_dim ${c.headDim}, hidden_size ${c.hiddenSize}`;
+    const qw = await read(`${n.q}.weight`, [qDim, c.hiddenSize], qFields);
+    const kw = await read(`${n.k}.weight`, [kvDim, c.hiddenSize], kvFields);
+    const vw = await read(`${n.v}.weight`, [kvDim, c.hiddenSize], kvFields);
+    const qkvBias = c.qkvBias
+      ? concatRows([await read(`${n.q}.bias`, [qDim], qFields), await read(`${n.k}.bias`, [kvDim], kvFields), await read(`${n.v}.bias`, [kvDim], kvFields)])
+      : undefined;
     const qkv = linear(`${p}.attn.qkv_proj`, normed, concatRows([qw, kw, vw]), qDim + 2 * kvDim, c.hiddenSize, qkvBias);
     done(`${n.q}+k+v`, qw.length + kw.length + vw.length + (qkvBias?.length ?? 0));
 
@@ -148,32 +164,34 @@ export async function buildDecoderGraph(
     writer.output(layerName(ioNames.presentKey, i), io, presentDims);
     writer.output(layerName(ioNames.presentValue, i), io, presentDims);
 
-    const ow = await read(`${n.o}.weight`);
-    const oBias = c.oBias ? await read(`${n.o}.bias`) : undefined;
+    const oFields = `hidden_size ${c.hiddenSize}, num_attention_heads ${c.numHeads} × head_dim ${c.headDim}`;
+    const ow = await read(`${n.o}.weight`, [c.hiddenSize, qDim], oFields);
+    const oBias = c.oBias ? await read(`${n.o}.bias`, [c.hiddenSize], oFields) : undefined;
     const attnOut = linear(`${p}.attn.o_proj`, attention!, ow, c.hiddenSize, qDim, oBias);
     done(n.o, ow.length + (oBias?.length ?? 0));
 
-    const postNormWeight = await read(n.postAttentionNorm);
+    const postNormWeight = await read(n.postAttentionNorm, [c.hiddenSize], `hidden_size ${c.hiddenSize}`);
     const postNorm = floatInit(n.postAttentionNorm, postNormWeight, [c.hiddenSize]);
     done(n.postAttentionNorm, c.hiddenSize);
     const post = writer.node('SkipSimplifiedLayerNormalization', [attnOut, residual, postNorm], [`${p}/post_norm`, '', '', `${p}/residual_mid`], { epsilon: eps }, 'com.microsoft');
     residual = post[3]!;
 
     // gate and up as one packed projection (one weight read per token instead of two), split after
-    const gw = await read(`${n.gate}.weight`);
-    const uw = await read(`${n.up}.weight`);
+    const mlpFields = `intermediate_size ${c.intermediateSize}, hidden_size ${c.hiddenSize}`;
+    const gw = await read(`${n.gate}.weight`, [c.intermediateSize, c.hiddenSize], mlpFields);
+    const uw = await read(`${n.up}.weight`, [c.intermediateSize, c.hiddenSize], mlpFields);
     const gateUp = linear(`${p}.mlp.gate_up_proj`, post[0]!, concatRows([gw, uw]), 2 * c.intermediateSize, c.hiddenSize);
     done(`${n.gate}+up`, gw.length + uw.length);
     const [gate, up] = writer.node('Split', [gateUp, splitSizes], [`${p}/gate`, `${p}/up`], { axis: -1 });
     const [sig] = writer.node('Sigmoid', [gate!], 1);
     const [silu] = writer.node('Mul', [gate!, sig!], 1);
     const [gated] = writer.node('Mul', [silu!, up!], 1);
-    const dw = await read(`${n.down}.weight`);
+    const dw = await read(`${n.down}.weight`, [c.hiddenSize, c.intermediateSize], mlpFields);
     hidden = linear(`${p}.mlp.down_proj`, gated!, dw, c.hiddenSize, c.intermediateSize);
     done(n.down, dw.length);
   }
 
-  const finalNormWeight = await read(hfNames.finalNorm);
+  const finalNormWeight = await read(hfNames.finalNorm, [c.hiddenSize], `hidden_size ${c.hiddenSize}`);
   const finalNorm = floatInit(hfNames.finalNorm, finalNormWeight, [c.hiddenSize]);
   done(hfNames.finalNorm, c.hiddenSize);
   let [normedFinal] = writer.node('SkipSimplifiedLayerNormalization', [hidden, residual, finalNorm], ['final_norm'], { epsilon: eps }, 'com.microsoft');
@@ -184,7 +202,7 @@ export async function buildDecoderGraph(
   }
   // a tied lm_head is read again rather than kept: holding the float32 embedding through every layer
   // would add its size (1 GiB for Llama-3.2-1B) to the peak memory
-  const lmHead = await read(c.tieWordEmbeddings ? hfNames.embed : hfNames.lmHead);
+  const lmHead = await read(c.tieWordEmbeddings ? hfNames.embed : hfNames.lmHead, [c.vocabSize, c.hiddenSize], `vocab_size ${c.vocabSize}, hidden_size ${c.hiddenSize}`);
   let logits = linear('lm_head', normedFinal!, lmHead, c.vocabSize, c.hiddenSize);
   done(c.tieWordEmbeddings ? `${hfNames.embed} (tied lm_head)` : hfNames.lmHead, c.tieWordEmbeddings ? 0 : lmHead.length);
   if (options.ioDtype === 'fp16') [logits] = writer.node('Cast', [logits], 1, { to: DataType.FLOAT }) as [string];

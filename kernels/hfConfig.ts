@@ -59,7 +59,12 @@ export function readDecoderConfig(hfDir: string): DecoderConfig {
     throw new UserError(`${path} is not valid JSON.`, 'Re-download the checkpoint.', { cause: error });
   }
   const generationPath = join(hfDir, 'generation_config.json');
-  const generation = existsSync(generationPath) ? JSON.parse(readFileSync(generationPath, 'utf8')) as Json : {};
+  let generation: Json = {};
+  if (existsSync(generationPath)) {
+    try { generation = JSON.parse(readFileSync(generationPath, 'utf8')) as Json; } catch (error) {
+      throw new UserError(`${generationPath} is not valid JSON: ${(error as Error).message}.`, 'Re-download the checkpoint, or fix that file.', { cause: error });
+    }
+  }
   return parseDecoderConfig(raw, path, generation);
 }
 

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CancelledError, UserError } from '../../engine/errors';
-import { convertCheckpoint } from '../../kernels/convert';
+import { convertCheckpoint, diskProblem } from '../../kernels/convert';
 import { randomShapes, writeRandomCheckpoint } from '../../kernels/randomCheckpoint';
 import { SafetensorsFile } from '../../kernels/safetensors';
 import { readSidecar, sidecarFileName } from '../../kernels/sidecar';
@@ -61,6 +61,36 @@ test('head sizes the attention kernel cannot run and bad options are UserErrors'
   writeRandomCheckpoint(ok, randomShapes.tiny, 1);
   await assert.rejects(convertCheckpoint(ok, join(work, 'o'), { dtype: 'fp16', ioDtype: 'fp32' }), UserError);
   await assert.rejects(convertCheckpoint(ok, ok, { dtype: 'fp32' }), UserError);
+  await assert.rejects(convertCheckpoint(ok, join(work, 'o'), { dtype: 'fp32', ioDtype: 'fp16' }), (e: unknown) => e instanceof UserError && /fp32 weights need fp32 activations/.test(e.message));
+});
+
+test('a config.json that does not match its weights is refused, naming the tensor and the config fields', async () => {
+  const hf = join(work, 'hf-mismatch');
+  writeRandomCheckpoint(hf, randomShapes.tiny, 1);
+  const config = JSON.parse(readFileSync(join(hf, 'config.json'), 'utf8')) as Record<string, number>;
+  config.num_key_value_heads = config.num_attention_heads; // the weights have fewer KV heads
+  writeFileSync(join(hf, 'config.json'), JSON.stringify(config));
+  const out = join(work, 'o-mismatch');
+  await assert.rejects(convertCheckpoint(hf, out, { dtype: 'int4' }),
+    (e: unknown) => e instanceof UserError && /k_proj\.weight has shape \[\d+, \d+\], but config\.json \(num_key_value_heads/.test(e.message));
+  assert.ok(!existsSync(join(out, sidecarFileName)), 'nothing that looks like a model was left');
+});
+
+test('a malformed generation_config.json is a UserError naming the file', async () => {
+  const hf = join(work, 'hf-generation');
+  writeRandomCheckpoint(hf, randomShapes.tiny, 1);
+  writeFileSync(join(hf, 'generation_config.json'), '{"eos_token_id": 1,');
+  await assert.rejects(convertCheckpoint(hf, join(work, 'o-generation'), { dtype: 'fp32' }),
+    (e: unknown) => e instanceof UserError && e.message.includes(join(hf, 'generation_config.json')));
+});
+
+test('a full disk is said in words, with the space the model needs; other errors pass through', () => {
+  const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+  const said = diskProblem(full, '/models/out', 1.5e9, 4.2e9);
+  assert.ok(said instanceof UserError);
+  assert.match(said.message, /The disk under \/models\/out is full \(ENOSPC\) after 1\.50 GB of the converted model; it needs about 4\.20 GB/);
+  const other = new Error('EACCES');
+  assert.equal(diskProblem(other, '/models/out', 0, 1), other);
 });
 
 const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'engine/cli/main.ts', 'convert', ...args], { encoding: 'utf8' });
