@@ -51,18 +51,46 @@ const command: Subcommand = {
         invalidUtf8: result.invalidUtf8,
         dropped: result.dropped,
       };
-      process.stdout.write(JSON.stringify(stats, null, 2) + '\n');
+      if (!(await writeToStdout([JSON.stringify(stats, null, 2) + '\n']))) return 0;
     } else if (!values.out) {
-      for (const chunk of result.chunks) if (!process.stdout.write(chunk)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+      if (!(await writeToStdout(result.chunks))) return 0;
     }
     if (!values.quiet && (values.out || values.json)) {
       process.stderr.write(`packed ${result.files.length} files, ${result.totalBytes} bytes, ${result.totalTokens} tokens in ${Math.round(result.ms)} ms`
         + ` (${result.skipped.length} skipped${result.dropped.length ? `, ${result.dropped.length} over the budget` : ''})\n`);
     }
-    for (const path of result.invalidUtf8) process.stderr.write(`note: ${path} is not valid UTF-8; invalid bytes became U+FFFD\n`);
+    if (!values.quiet) {
+      for (const path of result.invalidUtf8) process.stderr.write(`note: ${path} is not valid UTF-8; invalid bytes became U+FFFD\n`);
+    }
     return 0;
   },
 };
+
+/**
+ * Writes the document to stdout, waiting for the pipe to drain. False when the reader went away (`| head`): EPIPE
+ * is how a pipeline says it has read enough, so the rest is dropped quietly instead of crashing on the error.
+ */
+async function writeToStdout(chunks: readonly string[]): Promise<boolean> {
+  let failure: NodeJS.ErrnoException | undefined;
+  let wake: (() => void) | undefined;
+  // Stays registered: an EPIPE can still come for data already queued when this returns.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    failure ??= error;
+    wake?.();
+  });
+  for (const chunk of chunks) {
+    if (failure || process.stdout.write(chunk)) continue;
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+      process.stdout.once('drain', resolve);
+    });
+    process.stdout.removeListener('drain', wake!);
+  }
+  if (failure && failure.code !== 'EPIPE') {
+    throw new UserError(`Cannot write the document to stdout: ${failure.code ?? failure.message}.`, 'Write it to a file with --out FILE.');
+  }
+  return !failure;
+}
 
 /** Writes the document piece by piece: no second copy of a large document in memory. */
 function writeChunks(path: string, chunks: readonly string[]): void {

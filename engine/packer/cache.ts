@@ -7,6 +7,13 @@ import { createHash } from 'node:crypto';
 export interface CachedFile {
   size: number;
   mtimeMs: number;
+  /** Absent in caches written before it was kept: such entries are read again once. */
+  ctimeMs?: number;
+  /**
+   * The file changed within RACY_MS of being read: a change in the same clock tick would leave size and times
+   * equal, so the stats prove nothing and the next pack reads it again (its hash still spares the count).
+   */
+  racy?: boolean;
   /** sha1 of the raw bytes. */
   hash: string;
   /** Tokens of the file's chunk in the document, when it is packed as text. */
@@ -24,6 +31,14 @@ export interface PackCacheData {
   tokenizer: string;
   generation: number;
   files: Record<string, CachedFile>;
+}
+
+/** Files modified this close (ms) to being read are racily clean (git's term): see CachedFile.racy. */
+export const RACY_MS = 2000;
+
+/** Whether a cached entry still describes the file: same size, mtime and ctime (ctime catches `cp -p`, `rsync -t`). */
+export function sameStats(known: CachedFile, stats: { size: number; mtimeMs: number; ctimeMs: number }): boolean {
+  return !known.racy && known.size === stats.size && known.mtimeMs === stats.mtimeMs && known.ctimeMs === stats.ctimeMs;
 }
 
 export function emptyCache(tokenizer: string): PackCacheData {

@@ -5,10 +5,10 @@ import { resolveTokenizerPath } from '../tokenizer';
 import { CancelledError, UserError } from '../errors';
 import { IncludeOverrides } from './classify';
 import { applyTokenBudget } from './budget';
-import { defaultCacheFile, emptyCache, readCache, writeCache, type CachedFile, type PackCacheData } from './cache';
+import { defaultCacheFile, emptyCache, readCache, sameStats, writeCache, RACY_MS, type CachedFile, type PackCacheData } from './cache';
 import { documentHeader, fileChunk } from './format';
 import { sortByDependencies, sortByPath, sortEditAware, type PackOrder } from './order';
-import { compareNames, walkRepository, type SkippedFile } from './walk';
+import { compareNames, walkRepository, type Candidate, type SkippedFile } from './walk';
 import { DirectoryListingCache } from './listingCache';
 import { PackWorkerPool } from './workerPool';
 import type { FileJob, FileOutcome } from './workerProtocol';
@@ -75,6 +75,7 @@ export interface PackerOptions {
 interface MemoryEntry {
   size: number;
   mtimeMs: number;
+  ctimeMs: number;
   text: string;
   imports?: string[];
   /** Packed only because an include pattern forced it past the content heuristics. */
@@ -83,8 +84,8 @@ interface MemoryEntry {
 
 /**
  * Packs directories into documents, remembering what it read: a long-lived Packer (the extension's) re-reads and
- * re-counts only files whose size or mtime changed, and with a cache file so does a new process (it re-reads the
- * text but counts only changed content).
+ * re-counts only files whose size, mtime or ctime changed (or that changed just before they were read), and with a
+ * cache file so does a new process (it re-reads the text but counts only changed content).
  */
 export class Packer {
   private readonly tokenizerPath: string;
@@ -152,21 +153,26 @@ export class Packer {
     const firstPack = cache.generation === 0;
     const wantImports = order === 'dependency';
 
-    // Unchanged files (same size and mtime) come from memory; the rest go to the workers.
+    // Unchanged files (same size and times) come from memory; the rest go to the workers.
     const jobs: (FileJob & { size: number })[] = [];
     const unchanged = new Set<string>();
     for (const candidate of walk.candidates) {
       const known = cache.files[candidate.path];
-      const same = known !== undefined && known.size === candidate.size && known.mtimeMs === candidate.mtimeMs;
+      const same = known !== undefined && sameStats(known, candidate);
       if (same && known.skipReason !== undefined && !overrides.forced(candidate.path)) { unchanged.add(candidate.path); continue; }
       const inMemory = memory.get(candidate.path);
       const forced = overrides.forced(candidate.path);
-      if (same && inMemory && inMemory.size === candidate.size && inMemory.mtimeMs === candidate.mtimeMs && known.tokens !== undefined
-        && inMemory.forced === forced && (!wantImports || inMemory.imports !== undefined)) { unchanged.add(candidate.path); continue; }
+      if (same && inMemory && inMemory.size === candidate.size && inMemory.mtimeMs === candidate.mtimeMs && inMemory.ctimeMs === candidate.ctimeMs
+        && known.tokens !== undefined && inMemory.forced === forced && (!wantImports || inMemory.imports !== undefined)) { unchanged.add(candidate.path); continue; }
       jobs.push({ path: candidate.path, absolute: candidate.absolute, size: candidate.size, knownHash: known?.hash, knownTokens: known?.tokens, forced });
     }
     onProgress?.({ phase: 'read', done: 0, total: jobs.length });
     const outcomes: FileOutcome[] = jobs.length === 0 ? [] : await this.pool.processFiles(jobs, wantImports, (done) => onProgress?.({ phase: 'read', done, total: jobs.length }), signal);
+    const readDone = Date.now();
+    /** The stats to remember for a file just read. */
+    const statsOf = (candidate: Candidate): Pick<CachedFile, 'size' | 'mtimeMs' | 'ctimeMs' | 'racy'> => ({
+      size: candidate.size, mtimeMs: candidate.mtimeMs, ctimeMs: candidate.ctimeMs, racy: readDone - candidate.mtimeMs < RACY_MS || undefined,
+    });
 
     const nextFiles: Record<string, CachedFile> = {};
     const nextMemory = new Map<string, MemoryEntry>();
@@ -192,12 +198,12 @@ export class Packer {
       const changed = known !== undefined && known.hash === outcome.hash ? known.changed : firstPack ? 0 : generation;
       if (outcome.kind === 'skipped') {
         skipped.push({ path: outcome.path, reason: outcome.reason });
-        if (outcome.hash !== undefined) nextFiles[outcome.path] = { size: candidate.size, mtimeMs: candidate.mtimeMs, hash: outcome.hash, skipReason: outcome.reason, changed };
+        if (outcome.hash !== undefined) nextFiles[outcome.path] = { ...statsOf(candidate), hash: outcome.hash, skipReason: outcome.reason, changed };
         continue;
       }
       if (known?.hash !== outcome.hash || known.tokens === undefined) filesTokenized++;
-      nextFiles[outcome.path] = { size: candidate.size, mtimeMs: candidate.mtimeMs, hash: outcome.hash, tokens: outcome.tokens, invalidUtf8: outcome.invalidUtf8 || undefined, changed };
-      nextMemory.set(outcome.path, { size: candidate.size, mtimeMs: candidate.mtimeMs, text: outcome.text, imports: outcome.imports, forced: job.forced });
+      nextFiles[outcome.path] = { ...statsOf(candidate), hash: outcome.hash, tokens: outcome.tokens, invalidUtf8: outcome.invalidUtf8 || undefined, changed };
+      nextMemory.set(outcome.path, { size: candidate.size, mtimeMs: candidate.mtimeMs, ctimeMs: candidate.ctimeMs, text: outcome.text, imports: outcome.imports, forced: job.forced });
       texts.set(outcome.path, { text: outcome.text, tokens: outcome.tokens, bytes: candidate.size });
       if (outcome.invalidUtf8) invalidUtf8.push(outcome.path);
     }
@@ -213,6 +219,11 @@ export class Packer {
     let dropped: PackedFile[] = [];
     let kept = ordered;
     if (request.budget && request.budget > 0) {
+      const smallest = await this.pool.count(documentHeader(name, 0));
+      if (request.budget < smallest) {
+        throw new UserError(`The token budget ${request.budget} is too small for ${root}: the document's header alone takes ${smallest} tokens.`,
+          `Use a budget of at least ${smallest} tokens (prolong.pack.tokenBudget, or --budget of prolong pack), or 0 for none.`);
+      }
       // The header with the full file count is an upper bound: fewer files never need more digits.
       const headerBound = await this.pool.count(documentHeader(name, ordered.length));
       const outcome = applyTokenBudget(ordered.map((path) => ({ path, tokens: texts.get(path)!.tokens })), request.budget - headerBound);

@@ -11,6 +11,7 @@ export interface Candidate {
   absolute: string;
   size: number;
   mtimeMs: number;
+  ctimeMs: number;
 }
 
 export interface SkippedFile {
@@ -50,8 +51,9 @@ export function compareNames(a: string, b: string): number {
 /**
  * Lists the files of `root` that `git ls-files --cached --others --exclude-standard` would list (for a directory
  * that is not in a git repository: what the .gitignore files leave), minus those skipped with a stated reason.
- * Symlinks are entries, as in git: one to a file inside the root is packed with the target's content; one to a
- * directory, outside the root, broken or looping is skipped. The result is sorted by path, whatever the listing order.
+ * Symlinks are entries, as in git: one to a file inside the root that is itself packed is packed with the target's
+ * content; one to any other file, to a directory, outside the root, broken or looping is skipped. The result is
+ * sorted by path, whatever the listing order.
  */
 export function walkRepository(options: WalkOptions): WalkResult {
   const root = resolve(options.root);
@@ -65,7 +67,7 @@ export function walkRepository(options: WalkOptions): WalkResult {
   const tracked = new Map<string, number>(); // work-tree path -> mode
   const trackedDirs = new Set<string>();
   if (repo) {
-    for (const entry of readGitIndex(repo.gitDir)) {
+    for (const entry of readGitIndex(repo)) {
       if (prefix && !entry.path.startsWith(prefix + '/')) continue;
       tracked.set(entry.path, entry.mode);
       for (let i = entry.path.indexOf('/'); i !== -1; i = entry.path.indexOf('/', i + 1)) trackedDirs.add(entry.path.slice(0, i));
@@ -73,19 +75,32 @@ export function walkRepository(options: WalkOptions): WalkResult {
   }
   const excludeFiles = repo ? [join(repo.commonDir, 'info', 'exclude'), globalExcludesFile(repo, options.gitEnvironment)] : [];
   let rules = IgnoreRules.create(gitIgnoreCase(repo), excludeFiles.filter((f): f is string => f !== undefined), [...(options.exclude ?? [])], prefix);
-  // Per-directory ignore files of the ancestors between the work tree and root apply too.
-  const segments = prefix === '' ? [] : prefix.split('/');
   rules = rules.enterDirectory('', workTree);
-  for (let i = 0; i < segments.length; i++) {
-    rules = rules.enterDirectory(segments.slice(0, i + 1).join('/'), join(workTree, ...segments.slice(0, i + 1)));
+  // Per-directory ignore files of the ancestors between the work tree and root apply too. Rules judge each path
+  // alone (the walk prunes ignored directories), so the ancestors are judged here as the walk would have: under an
+  // ignored one git lists only tracked files, whatever negations deeper .gitignore files hold.
+  let rootIgnored = false;
+  let rootExcludedBy: string | undefined;
+  const segments = prefix === '' ? [] : prefix.split('/');
+  for (let i = 0; i < segments.length && !rootIgnored && !rootExcludedBy; i++) {
+    const dir = segments.slice(0, i + 1).join('/');
+    rootIgnored = rules.gitIgnored(dir, true);
+    rootExcludedBy = rules.excludedBy(dir, true);
+    if (!rootIgnored && !rootExcludedBy) rules = rules.enterDirectory(dir, join(workTree, ...segments.slice(0, i + 1)));
   }
 
   const candidates: Candidate[] = [];
   const skipped: SkippedFile[] = [];
   const seenTracked = new Set<string>();
+  /** Directories skipped as a whole (work-tree paths): their tracked files are covered by the directory's entry. */
+  const skippedDirs = new Set<string>();
+  /** Symlinks to resolve once the walk knows which files it packs. */
+  const symlinks: { path: string; absolute: string }[] = [];
   const toRootRelative = (repoPath: string): string => (prefix === '' ? repoPath : repoPath.slice(prefix.length + 1));
   const skip = (repoPath: string, reason: string, isDir = false): void => {
-    skipped.push({ path: toRootRelative(repoPath) + (isDir ? '/' : ''), reason });
+    if (isDir) skippedDirs.add(repoPath);
+    const path = toRootRelative(repoPath);
+    skipped.push({ path: isDir ? (path === '' ? './' : path + '/') : path, reason });
   };
 
   /** Walks a directory; `parentRules` are its parent's (its own ignore files are read here, after the listing). */
@@ -114,12 +129,11 @@ export function walkRepository(options: WalkOptions): WalkResult {
         const ignored = insideIgnored || dirRules.gitIgnored(path, true);
         if (ignored && !trackedDirs.has(path)) continue;
         if (tracked.get(path) === GITLINK_MODE) { seenTracked.add(path); skip(path, 'git submodule', true); continue; }
-        if (!ignored) {
-          const excludedBy = dirRules.excludedBy(path, true);
-          if (excludedBy) { skip(path, `excluded by ${describeSource(excludedBy, workTree)}`, true); continue; }
-          // One entry for a whole vendored directory, unless include patterns might force files inside it.
-          if (isVendoredDirectoryName(name) && overrides.empty) { skip(path, 'vendored', true); continue; }
-        }
+        const excludedBy = dirRules.excludedBy(path, true);
+        if (excludedBy) { skip(path, `excluded by ${describeSource(excludedBy, workTree)}`, true); continue; }
+        // One entry for a whole vendored directory, unless include patterns might force files inside it.
+        if (!ignored && isVendoredDirectoryName(name) && overrides.empty) { skip(path, 'vendored', true); continue; }
+        if (hasInvalidName(name, absolute)) { skip(path, INVALID_NAME, true); continue; }
         visit(absolute, path, dirRules, ignored);
         continue;
       }
@@ -131,10 +145,9 @@ export function walkRepository(options: WalkOptions): WalkResult {
       const relative = toRootRelative(path);
       const heuristic = pathSkipReason(relative);
       if (heuristic && !overrides.forced(relative)) { skip(path, heuristic); continue; }
+      if (hasInvalidName(name, absolute)) { skip(path, INVALID_NAME); continue; }
       if (entry.isSymbolicLink()) {
-        const target = resolveSymlink(absolute, realRoot);
-        if (typeof target === 'string') { skip(path, target); continue; }
-        addFile(path, absolute, target.size, target.mtimeMs);
+        symlinks.push({ path, absolute });
       } else if (entry.isFile()) {
         let stats;
         try {
@@ -143,36 +156,84 @@ export function walkRepository(options: WalkOptions): WalkResult {
           skip(path, `unreadable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
           continue;
         }
-        addFile(path, absolute, stats.size, stats.mtimeMs);
+        addFile(path, absolute, stats);
       } else {
         skip(path, 'not a regular file');
       }
     }
   };
 
-  const addFile = (path: string, absolute: string, size: number, mtimeMs: number): void => {
-    if (size > options.maxFileBytes) {
-      skip(path, `too large (${size} bytes; the limit is ${options.maxFileBytes}, setting prolong.pack.maxFileBytes)`);
+  const addFile = (path: string, absolute: string, stats: FileStats): void => {
+    if (stats.size > options.maxFileBytes) {
+      skip(path, `too large (${stats.size} bytes; the limit is ${options.maxFileBytes}: the setting prolong.pack.maxFileBytes, or --max-file-bytes of prolong pack)`);
       return;
     }
-    candidates.push({ path: toRootRelative(path), absolute, size, mtimeMs });
+    candidates.push({ path: toRootRelative(path), absolute, size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs });
   };
 
-  visit(root, prefix, rules, false);
+  if (rootExcludedBy) skip(prefix, `excluded by ${describeSource(rootExcludedBy, workTree)}`, true);
+  else visit(root, prefix, rules, rootIgnored);
+
+  // A symlink is packed only when its target is: otherwise a link would carry in what git ignores or the pack
+  // leaves out (`env.example -> .env`).
+  const packed = new Set(symlinks.length > 0 ? candidates.map((c) => c.path) : []);
+  const reasons = new Map(symlinks.length > 0 ? skipped.map((s) => [s.path, s.reason]) : []);
+  for (const link of symlinks) {
+    const target = resolveSymlink(link.absolute, realRoot);
+    if (typeof target === 'string') { skip(link.path, target); continue; }
+    if (!packed.has(target.path)) { skip(link.path, `symlink to ${target.path}, which is not packed${whyNotPacked(target.path, reasons)}`); continue; }
+    addFile(link.path, link.absolute, target.stats);
+  }
+
   for (const path of tracked.keys()) {
-    if (!seenTracked.has(path)) skip(path, 'tracked by git but missing from the working tree');
+    if (!seenTracked.has(path) && !underSkippedDirectory(path, skippedDirs)) skip(path, 'tracked by git but missing from the working tree');
   }
   candidates.sort((a, b) => compareNames(a.path, b.path));
   skipped.sort((a, b) => compareNames(a.path, b.path));
   return { candidates, skipped, git: repo !== undefined };
 }
 
+const INVALID_NAME = 'file name is not valid UTF-8; rename it';
+
+/**
+ * Node decodes names as UTF-8, turning invalid bytes into U+FFFD, and the decoded name then names no file.
+ * (A name really holding U+FFFD still exists, so it is not reported.)
+ */
+function hasInvalidName(name: string, absolute: string): boolean {
+  return name.includes('\ufffd') && lstatSync(absolute, { throwIfNoEntry: false }) === undefined;
+}
+
+function underSkippedDirectory(path: string, skippedDirs: Set<string>): boolean {
+  for (let i = path.lastIndexOf('/'); i !== -1; i = path.lastIndexOf('/', i - 1)) {
+    if (skippedDirs.has(path.slice(0, i))) return true;
+  }
+  return false;
+}
+
+/** Why a symlink's target is not packed: its own skip reason, or that of a skipped directory holding it. */
+function whyNotPacked(target: string, reasons: Map<string, string>): string {
+  const own = reasons.get(target);
+  if (own !== undefined) return ` (${own})`;
+  for (let i = target.lastIndexOf('/'); i !== -1; i = target.lastIndexOf('/', i - 1)) {
+    const reason = reasons.get(target.slice(0, i + 1));
+    if (reason !== undefined) return ` (under ${target.slice(0, i + 1)}: ${reason})`;
+  }
+  if (target === '.git' || target.startsWith('.git/') || target.includes('/.git/')) return ' (inside .git)';
+  return ' (ignored by git)';
+}
+
 function describeSource(source: string, workTree: string): string {
   return source.startsWith(workTree + sep) ? toPosixRelative(workTree, source) : source;
 }
 
-/** The target's stats when it is a file inside the root; otherwise why the symlink is skipped. */
-function resolveSymlink(absolute: string, realRoot: string): { size: number; mtimeMs: number } | string {
+interface FileStats {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
+/** The target (root-relative) and its stats when it is a file inside the root; otherwise why the symlink is skipped. */
+function resolveSymlink(absolute: string, realRoot: string): { path: string; stats: FileStats } | string {
   let target: string;
   try {
     target = realpathSync(absolute);
@@ -193,5 +254,5 @@ function resolveSymlink(absolute: string, realRoot: string): { size: number; mti
   }
   if (stats.isDirectory()) return 'symlink to a directory (git stores the link, not the directory)';
   if (!stats.isFile()) return 'symlink to something that is not a regular file';
-  return { size: stats.size, mtimeMs: stats.mtimeMs };
+  return { path: toPosixRelative(realRoot, target), stats };
 }

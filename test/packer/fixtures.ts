@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -30,4 +30,14 @@ export function git(cwd: string, home: string, ...args: string[]): string {
 export function gitListFiles(cwd: string, home: string): string[] {
   const out = git(cwd, home, '-c', 'core.quotepath=off', 'ls-files', '-z', '--cached', '--others', '--exclude-standard');
   return [...new Set(out.split('\0').filter((p) => p.length > 0))].sort();
+}
+
+/**
+ * Sets every file's mtime under root an hour back: files written moments before a pack are "racily clean" and
+ * always read again, so tests counting re-reads start from settled files.
+ */
+export function backdate(root: string, ms = Date.now() - 3_600_000): void {
+  for (const entry of readdirSync(root, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) utimesSync(join(entry.parentPath, entry.name), new Date(ms), new Date(ms));
+  }
 }

@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { Packer, pack, packedFileTexts, documentHeader, fileChunk } from '../../engine/packer';
 import { loadTokenizer } from '../../engine/tokenizer';
-import { tempDir, writeTree } from './fixtures';
+import { UserError } from '../../engine/errors';
+import { backdate, tempDir, writeTree } from './fixtures';
 
 // The reference implementation (@huggingface/tokenizers): an independent check of the packer's fast counts.
 const reference = loadTokenizer(undefined, 'reference');
@@ -114,6 +115,8 @@ test('a token budget drops the largest files first and reports them', async () =
 test('re-packing reads and counts only what changed; edit-aware order moves edited files last', async () => {
   const root = tempDir();
   sampleTree(root);
+  const settled = Date.now() - 3_600_000;
+  backdate(root, settled);
   const cacheFile = join(tempDir(), 'cache.json');
   const packer = new Packer({ cacheFile, workers: 1 });
   try {
@@ -123,14 +126,14 @@ test('re-packing reads and counts only what changed; edit-aware order moves edit
     assert.equal(again.filesRead, 0);
     assert.equal(again.document, first.document);
     writeFileSync(join(root, 'app/db.py'), 'import os\ndef connect(): return os.getcwd() + "!"\n');
-    utimesSync(join(root, 'app/db.py'), new Date(), new Date(Date.now() + 5000));
+    utimesSync(join(root, 'app/db.py'), new Date(), new Date(settled + 5000));
     const edited = await packer.pack({ root, order: 'edit-aware' });
     assert.equal(edited.filesRead, 1);
     assert.equal(edited.filesTokenized, 1);
     assert.equal(edited.files.at(-1)!.path, 'app/db.py');
     assert.equal(edited.totalTokens, reference.count(edited.document));
     // a touched but unchanged file is re-read, not re-counted, and keeps its place
-    utimesSync(join(root, 'README.md'), new Date(), new Date(Date.now() + 9000));
+    utimesSync(join(root, 'README.md'), new Date(), new Date(settled + 9000));
     const touched = await packer.pack({ root, order: 'edit-aware' });
     assert.equal(touched.filesRead, 1);
     assert.equal(touched.filesTokenized, 0);
@@ -180,6 +183,7 @@ test('prolong pack: clear errors for a missing directory, a bad tokenizer and a 
 test('packs asked for at once run one after another on the same caches, and dispose waits for them', async () => {
   const root = tempDir();
   sampleTree(root);
+  backdate(root);
   const packer = new Packer({ cacheFile: false, workers: 1 });
   const first = packer.pack({ root, order: 'edit-aware' });
   const second = packer.pack({ root, order: 'edit-aware' });
@@ -224,4 +228,111 @@ test('removing an include pattern un-packs what it had forced in, in a long-live
   } finally {
     await packer.dispose();
   }
+});
+
+test('a change keeping size and mtime (cp -p, rsync -t) is seen, in memory and through the cache file', async () => {
+  const root = tempDir();
+  writeTree(root, { 'a.txt': 'version1\n', 'gen.ts': '// @generated\nexport const a = 1;\n' });
+  backdate(root);
+  const cacheFile = join(tempDir(), 'cache.json');
+  /** Rewrites a file with same-size content and puts its mtime back, as `cp -p` does. */
+  const rewriteKeepingStats = (path: string, text: string): void => {
+    const before = statSync(join(root, path));
+    assert.equal(Buffer.byteLength(text), before.size);
+    writeFileSync(join(root, path), text);
+    utimesSync(join(root, path), before.atime, before.mtime);
+  };
+  const packer = new Packer({ cacheFile, workers: 1 });
+  try {
+    assert.ok((await packer.pack({ root })).document.includes('version1'));
+    rewriteKeepingStats('a.txt', 'version2\n');
+    assert.ok((await packer.pack({ root })).document.includes('version2'), 'not the remembered text');
+  } finally {
+    await packer.dispose();
+  }
+  // a file the cache file remembers as skipped by content is judged again
+  rewriteKeepingStats('gen.ts', '// hand-made!\nexport const a = 1;\n');
+  const next = await pack({ root, cacheFile, workers: 1 });
+  assert.ok(next.files.some((f) => f.path === 'gen.ts'), JSON.stringify(next.skipped));
+});
+
+test('a file modified just before it was read is read again by the next pack (racily clean)', async () => {
+  const root = tempDir();
+  writeTree(root, { 'settled.txt': 's\n', 'fresh.txt': 'f\n' });
+  backdate(root);
+  // an mtime at or after the read: a same-tick change would keep every stat, so the stats prove nothing
+  const future = new Date(Date.now() + 60_000);
+  utimesSync(join(root, 'fresh.txt'), future, future);
+  const cacheFile = join(tempDir(), 'cache.json');
+  const packer = new Packer({ cacheFile, workers: 1 });
+  try {
+    await packer.pack({ root });
+    const again = await packer.pack({ root });
+    assert.equal(again.filesRead, 1, 'fresh.txt only');
+    assert.equal(again.filesTokenized, 0, 'its unchanged content keeps its count');
+  } finally {
+    await packer.dispose();
+  }
+  const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as { files: Record<string, { racy?: boolean }> };
+  assert.equal(cached.files['fresh.txt']!.racy, true);
+  assert.equal(cached.files['settled.txt']!.racy, undefined);
+});
+
+test('generated markers count only in the leading comments of code, never in prose', async () => {
+  const root = tempDir();
+  writeTree(root, {
+    'README.md': '# Bindings\n\nThese are auto-generated bindings. DO NOT EDIT these values by hand.\n',
+    'docs/notes.txt': 'DO NOT EDIT these values\n',
+    'docs/guide.rst': 'The @generated annotations\n==========================\n',
+    'src/parse.ts': "import { x } from './x';\n// Skips files with @generated annotations; auto-generated ones.\nexport const y = x;\n",
+    'src/x.ts': 'export const x = 1;\n',
+    'gen/api.go': '// Code generated by protoc-gen-go. DO NOT EDIT.\n\npackage api\n',
+    'gen/types.ts': '/**\n * @generated SignedSource<<abc>>\n */\nexport type A = 1;\n',
+    'gen/pb2.py': '# -*- coding: utf-8 -*-\n# Generated by the protocol buffer compiler.  DO NOT EDIT!\nimport os\n',
+  });
+  const result = await pack({ root, cacheFile: false, workers: 1 });
+  assert.deepEqual(result.files.map((f) => f.path), ['docs/guide.rst', 'docs/notes.txt', 'src/parse.ts', 'src/x.ts', 'README.md']);
+  assert.deepEqual(result.skipped, ['gen/api.go', 'gen/pb2.py', 'gen/types.ts'].map((path) => ({ path, reason: 'generated (marked in its first lines)' })));
+});
+
+test('a budget smaller than the document header is a UserError naming the least budget', async () => {
+  const root = tempDir();
+  writeTree(root, { 'a.txt': 'a\n' });
+  const packer = new Packer({ cacheFile: false, workers: 1 });
+  try {
+    const least = await packer.countTokens(documentHeader(basename(root), 0));
+    for (const budget of [1, least - 1]) {
+      await assert.rejects(packer.pack({ root, budget }), (error: unknown) => error instanceof UserError
+        && error.message.includes(`header alone takes ${least} tokens`) && (error.hint ?? '').includes(`at least ${least} tokens`));
+    }
+    const fits = await packer.pack({ root, budget: least });
+    assert.equal(fits.files.length, 0);
+    assert.ok(fits.totalTokens <= least);
+  } finally {
+    await packer.dispose();
+  }
+});
+
+const repoRoot = join(__dirname, '..', '..');
+const cliSource = join(repoRoot, 'engine', 'cli', 'main.ts');
+
+test('prolong pack DIR | head: a closed pipe ends the command quietly', () => {
+  const root = tempDir();
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 60; i++) files[`f${i}.txt`] = 'line of text\n'.repeat(600); // far more than a pipe holds
+  writeTree(root, files);
+  const script = '"$0" --import tsx "$1" pack "$2" --no-cache | head -c 100 >/dev/null; echo "exit ${PIPESTATUS[0]}" >&2';
+  const run = spawnSync('bash', ['-c', script, process.execPath, cliSource, root], { cwd: repoRoot, encoding: 'utf8' });
+  assert.equal(run.stderr.trim(), 'exit 0');
+});
+
+test('prolong pack -q prints nothing on stderr, UTF-8 notes included', () => {
+  const root = tempDir();
+  writeTree(root, { 'latin1.txt': Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]) });
+  const out = join(tempDir(), 'doc.txt');
+  const run = (...flags: string[]) => spawnSync(process.execPath, ['--import', 'tsx', cliSource, 'pack', root, '--no-cache', '--out', out, ...flags], { cwd: repoRoot, encoding: 'utf8' });
+  assert.match(run().stderr, /note: latin1\.txt is not valid UTF-8/);
+  const quiet = run('-q');
+  assert.equal(quiet.status, 0, quiet.stderr);
+  assert.equal(quiet.stderr, '');
 });
