@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 /** VS Code target -> onnxruntime-node's binary folder (bin/napi-v6/<platform>/<arch>). */
@@ -24,7 +25,7 @@ const ALL_BINARIES = '!node_modules/onnxruntime-node/bin/napi-v6/**';
 export function ignoreFileFor(target, base = readFileSync('.vscodeignore', 'utf8')) {
   const folder = TARGETS[target];
   if (!folder) throw new Error(`unknown target '${target}': one of ${Object.keys(TARGETS).join(', ')}`);
-  const lines = base.split('\n');
+  const lines = base.split(/\r?\n/); // a Windows checkout may have CRLF line ends
   if (!lines.includes(ALL_BINARIES)) throw new Error(`.vscodeignore has no line '${ALL_BINARIES}' to narrow`);
   return lines.map((line) => (line === ALL_BINARIES ? `!node_modules/onnxruntime-node/bin/napi-v6/${folder}/**` : line)).join('\n');
 }
@@ -62,6 +63,6 @@ function main() {
   }
 }
 
-if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   try { main(); } catch (error) { process.stderr.write(`packageVsix: ${error.message}\n`); process.exit(1); }
 }

@@ -2,7 +2,7 @@
  * Settings read in more than one place, read once here so every reader agrees (trimming, defaults, validation).
  */
 import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { ENGINE_SECTION, readEngineSettings, type EngineSettings } from '../engine/runtime/engineSettings';
 import { tokenizerBesideModel } from '../engine/tokenizer';
@@ -15,12 +15,15 @@ export function backendSetting(): BackendSetting {
 }
 
 /**
- * A path setting as the user means it: `~` is the home directory, and a relative path is relative to the first
- * workspace folder (not to the extension host's working directory, which the user never sees).
+ * A path setting as the user means it: `~` is the home directory, and a relative path is relative to the workspace:
+ * the folder of a .code-workspace file (where a multi-root workspace keeps its settings), else the first folder;
+ * never the extension host's working directory, which the user never sees.
  */
 export function resolveSettingPath(path: string): string {
   if (path === '~' || path.startsWith('~/') || path.startsWith('~\\')) return join(homedir(), path.slice(1));
   if (isAbsolute(path)) return path;
+  const workspaceFile = vscode.workspace.workspaceFile;
+  if (workspaceFile?.scheme === 'file') return join(dirname(workspaceFile.fsPath), path);
   const folder = vscode.workspace.workspaceFolders?.[0];
   return folder ? join(folder.uri.fsPath, path) : resolve(path);
 }

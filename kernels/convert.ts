@@ -1,7 +1,7 @@
 // Converts a Hugging Face Llama-family checkpoint directory into OUT_DIR/model.onnx + model.onnx.data,
 // the tokenizer files, and the sidecar (prolong_model.json, written last: its presence means the
 // conversion finished). Tensors stream one at a time; peak memory is about the largest tensor a few times.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../engine/errors';
 import { Checkpoint } from './checkpoint';
@@ -89,18 +89,18 @@ export async function convertCheckpoint(
       writer.abandon();
       rmSync(modelPath, { force: true });
       rmSync(dataPath, { force: true });
-      throw diskProblem(error, outDir, written, estimatedModelBytes(totalParameters, options.dtype));
+      throw diskProblem(error, outDir, written, estimatedModelBytes(totalParameters, options.dtype), 'the partial files were removed');
     }
   } finally {
     checkpoint.close();
   }
 
   const copied = tokenizerFiles.filter((name) => existsSync(join(hfDir, name)));
+  const unfinished = 'the directory has no sidecar yet, so nothing takes it for a model';
   try {
     for (const name of copied) copyFileSync(join(hfDir, name), join(outDir, name));
   } catch (error) {
-    // without its sidecar the directory is not a model; its weights stay for a retry after space was made
-    throw diskProblem(error, outDir, writer.externalBytes, estimatedModelBytes(totalParameters, options.dtype));
+    throw diskProblem(error, outDir, writer.externalBytes, estimatedModelBytes(totalParameters, options.dtype), unfinished);
   }
   const generation = readJson(join(hfDir, 'generation_config.json'));
   const sidecar: ModelSidecar = {
@@ -130,7 +130,15 @@ export async function convertCheckpoint(
       topK: numberOrUndefined(generation.top_k), repetitionPenalty: numberOrUndefined(generation.repetition_penalty),
     } : undefined,
   };
-  writeFileSync(sidecarPath, JSON.stringify(sidecar, null, 2) + '\n');
+  // written under another name first: a sidecar cut short by a full disk must not make the directory look finished
+  const partialSidecar = `${sidecarPath}.partial`;
+  try {
+    writeFileSync(partialSidecar, JSON.stringify(sidecar, null, 2) + '\n');
+    renameSync(partialSidecar, sidecarPath);
+  } catch (error) {
+    rmSync(partialSidecar, { force: true });
+    throw diskProblem(error, outDir, writer.externalBytes, estimatedModelBytes(totalParameters, options.dtype), unfinished);
+  }
   return { outDir, sidecar, parameters: totalParameters, externalDataBytes: writer.externalBytes, seconds: (performance.now() - started) / 1000 };
 }
 
@@ -140,12 +148,12 @@ function estimatedModelBytes(parameters: number, dtype: WeightDtype): number {
 }
 
 /** A full disk (or quota) said in words, with what was needed; any other error as it is. */
-export function diskProblem(error: unknown, outDir: string, writtenBytes: number, neededBytes: number): unknown {
+export function diskProblem(error: unknown, outDir: string, writtenBytes: number, neededBytes: number, leftBehind: string): unknown {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code !== 'ENOSPC' && code !== 'EDQUOT') return error;
   const gb = (bytes: number) => `${(bytes / 1e9).toFixed(2)} GB`;
   return new UserError(`The disk under ${outDir} is full (${code}) after ${gb(writtenBytes)} of the converted model; it needs about ${gb(neededBytes)}.`,
-    'Free space there or choose another OUT_DIR, then convert again; the partial files were removed.', { cause: error });
+    `Free space there or choose another OUT_DIR, then convert again (${leftBehind}).`, { cause: error });
 }
 
 function readJson(path: string): Record<string, unknown> | undefined {

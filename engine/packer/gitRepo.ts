@@ -107,10 +107,12 @@ function parseIndex(data: Buffer, hashBytes: number): { entries: RawEntry[]; lin
   let previousPath: Buffer = Buffer.alloc(0);
   for (let i = 0; i < count; i++) {
     const start = offset;
-    if (start + 62 > end) truncated();
+    // 40 bytes of stat data, the object hash (20 bytes in SHA-1 repositories, 32 in SHA-256 ones), 2 of flags
+    const flagsAt = start + 40 + hashBytes;
+    if (flagsAt + 2 > end) truncated();
     const mode = data.readUInt32BE(start + 24);
-    const flags = data.readUInt16BE(start + 60);
-    offset = start + 62;
+    const flags = data.readUInt16BE(flagsAt);
+    offset = flagsAt + 2;
     if (version >= 3 && (flags & 0x4000) !== 0) offset += 2;
     let path: Buffer;
     if (version === 4) {

@@ -169,7 +169,11 @@ export class Packer {
     onProgress?.({ phase: 'read', done: 0, total: jobs.length });
     const outcomes: FileOutcome[] = jobs.length === 0 ? [] : await this.pool.processFiles(jobs, wantImports, (done) => onProgress?.({ phase: 'read', done, total: jobs.length }), signal);
     const readDone = Date.now();
-    /** The stats to remember for a file just read. */
+    /**
+     * The stats to remember for a file just read. Racy by mtime only: by ctime too, every file a test or tool
+     * backdates (utimes sets ctime to now) would be read twice; a same-size `cp -p` within one ctime tick of a
+     * read is the case left.
+     */
     const statsOf = (candidate: Candidate): Pick<CachedFile, 'size' | 'mtimeMs' | 'ctimeMs' | 'racy'> => ({
       size: candidate.size, mtimeMs: candidate.mtimeMs, ctimeMs: candidate.ctimeMs, racy: readDone - candidate.mtimeMs < RACY_MS || undefined,
     });

@@ -131,12 +131,16 @@ export async function runProbes(options: ProbeRunOptions): Promise<ProbeRunResul
   let cancelled = false;
   let failure: string | undefined;
   let countsDiffer = false;
-  const skip = (entry: SkippedTask) => { skipped.push(entry); emit({ type: 'skipped', skipped: entry }); };
+  /** Skips `entry` and the `remaining` instances of its group (they count as done). */
+  const skip = (entry: SkippedTask, remaining: number) => {
+    skipped.push(entry);
+    done += remaining;
+    emit({ type: 'skipped', skipped: entry, done, total });
+  };
 
   run: for (const group of plan) {
     if (info.contextLength !== undefined && group.length > info.contextLength) {
-      skip({ task: group.task, length: group.length, reason: `the backend's context length is ${info.contextLength} tokens` });
-      done += group.specs.length;
+      skip({ task: group.task, length: group.length, reason: `the backend's context length is ${info.contextLength} tokens` }, group.specs.length);
       continue;
     }
     const task = createTask(group.task);
@@ -149,8 +153,7 @@ export async function runProbes(options: ProbeRunOptions): Promise<ProbeRunResul
         instance = task.build(context, { seed: options.seed, length: group.length, ...spec });
       } catch (error) {
         if (!(error instanceof SkipInstance)) throw error;
-        skip({ task: group.task, length: group.length, reason: error.message });
-        done += group.specs.length - groupResults.length;
+        skip({ task: group.task, length: group.length, reason: error.message }, group.specs.length - groupResults.length);
         break;
       }
       emit({ type: 'instance-started', id: instance.id, task: instance.task, length: instance.length, promptTokens: instance.promptTokens, done, total });
@@ -169,8 +172,8 @@ export async function runProbes(options: ProbeRunOptions): Promise<ProbeRunResul
         if (error instanceof ContextTooLongError) {
           // The backend counts the prompt longer than the probe did (its chat template adds tokens, or another
           // tokenizer): this task does not fit at this length, but shorter ones and other tasks may. Skip, go on.
-          skip(overflowSkip(instance, error));
-          done += group.specs.length - groupResults.length;
+          // Its finished instances stay in the results (measured, and shown per depth); the cell has no score.
+          skip(overflowSkip(instance, error), group.specs.length - groupResults.length);
           break;
         }
         // The backend failed partway (server gone, engine crashed): stop, and keep every finished result.

@@ -177,5 +177,6 @@ export type ProbeEvent =
   | { type: 'prefill'; id: string; doneTokens: number; totalTokens: number }
   | { type: 'instance-finished'; result: InstanceResult; done: number; total: number }
   | { type: 'task-length-scored'; score: TaskLengthScore }
-  | { type: 'skipped'; skipped: SkippedTask }
+  /** `done` counts the skipped instances as done (absent in events written before it was added). */
+  | { type: 'skipped'; skipped: SkippedTask; done?: number; total?: number }
   | { type: 'warning'; message: string };

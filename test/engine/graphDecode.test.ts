@@ -77,8 +77,11 @@ test('the decode graph is written once beside the model and again when the model
   utimesSync(join(dir, onnx.file), later, later);
   ensureDecodeGraph(dir, onnx.file);
   assert.deepEqual(readFileSync(path), derived, 'a model converted again gets a new decode graph');
+  const rederived = statSync(path);
+  assert.ok(rederived.mtimeMs >= later.getTime(), 'dated no earlier than its model');
   ensureDecodeGraph(dir, onnx.file);
-  assert.ok(statSync(path).mtimeMs >= later.getTime(), 'and it is fresh from then on');
+  // a new derivation is written beside and renamed over: a new inode
+  assert.equal(statSync(path).ino, rederived.ino, 'and it is fresh from then on: not derived again');
 });
 
 test('a graph not written by the model builder is refused with a UserError', () => {

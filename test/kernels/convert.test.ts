@@ -86,11 +86,12 @@ test('a malformed generation_config.json is a UserError naming the file', async 
 
 test('a full disk is said in words, with the space the model needs; other errors pass through', () => {
   const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-  const said = diskProblem(full, '/models/out', 1.5e9, 4.2e9);
+  const said = diskProblem(full, '/models/out', 1.5e9, 4.2e9, 'the partial files were removed');
   assert.ok(said instanceof UserError);
   assert.match(said.message, /The disk under \/models\/out is full \(ENOSPC\) after 1\.50 GB of the converted model; it needs about 4\.20 GB/);
+  assert.match(said.hint ?? '', /\(the partial files were removed\)/);
   const other = new Error('EACCES');
-  assert.equal(diskProblem(other, '/models/out', 0, 1), other);
+  assert.equal(diskProblem(other, '/models/out', 0, 1, ''), other);
 });
 
 const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'engine/cli/main.ts', 'convert', ...args], { encoding: 'utf8' });

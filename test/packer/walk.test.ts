@@ -252,6 +252,18 @@ test('a split index (core.splitIndex) reads the same as a whole one', () => {
   assert.deepEqual(result.skipped, [], 'no entry reported missing, none with an empty path');
 });
 
+test('a SHA-256 repository\'s index reads as git lists it (32-byte object hashes in every entry)', () => {
+  const home = tempDir('prolong-home-');
+  const root = tempDir();
+  git(root, home, 'init', '-q', '--object-format=sha256');
+  writeTree(root, { '.gitignore': '*.log\n', 'a.txt': 'a', 'dir/b.txt': 'b', 'forced.log': 'kept: tracked', 'other.log': 'ignored' });
+  git(root, home, 'add', '.gitignore', 'a.txt', 'dir/b.txt');
+  git(root, home, 'add', '-f', 'forced.log');
+  const result = walkRepository({ root, maxFileBytes: 1 << 20, gitEnvironment: { home, xdgConfigHome: join(home, '.config') } });
+  assert.deepEqual(listed(result), gitListFiles(root, home));
+  assert.deepEqual(result.skipped, [], 'no entry read from the wrong offset');
+});
+
 test('a corrupt git index is a UserError naming the file and what to do', () => {
   const { root, env } = repositoryWith({ 'a.txt': 'a' }, ['a.txt']);
   writeFileSync(join(root, '.git', 'index'), 'garbage\n');

@@ -135,6 +135,12 @@ test('long predictions are cut for the panel, warnings stop at a cap, skipped ce
   const result = { metadata: { cancelled: false }, instances: [], scores: [], skipped: [] } as unknown as ProbeRunResult;
   assert.equal(reduce(state, { type: 'finished', result }).done, 3, 'skipped instances count as done once the run finished');
   assert.equal(reduce(state, { type: 'finished', result: { ...result, metadata: { cancelled: true } } as unknown as ProbeRunResult }).done, 0);
+  // a prompt refused as too long ends the instance in flight: it is no longer shown running, and the count moves on
+  state = reduce(state, { type: 'probe', event: { type: 'instance-started', id: 'vt/1024/1', task: 'vt', length: 1024, promptTokens: 1000, done: 1, total: 3 } });
+  assert.equal(state.current?.id, 'vt/1024/1');
+  state = reduce(state, { type: 'probe', event: { type: 'skipped', skipped: { task: 'vt', length: 1024, reason: 'too long for the server' }, done: 2, total: 3 } });
+  assert.equal(state.current, undefined);
+  assert.equal(state.done, 2);
 });
 
 test('saved runs to compare survive new runs and loads, replace themselves by file, stop at a cap and clear', () => {

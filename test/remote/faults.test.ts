@@ -261,6 +261,17 @@ test('a tokenize endpoint that refuses the chat messages (HTTP 422/400): counted
   }
 });
 
+test('a tokenize endpoint that counted before and refuses one prompt keeps counting the next ones', async () => {
+  const fixture = await serve('vllm', { answer: ANSWER, contextLength: 1000 });
+  const remote = backend(fixture.url);
+  const request = { messages: [{ role: 'user' as const, content: 'Hello there' }] };
+  assert.equal((await remote.countPromptTokens(request)).exact, true);
+  fixture.faults.push({ kind: 'tokenize-status', status: 422, message: 'cannot tokenize this one' });
+  assert.equal((await remote.countPromptTokens(request)).exact, false, 'this prompt is counted locally');
+  fixture.faults.length = 0;
+  assert.equal((await remote.countPromptTokens(request)).exact, true, 'the server counts again');
+});
+
 test('a tokenize endpoint that says the prompt is too long is not a reason to count locally', async () => {
   const fixture = await serve('vllm', { contextLength: 100 });
   fixture.faults.push({ kind: 'tokenize-status', status: 400, message: "This model's maximum context length is 100 tokens. However, your request has 900 input tokens. Please reduce the length of the input messages." });

@@ -118,8 +118,14 @@ function reduceProbeEvent(state: ProbesViewState, event: Extract<PanelAction, { 
       };
     case 'task-length-scored':
       return { ...state, scores: [...state.scores, event.score] };
-    case 'skipped':
-      return { ...state, skipped: [...state.skipped, event.skipped] };
+    case 'skipped': {
+      // a skip can end the instance in flight (the backend refused its prompt as too long): it runs no more
+      const ended = state.current?.task === event.skipped.task && state.current.length === event.skipped.length;
+      return {
+        ...state, skipped: [...state.skipped, event.skipped], current: ended ? undefined : state.current,
+        ...(event.done === undefined ? {} : { done: event.done }), ...(event.total === undefined ? {} : { total: event.total }),
+      };
+    }
     case 'warning':
       return { ...state, warnings: withWarning(state.warnings, event.message) };
   }

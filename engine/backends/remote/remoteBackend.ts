@@ -41,6 +41,8 @@ export class RemoteBackend implements Backend {
   private hasTokenize?: boolean;
   /** Why the server's count is not used, for the note on local counts. */
   private noTokenizeReason = 'has no tokenize endpoint';
+  /** The last count was refused by an existing tokenize endpoint (HTTP 400/422), not missing. */
+  private tokenizeRefused = false;
   private readonly inFlight = new Set<AbortController>();
   /** The last exact count of a Q&A prompt, by the hash of everything but its question (see promptBound.ts). */
   private lastExactCount?: { key: string; tokens: number };
@@ -130,7 +132,8 @@ export class RemoteBackend implements Backend {
         this.hasTokenize = true;
         return { tokens: exact, exact: true };
       }
-      this.hasTokenize = false;
+      // A server that counted earlier prompts and refused this one keeps counting the next ones.
+      if (!(this.hasTokenize === true && this.tokenizeRefused)) this.hasTokenize = false;
     }
     return {
       tokens: this.local.count(request),
@@ -145,6 +148,7 @@ export class RemoteBackend implements Backend {
       ? { model: model.id, prompt: this.local.renderWithoutBos(request) }
       : { model: model.id, messages: this.chatMessages(request), ...this.templateSwitches(request) };
     const answer = await this.client.json('POST', '/tokenize', body, { idempotent: true, model: model.id, allow: [400, 404, 405, 422, 501], signal });
+    this.tokenizeRefused = answer.status === 400 || answer.status === 422;
     if (answer.status === 400 || answer.status === 422) {
       // Some servers (SGLang versions) refuse a `messages` body here: count locally. A too-long prompt is not that.
       const error = errorBodyOf(answer.body, '');
@@ -210,9 +214,9 @@ export class RemoteBackend implements Backend {
       const contentType = String(response.headers['content-type'] ?? '');
       let streamed: StreamOutcome;
       if (/application\/json/i.test(contentType)) streamed = await this.readWholeAnswer(response, sent, onEvent, warn);
-      // No content type: read it as a stream anyway (readStream says so if it is not one).
-      else if (contentType === '' || /text\/event-stream/i.test(contentType)) streamed = await this.readStream(response.chunks(), contentType, sent, onEvent, warn);
-      else throw this.notAnEventStream(contentType, await response.text(64 * 1024).catch(() => ''));
+      // Any other type is read as a stream (some proxies relabel one as text/plain); readStream says what came
+      // when it holds no events at all (a login page, say).
+      else streamed = await this.readStream(response.chunks(), contentType, sent, onEvent, warn);
       const usage = streamed.usage;
       return {
         text: streamed.text,
