@@ -4,7 +4,7 @@
 //   node packageVsix.mjs --target linux-x64   one (repeatable)
 //   node packageVsix.mjs --list ...           print the files each VSIX would hold, build nothing
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -39,7 +39,10 @@ function vsce(args) {
 function main() {
   const { values } = parseArgs({ options: { target: { type: 'string', multiple: true }, list: { type: 'boolean' } } });
   const targets = values.target ?? Object.keys(TARGETS);
+  for (const target of targets) if (!TARGETS[target]) throw new Error(`unknown target '${target}': one of ${Object.keys(TARGETS).join(', ')}`);
   const version = JSON.parse(readFileSync('package.json', 'utf8')).version;
+  // --list shows what the current build would ship: without one it would leave out the extension itself
+  if (values.list && !existsSync(join('out', 'extension.js'))) throw new Error('out/extension.js is missing: run `npm run build` first');
   if (!values.list) {
     const build = spawnSync(process.execPath, ['build.mjs', '--production'], { stdio: 'inherit' });
     if (build.status !== 0) throw new Error('the build failed');

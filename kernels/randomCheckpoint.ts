@@ -39,11 +39,19 @@ export interface RandomCheckpointOptions {
   bosTokenId?: number;
 }
 
-/** Named shapes: `tiny` for quick tests, `llama-3.2-1b` for benchmarks (Llama-3.2-1B's exact shape). */
+/**
+ * Named shapes: `tiny` for quick tests (a 256-token vocabulary: token ids only), `tiny-llama3` to try `prolong ask`
+ * and `prolong probe` end to end in seconds (tiny layers, Llama 3's vocabulary and tokenizer, a 32K context),
+ * `llama-3.2-1b` for benchmarks (Llama-3.2-1B's exact shape).
+ */
 export const randomShapes = {
   tiny: {
     architecture: 'llama', hiddenSize: 64, intermediateSize: 128, numLayers: 2, numHeads: 4, numKvHeads: 2, headDim: 16,
     vocabSize: 256, ropeTheta: 500000, maxPositionEmbeddings: 512,
+  },
+  'tiny-llama3': {
+    architecture: 'llama', hiddenSize: 64, intermediateSize: 128, numLayers: 2, numHeads: 4, numKvHeads: 2, headDim: 16,
+    vocabSize: 128256, ropeTheta: 500000, maxPositionEmbeddings: 32768, tieWordEmbeddings: true,
   },
   'llama-3.2-1b': {
     architecture: 'llama', hiddenSize: 2048, intermediateSize: 8192, numLayers: 16, numHeads: 32, numKvHeads: 8, headDim: 64,

@@ -11,7 +11,7 @@
 // Positions come from the mask: the new tokens sit at positions past..past+sequence-1. A prompt may be fed
 // in chunks (chunked prefill) and a preallocated cache may be shared between past and present (onnxruntime's
 // GroupQueryAttention appends in place), as long as the total stays within `contextLength`.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../engine/errors';
 import type { Architecture } from './hfConfig';
@@ -92,6 +92,7 @@ export function layerName(template: string, layer: number): string {
 /** Reads and checks `<dir>/prolong_model.json`. */
 export function readSidecar(dir: string): ModelSidecar {
   const path = join(dir, sidecarFileName);
+  if (!existsSync(dir)) throw new UserError(`The model directory ${dir} does not exist.`, 'Give the directory `prolong convert HF_DIR OUT_DIR` wrote (OUT_DIR).');
   let value: ModelSidecar;
   try { value = JSON.parse(readFileSync(path, 'utf8')) as ModelSidecar; } catch (error) {
     throw new UserError(`Cannot read ${path}.`, 'Convert the model first with `prolong convert HF_DIR OUT_DIR`.', { cause: error });

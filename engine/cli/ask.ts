@@ -5,7 +5,7 @@ import { createBackend, remoteBackendOptions } from '../backends/factory';
 import { checkServer, formatHealthReport } from '../backends/remote/health';
 import { buildRepositoryPrompt } from '../backends/prompt';
 import { tokenizerBesideModel } from '../tokenizer';
-import type { BackendInfo, GenerateResult } from '../backends/types';
+import type { BackendInfo, GenerateResult, PromptTokenCount } from '../backends/types';
 import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
 
 const usage = 'prolong ask "QUESTION" (--server URL [--model NAME] | --model MODEL_DIR [--ep auto|webgpu|cpu] [--context N]) '
@@ -16,8 +16,8 @@ const usage = 'prolong ask "QUESTION" (--server URL [--model NAME] | --model MOD
   + '  prolong ask --check --server URL [--model NAME] [--dir DIR]: check the server step by step (reachable, key, model,\n'
   + '  context length against the packed DIR, exact counts, a one-token answer) and say what is wrong.';
 
-/** Tokens kept free for the system text, the question and the chat template when the pack is fitted to the server. */
-const PROMPT_OVERHEAD_TOKENS = 1024;
+/** Room left where the packed document meets the prompt text around it (a token may merge across the seam). */
+const JOIN_SLACK_TOKENS = 16;
 
 const command: Subcommand = {
   summary: 'ask a ProLong server a question about a repository (packs it, streams the answer)',
@@ -56,6 +56,7 @@ const command: Subcommand = {
     const api = values.api ?? 'chat';
     if (api !== 'chat' && api !== 'completions') throw new UserError(`--api must be chat or completions, not '${api}'.`);
     const maxTokens = values['max-tokens'] ? parseCount(values['max-tokens'], 'max-tokens') : 1024;
+    if (maxTokens < 1) throw new UserError('--max-tokens must be at least 1.', 'Give the most answer tokens to generate, e.g. --max-tokens 1024.');
     const temperature = values.temperature === undefined ? 0 : Number(values.temperature);
     if (!Number.isFinite(temperature) || temperature < 0) throw new UserError(`--temperature expects a number of 0 or more, not '${values.temperature}'.`);
     let timeoutSeconds: number | undefined;
@@ -78,7 +79,7 @@ const command: Subcommand = {
     try {
       // Ask the server first: a wrong URL or key should fail before a long pack.
       const info = await backend.info(signal);
-      const repository = await readRepository(values, info, maxTokens, signal);
+      const repository = await readRepository(values, info, maxTokens, (repository) => backend.countPromptTokens({ messages: buildRepositoryPrompt({ repository, question }) }, signal), signal);
       const messages = buildRepositoryPrompt({ repository, question });
       let streamed = false;
       const result = await backend.generate({ messages, sampling: { maxTokens, temperature } }, (event) => {
@@ -126,7 +127,7 @@ async function checkCommand(
 
 async function readRepository(
   values: { dir?: string; 'context-file'?: string; 'no-repository'?: boolean; budget?: string; tokenizer?: string; json?: boolean; server?: string; model?: string },
-  info: BackendInfo, maxTokens: number, signal: AbortSignal,
+  info: BackendInfo, maxTokens: number, countPrompt: (repository: string) => Promise<PromptTokenCount>, signal: AbortSignal,
 ): Promise<string> {
   if (values['no-repository']) return '';
   if (values['context-file'] !== undefined) {
@@ -141,10 +142,14 @@ async function readRepository(
   if (values.budget) {
     budget = parseCount(values.budget, 'budget');
   } else if (info.contextLength) {
-    budget = info.contextLength - maxTokens - PROMPT_OVERHEAD_TOKENS;
+    // The prompt without the repository, counted as the backend counts it (system prompt, question, chat template),
+    // plus a little for token merges where the document meets the text around it.
+    const around = (await countPrompt('')).tokens + JOIN_SLACK_TOKENS;
+    budget = info.contextLength - maxTokens - around;
     // the packer reads a budget of 0 as none at all, so a context this small must stop here
     if (budget <= 0) {
-      throw new UserError(`The context of ${info.contextLength.toLocaleString('en-US')} tokens (${info.detail}) leaves no room for the repository after ${maxTokens.toLocaleString('en-US')} answer tokens and ${PROMPT_OVERHEAD_TOKENS} for the question and chat template.`,
+      const n = (tokens: number) => tokens.toLocaleString('en-US');
+      throw new UserError(`The context of ${n(info.contextLength)} tokens (${info.model}) leaves no room for the repository after ${n(maxTokens)} answer tokens and ${n(around)} for the question and chat template.`,
         `Ask for fewer answer tokens (--max-tokens), ${info.kind === 'local' ? 'give a larger --context' : 'serve the model with a longer context'}, or ask without the repository (--no-repository).`);
     }
   }
@@ -175,7 +180,8 @@ export function parseHeaders(lines: readonly string[]): Record<string, string> {
 function summary(info: BackendInfo, result: GenerateResult): string {
   const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   const parts = [`${info.model} (${info.detail})`];
-  let prompt = `prompt ${result.promptTokens.toLocaleString('en-US')} tokens`;
+  // 0: the server reported no usage (a stream cut short or cancelled before its last event)
+  let prompt = result.promptTokens > 0 ? `prompt ${result.promptTokens.toLocaleString('en-US')} tokens` : 'prompt size not reported';
   if (result.cachedPromptTokens !== undefined) prompt += ` (${result.cachedPromptTokens.toLocaleString('en-US')} from the prefix cache)`;
   parts.push(prompt);
   if (result.timeToFirstTokenMs !== undefined) parts.push(`first token after ${seconds(result.timeToFirstTokenMs)}`);

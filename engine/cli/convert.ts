@@ -5,6 +5,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { UserError } from '../errors';
 import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
 import { convertCheckpoint, randomShapes, writeRandomCheckpoint, type ConvertOptions, type RandomShapeName } from '../../kernels/index';
+import { resolveTokenizerPath } from '../tokenizer';
+
+const LLAMA3_VOCAB = 128256;
 
 const usage = 'prolong convert HF_DIR OUT_DIR [--dtype fp32|fp16|int4] [--max-context N] [--random-shape NAME]';
 const help = `usage: ${usage}
@@ -54,7 +57,11 @@ const convertCommand: Subcommand = {
       if (!(shape in randomShapes)) throw new UserError(`--random-shape ${shape} is unknown.`, `Use one of: ${Object.keys(randomShapes).join(', ')}.`);
       if (existsSync(hfDir) && readdirSync(hfDir).length > 0) throw new UserError(`${hfDir} is not empty; --random-shape writes a new checkpoint there.`, 'Give an empty or new directory.');
       const started = performance.now();
-      writeRandomCheckpoint(hfDir, randomShapes[shape as RandomShapeName], values.seed === undefined ? 1 : positiveInt(values.seed, '--seed'), { dtype: 'BF16' });
+      const chosen = randomShapes[shape as RandomShapeName];
+      // A shape with Llama 3's vocabulary gets its tokenizer and special tokens, so the model answers prompts as text.
+      const llama3 = chosen.vocabSize === LLAMA3_VOCAB
+        ? { tokenizerJson: resolveTokenizerPath(), bosTokenId: 128000, eosTokenIds: [128001, 128008, 128009] } : {};
+      writeRandomCheckpoint(hfDir, chosen, values.seed === undefined ? 1 : positiveInt(values.seed, '--seed'), { dtype: 'BF16', ...llama3 });
       process.stderr.write(`wrote random ${shape} checkpoint to ${hfDir} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
     }
 

@@ -58,6 +58,7 @@ const command: Subcommand = {
     if (!values.quiet && (values.out || values.json)) {
       process.stderr.write(`packed ${result.files.length} files, ${result.totalBytes} bytes, ${result.totalTokens} tokens in ${Math.round(result.ms)} ms`
         + ` (${result.skipped.length} skipped${result.dropped.length ? `, ${result.dropped.length} over the budget` : ''})\n`);
+      if (result.skipped.length > 0) process.stderr.write(`skipped: ${skipSummary(result.skipped)}${values.json ? '' : ' (--json lists each file with its reason)'}\n`);
     }
     if (!values.quiet) {
       for (const path of result.invalidUtf8) process.stderr.write(`note: ${path} is not valid UTF-8; invalid bytes became U+FFFD\n`);
@@ -65,6 +66,17 @@ const command: Subcommand = {
     return 0;
   },
 };
+
+/** "3 binary, 2 lockfile, 1 too large": the skip reasons by kind, most frequent first. */
+export function skipSummary(skipped: readonly { reason: string }[]): string {
+  const counts = new Map<string, number>();
+  for (const { reason } of skipped) {
+    // the kind without its particulars: "too large (2,000,000 bytes; …)" -> "too large", "symlink to x, …" -> "symlink"
+    const kind = reason.startsWith('symlink') ? 'symlink' : reason.replace(/ \(.*$/s, '').replace(/: .*$/s, '');
+    counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([kind, count]) => `${count} ${kind}`).join(', ');
+}
 
 /**
  * Writes the document to stdout, waiting for the pipe to drain. False when the reader went away (`| head`): EPIPE

@@ -150,7 +150,13 @@ const command: Subcommand = {
         process.stderr.write(`prolong: the probe run stopped after ${result.instances.length} instance(s): ${result.metadata.error}\n`);
         return 1;
       }
-      return result.metadata.cancelled ? 130 : 0;
+      if (result.metadata.cancelled) return 130;
+      if (result.instances.length === 0) {
+        // every task and length was skipped (all longer than the backend's context, say): nothing was measured
+        process.stderr.write(`prolong: no probe ran: ${result.skipped.length} task/length pair(s) skipped (the results say why); give shorter --lengths.\n`);
+        return 1;
+      }
+      return 0;
     } finally {
       await backend.dispose();
     }

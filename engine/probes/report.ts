@@ -46,7 +46,7 @@ export function formatResults(result: ProbeRunResult): string {
   })]);
   const ruler = result.ruler;
   if (ruler.averages.length > 0) {
-    rows.push([`RULER avg (${ruler.tasks.length} tasks)`, ...lengths.map((length) => ruler.averages.find((a) => a.length === length)?.score.toFixed(1) ?? '-')]);
+    rows.push([`RULER avg (${ruler.tasks.length} task${ruler.tasks.length === 1 ? '' : 's'})`, ...lengths.map((length) => ruler.averages.find((a) => a.length === length)?.score.toFixed(1) ?? '-')]);
   }
   for (const reference of result.references) {
     rows.push([`ref: ${reference.model}`, ...lengths.map((length) => reference.scores.find((s) => s.length === length)?.score.toFixed(1) ?? '-')]);

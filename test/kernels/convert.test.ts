@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CancelledError, UserError } from '../../engine/errors';
@@ -131,4 +131,20 @@ test('a conversion failing before it starts (the output cannot be created) close
   }).length;
   await assert.rejects(convertCheckpoint(hf, join(blocker, 'out'), { dtype: 'fp32' }), (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOTDIR');
   assert.equal(openShards(), 0);
+});
+
+test('a tiny-llama3 random model answers `prolong ask` end to end: its own tokenizer, a packed repository, a streamed answer', () => {
+  const hf = join(work, 'hf-tl3');
+  const out = join(work, 'tl3');
+  const converted = cli(hf, out, '--random-shape', 'tiny-llama3', '--dtype', 'fp32');
+  assert.equal(converted.status, 0, converted.stderr);
+  assert.ok(existsSync(join(out, 'tokenizer.json')) && existsSync(join(out, 'tokenizer_config.json')), 'the model carries its tokenizer and chat template');
+  const repo = join(work, 'repo-tl3');
+  mkdirSync(repo);
+  writeFileSync(join(repo, 'a.ts'), 'export const a = 1;\n');
+  const ask = spawnSync(process.execPath, ['--import', 'tsx', 'engine/cli/main.ts', 'ask', '--model', out, '--ep', 'cpu', '--dir', repo, '--max-tokens', '3', 'What is a?'],
+    { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: work } });
+  assert.equal(ask.status, 0, ask.stderr);
+  assert.match(ask.stderr, /^packed 1 files, \d+ tokens$/m);
+  assert.match(ask.stderr, /3 tokens in [\d.]+ s — stopped at --max-tokens/);
 });

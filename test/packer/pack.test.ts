@@ -7,6 +7,7 @@ import { Packer, pack, packedFileTexts, documentHeader, fileChunk } from '../../
 import { loadTokenizer } from '../../engine/tokenizer';
 import { UserError } from '../../engine/errors';
 import { backdate, tempDir, writeTree } from './fixtures';
+import { skipSummary } from '../../engine/cli/pack';
 
 // The reference implementation (@huggingface/tokenizers): an independent check of the packer's fast counts.
 const reference = loadTokenizer(undefined, 'reference');
@@ -335,4 +336,11 @@ test('prolong pack -q prints nothing on stderr, UTF-8 notes included', () => {
   const quiet = run('-q');
   assert.equal(quiet.status, 0, quiet.stderr);
   assert.equal(quiet.stderr, '');
+});
+
+test('prolong pack sums up its skips by kind, most frequent first', () => {
+  assert.equal(skipSummary([
+    { reason: 'binary' }, { reason: 'too large (2000000 bytes; the limit is 1048576: the setting prolong.pack.maxFileBytes, or --max-file-bytes of prolong pack)' },
+    { reason: 'binary' }, { reason: 'symlink to .env, which is not packed (ignored by git)' }, { reason: 'excluded by .prolongignore' }, { reason: 'lockfile' },
+  ]), '2 binary, 1 excluded by .prolongignore, 1 lockfile, 1 symlink, 1 too large');
 });

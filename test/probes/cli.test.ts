@@ -111,3 +111,16 @@ test('prolong probe takes --timeout, --header and --api like prolong ask, and pa
   const local = await prolong(['--model', '/nonexistent', '--tasks', 'vt', '--lengths', '4k', '--timeout', '60']);
   assert.match(local.stderr, /--timeout, --header and --api are for a server/);
 });
+
+test('prolong probe where every length is longer than the server\'s context measures nothing and exits 1', async () => {
+  const fixture = await startFixture({ flavor: 'vllm', contextLength: 1500 });
+  try {
+    const run = await prolong(['--server', fixture.url, '--tasks', 'vt', '--lengths', '2k,4k', '--samples', '1']);
+    assert.equal(run.code, 1);
+    assert.match(run.stdout, /skipped vt at 2K: the backend's context length is 1500 tokens/);
+    assert.match(run.stderr, /no probe ran: 2 task\/length pair\(s\) skipped/);
+    assert.equal(fixture.requests.filter((r) => r.path === '/v1/chat/completions').length, 0);
+  } finally {
+    await fixture.close();
+  }
+});

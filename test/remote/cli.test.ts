@@ -56,17 +56,19 @@ test('prolong ask --json with the API key from PROLONG_API_KEY (llama.cpp)', asy
 });
 
 test('prolong ask stops with the reason when the context leaves no room for the repository', async () => {
-  const fixture = await serve({ flavor: 'vllm', answer: ANSWER, contextLength: 2048 });
+  const fixture = await serve({ flavor: 'vllm', answer: ANSWER, contextLength: 1060 });
   const dir = mkdtempSync(join(tmpdir(), 'prolong-ask-'));
   dirs.push(dir);
   writeFileSync(join(dir, 'a.ts'), 'export const a = 1;\n');
   const run = await prolong(['ask', '--server', fixture.url, '--dir', dir, 'Hi?']);
   assert.equal(run.code, 1);
-  assert.match(run.stderr, /The context of 2,048 tokens \(.*\) leaves no room for the repository after 1,024 answer tokens/);
+  assert.match(run.stderr, /The context of 1,060 tokens \(.*\) leaves no room for the repository after 1,024 answer tokens and \d+ for the question and chat template/);
   assert.match(run.stderr, /--max-tokens/);
   assert.equal(fixture.requests.filter((r) => r.path === '/v1/chat/completions').length, 0, 'nothing was sent');
-  const fits = await prolong(['ask', '--server', fixture.url, '--dir', dir, '--max-tokens', '64', 'Hi?']);
+  // with the room the question really takes (counted by the server), a small context still fits the repository
+  const fits = await prolong(['ask', '--server', fixture.url, '--dir', dir, '--max-tokens', '900', 'Hi?']);
   assert.equal(fits.code, 0, fits.stderr);
+  assert.match(fits.stderr, /^packed 1 files/m);
 });
 
 test('prolong ask against a closed port exits 1 with the reason', async () => {

@@ -160,7 +160,7 @@ for (const flavor of ['vllm', 'llama.cpp'] as const) {
     assert.equal(error.maxNewTokens, 10);
     assert.ok(error.promptTokens > 80);
     assert.match(error.message, /^The prompt is \d+ tokens and the answer may take 10 more, but .* holds 60 tokens in all/);
-    assert.match(error.hint ?? '', /prolong\.pack\.tokenBudget.*at most \d+ tokens.*prolong\.pack\.exclude.*fewer answer tokens.*longer context/);
+    assert.match(error.hint ?? '', /pack at least [\d,]+ fewer tokens \(prolong\.pack\.tokenBudget, or --budget.*prolong\.pack\.exclude.*fewer answer tokens.*longer context/);
     assert.equal(fixture.requests.filter((r) => r.path === '/v1/chat/completions').length, 0, 'nothing was sent');
   });
 

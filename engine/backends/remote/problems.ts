@@ -41,7 +41,8 @@ export class ContextTooLongError extends UserError {
     super(
       `The prompt is ${promptTokens.toLocaleString('en-US')} tokens and the answer may take ${maxNewTokens.toLocaleString('en-US')} more, ` +
       `but ${model} on ${server} holds ${contextLength.toLocaleString('en-US')} tokens in all (${over.toLocaleString('en-US')} too many).`,
-      `Options: set prolong.pack.tokenBudget (or --budget) to at most ${Math.max(0, promptTokens - over).toLocaleString('en-US')} tokens for the packed repository; ` +
+      // the repository's share of the prompt is not known here, but it must shrink by `over` at least
+      `Options: pack at least ${over.toLocaleString('en-US')} fewer tokens (prolong.pack.tokenBudget, or --budget: the packed repository's tokens minus ${over.toLocaleString('en-US')}, or less); ` +
       `exclude folders with prolong.pack.exclude; ask for fewer answer tokens; or restart the server with a longer context ` +
       `(vLLM --max-model-len, llama.cpp -c).`,
     );
