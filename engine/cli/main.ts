@@ -1,5 +1,6 @@
 // The `prolong` command line: one subcommand per module under engine/cli/.
 import { errorMessage, UserError, CancelledError } from '../errors';
+import { UsageError } from './subcommand';
 
 import type { Subcommand } from './subcommand';
 
@@ -39,6 +40,6 @@ main(process.argv.slice(2)).then(
     if (error instanceof CancelledError) { process.stderr.write('prolong: cancelled\n'); process.exitCode = 130; return; }
     process.stderr.write(`prolong: ${errorMessage(error)}\n`);
     if (!(error instanceof UserError) && error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
-    process.exitCode = 1;
+    process.exitCode = error instanceof UsageError ? 2 : 1;
   },
 );

@@ -11,13 +11,26 @@ export interface Subcommand {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** parseArgs with strict checking, turning its errors into a UserError that shows the usage. */
+/** A command line that does not parse: the CLI exits 2 on it, as on an unknown command. */
+export class UsageError extends UserError {}
+
+/** parseArgs with strict checking, turning its errors into a UsageError in a sentence of our own, with the usage. */
 export function parseCommandArgs<T extends Options>(args: string[], options: T, usage: string) {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UserError(`${(error as Error).message}.`, `Usage: ${usage}`);
+    throw new UsageError(usageProblem(error as NodeJS.ErrnoException), `Usage: ${usage}`);
   }
+}
+
+/** parseArgs' message without its advice on quoting (meant for other programs' users), for the errors we can name. */
+function usageProblem(error: NodeJS.ErrnoException): string {
+  const option = /'(-[^' ]*)/.exec(error.message)?.[1];
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) return `Unknown option '${option}'.`;
+  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) {
+    return /argument missing|forget to specify/.test(error.message) ? `Option '${option}' needs a value.` : `${error.message.split('\n')[0]!.replace(/\.*$/, '')}.`;
+  }
+  return `${error.message.split('\n')[0]!.replace(/\.*$/, '')}.`;
 }
 
 /** A positive integer option ("128", "4k", "32K", "1m"), or a UserError naming the option. */

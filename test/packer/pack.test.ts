@@ -179,6 +179,13 @@ test('prolong pack: clear errors for a missing directory, a bad tokenizer and a 
   const badOrder = spawnSync(process.execPath, [cli, 'pack', root, '--order', 'random'], { encoding: 'utf8' });
   assert.equal(badOrder.status, 1);
   assert.match(badOrder.stderr, /--order must be one of path, dependency, edit-aware/);
+  // a command line that does not parse: exit 2 (as for an unknown command), in one plain sentence
+  const unknown = spawnSync(process.execPath, [cli, 'pack', root, '--frobnicate'], { encoding: 'utf8' });
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /^prolong: Unknown option '--frobnicate'\. Usage: prolong pack /);
+  const noValue = spawnSync(process.execPath, [cli, 'pack', root, '--budget'], { encoding: 'utf8' });
+  assert.equal(noValue.status, 2);
+  assert.match(noValue.stderr, /^prolong: Option '--budget' needs a value\. Usage:/);
 });
 
 test('packs asked for at once run one after another on the same caches, and dispose waits for them', async () => {
