@@ -4,13 +4,17 @@
 // Usage: npm run bench:ask -- [--paths N]
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { PathIndex } from '../../webview/ask/citations';
 import { renderMarkdown } from '../../webview/ask/markdown';
+import { BenchCli } from '../bench/cli';
 
-const { values } = parseArgs({ args: process.argv.slice(2), options: { paths: { type: 'string' } } });
-const wanted = Number(values.paths ?? 7000);
+const bench = new BenchCli('bench-ask', `usage: npm run bench:ask -- [--paths N]
+Times Markdown + citation rendering of 2/8/32 KB answers, and re-rendering an 8 KB answer after each streamed piece.
+  --paths N   real paths from node_modules in the PathIndex (default 7000)
+`);
+const { values } = bench.parse({ options: { paths: { type: 'string', default: '7000' } } });
+const wanted = bench.number('--paths', values.paths);
 
 /** Real relative paths from node_modules, in a stable order. */
 function collectPaths(root: string, limit: number): string[] {

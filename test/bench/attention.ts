@@ -3,12 +3,22 @@
 // MatMul), where onnxruntime's WebGPU decode kernel reads them once per query head. Prints the time of one decode
 // step's attention for every layer of a Llama-3.2-1B-shaped model (16 layers, 8 KV heads x 4 query heads, head 64,
 // fp16), the cache already on the GPU, to compare with the attention kernels' time in BENCHMARKS.md's profile.
-//   npm run bench:attention -- --contexts 4096,32768 [--ep webgpu|cpu]
+//   npm run bench:attention -- --contexts 4096,32768 [--ep webgpu|cpu]   (--help for details)
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { DataType, OnnxModelWriter } from '../../kernels/onnxWriter';
+import { BenchCli } from './cli';
+
+const bench = new BenchCli('bench-attention', `usage: npm run bench:attention -- [--contexts LIST] [--ep webgpu|cpu]
+Times one decode step's MatMul/Softmax/MatMul attention over 16 Llama-3.2-1B-shaped layers (fp16, cache on the device).
+  --contexts LIST   context lengths, comma-separated (default 4096,32768)
+  --ep webgpu|cpu   execution provider (default webgpu)
+`);
+const { values: options } = bench.parse({ options: { contexts: { type: 'string', default: '4096,32768' }, ep: { type: 'string', default: 'webgpu' } } });
+const contexts = options.contexts.split(',').map((item) => bench.number('--contexts', item.trim()));
+const ep = bench.oneOf('--ep', options.ep, ['webgpu', 'cpu']);
 
 const layers = 16, kvHeads = 8, group = 4, headDim = 64;
 const work = mkdtempSync(join(tmpdir(), 'bench-attention-'));
@@ -64,10 +74,6 @@ async function deviceTensors(provider: ort.InferenceSession.ExecutionProviderCon
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const value = (flag: string, fallback: string) => { const i = argv.indexOf(flag); return i >= 0 ? argv[i + 1]! : fallback; };
-  const contexts = value('--contexts', '4096,32768').split(',').map(Number);
-  const ep = value('--ep', 'webgpu');
   const provider: ort.InferenceSession.ExecutionProviderConfig = ep === 'cpu' ? 'cpu' : { name: 'webgpu' };
   for (const context of contexts) {
     for (const keysTransposed of [true, false]) {

@@ -1,21 +1,30 @@
 // Conversion benchmark: a checkpoint with random weights in Llama-3.2-1B's shape (16 layers, hidden 2048,
 // 32/8 heads of 64, vocab 128,256, bf16 safetensors), converted by `prolong convert` in a child process per
 // dtype so each conversion's own peak RSS is measured.
-// Usage: npm run bench:convert -- [--shape llama-3.2-1b] [--dtypes fp16,int4,int4-embedding] [--work DIR] [--max-context N]
+// Usage: npm run bench:convert -- [--shape llama-3.2-1b] [--dtypes fp16,int4,int4-embedding] [--work DIR] [--max-context N] (--help)
 // (int4-embedding: int4 with the embedding quantized too)
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { randomShapes, writeRandomCheckpoint, type RandomShapeName } from '../../kernels/randomCheckpoint';
+import { BenchCli } from './cli';
 
-const { values } = parseArgs({
-  args: process.argv.slice(2),
+const shapes = Object.keys(randomShapes) as RandomShapeName[];
+const bench = new BenchCli('bench-convert', `usage: npm run bench:convert -- [--shape S] [--dtypes LIST] [--work DIR] [--max-context N]
+Writes a random-weight bf16 checkpoint once, then times \`prolong convert\` per dtype (seconds, peak RSS of the child).
+  --shape S          ${shapes.join(', ')} (default llama-3.2-1b)
+  --dtypes LIST      fp32, fp16, int4, int4-embedding (int4 with the embedding quantized too),
+                     comma-separated (default fp16,int4,int4-embedding)
+  --work DIR         where the checkpoint is kept and converted (default $TMPDIR/prolong-bench-convert)
+  --max-context N    passed to \`prolong convert\` (default 131072)
+`);
+const { values } = bench.parse({
   options: { shape: { type: 'string', default: 'llama-3.2-1b' }, dtypes: { type: 'string', default: 'fp16,int4,int4-embedding' }, work: { type: 'string' }, 'max-context': { type: 'string', default: '131072' } },
 });
-const shapeName = values.shape as RandomShapeName;
-if (!(shapeName in randomShapes)) throw new Error(`unknown --shape ${shapeName}; known: ${Object.keys(randomShapes).join(', ')}`);
+const shapeName = bench.oneOf('--shape', values.shape, shapes);
+const dtypes = bench.listOf('--dtypes', values.dtypes, ['fp32', 'fp16', 'int4', 'int4-embedding']);
+bench.number('--max-context', values['max-context']);
 const work = resolve(values.work ?? join(tmpdir(), 'prolong-bench-convert'));
 const hfDir = join(work, `${shapeName}-hf`);
 const cli = join(__dirname, 'cli.js');
@@ -31,7 +40,7 @@ if (!existsSync(join(hfDir, '.complete'))) {
 
 console.log(`| dtype | parameters | weights file | seconds | peak RSS (child) |`);
 console.log(`|---|---|---|---|---|`);
-for (const dtype of values.dtypes.split(',')) {
+for (const dtype of dtypes) {
   const outDir = join(work, `${shapeName}-${dtype}`);
   rmSync(outDir, { recursive: true, force: true });
   const flags = dtype === 'int4-embedding' ? ['--dtype', 'int4', '--int4-embedding'] : ['--dtype', dtype];

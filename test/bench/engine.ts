@@ -3,7 +3,7 @@
 // generates, and the execution provider, for each context length.
 //   npm run bench:engine -- --model DIR --contexts 4096,32768
 //   node out/bench-engine.js --random llama-3.2-1b --weights fp16,int4 --work /tmp/models --contexts 4096,32768 --kv device,host-copy
-// Prompts are seeded random token ids (random-weight models have no meaningful text); stop tokens are ignored.
+// Prompts are seeded random token ids (random-weight models have no meaningful text); stop tokens are ignored. --help lists the options.
 import { execFile } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { errorMessage } from '../../engine/errors';
 import { LocalBackend } from '../../engine/runtime/localBackend';
 import type { ExecutionProviderSetting, KvPlacement } from '../../engine/runtime/protocol';
 import { seededRandom } from '../../engine/runtime/sampler';
+import { BenchCli } from './cli';
 
 interface Args {
   models: string[];
@@ -36,28 +37,52 @@ interface Args {
   profile?: string;
 }
 
-function parseArgs(argv: string[]): Args {
-  const value = (name: string) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : undefined; };
-  const list = (name: string, fallback: string) => (value(name) ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
-  const random = value('--random') as RandomShapeName | undefined;
-  if (random && !(random in randomShapes)) throw new Error(`--random must be one of ${Object.keys(randomShapes).join(', ')}`);
-  const models = value('--model') ? list('--model', '') : [];
-  if (!random && models.length === 0) throw new Error('give --model DIR (a converted model) or --random SHAPE --weights fp16,int4');
+const bench = new BenchCli('bench-engine', `usage: npm run bench:engine -- (--model DIR[,DIR] | --random SHAPE --weights LIST) [options]
+Measures prefill tok/s, TTFT, decode ms/token, 2nd-question TTFT (prefix reuse), peak memory and event-loop delay.
+  --model DIRS             converted model directories, comma-separated
+  --random SHAPE           write and convert a random-weight model: ${Object.keys(randomShapes).join(', ')}
+  --weights LIST           with --random: fp32, fp16, int4 or none, comma-separated (default fp16)
+  --work DIR               where random models are written (default /tmp/prolong-bench-models)
+  --prepare-only           only write and convert the random models
+  --contexts LIST          context lengths in tokens (default 4096,32768)
+  --kv LIST                device, device-shared, device-graph, host-copy (default device)
+  --baseline-contexts LIST contexts for host-copy (default: --contexts)
+  --ep auto|webgpu|cpu     execution provider (default auto)
+  --chunk N                prefill chunk tokens (default 2048)
+  --decode-tokens N        tokens decoded per question (default 32)
+  --question-tokens N      question tokens at the prompt's end (default 32)
+  --webgpu-validation basic|disabled  (default basic)
+  --json FILE              also write the rows as JSON
+  --profile DIR            onnxruntime traces of the first questions, and a per-operator summary
+`);
+
+function parseBenchArgs(): Args {
+  const text = { type: 'string' } as const;
+  const { values } = bench.parse({
+    options: {
+      model: text, random: text, weights: text, work: text, contexts: text, kv: text, 'baseline-contexts': text, ep: text, chunk: text,
+      'decode-tokens': text, 'question-tokens': text, json: text, 'prepare-only': { type: 'boolean' }, 'webgpu-validation': text, profile: text,
+    },
+  });
+  const counts = (name: string, list: string) => list.split(',').map((s) => s.trim()).filter(Boolean).map((item) => bench.number(name, item));
+  const random = values.random === undefined ? undefined : bench.oneOf('--random', values.random, Object.keys(randomShapes) as RandomShapeName[]);
+  const models = values.model ? values.model.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  if (!random && models.length === 0) bench.fail('give --model DIR (a converted model) or --random SHAPE --weights fp16,int4');
   return {
     models, random,
-    weights: list('--weights', 'fp16').filter((w) => w !== 'none') as WeightDtype[],
-    work: value('--work') ?? '/tmp/prolong-bench-models',
-    contexts: list('--contexts', '4096,32768').map(Number),
-    kv: list('--kv', 'device') as KvPlacement[],
-    baselineContexts: value('--baseline-contexts') ? list('--baseline-contexts', '').map(Number) : undefined,
-    provider: (value('--ep') ?? 'auto') as ExecutionProviderSetting,
-    chunk: Number(value('--chunk') ?? 2048),
-    decodeTokens: Number(value('--decode-tokens') ?? 32),
-    questionTokens: Number(value('--question-tokens') ?? 32),
-    json: value('--json'),
-    prepareOnly: argv.includes('--prepare-only'),
-    webgpuValidation: value('--webgpu-validation') === 'disabled' ? 'disabled' : 'basic',
-    profile: value('--profile'),
+    weights: bench.listOf('--weights', values.weights ?? 'fp16', ['fp32', 'fp16', 'int4', 'none']).filter((w) => w !== 'none') as WeightDtype[],
+    work: values.work ?? '/tmp/prolong-bench-models',
+    contexts: counts('--contexts', values.contexts ?? '4096,32768'),
+    kv: bench.listOf('--kv', values.kv ?? 'device', ['device', 'device-shared', 'device-graph', 'host-copy']),
+    baselineContexts: values['baseline-contexts'] ? counts('--baseline-contexts', values['baseline-contexts']) : undefined,
+    provider: bench.oneOf('--ep', values.ep ?? 'auto', ['auto', 'webgpu', 'cpu']),
+    chunk: bench.number('--chunk', values.chunk ?? '2048'),
+    decodeTokens: bench.number('--decode-tokens', values['decode-tokens'] ?? '32'),
+    questionTokens: bench.number('--question-tokens', values['question-tokens'] ?? '32'),
+    json: values.json,
+    prepareOnly: values['prepare-only'] ?? false,
+    webgpuValidation: bench.oneOf('--webgpu-validation', values['webgpu-validation'] ?? 'basic', ['basic', 'disabled']),
+    profile: values.profile,
   };
 }
 
@@ -232,7 +257,7 @@ function formatRow(r: Row): string {
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseBenchArgs();
   const dirs = [...args.models, ...(args.random ? await randomModels(args) : [])];
   if (args.prepareOnly) return;
   const rows: Row[] = [];

@@ -1,19 +1,31 @@
 // Packer benchmark: cold pack, warm pack, re-pack after one edit, and repomix on the same tree, in one run.
-// Usage: npm run bench:pack -- [DIR] [--files N] [--megabytes M] [--skip-repomix]
+// Usage: npm run bench:pack -- [DIR] [--files N] [--megabytes M] [--workers N] [--skip-repomix] (--help for details)
 // Without DIR it builds a tree of real source files (default about 7,000 files, 50 MB) from node_modules.
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { Packer, type PackResult } from '../../engine/packer';
 import { backdate } from '../packer/fixtures';
+import { BenchCli } from './cli';
 
-const { values, positionals } = parseArgs({
-  args: process.argv.slice(2), allowPositionals: true,
+const bench = new BenchCli('bench-pack', `usage: npm run bench:pack -- [DIR] [--files N] [--megabytes M] [--workers N] [--skip-repomix]
+Times cold, warm (cache file) and one-edit re-packs in-process, a cold \`prolong pack\` process and repomix on one tree.
+  DIR             tree to pack (default: real source files copied from node_modules to $TMPDIR/prolong-bench-tree)
+  --files N       files in that default tree when it is first built (default 7000)
+  --megabytes M   its size in MB, whichever limit comes first (default 50)
+  --workers N     packer worker threads (default: available parallelism, at most 8)
+  --skip-repomix  do not time repomix
+`);
+const { values, positionals } = bench.parse({
+  allowPositionals: true,
   options: { files: { type: 'string' }, megabytes: { type: 'string' }, 'skip-repomix': { type: 'boolean' }, workers: { type: 'string' } },
 });
+if (positionals.length > 1) bench.fail(`one DIR at most, got ${positionals.length}: ${positionals.join(' ')}`);
+const treeFiles = bench.number('--files', values.files ?? '7000');
+const treeMegabytes = bench.number('--megabytes', values.megabytes ?? '50', true);
+const workers = values.workers === undefined ? undefined : bench.number('--workers', values.workers);
 const projectRoot = resolve(__dirname, '..');
 
 /** Copies readable, non-minified source files from node_modules until the tree has `files` files or `bytes` bytes. */
@@ -73,9 +85,8 @@ function timed(command: string[], cwd: string): { ms: number; cpu: number; statu
 
 async function main(): Promise<void> {
   const dir = positionals[0] ? resolve(positionals[0]) : join(tmpdir(), 'prolong-bench-tree');
-  if (!positionals[0]) buildTree(dir, Number(values.files ?? 7000), Number(values.megabytes ?? 50) * 1e6);
+  if (!positionals[0]) buildTree(dir, treeFiles, treeMegabytes * 1e6);
   const cacheFile = join(tmpdir(), `prolong-bench-cache-${process.pid}.json`);
-  const workers = values.workers ? Number(values.workers) : undefined;
   console.log(`tree: ${dir}`);
 
   const measure = async <T>(work: () => Promise<T>): Promise<{ value: T; ms: number; cpu: number }> => {

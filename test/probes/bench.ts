@@ -10,8 +10,14 @@ import { ChatTemplate } from '../../engine/tokenizer/chatTemplate';
 import { loadTokenizer } from '../../engine/tokenizer/index';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { BenchCli } from '../bench/cli';
 
-const lengths = (process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['4k', '32k', '128k']).map((arg) => parseCount(arg, 'length'));
+const bench = new BenchCli('bench-probes', `usage: npm run bench:probes -- [LENGTH ...]
+Times building one probe instance (sizing included) per task and length, on this project's files as the repository.
+  LENGTH   prompt lengths in tokens such as 4096, 32k or 1m (default 4k 32k 128k)
+`);
+const { positionals } = bench.parse({ allowPositionals: true, options: {} });
+const lengths = (positionals.length > 0 ? positionals : ['4k', '32k', '128k']).map((arg) => bench.check(() => parseCount(arg, 'length')));
 const root = join(__dirname, '..', '..');
 const repository: RepositoryFile[] = [];
 const walk = (dir: string) => {

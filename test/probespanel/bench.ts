@@ -18,11 +18,20 @@ import { runProbesInWorker } from '../../extension/probes/workerRun';
 import { initialState, reduce } from '../../webview/probes/state';
 import { instancesTableHtml, scoreTableHtml } from '../../webview/probes/tables';
 import { detailsHtml, notesHtml, progressHtml, resultsHtml } from '../../webview/probes/views';
+import { BenchCli } from '../bench/cli';
 import { SilentBackend } from '../probes/scriptedBackends';
 
-const length = parseCount(process.argv[2] ?? '512k', 'length');
-const samples = Number(process.argv[3] ?? 1);
-const tasks = parseTaskList(process.argv[4] ?? 'niah_single_2,cwe,json_kv');
+const bench = new BenchCli('bench-probes-panel', `usage: npm run bench:probes-panel -- [LENGTH [SAMPLES [TASKS]]]
+Measures the host thread's longest stall building instances inline vs in a worker, and the panel's reduce/repaint cost.
+  LENGTH    prompt length for the stall measurement, such as 512k (default 512k)
+  SAMPLES   samples per task (default 1)
+  TASKS     comma-separated task names or groups (default niah_single_2,cwe,json_kv)
+`);
+const { positionals } = bench.parse({ allowPositionals: true, options: {} });
+if (positionals.length > 3) bench.fail(`at most 3 arguments (LENGTH SAMPLES TASKS), got ${positionals.length}`);
+const length = bench.check(() => parseCount(positionals[0] ?? '512k', 'length'));
+const samples = bench.number('SAMPLES', positionals[1] ?? '1');
+const tasks = bench.check(() => parseTaskList(positionals[2] ?? 'niah_single_2,cwe,json_kv'));
 
 /** Longest gap between 5 ms ticks on this thread while `run` runs (a stall the extension host would feel). */
 async function stalls(label: string, run: () => Promise<{ instances: unknown[] }>): Promise<void> {

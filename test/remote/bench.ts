@@ -1,11 +1,16 @@
 // Client-side costs of the remote backend, printed as numbers (not a test): SSE decoding speed, and loopback time to
 // first token for a small and a 512K-token-sized prompt against the fixture server.
-// Run: node --import tsx test/remote/bench.ts
+// Run: node --import tsx test/remote/bench.ts (npm run bench:remote)
 import { SseDecoder } from '../../engine/backends/remote/sse';
 import { RemoteBackend } from '../../engine/backends/remote/remoteBackend';
 import { CLI_SETTINGS } from '../../engine/backends/remote/problems';
 import { buildRepositoryPrompt } from '../../engine/backends/prompt';
+import { BenchCli } from '../bench/cli';
 import { startFixture, TEST_MODEL } from './fixtures/server';
+
+new BenchCli('bench-remote', `usage: npm run bench:remote   (no options)
+Times SSE decoding and loopback TTFT / whole request (10 KB and 2 MB prompts) against the vLLM fixture server.
+`).parse({ options: {} });
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
