@@ -163,6 +163,12 @@ async function runAction(action: PanelAction, folder: vscode.WorkspaceFolder | u
     case 'openTokenBudgetSetting':
       await vscode.commands.executeCommand('workbench.action.openSettings', 'prolong.pack.tokenBudget');
       return;
+    case 'openAnswerTokensSetting':
+      await vscode.commands.executeCommand('workbench.action.openSettings', 'prolong.ask.maxAnswerTokens');
+      return;
+    case 'newConversation':
+      await vscode.commands.executeCommand('prolong.newConversation');
+      return;
     case 'openBackendSettings':
       await vscode.commands.executeCommand('workbench.action.openSettings', backendSetting() === 'local' ? 'prolong.engine' : 'prolong.backend');
       return;

@@ -46,17 +46,21 @@ export function contextBudget(input: BudgetInput): ContextBudget {
     if (input.conversationTokens > 0 && withoutConversation <= context) {
       budget.advice = `This conversation has grown ${n(totalTokens - context)} tokens past the model's ${n(context)}: `
         + 'start a new conversation (the repository alone fits).';
+      budget.remedies = ['newConversation'];
+    } else if (repositoryRoom > 0) {
+      budget.advice = `Needs ${n(totalTokens)} tokens; the model holds ${n(context)}. Set prolong.pack.tokenBudget to at most `
+        + `${n(repositoryRoom)} (whole files are left out, largest first), or leave folders out in .prolongignore.`;
+      budget.remedies = ['openTokenBudgetSetting', 'openProlongIgnore'];
     } else {
-      budget.advice = `The packed repository (${n(input.repositoryTokens)} tokens) with the question, prompt and ${n(input.answerTokens)} tokens `
-        + `for the answer needs ${n(totalTokens)} tokens, but the model holds ${n(context)}. `
-        + (repositoryRoom > 0
-          ? `Set prolong.pack.tokenBudget to at most ${n(repositoryRoom)} (whole files are left out, largest first), `
-          : 'Lower prolong.ask.maxAnswerTokens, ')
-        + 'or list folders the model does not need in a .prolongignore file, or use a model with a longer context.';
+      // the answer room and the prompt alone fill the context: no budget for the repository helps
+      budget.advice = `Needs ${n(totalTokens)} tokens; the model holds ${n(context)}, and the ${n(input.answerTokens)} tokens kept `
+        + 'for the answer leave no room for the repository. Lower prolong.ask.maxAnswerTokens, or use a model with a longer context.';
+      budget.remedies = ['openAnswerTokensSetting'];
     }
   } else if (totalTokens > TIGHT_FRACTION * context) {
     budget.fit = 'tight';
     budget.advice = `${n(context - totalTokens)} tokens left: a long follow-up may not fit; start a new conversation when it runs out.`;
+    if (input.conversationTokens > 0) budget.remedies = ['newConversation'];
   } else {
     budget.fit = 'fits';
   }

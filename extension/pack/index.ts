@@ -167,7 +167,7 @@ export class WorkspacePacking implements vscode.Disposable {
   private updateStatus(): void {
     if (!this.last) return;
     const { result, settings, folder } = this.last;
-    this.statusItem.text = `$(package) ${formatTokens(result.totalTokens, settings.tokenBudget)}`;
+    this.statusItem.text = `$(package) ProLong: ${formatTokens(result.totalTokens, settings.tokenBudget)}`;
     this.statusItem.tooltip = `ProLong: ${folder.name} packed as ${result.files.length} files, ${result.totalTokens} tokens`
       + `${result.dropped.length > 0 ? `; ${result.dropped.length} files dropped for the budget` : ''}. Click for the report.`;
     this.statusItem.backgroundColor = result.dropped.length > 0 ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;

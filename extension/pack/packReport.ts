@@ -15,12 +15,21 @@ function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_[\]<>|~!&#]/g, '\\$&');
 }
 
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** The bundled tokenizer by name (its path is deep in the extension's node_modules); any other by its path. */
+function tokenizerLabel(path: string): string {
+  return /[\\/]@lenml[\\/]tokenizer-llama3[\\/]/.test(path) ? 'the bundled Llama 3 tokenizer' : path;
+}
+
 export function packReportMarkdown(folder: string, result: PackResult, budget: number, largest = 50): string {
   const lines = [
     `# ProLong pack: ${folder}`,
     '',
-    `- **${result.files.length} files**, ${formatCount(result.totalBytes)} bytes, **${formatTokens(result.totalTokens, budget)}** (exact, ${result.tokenizer})`,
-    `- Order: ${result.order}; packed in ${Math.round(result.ms)} ms (read ${result.filesRead} files, counted ${result.filesTokenized})`,
+    `- **${plural(result.files.length, 'file')}**, ${formatCount(result.totalBytes)} bytes, **${formatTokens(result.totalTokens, budget)}** (exact, ${escapeMarkdown(tokenizerLabel(result.tokenizer))})`,
+    `- Order: ${result.order}; packed in ${Math.round(result.ms)} ms (read ${plural(result.filesRead, 'file')}, counted ${result.filesTokenized})`,
     `- Skipped: ${result.skipped.length}${result.dropped.length > 0 ? `, of which ${result.dropped.length} dropped to meet the token budget (largest first)` : ''}`,
   ];
   if (result.invalidUtf8.length > 0) lines.push(`- Not valid UTF-8 (invalid bytes shown as U+FFFD): ${result.invalidUtf8.map(escapeMarkdown).join(', ')}`);

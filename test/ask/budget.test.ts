@@ -26,6 +26,7 @@ test('over the context with the repository to blame: the advice names the token 
   const room = 131_072 - 500 - budget.overheadTokens - 1_000;
   assert.ok(budget.advice?.includes(`prolong.pack.tokenBudget to at most ${room.toLocaleString('en-US')}`), budget.advice);
   assert.ok(budget.advice?.includes('.prolongignore'));
+  assert.deepEqual(budget.remedies, ['openTokenBudgetSetting', 'openProlongIgnore'], 'the buttons do what the advice says');
   // The suggested budget fits exactly.
   assert.equal(contextBudget({ ...base, repositoryTokens: room, contextLength: 131_072 }).totalTokens, 131_072);
 });
@@ -35,6 +36,15 @@ test('over the context because of the conversation: the advice is a new conversa
   assert.equal(budget.fit, 'over');
   assert.match(budget.advice ?? '', /start a new conversation/);
   assert.doesNotMatch(budget.advice ?? '', /tokenBudget/);
+  assert.deepEqual(budget.remedies, ['newConversation']);
+});
+
+test('over the context because of the answer room: no token budget helps, the advice and its button are the answer tokens', () => {
+  const budget = contextBudget({ ...base, repositoryTokens: 100, conversationTokens: 0, answerTokens: 2_048, contextLength: 1_000 });
+  assert.equal(budget.fit, 'over');
+  assert.match(budget.advice ?? '', /Lower prolong\.ask\.maxAnswerTokens/);
+  assert.doesNotMatch(budget.advice ?? '', /tokenBudget/);
+  assert.deepEqual(budget.remedies, ['openAnswerTokensSetting']);
 });
 
 test('above 90% of the context it is tight, with the tokens left', () => {

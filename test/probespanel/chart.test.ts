@@ -79,4 +79,9 @@ test('saved runs are drawn as their own series between the references and this r
   // Layering: every reference point comes before the saved run's, and this run's come last.
   const order = [...svg.matchAll(/<circle class="series series-\d (\w+)"/g)].map((m) => m[1]);
   assert.equal(order.lastIndexOf('reference') < order.indexOf('comparison') && order.lastIndexOf('comparison') < order.indexOf('measured'), true);
+  // Colors: the references keep theirs whether or not saved runs are drawn.
+  const referenceColors = (markup: string) => [...markup.matchAll(/<line class="series (series-\d) reference"/g)].map((m) => m[1]);
+  const alone = curveChartSvg(curveChartModel(measured, REFERENCE_CURVES, 'now', []), 'c4');
+  assert.deepEqual(referenceColors(svg), referenceColors(alone));
+  assert.equal(new Set([...svg.matchAll(/<line class="series (series-\d) /g)].map((m) => m[1])).size, model.series.length, 'every series has a color of its own');
 });

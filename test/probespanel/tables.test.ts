@@ -85,3 +85,17 @@ test('progress, results and details sections say what is happening and where the
   const vt = run.result.instances.find((r) => r.task === 'vt' && r.length === 2048)!;
   assert.ok(instances.includes(`<td class="prediction">${vt.answers.join(', ')}</td><td class="prediction">${vt.prediction}</td>`));
 });
+
+test('a run cancelled before any instance finished says so, and results opened from a file name it instead of a progress bar', async () => {
+  const run = await recordRun(new OracleBackend(), ['vt'], [1024]);
+  let state = reduce(initialState(85.6), { type: 'run-started', plan: run.plan, backend: 'b', notes: [], threshold: 85.6 });
+  const empty = { ...run.result, instances: [], scores: [], metadata: { ...run.result.metadata, cancelled: true } };
+  state = reduce(state, { type: 'finished', result: empty });
+  assert.equal(state.phase, 'cancelled');
+  assert.match(progressHtml(state), /Cancelled before any instance finished\./);
+  assert.equal(effectiveSummary(state), 'Effective length: not measured (no RULER task finished at any length).');
+  const loaded = reduce(initialState(85.6), { type: 'loaded', result: run.result, file: '/home/me/runs/prolong-probes.json', otherSuiteVersion: false, threshold: 85.6 });
+  const progress = progressHtml(loaded);
+  assert.doesNotMatch(progress, /<progress/);
+  assert.match(progress, /Results from prolong-probes\.json/);
+});

@@ -187,7 +187,7 @@ function renderHeader(): void {
   summary.replaceChildren();
   if (pack) {
     summary.append(text('span', `${pack.folder} · ${pack.files.toLocaleString('en-US')} files · ${pack.tokens.toLocaleString('en-US')} tokens`));
-    if (pack.stale) summary.append(badge('changed: re-packs on the next question'));
+    if (pack.stale) summary.append(text('span', ' · changed: re-packs on the next question', 'stale'));
   } else {
     summary.append(text('span', 'Not packed yet: the first question packs the workspace.'));
   }
@@ -197,7 +197,12 @@ function renderHeader(): void {
     const label = text('span', view.backend.label, 'backend-label');
     label.title = view.backend.detail;
     backend.append(label);
-    if (view.backend.problem) backend.append(text('div', view.backend.problem, 'problem'));
+    if (view.backend.problem) {
+      // one line here (its first sentence); the turn that met the problem shows it whole, with a button
+      const problem = text('div', `⚠ ${firstSentence(view.backend.problem)}`, 'problem');
+      problem.title = view.backend.problem;
+      backend.append(problem);
+    }
   }
 }
 
@@ -223,10 +228,11 @@ function renderBudget(): void {
     const advice = text('div', budget.advice, budget.fit === 'over' ? 'budget-warning' : 'budget-note');
     advice.setAttribute('role', budget.fit === 'over' ? 'alert' : 'status');
     section.append(advice);
-    if (budget.fit === 'over') {
+    // the buttons do what the advice says (for a tight fit too, when a new conversation is the way out)
+    if (budget.remedies && budget.remedies.length > 0) {
       const actions = document.createElement('div');
       actions.className = 'actions';
-      actions.append(actionButton('openTokenBudgetSetting', 'Set token budget'), actionButton('openProlongIgnore', 'Edit .prolongignore'));
+      actions.append(...budget.remedies.map((action) => actionButton(action, actionLabels[action])));
       section.append(actions);
     }
   }
@@ -316,42 +322,37 @@ function turnElement(turn: Turn): HTMLElement {
     element.append(progress);
   }
   element.setAttribute('aria-busy', String(ACTIVE_STATUSES.includes(turn.status)));
+  // How the turn ended, in words and a color of its own (error, cut, cancelled, stopped): then what went wrong,
+  // the warnings, and one row of what can be done, above the stats.
   const endings: Partial<Record<Turn['status'], string>> = {
-    cancelled: 'cancelled', cut: 'cut: the answer broke off', length: 'stopped at prolong.ask.maxAnswerTokens', error: 'error',
+    cancelled: '■ Cancelled', cut: '⚠ Cut: the answer broke off', length: '… Stopped at prolong.ask.maxAnswerTokens', error: '✕ Error',
   };
   const ending = endings[turn.status];
-  if (ending) {
-    const marker = document.createElement('div');
-    marker.className = 'ending';
-    marker.append(badge(ending));
-    element.append(marker);
-  }
+  if (ending) element.append(text('div', ending, `ending ending-${turn.status}`));
   if (turn.error) {
     const error = text('div', turn.error, 'error');
     error.setAttribute('role', 'alert');
     element.append(error);
-    const actions = document.createElement('div');
-    actions.className = 'actions';
-    if (turn.errorAction) actions.append(actionButton(turn.errorAction, actionLabels[turn.errorAction]));
-    element.append(actions);
-  }
-  if (turn.status === 'error' || turn.status === 'cut' || turn.status === 'cancelled') {
-    const retry = turnButton('retry', 'Ask again', turn.id);
-    const row = element.querySelector('.actions');
-    if (row) row.append(retry);
-    else element.append(retry);
   }
   for (const warning of turn.warnings) element.append(text('div', warning, 'warning'));
-  if (turn.stats) element.append(text('div', statsLine(turn), 'stats'));
+  const actions = document.createElement('div');
+  actions.className = 'actions';
+  if (turn.error && turn.errorAction) actions.append(actionButton(turn.errorAction, actionLabels[turn.errorAction]));
+  if (turn.status === 'error' || turn.status === 'cut' || turn.status === 'cancelled') actions.append(turnButton('retry', 'Ask again', turn.id));
   if (!ACTIVE_STATUSES.includes(turn.status) && turn.answer.trim() !== '') {
-    const copy = turnButton('copy', 'Copy', turn.id);
-    copy.setAttribute('appearance', 'icon');
-    copy.setAttribute('aria-label', 'Copy the answer');
+    const copy = turnButton('copy', 'Copy answer', turn.id);
     copy.title = 'Copy the answer (Markdown)';
-    copy.classList.add('copy');
-    element.append(copy);
+    actions.append(copy);
   }
+  if (actions.childElementCount > 0) element.append(actions);
+  if (turn.stats) element.append(text('div', statsLine(turn), 'stats'));
   return element;
+}
+
+/** The first sentence of a message (up to its first ". "), for one-line places. */
+function firstSentence(message: string): string {
+  const end = message.search(/\.\s/);
+  return end === -1 ? message : message.slice(0, end + 1);
 }
 
 function elapsedText(startedAt: number): string {
@@ -370,7 +371,9 @@ const actionLabels: Record<PanelAction, string> = {
   packWorkspace: 'Pack Workspace',
   showPackReport: 'Show Pack Report',
   openTokenBudgetSetting: 'Set token budget',
+  openAnswerTokensSetting: 'Set answer tokens',
   openProlongIgnore: 'Edit .prolongignore',
+  newConversation: 'New conversation',
   configureServer: 'Configure Server',
   openBackendSettings: 'Open backend settings',
 };
@@ -381,9 +384,12 @@ function statsLine(turn: Turn): string {
   if (stats.timeToFirstTokenMs !== undefined) parts.push(`first token ${(stats.timeToFirstTokenMs / 1000).toFixed(2)} s`);
   if (stats.tokensPerSecond !== undefined) parts.push(`${stats.tokensPerSecond.toFixed(1)} tokens/s`);
   parts.push(`${stats.completionTokens.toLocaleString('en-US')} answer tokens in ${(stats.totalMs / 1000).toFixed(2)} s`);
-  let prompt = `prompt ${stats.promptTokens.toLocaleString('en-US')} tokens`;
-  if (stats.cachedPromptTokens) prompt += ` (${stats.cachedPromptTokens.toLocaleString('en-US')} cached)`;
-  parts.push(prompt);
+  // 0: the backend reported no usage (an answer cancelled or cut before its last event)
+  if (stats.promptTokens > 0) {
+    let prompt = `prompt ${stats.promptTokens.toLocaleString('en-US')} tokens`;
+    if (stats.cachedPromptTokens) prompt += ` (${stats.cachedPromptTokens.toLocaleString('en-US')} cached)`;
+    parts.push(prompt);
+  }
   return parts.join(' · ');
 }
 
@@ -391,12 +397,6 @@ function text(tag: string, content: string, className?: string): HTMLElement {
   const element = document.createElement(tag);
   element.textContent = content;
   if (className) element.className = className;
-  return element;
-}
-
-function badge(content: string): HTMLElement {
-  const element = document.createElement('vscode-badge');
-  element.textContent = content;
   return element;
 }
 

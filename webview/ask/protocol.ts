@@ -69,6 +69,8 @@ export interface ContextBudget {
   fit: 'fits' | 'tight' | 'over' | 'unknown';
   /** What to do when it does not fit (or will not for long). */
   advice?: string;
+  /** The buttons that carry the advice out, in its order. */
+  remedies?: PanelAction[];
   /** Files the pack's token budget left out. */
   droppedFiles: number;
 }
@@ -78,7 +80,9 @@ export type PanelAction =
   | 'packWorkspace'
   | 'showPackReport'
   | 'openTokenBudgetSetting'
+  | 'openAnswerTokensSetting'
   | 'openProlongIgnore'
+  | 'newConversation'
   | 'configureServer'
   | 'openBackendSettings';
 
@@ -135,7 +139,8 @@ export interface AskWebviewState {
   view?: AskViewState;
 }
 
-const PANEL_ACTIONS: readonly PanelAction[] = ['packWorkspace', 'showPackReport', 'openTokenBudgetSetting', 'openProlongIgnore', 'configureServer', 'openBackendSettings'];
+const PANEL_ACTIONS: readonly PanelAction[] = ['packWorkspace', 'showPackReport', 'openTokenBudgetSetting', 'openAnswerTokensSetting', 'openProlongIgnore',
+  'newConversation', 'configureServer', 'openBackendSettings'];
 
 /** Whether a message from the webview is one of ToExtension, fields and all (the extension drops anything else). */
 export function isAskToExtension(value: unknown): value is ToExtension {

@@ -105,8 +105,9 @@ export function curveChartSvg(model: CurveChartModel, id = 'curve'): string {
   // Curves: references first, then saved runs, so the measured one is drawn on top.
   const layer = { reference: 0, comparison: 1, measured: 2 } as const;
   const ordered = [...model.series.entries()].sort(([, a], [, b]) => layer[a.kind] - layer[b.kind]);
+  const colors = colorSlots(model.series);
   for (const [index, series] of ordered) {
-    const cls = `series series-${index} ${series.kind}`;
+    const cls = `series series-${colors[index]} ${series.kind}`;
     if (series.points.length > 1) {
       const d = series.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${f(x(p.length))},${f(y(p.score))}`).join(' ');
       parts.push(`<path class="${cls}" d="${d}"/>`);
@@ -123,9 +124,27 @@ export function curveChartSvg(model: CurveChartModel, id = 'curve'): string {
     const effective = series.effectiveLength === null ? 'below threshold' : `effective ${formatLength(series.effectiveLength)}`;
     const kind = series.kind === 'reference' ? ' (published)' : series.kind === 'comparison' ? ' (saved run)' : '';
     const label = `${series.label}${kind} · ${series.points.length === 0 ? 'no scores yet' : effective}`;
-    parts.push(`<line class="series series-${index} ${series.kind}" x1="${MARGIN.left}" x2="${MARGIN.left + 24}" y1="${ly}" y2="${ly}"/>`);
+    parts.push(`<line class="series series-${colors[index]} ${series.kind}" x1="${MARGIN.left}" x2="${MARGIN.left + 24}" y1="${ly}" y2="${ly}"/>`);
     parts.push(`<text class="legend" x="${MARGIN.left + 30}" y="${ly + 4}">${escapeMarkup(label)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('');
+}
+
+/** Palette entries in styles.ts (series-0 .. series-6). */
+const PALETTE_SIZE = 7;
+
+/**
+ * Each series' color, by kind so that none changes when saved runs come and go: the measured run first, the
+ * published references next (in their fixed order), the saved runs after them.
+ */
+function colorSlots(series: readonly CurveSeries[]): number[] {
+  const references = series.filter((s) => s.kind === 'reference').length;
+  let reference = 0;
+  let comparison = 0;
+  return series.map((s) => {
+    if (s.kind === 'measured') return 0;
+    if (s.kind === 'reference') return (1 + reference++) % PALETTE_SIZE;
+    return (1 + references + comparison++) % PALETTE_SIZE;
+  });
 }

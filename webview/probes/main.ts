@@ -160,9 +160,12 @@ function render(): void {
   setEnabled('cancel', state.phase !== 'cancelling');
   setEnabled('run-again', !active && state.plan !== undefined);
   setEnabled('new-run', !active);
-  setEnabled('save', !active && state.result !== undefined);
-  setEnabled('copy', !active && state.result !== undefined);
+  // nothing to save or copy from a run that finished no instance
+  const hasResults = state.result !== undefined && state.result.instances.length > 0;
+  setEnabled('save', !active && hasResults);
+  setEnabled('copy', !active && hasResults);
   setEnabled('open', !active);
+  setEnabled('compare', !active);
   element('clear-comparisons').hidden = state.comparisons.length === 0;
   element('backend').textContent = state.backend ? `Backend: ${state.backend}` : '';
   if (document.activeElement !== thresholdField) thresholdField.value = String(state.threshold);

@@ -26,6 +26,11 @@ export function progressHtml(state: ProbesViewState): string {
   if (state.phase === 'preparing' || (state.phase === 'cancelling' && state.total === 0)) {
     parts.push(`<p class="muted">${escapeMarkup(state.preparing ? `Preparing: ${state.preparing}…` : 'Preparing…')}</p>`);
   }
+  // results opened from a file: no run to follow, the file named instead
+  if (state.phase === 'loaded') {
+    if (state.file) parts.push(`<p class="muted">Results from ${escapeMarkup(baseName(state.file))} (full path under Run details).</p>`);
+    return parts.join('');
+  }
   if (state.total > 0) {
     const percent = Math.round((state.done / state.total) * 100);
     parts.push(`<div class="progress-row"><progress max="${state.total}" value="${state.done}" aria-label="Instances finished"></progress>`
@@ -45,7 +50,10 @@ export function progressHtml(state: ProbesViewState): string {
     parts.push(`<p class="muted">Last: ${escapeMarkup(taskTitle(last.task))} at ${formatLength(last.length)}${depth}: score ${formatScore(last.score)} in ${formatMs(last.totalMs)}</p>`);
   }
   if (state.phase === 'failed' && state.error) parts.push(`<p class="error" role="alert">${escapeMarkup(state.error)}</p>`);
-  if (state.phase === 'cancelled') parts.push(`<p>Cancelled${state.result ? `: ${state.result.instances.length} instance${state.result.instances.length === 1 ? '' : 's'} finished and are shown below` : ' before any instance finished'}.</p>`);
+  if (state.phase === 'cancelled') {
+    const finished = state.result?.instances.length ?? 0;
+    parts.push(`<p>Cancelled${finished > 0 ? `: ${finished} instance${finished === 1 ? '' : 's'} finished and ${finished === 1 ? 'is' : 'are'} shown below` : ' before any instance finished'}.</p>`);
+  }
   return parts.join('');
 }
 
@@ -66,9 +74,11 @@ export function notesHtml(state: ProbesViewState): string {
 export function effectiveSummary(state: ProbesViewState): string {
   const ruler = rulerSummary(state);
   if (ruler.averages.length === 0) {
-    return state.plan?.tasks.some((task) => !['json_kv', 'needle_heatmap', 'code_needle'].includes(task))
-      ? 'Effective length: waiting for a RULER task to finish at every length.'
-      : 'Effective length: needs RULER tasks (this run has none).';
+    if (!state.plan?.tasks.some((task) => !['json_kv', 'needle_heatmap', 'code_needle'].includes(task))) return 'Effective length: needs RULER tasks (this run has none).';
+    // a run that ended (cancelled, failed, or skipped everything) waits for nothing
+    return state.result || state.phase === 'cancelled' || state.phase === 'failed'
+      ? 'Effective length: not measured (no RULER task finished at any length).'
+      : 'Effective length: waiting for a RULER task to finish at every length.';
   }
   const length = ruler.effectiveLength === null ? `none (below ${ruler.threshold} already at ${formatLength(ruler.averages[0]!.length)})` : formatLength(ruler.effectiveLength);
   const partial = state.result ? '' : ' so far';
@@ -110,4 +120,9 @@ export function detailsHtml(state: ProbesViewState): string {
   const refs = references(state).map((r) => `<li>${escapeMarkup(r.model)}: ${r.scores.map((s) => `${formatLength(s.length)} ${formatScore(s.score)}`).join(', ')} (${escapeMarkup(r.source)})</li>`).join('');
   return `${list}<h3>What differs from RULER</h3><ul>${DIFFERENCES_FROM_RULER.map((d) => `<li>${escapeMarkup(d)}</li>`).join('')}</ul>`
     + `<h3>Published reference curves</h3><ul>${refs}</ul>`;
+}
+
+/** The last part of a path, either separator. */
+function baseName(path: string): string {
+  return path.split(/[\\/]/).filter(Boolean).pop() ?? path;
 }

@@ -134,7 +134,7 @@ async function followUpAndCancel(): Promise<void> {
   assert.equal(request.messages[3]!.content, 'And who calls it?');
   assert.ok(request.messages[1]!.content.includes('==> src/extra.ts <==\nexport const extra = 3;\n'), 'the new file is in the re-packed repository');
   await ui({ action: 'click', frame: FRAME, selector: '#cancel' });
-  const cancelled = await ui({ action: 'waitForText', frame: FRAME, selector: '.turn[data-status="cancelled"]', text: 'cancelled' });
+  const cancelled = await ui({ action: 'waitForText', frame: FRAME, selector: '.turn[data-status="cancelled"]', text: 'Cancelled' });
   assert.match(cancelled.text ?? '', /Partial answer/);
   assert.equal((await ui({ action: 'count', frame: FRAME, selector: '.turn[data-status="cancelled"] vscode-button[data-turn-action="retry"]' })).count, 1, 'a cancelled question can be asked again');
   assert.equal(backend.abortedRequests, before + 1, 'the request\'s AbortSignal fired');
@@ -158,8 +158,10 @@ hostTest('Ask: when the repository does not fit the model\'s context, the budget
   prolong.overrideBackend(small);
   try {
     const warning = await ui({ action: 'waitForText', frame: FRAME, selector: '.budget-warning', text: 'the model holds 1,000' });
-    assert.match(warning.text ?? '', /prolong\.ask\.maxAnswerTokens|prolong\.pack\.tokenBudget/);
-    assert.equal((await ui({ action: 'count', frame: FRAME, selector: '#budget vscode-button[data-action="openProlongIgnore"]' })).count, 1);
+    // the answer room (prolong.ask.maxAnswerTokens, 2,048) alone is over 1,000: the advice and its one button say so
+    assert.match(warning.text ?? '', /Lower prolong\.ask\.maxAnswerTokens/);
+    assert.equal((await ui({ action: 'count', frame: FRAME, selector: '#budget vscode-button[data-action="openAnswerTokensSetting"]' })).count, 1);
+    assert.equal((await ui({ action: 'count', frame: FRAME, selector: '#budget vscode-button' })).count, 1);
     assert.match((await ui({ action: 'text', frame: FRAME, selector: '.budget-line' })).text ?? '', /of 1,000 tokens/);
   } finally {
     prolong.overrideBackend(backend);
@@ -219,12 +221,12 @@ hostTest('Ask: with prolong.backend "remote" and a server in the settings, the r
     await ask('And then?');
     await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="streaming"] .answer', text: 'is' });
     await ui({ action: 'click', frame: FRAME, selector: '#cancel' });
-    await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="cancelled"] .ending', text: 'cancelled' });
+    await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="cancelled"] .ending', text: 'Cancelled' });
     await until('the server to see the request closed', () => fixture.clientAborts === 1, 5_000);
 
     fixture.faults.splice(0, fixture.faults.length, { kind: 'drop', afterPieces: 2 });
     await ask('And if the connection breaks?');
-    const cut = await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="cut"] .ending', text: 'cut' });
+    const cut = await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="cut"] .ending', text: 'Cut' });
     assert.match(cut.text ?? '', /broke off/);
     // The piece written just before the server drops the socket may be lost with it: expect the first one.
     const partial = (await ui({ action: 'text', frame: FRAME, selector: '.turn:last-child .answer' })).text ?? '';
@@ -282,7 +284,7 @@ hostTest('Ask: with prolong.backend "local" and a converted model, the bundled e
     await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="streaming"] .progress', text: 'Answering', timeoutMs: 30_000 });
     await sleep(300); // some tokens in
     await ui({ action: 'click', frame: FRAME, selector: '#cancel' });
-    await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="cancelled"] .ending', text: 'cancelled', timeoutMs: 10_000 });
+    await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="cancelled"] .ending', text: 'Cancelled', timeoutMs: 10_000 });
     // The random model's greedy answer is blank lines (nothing visible): count its tokens instead.
     const stats = (await ui({ action: 'text', frame: FRAME, selector: '.turn:last-child .stats' })).text ?? '';
     const tokens = Number(/([\d,]+) answer tokens/.exec(stats)?.[1]?.replace(/,/g, ''));
