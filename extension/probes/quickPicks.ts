@@ -90,8 +90,11 @@ async function pickLengths(contextLength: number | undefined, last: number[] | u
     label: formatLength(length), description: `${length.toLocaleString('en-US')} tokens${DEFAULT_LENGTHS.includes(length) ? ' · RULER' : ''}`,
     picked: wanted.includes(length), length,
   }));
-  const placeHolder = capped.note ?? (contextLength ? `The backend's context is ${contextLength.toLocaleString('en-US')} tokens` : 'Prompt + answer length per instance');
-  const chosen = await vscode.window.showQuickPick(items, { title: title(2, 'lengths'), placeHolder, canPickMany: true, ignoreFocusOut: true });
+  // The note on left-out lengths goes in the title: a placeholder is cut short, and gone once the user types.
+  const placeHolder = contextLength ? `The backend's context is ${contextLength.toLocaleString('en-US')} tokens` : 'Prompt + answer length per instance';
+  const chosen = await vscode.window.showQuickPick(items, {
+    title: capped.note ? `${title(2, 'lengths')} · ${capped.note}` : title(2, 'lengths'), placeHolder, canPickMany: true, ignoreFocusOut: true,
+  });
   if (!chosen || chosen.length === 0) return undefined;
   return chosen.map((item) => item.length);
 }

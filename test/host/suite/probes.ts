@@ -82,7 +82,7 @@ hostTest('Probes: the quick picks offer task groups, then only the lengths that 
     await ui({ action: 'press', selector: '.quick-input-widget .quick-input-box input', key: 'Enter' });
     await ui({ action: 'waitForText', selector: '.quick-input-widget .quick-input-title', text: '(2/4): lengths' });
     assert.equal((await ui({ action: 'count', selector: '.quick-input-widget .quick-input-list .monaco-list-row' })).count, 3, '4K, 8K and 16K fit 20,000 tokens');
-    assert.equal((await ui({ action: 'count', selector: '.quick-input-widget .quick-input-box input[placeholder="32K, 64K, 128K, 256K, 512K left out: the backend\'s context is 20,000 tokens."]' })).count, 1);
+    await ui({ action: 'waitForText', selector: '.quick-input-widget .quick-input-title', text: '32K, 64K, 128K, 256K, 512K left out: the backend\'s context is 20,000 tokens.' });
     await ui({ action: 'press', selector: '.quick-input-widget .quick-input-box input', key: 'Escape' });
     assert.equal(await picking, undefined, 'escaping a pick runs nothing');
     assert.equal(backend.requests.length, 0);
