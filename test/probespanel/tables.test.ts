@@ -26,6 +26,12 @@ test('heatmap cells carry their depth, length and score in words, and a color th
   checkBalanced(withSkip);
   assert.equal((withSkip.match(/aria-label="depth \d+%, 2K: skipped, too &lt;long&gt;">–</g) ?? []).length, 10);
   assert.equal((withSkip.match(/aria-label="depth \d+%, 1K: not run">·</g) ?? []).length, 10);
+  assert.match(withSkip, /<ul class="skip-reasons"><li>skipped at 2K: too &lt;long&gt;<\/li><\/ul>$/, 'the reason in words under the grid');
+  // skipped at every length: one line and the reasons, not a grid of dashes
+  const allSkipped = heatmapHtml({ ...skippedView!, skipped: ['too long', 'too long'] });
+  checkBalanced(allSkipped);
+  assert.doesNotMatch(allSkipped, /<table/);
+  assert.match(allSkipped, /Needle grid \(Fu et al\.\): not run\.<\/p><ul class="skip-reasons"><li>skipped at 1K: too long<\/li><li>skipped at 2K: too long<\/li>/);
   assert.ok(scoreHue(0) < scoreHue(50) && scoreHue(50) < scoreHue(100));
   assert.equal(scoreHue(150), scoreHue(100));
 });

@@ -31,6 +31,8 @@ td .count { font-size: 0.75em; margin-left: 4px; color: var(--vscode-description
 tr.average th, tr.average td { font-weight: 600; }
 tr.reference th, tr.reference td { color: var(--vscode-descriptionForeground); }
 table.heatmap td { min-width: 2.6em; text-align: center; }
+.skip-reasons { margin: 2px 0 8px; padding-left: 18px; color: var(--vscode-descriptionForeground); font-size: 0.9em; }
+.heatmap-skipped p { margin: 8px 0 2px; }
 table.instances td.prediction { text-align: left; max-width: 40em; overflow-wrap: anywhere; font-family: var(--vscode-editor-font-family); }
 .tag { font-size: 0.75em; color: var(--vscode-descriptionForeground); }
 .summary { font-size: 1.1em; margin: 8px 0; }

@@ -75,6 +75,13 @@ export function scoreTableHtml(state: ProbesViewState, references: readonly Refe
 /** A depth x length grid: rows are depths (0% = start of the context), columns lengths. */
 export function heatmapHtml(view: HeatmapView): string {
   const title = view.task === 'needle_heatmap' ? 'Needle grid (Fu et al.): score by needle depth and length' : 'Needle in your own code: score by depth and length';
+  const skippedLengths = view.lengths.filter((_, l) => view.skipped[l] !== undefined && view.depthPercents.every((__, d) => (view.cells[d]?.[l] ?? null) === null));
+  // reasons in words under the grid (a cell's tooltip is easy to miss); a grid skipped at every length is only that
+  const reasons = [...new Set(skippedLengths.map((length) => `${formatLength(length)}: ${view.skipped[view.lengths.indexOf(length)]}`))];
+  const reasonList = `<ul class="skip-reasons">${reasons.map((reason) => `<li>skipped at ${escapeMarkup(reason)}</li>`).join('')}</ul>`;
+  if (view.lengths.length > 0 && skippedLengths.length === view.lengths.length) {
+    return `<div class="heatmap-skipped" data-task="${escapeMarkup(view.task)}"><p>${escapeMarkup(title.split(':')[0]!)}: not run.</p>${reasonList}</div>`;
+  }
   const header = `<tr><th scope="col">depth</th>${view.lengths.map((l) => `<th scope="col">${formatLength(l)}</th>`).join('')}</tr>`;
   const rows = view.depthPercents.map((depth, d) => `<tr><th scope="row">${escapeMarkup(String(depth))}%</th>${view.lengths.map((length, l) => {
     const cell = view.cells[d]?.[l] ?? null;
@@ -85,7 +92,8 @@ export function heatmapHtml(view: HeatmapView): string {
     const label = `${where}: ${formatScore(cell.score)} (${cell.samples} sample${cell.samples === 1 ? '' : 's'})`;
     return `<td class="score final" style="--hue:${scoreHue(cell.score)}" aria-label="${escapeMarkup(label)}" title="${escapeMarkup(label)}">${escapeMarkup(String(Math.round(cell.score)))}</td>`;
   }).join('')}</tr>`).join('');
-  return `<table class="heatmap" data-task="${escapeMarkup(view.task)}"><caption>${escapeMarkup(title)}</caption><thead>${header}</thead><tbody>${rows}</tbody></table>`;
+  return `<table class="heatmap" data-task="${escapeMarkup(view.task)}"><caption>${escapeMarkup(title)}</caption><thead>${header}</thead><tbody>${rows}</tbody></table>`
+    + (reasons.length > 0 ? reasonList : '');
 }
 
 /** Which finished instances the Instances tab lists. */
