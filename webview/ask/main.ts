@@ -325,7 +325,7 @@ function turnElement(turn: Turn): HTMLElement {
   // How the turn ended, in words and a color of its own (error, cut, cancelled, stopped): then what went wrong,
   // the warnings, and one row of what can be done, above the stats.
   const endings: Partial<Record<Turn['status'], string>> = {
-    cancelled: '■ Cancelled', cut: '⚠ Cut: the answer broke off', length: '… Stopped at prolong.ask.maxAnswerTokens', error: '✕ Error',
+    cancelled: '■ Cancelled', cut: '⚠ Cut short', length: '… Stopped at prolong.ask.maxAnswerTokens', error: '✕ Error',
   };
   const ending = endings[turn.status];
   if (ending) element.append(text('div', ending, `ending ending-${turn.status}`));

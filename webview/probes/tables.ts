@@ -63,7 +63,8 @@ export function scoreTableHtml(state: ProbesViewState, references: readonly Refe
       return average ? `<td>${formatScore(average.score)}</td>` : '<td class="pending" aria-label="not in that run">–</td>';
     }).join('')}</tr>`);
   }
-  for (const reference of references) {
+  // a published curve that shares no length with this run would be a row of dashes: the chart still draws it
+  for (const reference of references.filter((r) => r.scores.some((s) => lengths.includes(s.length)))) {
     extra.push(`<tr class="reference"><th scope="row" title="${escapeMarkup(reference.source)}">${escapeMarkup(reference.model)} (published)</th>${lengths.map((length) => {
       const point = reference.scores.find((s) => s.length === length);
       return point ? `<td>${formatScore(point.score)}</td>` : '<td class="pending" aria-label="not published">–</td>';
