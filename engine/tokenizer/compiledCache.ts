@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { endianness, tmpdir } from 'node:os';
+import { endianness, homedir } from 'node:os';
 import { join } from 'node:path';
 import type { CompiledBpe } from './compiledBpe';
 
@@ -8,7 +8,9 @@ import type { CompiledBpe } from './compiledBpe';
  * The compiled fast tokenizer saved as bytes, so that loads after the first (every packer worker, every CLI run)
  * skip parsing the 9 MB tokenizer.json and building tables: a header, then the typed arrays, 8-byte aligned.
  * Entries are keyed by the tokenizer file's path, size and modification time; a stale or unreadable entry is
- * simply rebuilt. The directory: $PROLONG_TOKENIZER_CACHE, else prolong-tokenizer-cache in the OS temp directory.
+ * simply rebuilt. The directory: $PROLONG_TOKENIZER_CACHE, else prolong/tokenizers in the user's cache directory
+ * ($XDG_CACHE_HOME or ~/.cache): per user, since a table planted by another user in a shared temp directory would
+ * change how prompts are tokenized.
  */
 
 const MAGIC = 'PLBPE005';
@@ -31,7 +33,7 @@ const ARRAY_ORDER: readonly [ArrayName, Float64ArrayConstructor | Int32ArrayCons
 ];
 
 export function compiledCacheDir(): string {
-  return process.env.PROLONG_TOKENIZER_CACHE || join(tmpdir(), 'prolong-tokenizer-cache');
+  return process.env.PROLONG_TOKENIZER_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'prolong', 'tokenizers');
 }
 
 /** The cache file for a tokenizer.json in its current version (size and mtime). */

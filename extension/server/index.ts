@@ -11,7 +11,7 @@ import { RemoteBackend } from '../../engine/backends/remote/remoteBackend';
 import { createBackend, remoteBackendOptions } from '../../engine/backends/factory';
 import type { Backend } from '../../engine/backends/types';
 import type { ServedModel } from '../../engine/backends/remote/wire';
-import { SERVER_SECTION, apiKeySecretName, backendChoice, readServerSettings, type ServerSettings } from './serverSettings';
+import { SERVER_SECTION, apiKeySecretName, backendChoice, displayUrl, guardExtraHeaders, readServerSettings, type ServerSettings } from './serverSettings';
 import { backendSetting, tokenizerPathSetting } from '../settings';
 import { withCancellation } from '../cancellation';
 
@@ -43,7 +43,16 @@ export async function createServerBackend(context: vscode.ExtensionContext): Pro
 
 function currentSettings(): { settings: ServerSettings; warnings: string[] } {
   const config = vscode.workspace.getConfiguration(SERVER_SECTION);
-  return readServerSettings((name) => config.get(name));
+  const read = readServerSettings((name) => config.get(name));
+  const url = config.inspect<string>('url');
+  const headers = config.inspect<Record<string, string>>('extraHeaders');
+  const held = guardExtraHeaders(read.settings, {
+    userUrl: url?.globalValue,
+    urlFromWorkspace: url?.workspaceValue !== undefined || url?.workspaceFolderValue !== undefined,
+    headersFromWorkspace: headers?.workspaceValue !== undefined || headers?.workspaceFolderValue !== undefined,
+  });
+  if (held) read.warnings.push(held);
+  return read;
 }
 
 
@@ -81,7 +90,7 @@ async function configureServer(context: vscode.ExtensionContext, output: vscode.
   if (choice === undefined) return;
   if (choice === noneLabel) apiKey = undefined;
   if (choice === enterLabel) {
-    const entered = await vscode.window.showInputBox({ title: 'ProLong: API key', password: true, ignoreFocusOut: true, prompt: `API key for ${root}` });
+    const entered = await vscode.window.showInputBox({ title: 'ProLong: API key', password: true, ignoreFocusOut: true, prompt: `API key for ${displayUrl(root)}` });
     if (entered === undefined) return;
     apiKey = entered.trim() || undefined;
   }
@@ -90,15 +99,15 @@ async function configureServer(context: vscode.ExtensionContext, output: vscode.
   const probeSettings: ServerSettings = { ...current, url: root, model: '' };
   let models: ServedModel[];
   try {
-    models = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `ProLong: contacting ${root}…`, cancellable: true },
+    models = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `ProLong: contacting ${displayUrl(root)}…`, cancellable: true },
       (_progress, token) => withCancellation(token, (signal) => new RemoteBackend(remoteBackendOptions(backendChoice(probeSettings, apiKey))).listModels(signal)));
   } catch (error) {
     if (error instanceof CancelledError) return;
-    showProblem(output, `Could not list the models of ${root}`, error);
+    showProblem(output, `Could not list the models of ${displayUrl(root)}`, error);
     return;
   }
   if (models.length === 0) {
-    void vscode.window.showErrorMessage(`${root} lists no models at /v1/models. Wait until the server has loaded its model, then run this again.`);
+    void vscode.window.showErrorMessage(`${displayUrl(root)} lists no models at /v1/models. Wait until the server has loaded its model, then run this again.`);
     return;
   }
   const picked = await vscode.window.showQuickPick(models.map((m) => ({
@@ -117,7 +126,7 @@ async function configureServer(context: vscode.ExtensionContext, output: vscode.
   if (backendSetting() === 'local') {
     const prolong = vscode.workspace.getConfiguration('prolong');
     await prolong.update('backend', 'remote', settingTarget(prolong, 'backend'));
-    output.appendLine(`prolong.backend was "local": set to "remote", so Ask and Probes use ${root}.`);
+    output.appendLine(`prolong.backend was "local": set to "remote", so Ask and Probes use ${displayUrl(root)}.`);
   }
 
   await runHealthCheck(context, output, options);
@@ -136,11 +145,11 @@ async function runHealthCheck(context: vscode.ExtensionContext, output: vscode.O
   const apiKey = await context.secrets.get(apiKeySecretName(settings.url));
   let report;
   try {
-    report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `ProLong: checking ${settings.url}…`, cancellable: true },
+    report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `ProLong: checking ${displayUrl(settings.url)}…`, cancellable: true },
       (_progress, token) => withCancellation(token, (signal) => checkServer(remoteBackendOptions(backendChoice(settings, apiKey, tokenizerPathSetting())), { packedTokens: options.packedTokens?.() }, signal)));
   } catch (error) {
     if (error instanceof CancelledError) return;
-    showProblem(output, `Checking ${settings.url} failed`, error);
+    showProblem(output, `Checking ${displayUrl(settings.url)} failed`, error);
     return;
   }
   for (const line of formatHealthReport(report)) output.appendLine(line);

@@ -45,15 +45,53 @@ export function readServerSettings(get: (name: string) => unknown): { settings: 
   };
 }
 
+/** Where a setting's value comes from: the user's own settings, or the workspace (a folder anyone could ship). */
+export interface SettingSources {
+  /** prolong.server.url as the user's settings have it (undefined when not set there). */
+  userUrl?: string;
+  /** Whether prolong.server.url comes from the workspace (its settings or a folder's). */
+  urlFromWorkspace: boolean;
+  /** Whether prolong.server.extraHeaders comes from the workspace. */
+  headersFromWorkspace: boolean;
+}
+
+/**
+ * Extra headers often carry gateway credentials (x-api-key, cf-access-client-secret). Those set in the user's own
+ * settings are for the user's server: a workspace that points prolong.server.url at another origin does not get them
+ * (the API key is scoped the same way, by origin). Returns the warning to show when they were held back.
+ */
+export function guardExtraHeaders(settings: ServerSettings, sources: SettingSources): string | undefined {
+  if (Object.keys(settings.extraHeaders).length === 0 || !sources.urlFromWorkspace || sources.headersFromWorkspace) return undefined;
+  if (sources.userUrl !== undefined && originOf(sources.userUrl) === originOf(settings.url)) return undefined;
+  settings.extraHeaders = {};
+  return `This workspace sets prolong.server.url to ${originOf(settings.url)}; the extra headers from your user settings (prolong.server.extraHeaders) `
+    + 'are not sent to it. Set them in this workspace\'s settings if that server should get them.';
+}
+
+/** A server URL to show (messages, titles, the output channel): without a user name or password in it. */
+export function displayUrl(url: string): string {
+  try {
+    const parsed = new URL(url.trim());
+    if (!parsed.username && !parsed.password) return url.trim();
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.href.replace(/\/$/, '');
+  } catch {
+    return url.trim();
+  }
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url.trim()).origin;
+  } catch {
+    return url.trim();
+  }
+}
+
 /** SecretStorage name of the API key for a server: one per origin (scheme, host and port). */
 export function apiKeySecretName(url: string): string {
-  let origin: string;
-  try {
-    origin = new URL(url.trim()).origin;
-  } catch {
-    origin = url.trim();
-  }
-  return `prolong.server.apiKey:${origin}`;
+  return `prolong.server.apiKey:${originOf(url)}`;
 }
 
 export function backendChoice(settings: ServerSettings, apiKey: string | undefined, tokenizerPath?: string): BackendChoice {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SseDecoder, type SseEvent } from '../../engine/backends/remote/sse';
+import { MAX_SSE_LINE_BYTES, SseDecoder, type SseEvent } from '../../engine/backends/remote/sse';
+import { UserError } from '../../engine/errors';
 
 function decodeInPieces(bytes: Uint8Array, cuts: number[]): { events: SseEvent[]; decoder: SseDecoder } {
   const decoder = new SseDecoder();
@@ -68,4 +69,24 @@ test('at the end of the body, a last event without its blank line (or line break
   const complete = new SseDecoder();
   complete.push(new TextEncoder().encode('data: x\n\n'));
   assert.deepEqual(complete.end(), []);
+});
+
+test('a line that never ends is refused past its limit; a long line split over many chunks comes out whole', () => {
+  const decoder = new SseDecoder();
+  const chunk = new Uint8Array(64 * 1024).fill(0x61); // 'a', no line break
+  let refused: unknown;
+  try {
+    for (let i = 0; i <= MAX_SSE_LINE_BYTES / chunk.length; i++) decoder.push(chunk);
+  } catch (error) {
+    refused = error;
+  }
+  assert.ok(refused instanceof UserError, 'over the limit: a UserError');
+  assert.match(refused.message, /without a line break/);
+  // a long data line split over many chunks still comes out whole
+  const long = new SseDecoder();
+  const text = 'x'.repeat(300_000);
+  const bytes = new TextEncoder().encode(`data: ${text}\n\n`);
+  const events: SseEvent[] = [];
+  for (let i = 0; i < bytes.length; i += 1000) events.push(...long.push(bytes.subarray(i, i + 1000)));
+  assert.deepEqual(events, [{ kind: 'data', data: text }]);
 });

@@ -4,6 +4,7 @@
  * Follows the WHATWG SSE parsing rules for lines (LF, CRLF or CR), comments and `data:` fields, and also keeps
  * llama.cpp's non-standard `error:` field, which it uses to report a failure mid-stream.
  */
+import { UserError } from '../../errors';
 
 export interface SseEvent {
   /** 'data' for ordinary events; 'error' for llama.cpp's `error: {...}` lines. */
@@ -15,8 +16,13 @@ export interface SseEvent {
 const LF = 0x0a;
 const CR = 0x0d;
 
+/** Longest line taken (bytes): a stream chunk is a few hundred; past this it is not an answer but a runaway body. */
+export const MAX_SSE_LINE_BYTES = 8 * 1024 * 1024;
+
 export class SseDecoder {
-  private pending: Uint8Array = new Uint8Array(0);
+  /** The unfinished line's bytes, kept as the chunks that brought them (each scanned once: no quadratic copying). */
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
   private skipLeadingLf = false;
   private dataLines: string[] = [];
   private errorLines: string[] = [];
@@ -26,8 +32,7 @@ export class SseDecoder {
   invalidUtf8Lines = 0;
 
   /** Feeds bytes; returns the events completed by them. */
-  push(chunk: Uint8Array): SseEvent[] {
-    const bytes = this.pending.length === 0 ? chunk : concat(this.pending, chunk);
+  push(bytes: Uint8Array): SseEvent[] {
     const events: SseEvent[] = [];
     let start = 0;
     for (let i = 0; i < bytes.length; i++) {
@@ -37,15 +42,31 @@ export class SseDecoder {
         if (byte === LF && i === start) { start = i + 1; continue; }
       }
       if (byte !== LF && byte !== CR) continue;
-      this.line(bytes.subarray(start, i), events);
+      this.line(this.takePending(bytes.subarray(start, i)), events);
       // A CR may be the first half of a CRLF whose LF arrives in the next chunk.
       if (byte === CR) {
         if (i + 1 < bytes.length) { if (bytes[i + 1] === LF) i++; } else this.skipLeadingLf = true;
       }
       start = i + 1;
     }
-    this.pending = bytes.slice(start);
+    if (start < bytes.length) {
+      this.pending.push(bytes.slice(start));
+      this.pendingBytes += bytes.length - start;
+      if (this.pendingBytes > MAX_SSE_LINE_BYTES) {
+        throw new UserError(`The server sent more than ${MAX_SSE_LINE_BYTES / (1024 * 1024)} MiB without a line break: that is not an event stream this client reads.`,
+          'Check that the URL points at the model server (vLLM, SGLang, llama-server), not at something in front of it.');
+      }
+    }
     return events;
+  }
+
+  /** The unfinished line's bytes followed by `tail`, as one line; the pending bytes are cleared. */
+  private takePending(tail: Uint8Array): Uint8Array {
+    if (this.pending.length === 0) return tail;
+    const line = concat([...this.pending, tail]);
+    this.pending = [];
+    this.pendingBytes = 0;
+    return line;
   }
 
   /**
@@ -54,8 +75,7 @@ export class SseDecoder {
    */
   end(): SseEvent[] {
     const events: SseEvent[] = [];
-    if (this.pending.length > 0) this.line(this.pending, events);
-    this.pending = new Uint8Array(0);
+    if (this.pendingBytes > 0) this.line(this.takePending(new Uint8Array(0)), events);
     this.skipLeadingLf = false;
     this.dispatch(events);
     return events;
@@ -94,9 +114,12 @@ export class SseDecoder {
   }
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
   return out;
 }

@@ -227,7 +227,7 @@ hostTest('Ask: with prolong.backend "remote" and a server in the settings, the r
     fixture.faults.splice(0, fixture.faults.length, { kind: 'drop', afterPieces: 2 });
     await ask('And if the connection breaks?');
     const cut = await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="cut"] .ending', text: 'Cut' });
-    assert.match(cut.text ?? '', /broke off/);
+    assert.match(cut.text ?? '', /Cut short/);
     // The piece written just before the server drops the socket may be lost with it: expect the first one.
     const partial = (await ui({ action: 'text', frame: FRAME, selector: '.turn:last-child .answer' })).text ?? '';
     assert.match(partial, /^It\b/, `the partial answer is kept (got ${JSON.stringify(partial)})`);
