@@ -72,6 +72,9 @@ export async function convertCheckpoint(
   const dataPath = join(outDir, externalDataFileName);
   let writer: OnnxModelWriter;
   let totalParameters: number;
+  /** A full disk in words (with what was written and what the model needs); any other error as it is. */
+  const fullDisk = (error: unknown, leftBehind: string): unknown =>
+    diskProblem(error, outDir, writer.externalBytes, estimatedModelBytes(totalParameters, options.dtype), leftBehind);
   try {
     // from here on the checkpoint's open shards are closed whatever fails (mkdir, rm, opening the output)
     mkdirSync(outDir, { recursive: true });
@@ -85,11 +88,11 @@ export async function convertCheckpoint(
       }, (doneParameters, tensor) => onProgress?.({ doneParameters, totalParameters, tensor }), signal);
       writer.finish(modelPath, `${c.architecture}-decoder`, { source: hfDir, dtype: options.dtype });
     } catch (error) {
-      const written = writer.externalBytes;
+      const problem = fullDisk(error, 'the partial files were removed'); // before abandon: it counts what was written
       writer.abandon();
       rmSync(modelPath, { force: true });
       rmSync(dataPath, { force: true });
-      throw diskProblem(error, outDir, written, estimatedModelBytes(totalParameters, options.dtype), 'the partial files were removed');
+      throw problem;
     }
   } finally {
     checkpoint.close();
@@ -100,7 +103,7 @@ export async function convertCheckpoint(
   try {
     for (const name of copied) copyFileSync(join(hfDir, name), join(outDir, name));
   } catch (error) {
-    throw diskProblem(error, outDir, writer.externalBytes, estimatedModelBytes(totalParameters, options.dtype), unfinished);
+    throw fullDisk(error, unfinished);
   }
   const generation = readJson(join(hfDir, 'generation_config.json'));
   const sidecar: ModelSidecar = {
@@ -137,7 +140,7 @@ export async function convertCheckpoint(
     renameSync(partialSidecar, sidecarPath);
   } catch (error) {
     rmSync(partialSidecar, { force: true });
-    throw diskProblem(error, outDir, writer.externalBytes, estimatedModelBytes(totalParameters, options.dtype), unfinished);
+    throw fullDisk(error, unfinished);
   }
   return { outDir, sidecar, parameters: totalParameters, externalDataBytes: writer.externalBytes, seconds: (performance.now() - started) / 1000 };
 }

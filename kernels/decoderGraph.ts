@@ -78,6 +78,10 @@ export async function buildDecoderGraph(
     return y!;
   };
 
+  // [shape, the config fields it comes from] of the embedding (and a tied lm_head) and of every norm weight
+  const embedShape = [[c.vocabSize, c.hiddenSize], `vocab_size ${c.vocabSize}, hidden_size ${c.hiddenSize}`] as const;
+  const normShape = [[c.hiddenSize], `hidden_size ${c.hiddenSize}`] as const;
+
   // inputs
   const inputIds = writer.input(ioNames.inputIds, DataType.INT64, ['batch_size', 'sequence_length']);
   const attentionMask = writer.input(ioNames.attentionMask, DataType.INT64, ['batch_size', 'total_sequence_length']);
@@ -104,7 +108,7 @@ export async function buildDecoderGraph(
       throw new UserError(`hidden_size ${c.hiddenSize} is not a multiple of the int4 block size ${options.int4BlockSize}, which a quantized embedding needs.`, 'Use a smaller --block-size or drop --int4-embedding.');
     }
     // int4 rows (MatMulNBits' packing, uint8 data) gathered and dequantized by GatherBlockQuantized
-    const q = quantizeInt4(await read(hfNames.embed, [c.vocabSize, c.hiddenSize], `vocab_size ${c.vocabSize}, hidden_size ${c.hiddenSize}`), c.vocabSize, c.hiddenSize, options.int4BlockSize, options.ioDtype === 'fp16' ? roundToFloat16 : Math.fround);
+    const q = quantizeInt4(await read(hfNames.embed, ...embedShape), c.vocabSize, c.hiddenSize, options.int4BlockSize, options.ioDtype === 'fp16' ? roundToFloat16 : Math.fround);
     const blocks = q.scales.length / c.vocabSize;
     const data = writer.initializer('model.embed_tokens.weight_q4', DataType.UINT8, [c.vocabSize, blocks * options.int4BlockSize / 2], q.packed);
     const scales = floatInit('model.embed_tokens.scales', q.scales, [c.vocabSize, blocks]);
@@ -117,7 +121,7 @@ export async function buildDecoderGraph(
     // rows, which halves the largest tensor of a small model)
     const embedDtype = options.dtype === 'fp32' ? 'fp32' : 'fp16';
     const embedName = writer.initializer('model.embed_tokens.weight', embedDtype === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT,
-      [c.vocabSize, c.hiddenSize], floatBytes(await read(hfNames.embed, [c.vocabSize, c.hiddenSize], `vocab_size ${c.vocabSize}, hidden_size ${c.hiddenSize}`), embedDtype));
+      [c.vocabSize, c.hiddenSize], floatBytes(await read(hfNames.embed, ...embedShape), embedDtype));
     [embedded] = writer.node('Gather', [embedName, inputIds], ['embedded'], { axis: 0 }) as [string];
     if (embedDtype !== options.ioDtype) [embedded] = writer.node('Cast', [embedded], ['embedded_cast'], { to: io }) as [string];
   }
@@ -132,7 +136,7 @@ export async function buildDecoderGraph(
   for (let i = 0; i < c.numLayers; i++) {
     const n = hfNames.layer(i);
     const p = `layers.${i}`;
-    const inputNormWeight = await read(n.inputNorm, [c.hiddenSize], `hidden_size ${c.hiddenSize}`);
+    const inputNormWeight = await read(n.inputNorm, ...normShape);
     const inputNorm = floatInit(n.inputNorm, inputNormWeight, [c.hiddenSize]);
     done(n.inputNorm, c.hiddenSize);
     let normed: string;
@@ -170,7 +174,7 @@ export async function buildDecoderGraph(
     const attnOut = linear(`${p}.attn.o_proj`, attention!, ow, c.hiddenSize, qDim, oBias);
     done(n.o, ow.length + (oBias?.length ?? 0));
 
-    const postNormWeight = await read(n.postAttentionNorm, [c.hiddenSize], `hidden_size ${c.hiddenSize}`);
+    const postNormWeight = await read(n.postAttentionNorm, ...normShape);
     const postNorm = floatInit(n.postAttentionNorm, postNormWeight, [c.hiddenSize]);
     done(n.postAttentionNorm, c.hiddenSize);
     const post = writer.node('SkipSimplifiedLayerNormalization', [attnOut, residual, postNorm], [`${p}/post_norm`, '', '', `${p}/residual_mid`], { epsilon: eps }, 'com.microsoft');
@@ -191,7 +195,7 @@ export async function buildDecoderGraph(
     done(n.down, dw.length);
   }
 
-  const finalNormWeight = await read(hfNames.finalNorm, [c.hiddenSize], `hidden_size ${c.hiddenSize}`);
+  const finalNormWeight = await read(hfNames.finalNorm, ...normShape);
   const finalNorm = floatInit(hfNames.finalNorm, finalNormWeight, [c.hiddenSize]);
   done(hfNames.finalNorm, c.hiddenSize);
   let [normedFinal] = writer.node('SkipSimplifiedLayerNormalization', [hidden, residual, finalNorm], ['final_norm'], { epsilon: eps }, 'com.microsoft');
@@ -202,7 +206,7 @@ export async function buildDecoderGraph(
   }
   // a tied lm_head is read again rather than kept: holding the float32 embedding through every layer
   // would add its size (1 GiB for Llama-3.2-1B) to the peak memory
-  const lmHead = await read(c.tieWordEmbeddings ? hfNames.embed : hfNames.lmHead, [c.vocabSize, c.hiddenSize], `vocab_size ${c.vocabSize}, hidden_size ${c.hiddenSize}`);
+  const lmHead = await read(c.tieWordEmbeddings ? hfNames.embed : hfNames.lmHead, ...embedShape);
   let logits = linear('lm_head', normedFinal!, lmHead, c.vocabSize, c.hiddenSize);
   done(c.tieWordEmbeddings ? `${hfNames.embed} (tied lm_head)` : hfNames.lmHead, c.tieWordEmbeddings ? 0 : lmHead.length);
   if (options.ioDtype === 'fp16') [logits] = writer.node('Cast', [logits], 1, { to: DataType.FLOAT }) as [string];

@@ -6,6 +6,7 @@ import { checkServer, formatHealthReport } from '../backends/remote/health';
 import { buildRepositoryPrompt } from '../backends/prompt';
 import { tokenizerBesideModel } from '../tokenizer';
 import type { BackendInfo, GenerateResult, PromptTokenCount } from '../backends/types';
+import { parseHeaders, parseServerOptions } from './serverOptions';
 import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
 
 const usage = 'prolong ask "QUESTION" (--server URL [--model NAME] | --model MODEL_DIR [--ep auto|webgpu|cpu] [--context N]) '
@@ -53,26 +54,20 @@ const command: Subcommand = {
     if (ep !== 'auto' && ep !== 'webgpu' && ep !== 'cpu') throw new UserError(`--ep must be auto, webgpu or cpu, not '${ep}'.`);
     const sources = [values.dir !== undefined, values['context-file'] !== undefined, values['no-repository'] === true].filter(Boolean).length;
     if (sources > 1) throw new UserError('Give only one of --dir, --context-file and --no-repository.');
-    const api = values.api ?? 'chat';
-    if (api !== 'chat' && api !== 'completions') throw new UserError(`--api must be chat or completions, not '${api}'.`);
+    const server = parseServerOptions(values);
     const maxTokens = values['max-tokens'] ? parseCount(values['max-tokens'], 'max-tokens') : 1024;
     if (maxTokens < 1) throw new UserError('--max-tokens must be at least 1.', 'Give the most answer tokens to generate, e.g. --max-tokens 1024.');
     const temperature = values.temperature === undefined ? 0 : Number(values.temperature);
     if (!Number.isFinite(temperature) || temperature < 0) throw new UserError(`--temperature expects a number of 0 or more, not '${values.temperature}'.`);
-    let timeoutSeconds: number | undefined;
-    if (values.timeout !== undefined) {
-      timeoutSeconds = Number(values.timeout);
-      if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new UserError(`--timeout expects seconds, not '${values.timeout}'.`);
-    }
 
     const backend = createBackend({
       server: values.server,
       model: values.model,
       apiKey: process.env.PROLONG_API_KEY || undefined,
-      headers: parseHeaders(values.header ?? []),
-      requestTimeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
+      headers: server.headers,
+      requestTimeoutMs: server.requestTimeoutMs,
       tokenizerPath: values.tokenizer,
-      api,
+      api: server.api,
       executionProvider: ep,
       contextTokens: values.context ? parseCount(values.context, 'context') : undefined,
     });
@@ -162,19 +157,6 @@ async function readRepository(
       + (packed.dropped.length ? ` (${packed.dropped.length} files over the budget of ${budget?.toLocaleString('en-US')} tokens left out)` : '') + '\n');
   }
   return packed.document;
-}
-
-/** "Name: value" pairs; the API key has its own channel and is refused here so it never sits in shell history. */
-export function parseHeaders(lines: readonly string[]): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const line of lines) {
-    const colon = line.indexOf(':');
-    const name = colon > 0 ? line.slice(0, colon).trim() : '';
-    if (!name || /\s/.test(name)) throw new UserError(`--header expects "Name: value", not '${line}'.`);
-    if (name.toLowerCase() === 'authorization') throw new UserError('Give the API key through the PROLONG_API_KEY environment variable, not --header.');
-    headers[name.toLowerCase()] = line.slice(colon + 1).trim();
-  }
-  return headers;
 }
 
 function summary(info: BackendInfo, result: GenerateResult): string {

@@ -10,7 +10,7 @@ import { buildInstances, runProbes, type ProbePlan } from '../probes/runner';
 import type { RepositoryFile } from '../probes/tasks/common';
 import { parseTaskList } from '../probes/tasks/index';
 import type { ProbeEvent, ProbeTaskName } from '../probes/types';
-import { parseHeaders } from './ask';
+import { parseServerOptions } from './serverOptions';
 import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
 
 const usage = 'prolong probe [--tasks LIST|all|ruler] [--lengths 4k,8k,...] [--samples N] '
@@ -85,14 +85,7 @@ const command: Subcommand = {
     const ep = values.ep ?? 'auto';
     if (ep !== 'auto' && ep !== 'webgpu' && ep !== 'cpu') throw new UserError(`--ep must be auto, webgpu or cpu, not '${ep}'.`);
     // Server options, checked before a long run starts (a 512K prefill may need more than the default 600 s timeout).
-    const api = values.api ?? 'chat';
-    if (api !== 'chat' && api !== 'completions') throw new UserError(`--api must be chat or completions, not '${api}'.`);
-    let timeoutSeconds: number | undefined;
-    if (values.timeout !== undefined) {
-      timeoutSeconds = Number(values.timeout);
-      if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new UserError(`--timeout expects seconds, not '${values.timeout}'.`);
-    }
-    const headers = parseHeaders(values.header ?? []);
+    const server = parseServerOptions(values);
     if (backendKind === 'local' && (values.timeout !== undefined || values.header !== undefined || values.api !== undefined)) {
       throw new UserError('--timeout, --header and --api are for a server; the local engine (--model MODEL_DIR without --server) takes none of them.',
         'Give --server URL, or leave those options out.');
@@ -126,8 +119,7 @@ const command: Subcommand = {
     }
     const backend = backendKind === 'remote'
       ? createBackend({
-        server: values.server, model: values.model, apiKey: process.env.PROLONG_API_KEY || undefined, headers, tokenizerPath, api,
-        requestTimeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
+        server: values.server, model: values.model, apiKey: process.env.PROLONG_API_KEY || undefined, tokenizerPath, ...server,
       })
       : createBackend({
         modelDir: values.model, tokenizerPath, executionProvider: ep,

@@ -27,9 +27,7 @@ export function parseCommandArgs<T extends Options>(args: string[], options: T, 
 function usageProblem(error: NodeJS.ErrnoException): string {
   const option = /'(-[^' ]*)/.exec(error.message)?.[1];
   if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) return `Unknown option '${option}'.`;
-  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) {
-    return /argument missing|forget to specify/.test(error.message) ? `Option '${option}' needs a value.` : `${error.message.split('\n')[0]!.replace(/\.*$/, '')}.`;
-  }
+  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option && /argument missing|forget to specify/.test(error.message)) return `Option '${option}' needs a value.`;
   return `${error.message.split('\n')[0]!.replace(/\.*$/, '')}.`;
 }
 

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { homedir } from 'node:os';
 import { createHash } from 'node:crypto';
+import { userCacheDir } from '../util/userCache';
 
 /** What the packer remembers of a file between packs. */
 export interface CachedFile {
@@ -36,8 +36,11 @@ export interface PackCacheData {
 /** Files modified this close (ms) to being read are racily clean (git's term): see CachedFile.racy. */
 export const RACY_MS = 2000;
 
-/** Whether a cached entry still describes the file: same size, mtime and ctime (ctime catches `cp -p`, `rsync -t`). */
-export function sameStats(known: CachedFile, stats: { size: number; mtimeMs: number; ctimeMs: number }): boolean {
+/**
+ * Whether a remembered entry (the cache file's, or the packer's memory) still describes the file: same size, mtime
+ * and ctime (ctime catches `cp -p`, `rsync -t`), and not racily clean.
+ */
+export function sameStats(known: Pick<CachedFile, 'size' | 'mtimeMs' | 'ctimeMs' | 'racy'>, stats: { size: number; mtimeMs: number; ctimeMs: number }): boolean {
   return !known.racy && known.size === stats.size && known.mtimeMs === stats.mtimeMs && known.ctimeMs === stats.ctimeMs;
 }
 
@@ -47,8 +50,7 @@ export function emptyCache(tokenizer: string): PackCacheData {
 
 /** Default place of a directory's cache: $XDG_CACHE_HOME/prolong/packs/<hash of the directory>.json. */
 export function defaultCacheFile(root: string): string {
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(base, 'prolong', 'packs', `${createHash('sha1').update(root).digest('hex').slice(0, 16)}.json`);
+  return join(userCacheDir(), 'packs', `${createHash('sha1').update(root).digest('hex').slice(0, 16)}.json`);
 }
 
 /** Reads a cache file; a missing, corrupt or foreign one gives an empty cache (it is only an accelerator). */

@@ -162,7 +162,7 @@ export class Packer {
       if (same && known.skipReason !== undefined && !overrides.forced(candidate.path)) { unchanged.add(candidate.path); continue; }
       const inMemory = memory.get(candidate.path);
       const forced = overrides.forced(candidate.path);
-      if (same && inMemory && inMemory.size === candidate.size && inMemory.mtimeMs === candidate.mtimeMs && inMemory.ctimeMs === candidate.ctimeMs
+      if (same && inMemory && sameStats(inMemory, candidate)
         && known.tokens !== undefined && inMemory.forced === forced && (!wantImports || inMemory.imports !== undefined)) { unchanged.add(candidate.path); continue; }
       jobs.push({ path: candidate.path, absolute: candidate.absolute, size: candidate.size, knownHash: known?.hash, knownTokens: known?.tokens, forced });
     }

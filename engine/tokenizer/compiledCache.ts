@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { endianness, homedir } from 'node:os';
+import { endianness } from 'node:os';
 import { join } from 'node:path';
+import { userCacheDir } from '../util/userCache';
 import type { CompiledBpe } from './compiledBpe';
 
 /**
@@ -33,7 +34,7 @@ const ARRAY_ORDER: readonly [ArrayName, Float64ArrayConstructor | Int32ArrayCons
 ];
 
 export function compiledCacheDir(): string {
-  return process.env.PROLONG_TOKENIZER_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'prolong', 'tokenizers');
+  return process.env.PROLONG_TOKENIZER_CACHE || join(userCacheDir(), 'tokenizers');
 }
 
 /** The cache file for a tokenizer.json in its current version (size and mtime). */

@@ -11,7 +11,7 @@ import type { Backend, BackendInfo, GenerateEvent, GenerateResult } from '../../
 import { ContextTooLongError } from '../../engine/backends/remote/problems';
 import type { LastPack, WorkspacePacking } from '../pack';
 import { backendInfoIsCheap, backendSetting, getBackend, onDidChangeBackend } from '../backend';
-import { ACTIVE_STATUSES, type AskViewState, type BackendSummary, type PanelAction, type Turn, type TurnStatus } from '../../webview/ask/protocol';
+import { ACTIVE_STATUSES, RETRYABLE_STATUSES, type AskViewState, type BackendSummary, type PanelAction, type Turn, type TurnStatus } from '../../webview/ask/protocol';
 import { conversationRequest, historyOf } from './conversation';
 import { answerRoom, contextBudget } from './budget';
 import { answerStats } from './stats';
@@ -20,8 +20,6 @@ import { configuredEngineContext, countingTokenizerPath } from '../settings';
 import { groupDigits as n } from '../../webview/shared/numbers';
 
 const STORAGE_KEY = 'prolong.ask.conversation';
-// a cancelled turn too: cancelling (or dismissing the folder picker) should not cost the user their question
-const RETRYABLE: readonly TurnStatus[] = ['error', 'cut', 'cancelled'];
 
 export interface AskSessionEvents {
   /** Anything but the streamed text changed. */
@@ -210,7 +208,7 @@ export class AskSession implements vscode.Disposable {
   /** Asks the question of a failed, cut or cancelled turn again, in its place. */
   async retry(turnId: number): Promise<void> {
     const turn = this.turns.find((t) => t.id === turnId);
-    if (!turn || !RETRYABLE.includes(turn.status) || this.running) return;
+    if (!turn || !RETRYABLE_STATUSES.includes(turn.status) || this.running) return;
     this.turns = this.turns.filter((t) => t !== turn);
     await this.ask(turn.question);
   }

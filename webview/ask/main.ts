@@ -10,7 +10,7 @@ import { webviewChannel } from '../shared/vscodeApi';
 import { PathIndex } from './citations';
 import { renderMarkdown } from './markdown';
 import {
-  ACTIVE_STATUSES, type AskViewState, type AskWebviewState, type ContextBudget, type PanelAction, type ToExtension, type ToWebview, type Turn,
+  ACTIVE_STATUSES, RETRYABLE_STATUSES, type AskViewState, type AskWebviewState, type ContextBudget, type PanelAction, type ToExtension, type ToWebview, type Turn,
 } from './protocol';
 
 provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeTextArea(), vsCodeProgressRing(), vsCodeBadge(), vsCodeDivider());
@@ -338,7 +338,7 @@ function turnElement(turn: Turn): HTMLElement {
   const actions = document.createElement('div');
   actions.className = 'actions';
   if (turn.error && turn.errorAction) actions.append(actionButton(turn.errorAction, actionLabels[turn.errorAction]));
-  if (turn.status === 'error' || turn.status === 'cut' || turn.status === 'cancelled') actions.append(turnButton('retry', 'Ask again', turn.id));
+  if (RETRYABLE_STATUSES.includes(turn.status)) actions.append(turnButton('retry', 'Ask again', turn.id));
   if (!ACTIVE_STATUSES.includes(turn.status) && turn.answer.trim() !== '') {
     const copy = turnButton('copy', 'Copy answer', turn.id);
     copy.title = 'Copy the answer (Markdown)';

@@ -21,6 +21,8 @@ export type TurnStatus =
   | 'error';
 
 export const ACTIVE_STATUSES: readonly TurnStatus[] = ['packing', 'connecting', 'prefill', 'streaming'];
+/** Turns that can be asked again ("Ask again"): cancelling, too, should not cost the user their question. */
+export const RETRYABLE_STATUSES: readonly TurnStatus[] = ['error', 'cut', 'cancelled'];
 
 export interface TurnStats {
   promptTokens: number;

@@ -41,8 +41,6 @@ export class RemoteBackend implements Backend {
   private hasTokenize?: boolean;
   /** Why the server's count is not used, for the note on local counts. */
   private noTokenizeReason = 'has no tokenize endpoint';
-  /** The last count was refused by an existing tokenize endpoint (HTTP 400/422), not missing. */
-  private tokenizeRefused = false;
   private readonly inFlight = new Set<AbortController>();
   /** The last exact count of a Q&A prompt, by the hash of everything but its question (see promptBound.ts). */
   private lastExactCount?: { key: string; tokens: number };
@@ -128,12 +126,12 @@ export class RemoteBackend implements Backend {
       const exact = model.software === 'llama.cpp'
         ? await this.countWithLlamaCpp(request, signal)
         : await this.countWithVllmStyle(model, request, signal);
-      if (exact !== undefined) {
+      if (typeof exact === 'number') {
         this.hasTokenize = true;
         return { tokens: exact, exact: true };
       }
       // A server that counted earlier prompts and refused this one keeps counting the next ones.
-      if (!(this.hasTokenize === true && this.tokenizeRefused)) this.hasTokenize = false;
+      if (!(this.hasTokenize === true && exact === 'refused')) this.hasTokenize = false;
     }
     return {
       tokens: this.local.count(request),
@@ -142,13 +140,15 @@ export class RemoteBackend implements Backend {
     };
   }
 
-  /** vLLM and SGLang: POST /tokenize with the same messages and template switches as the chat request. */
-  private async countWithVllmStyle(model: ServedModel, request: PromptRequest, signal?: AbortSignal): Promise<number | undefined> {
+  /**
+   * vLLM and SGLang: POST /tokenize with the same messages and template switches as the chat request. Undefined
+   * when the server has no such endpoint; 'refused' when it has one that did not take this prompt.
+   */
+  private async countWithVllmStyle(model: ServedModel, request: PromptRequest, signal?: AbortSignal): Promise<number | 'refused' | undefined> {
     const body = this.options.api === 'completions'
       ? { model: model.id, prompt: this.local.renderWithoutBos(request) }
       : { model: model.id, messages: this.chatMessages(request), ...this.templateSwitches(request) };
     const answer = await this.client.json('POST', '/tokenize', body, { idempotent: true, model: model.id, allow: [400, 404, 405, 422, 501], signal });
-    this.tokenizeRefused = answer.status === 400 || answer.status === 422;
     if (answer.status === 400 || answer.status === 422) {
       // Some servers (SGLang versions) refuse a `messages` body here: count locally. A too-long prompt is not that.
       const error = errorBodyOf(answer.body, '');
@@ -157,7 +157,7 @@ export class RemoteBackend implements Backend {
         throw httpProblem(answer.status, error, this.client.endpoint('/tokenize'), model.id, this.client.settingNames);
       }
       this.noTokenizeReason = `did not accept the prompt at /tokenize (HTTP ${answer.status}${error ? `: ${preview(error.message, 80)}` : ''})`;
-      return undefined;
+      return 'refused';
     }
     return answer.status === 200 ? readTokenizeResponse(answer.body)?.count : undefined;
   }
