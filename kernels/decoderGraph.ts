@@ -58,18 +58,27 @@ export async function buildDecoderGraph(
 
   const floatInit = (name: string, values: Float32Array, dims: number[]): string => writer.initializer(name, io, dims, floatBytes(values, options.ioDtype));
 
+  /** MatMulNBits' initializers (packed int4 rows, scales, zero points) of a Hugging Face Linear weight W[out, inDim]. */
+  const int4Initializers = (prefix: string, weight: Float32Array, out: number, inDim: number) => {
+    const q = quantizeInt4(weight, out, inDim, options.int4BlockSize, options.ioDtype === 'fp16' ? roundToFloat16 : Math.fround);
+    const blocks = q.scales.length / out;
+    return {
+      blocks,
+      data: writer.initializer(`${prefix}.weight_q4`, DataType.UINT8, [out, blocks, options.int4BlockSize / 2], q.packed),
+      scales: floatInit(`${prefix}.scales`, q.scales, [out * blocks]),
+      zeroPoints: writer.initializer(`${prefix}.zero_points`, DataType.UINT8, [q.zeroPoints.length], q.zeroPoints),
+    };
+  };
+  const matMulNBits = (prefix: string, x: string, q: { data: string; scales: string; zeroPoints: string }, out: number, inDim: number): string =>
+    writer.node('MatMulNBits', [x, q.data, q.scales, q.zeroPoints], [`${prefix}/output`], {
+      K: inDim, N: out, bits: 4, block_size: options.int4BlockSize, accuracy_level: options.int4AccuracyLevel,
+    }, 'com.microsoft')[0]!;
+
   /** y = x W^T (+ b) for a Hugging Face Linear weight W[out, inDim]. */
   const linear = (prefix: string, x: string, weight: Float32Array, out: number, inDim: number, bias?: Float32Array): string => {
     let y: string;
     if (options.dtype === 'int4') {
-      const q = quantizeInt4(weight, out, inDim, options.int4BlockSize, options.ioDtype === 'fp16' ? roundToFloat16 : Math.fround);
-      const blocks = q.scales.length / out;
-      const b = writer.initializer(`${prefix}.weight_q4`, DataType.UINT8, [out, blocks, options.int4BlockSize / 2], q.packed);
-      const s = floatInit(`${prefix}.scales`, q.scales, [out * blocks]);
-      const z = writer.initializer(`${prefix}.zero_points`, DataType.UINT8, [q.zeroPoints.length], q.zeroPoints);
-      [y] = writer.node('MatMulNBits', [x, b, s, z], [`${prefix}/output`], {
-        K: inDim, N: out, bits: 4, block_size: options.int4BlockSize, accuracy_level: options.int4AccuracyLevel,
-      }, 'com.microsoft');
+      y = matMulNBits(prefix, x, int4Initializers(prefix, weight, out, inDim), out, inDim);
     } else {
       const w = writer.initializer(`${prefix}.weight_t`, io, [inDim, out], transposedBytes(weight, out, inDim, options.ioDtype));
       [y] = writer.node('MatMul', [x, w], [`${prefix}/output`]);
@@ -103,16 +112,20 @@ export async function buildDecoderGraph(
   const sinCache = floatInit('sin_cache', rope.sin, [rope.positions, rope.halfDim]);
 
   let embedded: string;
+  /** int4 graphs with a quantized, tied embedding: the lm_head's MatMulNBits reads the embedding's initializers. */
+  let tiedHead: { data: string; scales: string; zeroPoints: string } | undefined;
   if (options.dtype === 'int4' && options.int4Embedding) {
     if (c.hiddenSize % options.int4BlockSize !== 0) {
       throw new UserError(`hidden_size ${c.hiddenSize} is not a multiple of the int4 block size ${options.int4BlockSize}, which a quantized embedding needs.`, 'Use a smaller --block-size or drop --int4-embedding.');
     }
-    // int4 rows (MatMulNBits' packing, uint8 data) gathered and dequantized by GatherBlockQuantized
-    const q = quantizeInt4(await read(hfNames.embed, ...embedShape), c.vocabSize, c.hiddenSize, options.int4BlockSize, options.ioDtype === 'fp16' ? roundToFloat16 : Math.fround);
-    const blocks = q.scales.length / c.vocabSize;
-    const data = writer.initializer('model.embed_tokens.weight_q4', DataType.UINT8, [c.vocabSize, blocks * options.int4BlockSize / 2], q.packed);
-    const scales = floatInit('model.embed_tokens.scales', q.scales, [c.vocabSize, blocks]);
-    const zeroPoints = writer.initializer('model.embed_tokens.zero_points', DataType.UINT8, [c.vocabSize, Math.ceil(blocks / 2)], q.zeroPoints);
+    // int4 rows in MatMulNBits' packing, gathered and dequantized by GatherBlockQuantized through 2-D views of the
+    // same bytes; a tied lm_head multiplies by these very initializers (one copy of the largest tensor, not two)
+    const q = int4Initializers('model.embed_tokens', await read(hfNames.embed, ...embedShape), c.vocabSize, c.hiddenSize);
+    if (c.tieWordEmbeddings) tiedHead = q;
+    const view = (name: string, dims: number[]) => writer.node('Reshape', [name, writer.int64s(`${name}/view_shape`, dims)], [`${name}/view`])[0]!;
+    const data = view(q.data, [c.vocabSize, q.blocks * options.int4BlockSize / 2]);
+    const scales = view(q.scales, [c.vocabSize, q.blocks]);
+    const zeroPoints = view(q.zeroPoints, [c.vocabSize, Math.ceil(q.blocks / 2)]);
     [embedded] = writer.node('GatherBlockQuantized', [data, inputIds, scales, zeroPoints], ['embedded'], {
       gather_axis: 0, quantize_axis: 1, block_size: options.int4BlockSize, bits: 4,
     }, 'com.microsoft') as [string];
@@ -204,11 +217,17 @@ export async function buildDecoderGraph(
     [normedFinal] = writer.node('Slice', [normedFinal!, writer.int64s('const_last_start', [-1]), writer.int64s('const_last_end', [Number.MAX_SAFE_INTEGER]),
       writer.int64s('const_axis_1', [1])], ['final_norm_last']);
   }
-  // a tied lm_head is read again rather than kept: holding the float32 embedding through every layer
-  // would add its size (1 GiB for Llama-3.2-1B) to the peak memory
-  const lmHead = await read(c.tieWordEmbeddings ? hfNames.embed : hfNames.lmHead, ...embedShape);
-  let logits = linear('lm_head', normedFinal!, lmHead, c.vocabSize, c.hiddenSize);
-  done(c.tieWordEmbeddings ? `${hfNames.embed} (tied lm_head)` : hfNames.lmHead, c.tieWordEmbeddings ? 0 : lmHead.length);
+  let logits: string;
+  if (tiedHead) {
+    logits = matMulNBits('lm_head', normedFinal!, tiedHead, c.vocabSize, c.hiddenSize);
+    done(`${hfNames.embed} (tied lm_head, shared int4)`, 0);
+  } else {
+    // a tied lm_head is read again rather than kept: holding the float32 embedding through every layer
+    // would add its size (1 GiB for Llama-3.2-1B) to the peak memory
+    const lmHead = await read(c.tieWordEmbeddings ? hfNames.embed : hfNames.lmHead, ...embedShape);
+    logits = linear('lm_head', normedFinal!, lmHead, c.vocabSize, c.hiddenSize);
+    done(c.tieWordEmbeddings ? `${hfNames.embed} (tied lm_head)` : hfNames.lmHead, c.tieWordEmbeddings ? 0 : lmHead.length);
+  }
   if (options.ioDtype === 'fp16') [logits] = writer.node('Cast', [logits], 1, { to: DataType.FLOAT }) as [string];
   writer.node('Identity', [logits], [ioNames.logits]);
   writer.output(ioNames.logits, DataType.FLOAT, ['batch_size', options.allLogits ? 'sequence_length' : 1, c.vocabSize]);

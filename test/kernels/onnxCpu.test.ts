@@ -2,12 +2,13 @@
 // pass, for whole-prompt prefill, chunked prefill and token-by-token decode with the KV cache carried along.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomShapes, SeededRandom, type RandomCheckpointShape } from '../../kernels/randomCheckpoint';
 import { ReferenceModel } from '../../kernels/referenceForward';
 import { readSidecar } from '../../kernels/sidecar';
+import { modelFileName } from '../../kernels/convert';
 import { DecoderRunner, maxAbsDifference, verifyCase, type VerifyCase } from '../../kernels/verify';
 
 const work = mkdtempSync(join(tmpdir(), 'kernels-cpu-'));
@@ -62,6 +63,9 @@ test(`int4 embedding (GatherBlockQuantized), tied lm_head: matches the dequantiz
   const r = await verifyCase(work, { name: 'int4-embedding', shape, dtype: 'int4', int4Embedding: true }, 'cpu');
   // tied random embeddings give logits near 100: the bound is relative to them
   assert.ok(r.prefill <= exact * r.referenceMax && r.chunked <= exact * r.referenceMax && r.decode <= exact * r.referenceMax, JSON.stringify(r));
+  // the lm_head reads the embedding's own int4 bytes: the weights hold one copy of the [vocab, hidden] matrix, not two
+  const graph = readFileSync(join(work, 'int4-embedding-onnx', modelFileName)).toString('latin1');
+  assert.ok(graph.includes('model.embed_tokens.weight_q4') && !graph.includes('lm_head.weight_q4'), 'the tied lm_head has weights of its own');
 });
 
 test(`fp16 weights and activations: within ${fp16Bound} of the reference with fp16-rounded weights`, async () => {
