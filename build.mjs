@@ -20,6 +20,8 @@ const nodeEntries = [
   ['test/bench/attention.ts', 'bench-attention'],
   ['test/kernels/deviceCheck.ts', 'kernels-check'],
   ['extension/probes/worker.ts', 'probes-worker'],
+  ['training/data/makeData.ts', 'training-data'],
+  ['training/data/checkExport.ts', 'training-check'],
 ];
 /** Browser entries for webviews: [source, output name under out/webview/]. */
 const webEntries = [

@@ -1,0 +1,237 @@
+/**
+ * Makes the demo model's training data with the product's own code, so that what the model learns is exactly what
+ * the product sends it: repositories packed by our packer (ProLong's "a repository as one document"), probe
+ * instances built by our probe tasks (every RULER kind, JSON KV, needles, repository QA) with other seeds than any
+ * evaluation uses, and repository questions in the Ask view's own prompt (system text, packed repository, question),
+ * all rendered with the bundled Llama 3 chat template and tokenized by the bundled tokenizer.
+ *
+ *   node out/training-data.js --roots DIR[,DIR] --out DIR --stage 1|2 --lengths 1024:1,2048:2 --examples N
+ *     [--shard I --shards N] [--seed S] [--lm-docs N]
+ *
+ * Every direct subdirectory of a root is one repository. Writes, per shard, `<stage>-<shard>.tokens` (uint32 ids)
+ * and `<stage>-<shard>.index` (int64 rows: offset, length, first loss position, kind, bucket length) and a JSON
+ * summary. LM rows (a packed repository cut into rows of a bucket's length) take the loss everywhere; instances
+ * only on the answer and its end-of-turn token.
+ */
+import { closeSync, mkdirSync, openSync, readdirSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildRepositoryPrompt } from '../../engine/backends/prompt';
+import { Packer, packedFileTexts, documentHeader, fileChunk } from '../../engine/packer';
+import { TemplatePromptCounter } from '../../engine/probes/promptCounter';
+import { SeededRandom } from '../../engine/probes/random';
+import { createTask } from '../../engine/probes/tasks/index';
+import { SkipInstance, type RepositoryFile } from '../../engine/probes/tasks/common';
+import { uniqueDefinitions } from '../../engine/probes/tasks/repoQa';
+import { ALL_TASKS, type ProbeInstance, type ProbeTaskName } from '../../engine/probes/types';
+import { ChatTemplate } from '../../engine/tokenizer/chatTemplate';
+import { loadTokenizer } from '../../engine/tokenizer';
+import type { ChatMessage } from '../../engine/backends/types';
+import { answerText, askQuestion } from './targets';
+
+/** Kinds of rows, written into the index for the trainer's statistics. */
+export const KINDS = ['lm', 'ask', ...ALL_TASKS] as const;
+type Kind = (typeof KINDS)[number];
+
+/** Share of instances per task (the rest of the mix is set by --lm-docs and the trainer's LM share). */
+const TASK_WEIGHTS: Partial<Record<Kind, number>> = {
+  niah_single_1: 2, niah_single_2: 2, niah_single_3: 2, niah_multikey_1: 2, niah_multikey_2: 2, niah_multikey_3: 2,
+  niah_multivalue: 2, niah_multiquery: 2, vt: 1.5, cwe: 1, fwe: 1, repo_qa_1: 2, repo_qa_2: 1.5, json_kv: 1.5,
+  needle_heatmap: 1, code_needle: 1.5, ask: 8,
+};
+
+interface Options {
+  roots: string[]; out: string; stage: string; lengths: { length: number; weight: number }[];
+  examples: number; shard: number; shards: number; seed: string; lmDocs: number;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv, options: {
+      roots: { type: 'string' }, out: { type: 'string' }, stage: { type: 'string' }, lengths: { type: 'string' },
+      examples: { type: 'string' }, shard: { type: 'string' }, shards: { type: 'string' }, seed: { type: 'string' },
+      'lm-docs': { type: 'string' },
+    },
+  });
+  if (!values.roots || !values.out || !values.stage || !values.lengths || !values.examples) {
+    throw new Error('usage: training-data --roots DIR[,DIR] --out DIR --stage NAME --lengths L:W,... --examples N [--shard I --shards N] [--seed S] [--lm-docs N]');
+  }
+  const lengths = values.lengths.split(',').map((part) => {
+    const [l, w] = part.split(':');
+    return { length: Number(l), weight: Number(w ?? 1) };
+  });
+  if (lengths.some((l) => !(l.length >= 256) || !(l.weight > 0))) throw new Error(`bad --lengths ${values.lengths}`);
+  return {
+    roots: values.roots.split(','), out: values.out, stage: values.stage, lengths,
+    examples: Number(values.examples), shard: Number(values.shard ?? 0), shards: Number(values.shards ?? 1),
+    seed: values.seed ?? 'train', lmDocs: Number(values['lm-docs'] ?? 1_000_000),
+  };
+}
+
+/** Repositories: each root's subdirectories with at least a few files, in a fixed order. */
+function listRepositories(roots: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const root of roots) {
+    for (const name of readdirSync(root).sort()) {
+      const path = join(root, name);
+      try {
+        if (statSync(path).isDirectory() && !name.startsWith('.') && !name.endsWith('.dist-info') && name !== '__pycache__') out.push(path);
+      } catch { /* unreadable: not a repository */ }
+    }
+  }
+  return out;
+}
+
+function weightedPick<T>(random: SeededRandom, items: readonly { item: T; weight: number }[]): T {
+  const total = items.reduce((sum, x) => sum + x.weight, 0);
+  let r = random.next() * total;
+  for (const x of items) if ((r -= x.weight) < 0) return x.item;
+  return items[items.length - 1]!.item;
+}
+
+class ShardWriter {
+  private readonly tokensFd: number;
+  private offset = 0;
+  private readonly index: number[] = [];
+  readonly counts = new Map<string, { rows: number; tokens: number; lossTokens: number }>();
+
+  constructor(private readonly prefix: string) {
+    this.tokensFd = openSync(`${prefix}.tokens`, 'w');
+  }
+
+  add(kind: Kind, ids: readonly number[], lossStart: number, bucket: number): void {
+    if (ids.length > bucket) throw new Error(`${kind}: ${ids.length} tokens do not fit the ${bucket}-token row`);
+    const buffer = Buffer.from(Uint32Array.from(ids).buffer);
+    writeSync(this.tokensFd, buffer);
+    this.index.push(this.offset, ids.length, lossStart, KINDS.indexOf(kind), bucket);
+    this.offset += ids.length;
+    const key = `${kind}@${bucket}`;
+    const c = this.counts.get(key) ?? { rows: 0, tokens: 0, lossTokens: 0 };
+    c.rows++; c.tokens += ids.length; c.lossTokens += ids.length - lossStart;
+    this.counts.set(key, c);
+  }
+
+  close(): void {
+    closeSync(this.tokensFd);
+    writeFileSync(`${this.prefix}.index`, Buffer.from(BigInt64Array.from(this.index.map(BigInt)).buffer));
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const started = Date.now();
+  mkdirSync(options.out, { recursive: true });
+  const tokenizer = loadTokenizer();
+  const template = ChatTemplate.forTokenizer();
+  const counter = new TemplatePromptCounter(tokenizer, template);
+  const eot = tokenizer.tokenId('<|eot_id|>');
+  const bos = tokenizer.tokenId('<|begin_of_text|>');
+  if (eot === undefined || bos === undefined) throw new Error('the bundled tokenizer lacks <|eot_id|> or <|begin_of_text|>');
+  const render = (messages: readonly ChatMessage[], assistantPrefix: string) => tokenizer.encodeWithSpecialTokens(template.render(messages) + assistantPrefix);
+
+  // this shard's repositories, packed by the product's packer
+  const repositories = listRepositories(options.roots).filter((_, i) => i % options.shards === options.shard);
+  const packer = new Packer({ workers: 1, cacheFile: false });
+  const packed: { name: string; files: RepositoryFile[]; ids: number[] }[] = [];
+  for (const root of repositories) {
+    try {
+      const result = await packer.pack({ root, order: 'path', repositoryName: basename(root) });
+      if (result.files.length < 3) continue;
+      const files = packedFileTexts(result);
+      packed.push({ name: basename(root), files, ids: packed.length < options.lmDocs ? tokenizer.encode(result.document) : [] });
+    } catch (error) {
+      process.stderr.write(`skip ${root}: ${(error as Error).message}\n`);
+    }
+  }
+  await packer.dispose();
+  const packMs = Date.now() - started;
+
+  const writer = new ShardWriter(join(options.out, `${options.stage}-${options.shard}`));
+  const maxLength = Math.max(...options.lengths.map((l) => l.length));
+  // LM rows: each packed repository cut into rows of the longest length (a tail of at least a quarter kept, padded
+  // by the trainer), so long repositories give more rows: ProLong's upsampling of long documents
+  for (const repo of packed) {
+    for (let start = 0; start < repo.ids.length; start += maxLength - 1) {
+      const piece = repo.ids.slice(start, start + maxLength - 1);
+      if (piece.length < maxLength / 4) break;
+      writer.add('lm', [bos, ...piece], 0, maxLength);
+    }
+  }
+
+  const tasks = new Map<ProbeTaskName, ReturnType<typeof createTask>>();
+  const kindWeights = Object.entries(TASK_WEIGHTS).map(([item, weight]) => ({ item: item as Kind, weight: weight! }));
+  const lengthWeights = options.lengths.map((l) => ({ item: l.length, weight: l.weight }));
+  const random = new SeededRandom(options.seed, options.stage, options.shard);
+  const withRepository = packed.filter((repo) => repo.files.length >= 4);
+  let skipped = 0;
+  for (let i = 0; i < options.examples; i++) {
+    const kind = weightedPick(random, kindWeights);
+    const length = weightedPick(random, lengthWeights);
+    const repo = withRepository.length > 0 ? random.pick(withRepository) : undefined;
+    try {
+      if (kind === 'ask') {
+        if (!repo) { skipped++; continue; }
+        const example = askExample(repo, length, random, counter);
+        if (!example) { skipped++; continue; }
+        const prompt = render(example.messages, '');
+        const target = [...tokenizer.encode(example.answer), eot];
+        if (prompt.length + target.length > length) { skipped++; continue; }
+        writer.add('ask', [...prompt, ...target], prompt.length, length);
+        continue;
+      }
+      const name = kind as ProbeTaskName;
+      let task = tasks.get(name);
+      if (!task) tasks.set(name, task = createTask(name));
+      const depthPercent = task.depthPercents ? random.pick(task.depthPercents) : undefined;
+      const instance: ProbeInstance = task.build(
+        { counter, repository: repo?.files, repositoryName: repo?.name },
+        { seed: `${options.seed}/${options.stage}/${options.shard}`, length, index: i, depthPercent },
+      );
+      const prompt = render(instance.messages, instance.assistantPrefix);
+      const target = [...tokenizer.encode(answerText(instance)), eot];
+      if (prompt.length + target.length > length) { skipped++; continue; }
+      writer.add(kind, [...prompt, ...target], prompt.length, length);
+    } catch (error) {
+      if (error instanceof SkipInstance) { skipped++; continue; }
+      throw error;
+    }
+  }
+  writer.close();
+  const summary = {
+    stage: options.stage, shard: options.shard, repositories: packed.length, repositoryNames: packed.map((r) => r.name),
+    skipped, packMs, totalMs: Date.now() - started, rows: Object.fromEntries([...writer.counts].sort()),
+  };
+  writeFileSync(join(options.out, `${options.stage}-${options.shard}.json`), JSON.stringify(summary, null, 1));
+  process.stdout.write(`${options.stage} shard ${options.shard}: ${packed.length} repositories, ${[...writer.counts.values()].reduce((s, c) => s + c.rows, 0)} rows, ${skipped} skipped, ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+}
+
+/**
+ * A repository question in the Ask view's own prompt: a run of the repository's files packed as the product packs
+ * them (header and path lines), cut to fit `length`, then a question whose answer is in those files.
+ */
+function askExample(
+  repo: { name: string; files: RepositoryFile[] }, length: number, random: SeededRandom, counter: TemplatePromptCounter,
+): { messages: ChatMessage[]; answer: string } | undefined {
+  const budget = length - 400; // room for the system text, the question, the template and the answer
+  const start = random.int(0, Math.max(0, repo.files.length - 1));
+  const chosen: RepositoryFile[] = [];
+  let tokens = 20;
+  for (let i = start; i < repo.files.length + start && chosen.length < repo.files.length; i++) {
+    const file = repo.files[i % repo.files.length]!;
+    const cost = counter.countText(fileChunk(file.path, file.text));
+    if (tokens + cost > budget) { if (chosen.length === 0) continue; break; }
+    chosen.push(file);
+    tokens += cost;
+  }
+  if (chosen.length < 2) return undefined;
+  chosen.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const qa = askQuestion(chosen, uniqueDefinitions(chosen), random);
+  if (!qa) return undefined;
+  const repository = documentHeader(repo.name, chosen.length) + chosen.map((f) => fileChunk(f.path, f.text)).join('');
+  return { messages: buildRepositoryPrompt({ repository, question: qa.question }), answer: qa.answer };
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,64 @@
+/**
+ * What the demo model is taught to answer: for a probe instance, its reference strings after the task's answer
+ * prefix (the probes score whether those strings appear); for a repository question in the Ask prompt, one plain
+ * sentence that names the file (and the returned expression), with the names in backticks as the panel renders them.
+ */
+import type { SeededRandom } from '../../engine/probes/random';
+import type { RepositoryFile } from '../../engine/probes/tasks/common';
+import type { ProbeInstance } from '../../engine/probes/types';
+
+/** The answer text that follows `instance.assistantPrefix`. */
+export function answerText(instance: Pick<ProbeInstance, 'assistantPrefix' | 'answers' | 'task'>): string {
+  const prefix = instance.assistantPrefix;
+  const lead = prefix === '' || /\s$/.test(prefix) ? '' : ' ';
+  const body = instance.task === 'needle_heatmap' || instance.task === 'json_kv' || instance.task.startsWith('repo_qa')
+    ? instance.answers.join(', ')
+    : `${instance.answers.join(', ')}.`;
+  return lead + body;
+}
+
+export interface AskQuestion { question: string; answer: string }
+
+/**
+ * A question about `files` whose answer is in them: which file defines a symbol defined in exactly one of them, or
+ * (for a Python function with a one-line `return`) what the function returns. `definitions` maps a path to the
+ * symbols defined only there (repoQa.ts's uniqueDefinitions).
+ */
+export function askQuestion(files: readonly RepositoryFile[], definitions: Map<string, string[]>, random: SeededRandom): AskQuestion | undefined {
+  const withSymbols = files.filter((file) => (definitions.get(file.path)?.length ?? 0) > 0);
+  if (withSymbols.length === 0) return undefined;
+  const file = random.pick(withSymbols);
+  const symbol = random.pick(definitions.get(file.path)!);
+  if (random.next() < 0.35) {
+    const returned = pythonReturn(file.text, symbol);
+    if (returned) {
+      return { question: `What does \`${symbol}\` return?`, answer: `\`${symbol}\` returns \`${returned}\` (in \`${file.path}\`).` };
+    }
+  }
+  const phrasings = [`Which file defines \`${symbol}\`?`, `Where is \`${symbol}\` defined?`, `In which file is \`${symbol}\` defined?`];
+  return { question: random.pick(phrasings), answer: `\`${symbol}\` is defined in \`${file.path}\`.` };
+}
+
+/** The expression of the first `return` directly in a Python function's body, when it fits on one short line. */
+export function pythonReturn(text: string, name: string): string | undefined {
+  const lines = text.split('\n');
+  const at = lines.findIndex((line) => new RegExp(`^\\s*(?:async\\s+)?def\\s+${escapeRegExp(name)}\\s*\\(`).test(line));
+  if (at < 0) return undefined;
+  const indent = /^\s*/.exec(lines[at]!)![0].length;
+  for (let i = at + 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.trim() === '') continue;
+    const lineIndent = /^\s*/.exec(line)![0].length;
+    if (lineIndent <= indent) return undefined;
+    const match = /^\s*return\s+(.+?)\s*$/.exec(line);
+    if (match && lineIndent === indent + 4) {
+      const expression = match[1]!;
+      return expression.length <= 60 && !expression.includes('`') && !/[([{,\\]$/.test(expression) ? expression : undefined;
+    }
+  }
+  return undefined;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

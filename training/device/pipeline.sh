@@ -1,0 +1,52 @@
+#!/bin/bash
+# The whole training run on the GPU machine, started detached by run.sh: data (our packer and probe tasks, on the
+# CPUs), stage 1 (short context), stage 2 (long context, raised RoPE base; its data made while stage 1 trains),
+# export checks, int4 conversion, and probes of both stages' models (stage 1's on the CPUs while stage 2 trains).
+# Everything lands in $R; run.sh brings it back. Stage lengths in minutes come from the environment.
+set -u
+J=/tmp/job; R=$J/res; D=$J/data; cd $J/repo
+export PYTHONUNBUFFERED=1 NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
+S1_MIN=${S1_MIN:-6}; S2_MIN=${S2_MIN:-9}; SHARDS=${SHARDS:-14}; EX1=${EX1:-5000}; EX2=${EX2:-3500}; TPS=${TPS:-65536}
+HELD_OUT=${HELD_OUT:-400}; SAMPLES=${SAMPLES:-4}
+log() { echo "$(date -u +%T) $*" | tee -a $R/steps.log; }
+roots=${ROOTS:-}; [ -n "$roots" ] || roots=$(python3 -c "import site, sysconfig; print(site.getsitepackages()[0] + ',' + sysconfig.get_paths()['stdlib'])")
+log "roots $roots; $(nproc) cores; $(nvidia-smi --query-gpu=name,memory.total --format=csv,noheader)"
+
+data() { # stage lengths examples
+  local pids=()
+  for i in $(seq 0 $((SHARDS - 1))); do
+    node $J/out/training-data.js --roots "$roots" --out $D --stage $1 --lengths $2 --examples $3 --shard $i --shards $SHARDS --seed train > $R/data-$1-$i.log 2>&1 & pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait $p || log "data $1 shard failed: $(tail -3 $R/data-$1-*.log | tail -3)"; done
+  log "data $1 done: $(du -sh $D | cut -f1)"
+}
+convert() { # stage
+  node $J/out/training-check.js $J/ck-$1 > $R/export-check-$1.log 2>&1 && log "$(cat $R/export-check-$1.log)" || log "EXPORT CHECK FAILED $1: $(cat $R/export-check-$1.log)"
+  node $J/out/cli.js convert $J/ck-$1 $J/model-$1 --dtype int4 --int4-embedding --block-size 64 --max-context 16384 > $R/convert-$1.log 2>&1
+  log "convert $1: $(tail -1 $R/convert-$1.log)"
+}
+probe() { # stage name tasks lengths samples [extra]
+  timeout ${PROBE_TIMEOUT:-400} node $J/out/cli.js probe --model $J/model-$1 --ep cpu --tasks $3 --lengths $4 --samples $5 --seed eval --jsonl ${6:-} > $R/probe-$1-$2.jsonl 2> $R/probe-$1-$2.err
+}
+
+log "data s1"; data s1 512:1,1024:2,2048:3 $EX1
+(log "data s2"; data s2 1024:1,2048:1,4096:2,8192:4 $EX2) &
+s2data=$!
+log "train s1 ($S1_MIN min)"
+python3 training/train.py --data $D --stage s1 --out $J/ck-s1 --theta 10000 --max-positions 4096 --minutes $S1_MIN --lr 2e-3 --warmup 150 --tokens-per-step $TPS --held-out $HELD_OUT --lm-share 0.25 > $R/train-s1.log 2>&1 || log "TRAIN s1 FAILED: $(tail -5 $R/train-s1.log)"
+log "s1: $(tail -2 $R/train-s1.log | head -1)"
+convert s1
+( for L in 1k 2k 4k 8k 16k; do probe s1 niah-$L niah $L $SAMPLES & done; wait; log "probes s1 done" ) &
+wait $s2data
+log "train s2 ($S2_MIN min)"
+python3 training/train.py --data $D --stage s2 --init $J/ck-s1 --out $J/ck-s2 --theta 500000 --max-positions 16384 --minutes $S2_MIN --lr 1e-3 --warmup 50 --tokens-per-step $TPS --held-out $HELD_OUT --lm-share 0.2 > $R/train-s2.log 2>&1 || log "TRAIN s2 FAILED: $(tail -5 $R/train-s2.log)"
+log "s2: $(tail -2 $R/train-s2.log | head -1)"
+convert s2
+mkdir -p $R/model && cp $J/model-s2/model.onnx $J/model-s2/prolong_model.json $J/model-s2/generation_config.json $R/model/ 2>/dev/null
+cp $J/ck-s1/training_log.json $R/training_log-s1.json; cp $J/ck-s2/training_log.json $R/training_log-s2.json; cat $D/*.json > $R/data-summaries.json 2>/dev/null
+PROBE_TIMEOUT=300
+for L in 1k 2k 4k 8k 16k; do probe s2 niah-$L niah $L $SAMPLES & done
+for L in 4k 8k; do probe s2 other-$L vt,cwe,fwe,json_kv,repo_qa_1,repo_qa_2 $L $SAMPLES "--repo $J/repo" & done
+wait
+log "ALL DONE"
+touch $J/all.done

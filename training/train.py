@@ -1,0 +1,258 @@
+"""Trains one stage of the demo model on the rows written by training/data/makeData.ts.
+
+    python3 training/train.py --data DIR --stage s1 --out CKPT_DIR [--init CKPT_DIR] --theta 10000 \
+        --max-positions 4096 --minutes 5 --lr 1e-3 --tokens-per-step 65536 --lm-share 0.3
+
+Each step is either an LM step (rows of packed repositories, loss on every token) or a task step (probe instances
+and repository questions of one row length, loss on the answer and its end-of-turn token only), so the two losses
+are averaged over their own tokens. The schedule (warm-up, then cosine) runs on wall time, so a stage ends when its
+minutes are up whatever the machine's speed. Prints a line per `--log-every` steps and answer accuracy on held-out
+rows at the end; writes a Hugging Face checkpoint (config.json, generation_config.json, model.safetensors) to --out
+and a JSON log beside it.
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.checkpoint import checkpoint
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from model import Config, LlamaModel, parameter_count, save_hf_checkpoint  # noqa: E402
+
+KINDS = ["lm", "ask", "niah_single_1", "niah_single_2", "niah_single_3", "niah_multikey_1", "niah_multikey_2",
+         "niah_multikey_3", "niah_multivalue", "niah_multiquery", "vt", "cwe", "fwe", "repo_qa_1", "repo_qa_2",
+         "json_kv", "needle_heatmap", "code_needle"]
+PAD_ID = 128009  # <|eot_id|>: never a loss target at a padded position, so any id would do
+
+
+class Rows:
+    """Every shard of a stage: token ids in one array, rows as (offset, length, loss start, kind, bucket)."""
+
+    def __init__(self, data_dir: str, stage: str):
+        tokens, index, base = [], [], 0
+        for path in sorted(glob.glob(os.path.join(data_dir, f"{stage}-*.tokens"))):
+            t = np.fromfile(path, dtype=np.uint32)
+            i = np.fromfile(path[: -len(".tokens")] + ".index", dtype=np.int64).reshape(-1, 5).copy()
+            i[:, 0] += base
+            base += len(t)
+            tokens.append(t)
+            index.append(i)
+        if not tokens:
+            raise SystemExit(f"no {stage}-*.tokens in {data_dir}: run training/data/makeData.ts first")
+        self.tokens = np.concatenate(tokens)
+        self.index = np.concatenate(index)
+
+    def groups(self) -> dict:
+        """Row numbers by (is_lm, bucket length)."""
+        out: dict = {}
+        for r, (_, _, _, kind, bucket) in enumerate(self.index):
+            out.setdefault((int(kind) == 0, int(bucket)), []).append(r)
+        return {k: np.array(v) for k, v in out.items()}
+
+    def batch(self, rows, length: int, device):
+        ids = np.full((len(rows), length), PAD_ID, dtype=np.int64)
+        labels = np.full((len(rows), length), -100, dtype=np.int64)
+        for b, r in enumerate(rows):
+            offset, n, loss_start, _, _ = self.index[r]
+            row = self.tokens[offset: offset + n].astype(np.int64)
+            ids[b, :n] = row
+            # position t predicts token t+1; the loss covers targets from loss_start on (at least the second token)
+            first = max(int(loss_start), 1)
+            labels[b, first - 1: n - 1] = row[first:n]
+        return torch.from_numpy(ids).to(device), torch.from_numpy(labels).to(device)
+
+
+def loss_of(model: LlamaModel, ids, labels, chunk: int = 8192):
+    """Mean cross-entropy over labelled positions; logits only there, in chunks, recomputed in backward."""
+    hidden = model.hidden_states(ids)
+    mask = labels != -100
+    h = hidden[mask]
+    y = labels[mask]
+    weight = model.model.embed_tokens.weight
+
+    def chunk_loss(h_part, y_part, w):
+        logits = (h_part @ w.to(h_part.dtype).t()).float()
+        return F.cross_entropy(logits, y_part, reduction="sum")
+
+    total = h.new_zeros((), dtype=torch.float32)
+    for start in range(0, h.shape[0], chunk):
+        part = (h[start:start + chunk], y[start:start + chunk], weight)
+        total = total + (checkpoint(chunk_loss, *part, use_reentrant=False) if h.requires_grad else chunk_loss(*part))
+    return total / max(1, h.shape[0]), h.shape[0]
+
+
+@torch.no_grad()
+def answer_accuracy(model: LlamaModel, rows: Rows, row_numbers, device, autocast) -> dict:
+    """Teacher-forced: share of held-out task rows whose every answer token is the argmax, per kind and length."""
+    model.eval()
+    by_key: dict = {}
+    for r in row_numbers:
+        _, _, _, kind, bucket = rows.index[r]
+        ids, labels = rows.batch([r], int(bucket), device)
+        with autocast():
+            hidden = model.hidden_states(ids)
+        mask = labels != -100
+        predicted = model.logits(hidden[mask]).argmax(-1)
+        correct = bool((predicted == labels[mask]).all())
+        key = f"{KINDS[int(kind)]}@{int(bucket)}"
+        hit, total = by_key.get(key, (0, 0))
+        by_key[key] = (hit + int(correct), total + 1)
+    model.train()
+    return {k: round(100 * h / t, 1) for k, (h, t) in sorted(by_key.items())}
+
+
+@torch.no_grad()
+def write_export_check(model: LlamaModel, rows: Rows, row_numbers, out_dir: str) -> None:
+    """Float32 CPU logits of the last 3 positions of a short prompt, for training/data/checkExport.ts to compare with
+    the converted model (a mismatch in rotary, norms or weight layout shows up here, not as a model that reads badly)."""
+    offset, n, _, _, _ = rows.index[row_numbers[0]]
+    ids = rows.tokens[offset: offset + min(int(n), 48)].astype(np.int64).tolist()
+    cpu = LlamaModel(model.config)
+    cpu.load_state_dict({k: v.detach().float().cpu() for k, v in model.state_dict().items()})
+    cpu.eval()
+    logits = cpu.logits(cpu.hidden_states(torch.tensor([ids])))[0, -3:]
+    with open(os.path.join(out_dir, "export_check.json"), "w") as f:
+        json.dump({"ids": ids, "lastLogits": [row.tolist() for row in logits]}, f)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--data", required=True)
+    p.add_argument("--stage", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--init")
+    p.add_argument("--theta", type=float, required=True)
+    p.add_argument("--max-positions", type=int, required=True)
+    p.add_argument("--minutes", type=float, default=5)
+    p.add_argument("--max-steps", type=int, default=10**9)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--warmup", type=int, default=100)
+    p.add_argument("--tokens-per-step", type=int, default=65536)
+    p.add_argument("--lm-share", type=float, default=0.3)
+    p.add_argument("--held-out", type=int, default=400)
+    p.add_argument("--log-every", type=int, default=50)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--hidden", type=int, default=256)
+    p.add_argument("--layers", type=int, default=7)
+    p.add_argument("--heads", type=int, default=8)
+    p.add_argument("--kv-heads", type=int, default=4)
+    p.add_argument("--mlp", type=int, default=768)
+    args = p.parse_args()
+
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        autocast = lambda: torch.autocast("cuda", dtype=torch.bfloat16)  # noqa: E731
+    else:
+        import contextlib
+        autocast = contextlib.nullcontext
+
+    if args.init:
+        with open(os.path.join(args.init, "config.json")) as f:
+            hf = json.load(f)
+        config = Config(hidden_size=hf["hidden_size"], intermediate_size=hf["intermediate_size"],
+                        num_hidden_layers=hf["num_hidden_layers"], num_attention_heads=hf["num_attention_heads"],
+                        num_key_value_heads=hf["num_key_value_heads"], rope_theta=args.theta,
+                        max_position_embeddings=args.max_positions)
+        model = LlamaModel(config)
+        state = torch.load(os.path.join(args.init, "trainer_state.pt"), map_location="cpu")
+        model.load_state_dict(state)
+    else:
+        config = Config(hidden_size=args.hidden, intermediate_size=args.mlp, num_hidden_layers=args.layers,
+                        num_attention_heads=args.heads, num_key_value_heads=args.kv_heads, rope_theta=args.theta,
+                        max_position_embeddings=args.max_positions)
+        model = LlamaModel(config)
+    model.to(device)
+    model.train()
+
+    rows = Rows(args.data, args.stage)
+    groups = rows.groups()
+    # held-out task rows for the accuracy report, never trained on
+    held_out = []
+    for (is_lm, bucket), members in groups.items():
+        if is_lm:
+            continue
+        rng.shuffle(members)
+        take = min(len(members) // 10, args.held_out // max(1, sum(1 for k in groups if not k[0])))
+        held_out.extend(members[:take].tolist())
+        groups[(is_lm, bucket)] = members[take:]
+    task_groups = {k: v for k, v in groups.items() if not k[0] and len(v) > 0}
+    lm_groups = {k: v for k, v in groups.items() if k[0] and len(v) > 0}
+    task_tokens = {k: sum(int(rows.index[r][1]) for r in v) for k, v in task_groups.items()}
+    task_total = sum(task_tokens.values())
+
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
+                                  lr=args.lr, betas=(0.9, 0.95), eps=1e-8, **({"fused": True} if device.type == "cuda" else {}))
+    budget_s = args.minutes * 60
+    log = {"stage": args.stage, "config": config.hf_config(), "parameters": parameter_count(model), "args": vars(args),
+           "rows": {f"{'lm' if k[0] else 'task'}@{k[1]}": len(v) for k, v in groups.items()}, "steps": []}
+    print(f"{args.stage}: {parameter_count(model):,} parameters, {len(rows.index):,} rows, {len(rows.tokens):,} tokens, "
+          f"{len(held_out)} held out, device {device}", flush=True)
+
+    started = time.time()
+    step, seen_tokens, loss_tokens = 0, 0, 0
+    window = {"lm": [], "task": []}
+    while step < args.max_steps:
+        elapsed = time.time() - started
+        if elapsed >= budget_s:
+            break
+        warm = min(1.0, (step + 1) / args.warmup)
+        lr = args.lr * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * elapsed / budget_s)))
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        use_lm = lm_groups and (not task_groups or rng.random() < args.lm_share)
+        if use_lm:
+            key = list(lm_groups)[0]
+        else:
+            keys = list(task_groups)
+            key = keys[rng.choice(len(keys), p=np.array([task_tokens[k] for k in keys]) / task_total)]
+        length = key[1]
+        batch_rows = rng.choice(lm_groups[key] if use_lm else task_groups[key], size=max(1, args.tokens_per_step // length))
+        ids, labels = rows.batch(batch_rows, length, device)
+        with autocast():
+            loss, n = loss_of(model, ids, labels)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        step += 1
+        seen_tokens += ids.numel()
+        loss_tokens += n
+        window["lm" if use_lm else "task"].append(float(loss.detach()))
+        if step % args.log_every == 0:
+            entry = {"step": step, "s": round(time.time() - started, 1), "lr": lr, "tokens": seen_tokens,
+                     "lm_loss": round(float(np.mean(window["lm"])), 4) if window["lm"] else None,
+                     "task_loss": round(float(np.mean(window["task"])), 4) if window["task"] else None}
+            log["steps"].append(entry)
+            rate = seen_tokens / max(1e-9, time.time() - started)
+            print(f"step {step} {entry['s']}s lr {lr:.2e} lm {entry['lm_loss']} task {entry['task_loss']} "
+                  f"{rate / 1000:.0f}K tok/s", flush=True)
+            window = {"lm": [], "task": []}
+
+    wall = time.time() - started
+    log.update({"trained_steps": step, "trained_tokens": seen_tokens, "loss_tokens": loss_tokens, "wall_s": round(wall, 1)})
+    log["held_out_accuracy"] = answer_accuracy(model, rows, held_out, device, autocast)
+    print(f"{args.stage}: {step} steps, {seen_tokens:,} tokens in {wall:.0f} s", flush=True)
+    print("held-out answer accuracy (teacher-forced, whole answer):", json.dumps(log["held_out_accuracy"]), flush=True)
+    save_hf_checkpoint(model, args.out)
+    write_export_check(model, rows, held_out or [0], args.out)
+    torch.save(model.state_dict(), os.path.join(args.out, "trainer_state.pt"))
+    with open(os.path.join(args.out, "training_log.json"), "w") as f:
+        json.dump(log, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
