@@ -70,6 +70,29 @@ class Rows:
             labels[b, first - 1: n - 1] = row[first:n]
         return torch.from_numpy(ids).to(device), torch.from_numpy(labels).to(device)
 
+    def copy_batch(self, lm_rows, count: int, length: int, rng, device):
+        """Rows that repeat a span of code later in the row ([bos] A filler A), with the loss on the repeat from its
+        third token: dense practice at finding an earlier occurrence and continuing it, the induction that every
+        retrieval task needs, which answer-only task rows teach only a few tokens at a time."""
+        ids = np.full((count, length), PAD_ID, dtype=np.int64)
+        labels = np.full((count, length), -100, dtype=np.int64)
+        for b in range(count):
+            span = int(rng.integers(max(8, length // 16), length // 2 - 1))
+            a_row, f_row = rng.choice(lm_rows, size=2)
+            a_off, a_len = int(self.index[a_row][0]), int(self.index[a_row][1])
+            f_off, f_len = int(self.index[f_row][0]), int(self.index[f_row][1])
+            span = min(span, a_len - 2)
+            a_start = int(rng.integers(1, a_len - span))
+            a = self.tokens[a_off + a_start: a_off + a_start + span].astype(np.int64)
+            fill = min(length - 1 - 2 * span, f_len - 1)
+            f = self.tokens[f_off + 1: f_off + 1 + fill].astype(np.int64)
+            row = np.concatenate([[self.tokens[a_off]], a, f, a])
+            n = len(row)
+            ids[b, :n] = row
+            first = n - span + 2
+            labels[b, first - 1: n - 1] = row[first:n]
+        return torch.from_numpy(ids).to(device), torch.from_numpy(labels).to(device)
+
 
 def loss_of(model: LlamaModel, ids, labels, chunk: int = 8192):
     """Mean cross-entropy over labelled positions; logits only there, in chunks, recomputed in backward."""
@@ -138,6 +161,7 @@ def main() -> None:
     p.add_argument("--warmup", type=int, default=100)
     p.add_argument("--tokens-per-step", type=int, default=65536)
     p.add_argument("--lm-share", type=float, default=0.3)
+    p.add_argument("--copy-share", type=float, default=0.0)
     p.add_argument("--held-out", type=int, default=400)
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--seed", type=int, default=1)
@@ -204,7 +228,9 @@ def main() -> None:
 
     started = time.time()
     step, seen_tokens, loss_tokens = 0, 0, 0
-    window = {"lm": [], "task": []}
+    window = {"lm": [], "task": [], "copy": []}
+    lm_all = np.concatenate(list(lm_groups.values())) if lm_groups else np.array([], dtype=np.int64)
+    task_lengths = sorted({k[1] for k in task_groups}) or [max(k[1] for k in lm_groups)]
     while step < args.max_steps:
         elapsed = time.time() - started
         if elapsed >= budget_s:
@@ -213,15 +239,24 @@ def main() -> None:
         lr = args.lr * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * elapsed / budget_s)))
         for group in optimizer.param_groups:
             group["lr"] = lr
-        use_lm = lm_groups and (not task_groups or rng.random() < args.lm_share)
-        if use_lm:
+        draw = rng.random()
+        kind = "task"
+        if lm_groups and (not task_groups or draw < args.lm_share):
+            kind = "lm"
+        elif lm_groups and draw < args.lm_share + args.copy_share:
+            kind = "copy"
+        if kind == "lm":
             key = list(lm_groups)[0]
-        else:
+        elif kind == "task":
             keys = list(task_groups)
             key = keys[rng.choice(len(keys), p=np.array([task_tokens[k] for k in keys]) / task_total)]
-        length = key[1]
-        batch_rows = rng.choice(lm_groups[key] if use_lm else task_groups[key], size=max(1, args.tokens_per_step // length))
-        ids, labels = rows.batch(batch_rows, length, device)
+        if kind == "copy":
+            length = int(rng.choice(task_lengths))
+            ids, labels = rows.copy_batch(lm_all, max(1, args.tokens_per_step // length), length, rng, device)
+        else:
+            length = key[1]
+            batch_rows = rng.choice(lm_groups[key] if kind == "lm" else task_groups[key], size=max(1, args.tokens_per_step // length))
+            ids, labels = rows.batch(batch_rows, length, device)
         with autocast():
             loss, n = loss_of(model, ids, labels)
         loss.backward()
@@ -231,16 +266,17 @@ def main() -> None:
         step += 1
         seen_tokens += ids.numel()
         loss_tokens += n
-        window["lm" if use_lm else "task"].append(float(loss.detach()))
+        window[kind].append(float(loss.detach()))
         if step % args.log_every == 0:
             entry = {"step": step, "s": round(time.time() - started, 1), "lr": lr, "tokens": seen_tokens,
                      "lm_loss": round(float(np.mean(window["lm"])), 4) if window["lm"] else None,
-                     "task_loss": round(float(np.mean(window["task"])), 4) if window["task"] else None}
+                     "task_loss": round(float(np.mean(window["task"])), 4) if window["task"] else None,
+                     "copy_loss": round(float(np.mean(window["copy"])), 4) if window["copy"] else None}
             log["steps"].append(entry)
             rate = seen_tokens / max(1e-9, time.time() - started)
-            print(f"step {step} {entry['s']}s lr {lr:.2e} lm {entry['lm_loss']} task {entry['task_loss']} "
+            print(f"step {step} {entry['s']}s lr {lr:.2e} lm {entry['lm_loss']} task {entry['task_loss']} copy {entry['copy_loss']} "
                   f"{rate / 1000:.0f}K tok/s", flush=True)
-            window = {"lm": [], "task": []}
+            window = {"lm": [], "task": [], "copy": []}
 
     wall = time.time() - started
     log.update({"trained_steps": step, "trained_tokens": seen_tokens, "loss_tokens": loss_tokens, "wall_s": round(wall, 1)})

@@ -6,14 +6,15 @@
  * all rendered with the bundled Llama 3 chat template and tokenized by the bundled tokenizer.
  *
  *   node out/training-data.js --roots DIR[,DIR] --out DIR --stage 1|2 --lengths 1024:1,2048:2 --examples N
- *     [--shard I --shards N] [--seed S] [--lm-docs N]
+ *     [--shard I --shards N] [--seed S] [--lm-docs N] [--max-doc-chars N]
  *
  * Every direct subdirectory of a root is one repository. Writes, per shard, `<stage>-<shard>.tokens` (uint32 ids)
  * and `<stage>-<shard>.index` (int64 rows: offset, length, first loss position, kind, bucket length) and a JSON
  * summary. LM rows (a packed repository cut into rows of a bucket's length) take the loss everywhere; instances
- * only on the answer and its end-of-turn token.
+ * only on the answer and its end-of-turn token. A repository's LM rows come from its first --max-doc-chars characters
+ * (3M by default), which bounds the tokenizer's time on a giant package.
  */
-import { closeSync, mkdirSync, openSync, readdirSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, realpathSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildRepositoryPrompt } from '../../engine/backends/prompt';
@@ -42,7 +43,7 @@ const TASK_WEIGHTS: Partial<Record<Kind, number>> = {
 
 interface Options {
   roots: string[]; out: string; stage: string; lengths: { length: number; weight: number }[];
-  examples: number; shard: number; shards: number; seed: string; lmDocs: number;
+  examples: number; shard: number; shards: number; seed: string; lmDocs: number; maxDocChars: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -50,7 +51,7 @@ function parseOptions(argv: string[]): Options {
     args: argv, options: {
       roots: { type: 'string' }, out: { type: 'string' }, stage: { type: 'string' }, lengths: { type: 'string' },
       examples: { type: 'string' }, shard: { type: 'string' }, shards: { type: 'string' }, seed: { type: 'string' },
-      'lm-docs': { type: 'string' },
+      'lm-docs': { type: 'string' }, 'max-doc-chars': { type: 'string' },
     },
   });
   if (!values.roots || !values.out || !values.stage || !values.lengths || !values.examples) {
@@ -65,17 +66,18 @@ function parseOptions(argv: string[]): Options {
     roots: values.roots.split(','), out: values.out, stage: values.stage, lengths,
     examples: Number(values.examples), shard: Number(values.shard ?? 0), shards: Number(values.shards ?? 1),
     seed: values.seed ?? 'train', lmDocs: Number(values['lm-docs'] ?? 1_000_000),
+    maxDocChars: Number(values['max-doc-chars'] ?? 3_000_000),
   };
 }
 
-/** Repositories: each root's subdirectories with at least a few files, in a fixed order. */
+/** Repositories: each root's subdirectories (links followed) with at least a few files, in a fixed order. */
 function listRepositories(roots: readonly string[]): string[] {
   const out: string[] = [];
   for (const root of roots) {
     for (const name of readdirSync(root).sort()) {
       const path = join(root, name);
       try {
-        if (statSync(path).isDirectory() && !name.startsWith('.') && !name.endsWith('.dist-info') && name !== '__pycache__') out.push(path);
+        if (statSync(path).isDirectory() && !name.startsWith('.') && !name.endsWith('.dist-info') && name !== '__pycache__') out.push(realpathSync(path));
       } catch { /* unreadable: not a repository */ }
     }
   }
@@ -138,7 +140,7 @@ async function main(): Promise<void> {
       const result = await packer.pack({ root, order: 'path', repositoryName: basename(root) });
       if (result.files.length < 3) continue;
       const files = packedFileTexts(result);
-      packed.push({ name: basename(root), files, ids: packed.length < options.lmDocs ? tokenizer.encode(result.document) : [] });
+      packed.push({ name: basename(root), files, ids: packed.length < options.lmDocs ? tokenizer.encode(result.document.slice(0, options.maxDocChars)) : [] });
     } catch (error) {
       process.stderr.write(`skip ${root}: ${(error as Error).message}\n`);
     }

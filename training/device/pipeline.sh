@@ -6,10 +6,18 @@
 set -u
 J=/tmp/job; R=$J/res; D=$J/data; cd $J/repo
 export PYTHONUNBUFFERED=1 NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
-S1_MIN=${S1_MIN:-6}; S2_MIN=${S2_MIN:-9}; SHARDS=${SHARDS:-14}; EX1=${EX1:-5000}; EX2=${EX2:-3500}; TPS=${TPS:-65536}
+S1_MIN=${S1_MIN:-6.5}; S2_MIN=${S2_MIN:-7}; SHARDS=${SHARDS:-14}; EX1=${EX1:-8000}; EX2=${EX2:-3500}; TPS=${TPS:-65536}
 HELD_OUT=${HELD_OUT:-400}; SAMPLES=${SAMPLES:-4}
 log() { echo "$(date -u +%T) $*" | tee -a $R/steps.log; }
-roots=${ROOTS:-}; [ -n "$roots" ] || roots=$(python3 -c "import site, sysconfig; print(site.getsitepackages()[0] + ',' + sysconfig.get_paths()['stdlib'])")
+# repositories: the standard library's packages and site-packages' packages, each under MAX_REPO_MB (packing and
+# tokenizing torch-sized packages would take the whole run), as links under two roots
+roots=${ROOTS:-}
+if [ -z "$roots" ]; then
+  for src in $(python3 -c "import site, sysconfig; print(site.getsitepackages()[0], sysconfig.get_paths()['stdlib'])"); do
+    dst=$J/roots/$(echo $src | md5sum | cut -c1-8); mkdir -p $dst; roots="$roots${roots:+,}$dst"
+    for d in $src/*/; do [ "$(du -sm "$d" | cut -f1)" -le ${MAX_REPO_MB:-12} ] && ln -s "$d" $dst/; done
+  done
+fi
 log "roots $roots; $(nproc) cores; $(nvidia-smi --query-gpu=name,memory.total --format=csv,noheader)"
 
 data() { # stage lengths examples
@@ -24,25 +32,25 @@ convert() { # stage
   node $J/out/training-check.js $J/ck-$1 > $R/export-check-$1.log 2>&1 && log "$(cat $R/export-check-$1.log)" || log "EXPORT CHECK FAILED $1: $(cat $R/export-check-$1.log)"
   node $J/out/cli.js convert $J/ck-$1 $J/model-$1 --dtype int4 --int4-embedding --block-size 64 --max-context 16384 > $R/convert-$1.log 2>&1
   log "convert $1: $(tail -1 $R/convert-$1.log)"
+  mkdir -p $R/model-$1 && find $J/model-$1 -maxdepth 1 -type f ! -name model.onnx.data -exec cp {} $R/model-$1/ \;
 }
 probe() { # stage name tasks lengths samples [extra]
   timeout ${PROBE_TIMEOUT:-400} node $J/out/cli.js probe --model $J/model-$1 --ep cpu --tasks $3 --lengths $4 --samples $5 --seed eval --jsonl ${6:-} > $R/probe-$1-$2.jsonl 2> $R/probe-$1-$2.err
 }
 
-log "data s1"; data s1 512:1,1024:2,2048:3 $EX1
-(log "data s2"; data s2 1024:1,2048:1,4096:2,8192:4 $EX2) &
+log "data s1 from $(ls $J/roots/* | wc -l) repositories"; data s1 512:2,1024:2,2048:1 $EX1
+(log "data s2"; data s2 1024:1,2048:1,4096:2,8192:3 $EX2) &
 s2data=$!
 log "train s1 ($S1_MIN min)"
-python3 training/train.py --data $D --stage s1 --out $J/ck-s1 --theta 10000 --max-positions 4096 --minutes $S1_MIN --lr 2e-3 --warmup 150 --tokens-per-step $TPS --held-out $HELD_OUT --lm-share 0.25 > $R/train-s1.log 2>&1 || log "TRAIN s1 FAILED: $(tail -5 $R/train-s1.log)"
+python3 training/train.py --data $D --stage s1 --out $J/ck-s1 --theta 10000 --max-positions 4096 --minutes $S1_MIN --lr 2e-3 --warmup 150 --tokens-per-step $TPS --held-out $HELD_OUT --lm-share 0.2 --copy-share 0.3 > $R/train-s1.log 2>&1 || log "TRAIN s1 FAILED: $(tail -5 $R/train-s1.log)"
 log "s1: $(tail -2 $R/train-s1.log | head -1)"
 convert s1
 ( for L in 1k 2k 4k 8k 16k; do probe s1 niah-$L niah $L $SAMPLES & done; wait; log "probes s1 done" ) &
 wait $s2data
 log "train s2 ($S2_MIN min)"
-python3 training/train.py --data $D --stage s2 --init $J/ck-s1 --out $J/ck-s2 --theta 500000 --max-positions 16384 --minutes $S2_MIN --lr 1e-3 --warmup 50 --tokens-per-step $TPS --held-out $HELD_OUT --lm-share 0.2 > $R/train-s2.log 2>&1 || log "TRAIN s2 FAILED: $(tail -5 $R/train-s2.log)"
+python3 training/train.py --data $D --stage s2 --init $J/ck-s1 --out $J/ck-s2 --theta 500000 --max-positions 16384 --minutes $S2_MIN --lr 1e-3 --warmup 50 --tokens-per-step $TPS --held-out $HELD_OUT --lm-share 0.15 --copy-share 0.15 > $R/train-s2.log 2>&1 || log "TRAIN s2 FAILED: $(tail -5 $R/train-s2.log)"
 log "s2: $(tail -2 $R/train-s2.log | head -1)"
 convert s2
-mkdir -p $R/model && cp $J/model-s2/model.onnx $J/model-s2/prolong_model.json $J/model-s2/generation_config.json $R/model/ 2>/dev/null
 cp $J/ck-s1/training_log.json $R/training_log-s1.json; cp $J/ck-s2/training_log.json $R/training_log-s2.json; cat $D/*.json > $R/data-summaries.json 2>/dev/null
 PROBE_TIMEOUT=300
 for L in 1k 2k 4k 8k 16k; do probe s2 niah-$L niah $L $SAMPLES & done
