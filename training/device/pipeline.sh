@@ -18,12 +18,13 @@ if [ -z "$roots" ]; then
     for d in $src/*/; do [ "$(du -sm "$d" | cut -f1)" -le ${MAX_REPO_MB:-12} ] && ln -s "$d" $dst/; done
   done
 fi
+PIN=; command -v taskset >/dev/null && [ $(nproc) -ge 8 ] && PIN="taskset -c 4-$(($(nproc) - 1))"
 log "roots $roots; $(nproc) cores; $(nvidia-smi --query-gpu=name,memory.total --format=csv,noheader)"
 
 data() { # stage lengths examples
   local pids=()
   for i in $(seq 0 $((SHARDS - 1))); do
-    node $J/out/training-data.js --roots "$roots" --out $D --stage $1 --lengths $2 --examples $3 --shard $i --shards $SHARDS --seed train > $R/data-$1-$i.log 2>&1 & pids+=($!)
+    $PIN node $J/out/training-data.js --roots "$roots" --out $D --stage $1 --lengths $2 --examples $3 --shard $i --shards $SHARDS --seed train > $R/data-$1-$i.log 2>&1 & pids+=($!)
   done
   for p in "${pids[@]}"; do wait $p || log "data $1 shard failed: $(tail -3 $R/data-$1-*.log | tail -3)"; done
   log "data $1 done: $(du -sh $D | cut -f1)"
@@ -35,23 +36,52 @@ convert() { # stage
   mkdir -p $R/model-$1 && find $J/model-$1 -maxdepth 1 -type f ! -name model.onnx.data -exec cp {} $R/model-$1/ \;
 }
 probe() { # stage name tasks lengths samples [extra]
-  timeout ${PROBE_TIMEOUT:-400} node $J/out/cli.js probe --model $J/model-$1 --ep cpu --tasks $3 --lengths $4 --samples $5 --seed eval --jsonl ${6:-} > $R/probe-$1-$2.jsonl 2> $R/probe-$1-$2.err
+  # the probes keep off the first cores, where the trainers build their batches
+  $PIN timeout ${PROBE_TIMEOUT:-400} node $J/out/cli.js probe --model $J/model-$1 --ep cpu --tasks $3 --lengths $4 --samples $5 --seed eval --jsonl ${6:-} > $R/probe-$1-$2.jsonl 2> $R/probe-$1-$2.err
 }
 
 log "data s1 from $(ls $J/roots/* | wc -l) repositories"; data s1 512:2,1024:2,2048:1 $EX1
 (log "data s2"; data s2 1024:1,2048:1,4096:2,8192:3 $EX2) &
 s2data=$!
-log "train s1 ($S1_MIN min)"
-python3 training/train.py --data $D --stage s1 --out $J/ck-s1 --theta 10000 --max-positions 4096 --minutes $S1_MIN --lr 2e-3 --warmup 150 --tokens-per-step $TPS --held-out $HELD_OUT --lm-share 0.2 --copy-share 0.3 > $R/train-s1.log 2>&1 || log "TRAIN s1 FAILED: $(tail -5 $R/train-s1.log)"
-log "s1: $(tail -2 $R/train-s1.log | head -1)"
+# Each stage trains its variants side by side (the GPU has room for several of this size; steps are bound by the
+# host, not the GPU) and keeps the one with the best held-out answer accuracy.
+train() { # stage variant init theta positions minutes lr warmup lm-share copy-share
+  python3 training/train.py --data $D --stage $1 ${3:+--init $3} --out $J/ck-$1$2 --theta $4 --max-positions $5 --minutes $6 --lr $7 --warmup $8 --tokens-per-step $TPS --held-out $HELD_OUT --lm-share $9 --copy-share ${10} > $R/train-$1$2.log 2>&1 || log "TRAIN $1$2 FAILED: $(tail -5 $R/train-$1$2.log)"
+  log "$1$2: $(grep -E 'steps,|held-out' $R/train-$1$2.log | tr '\n' ' ' | cut -c1-600)"
+}
+best() { # stage variants...
+  local stage=$1; shift
+  python3 - $J $stage "$@" <<'PY'
+import json, sys
+j, stage, variants = sys.argv[1], sys.argv[2], sys.argv[3:]
+def score(v):
+    try:
+        acc = json.load(open(f"{j}/ck-{stage}{v}/training_log.json"))["held_out_accuracy"]
+        return sum(acc.values()) / max(1, len(acc))
+    except Exception:
+        return -1
+print(max(variants, key=score))
+PY
+}
+log "train s1 variants ($S1_MIN min)"
+train s1 a "" 10000 4096 $S1_MIN 2e-3 150 0.2 0.3 & t1a=$!
+train s1 b "" 10000 4096 $S1_MIN 3e-3 150 0.1 0.5 & t1b=$!
+train s1 c "" 10000 4096 $S1_MIN 2e-3 150 0.25 0 & t1c=$!
+wait $t1a $t1b $t1c
+b1=$(best s1 a b c); log "s1 best: $b1"; ln -sfn $J/ck-s1$b1 $J/ck-s1
 convert s1
 ( for L in 1k 2k 4k 8k 16k; do probe s1 niah-$L niah $L $SAMPLES & done; wait; log "probes s1 done" ) &
+s1probes=$!
 wait $s2data
-log "train s2 ($S2_MIN min)"
-python3 training/train.py --data $D --stage s2 --init $J/ck-s1 --out $J/ck-s2 --theta 500000 --max-positions 16384 --minutes $S2_MIN --lr 1e-3 --warmup 50 --tokens-per-step $TPS --held-out $HELD_OUT --lm-share 0.15 --copy-share 0.15 > $R/train-s2.log 2>&1 || log "TRAIN s2 FAILED: $(tail -5 $R/train-s2.log)"
-log "s2: $(tail -2 $R/train-s2.log | head -1)"
+log "train s2 variants ($S2_MIN min)"
+train s2 a $J/ck-s1 500000 16384 $S2_MIN 1e-3 50 0.15 0.15 & t2a=$!
+train s2 b $J/ck-s1 500000 16384 $S2_MIN 2e-3 50 0.1 0.3 & t2b=$!
+wait $t2a $t2b
+b2=$(best s2 a b); log "s2 best: $b2"; ln -sfn $J/ck-s2$b2 $J/ck-s2
 convert s2
-cp $J/ck-s1/training_log.json $R/training_log-s1.json; cp $J/ck-s2/training_log.json $R/training_log-s2.json; cat $D/*.json > $R/data-summaries.json 2>/dev/null
+for s in s1a s1b s1c s2a s2b; do cp $J/ck-$s/training_log.json $R/training_log-$s.json 2>/dev/null; done
+cat $D/*.json > $R/data-summaries.json 2>/dev/null
+wait $s1probes
 PROBE_TIMEOUT=300
 for L in 1k 2k 4k 8k 16k; do probe s2 niah-$L niah $L $SAMPLES & done
 for L in 4k 8k; do probe s2 other-$L vt,cwe,fwe,json_kv,repo_qa_1,repo_qa_2 $L $SAMPLES "--repo $J/repo" & done
