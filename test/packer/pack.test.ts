@@ -8,6 +8,7 @@ import { loadTokenizer } from '../../engine/tokenizer';
 import { UserError } from '../../engine/errors';
 import { backdate, tempDir, writeTree } from './fixtures';
 import { skipSummary } from '../../engine/cli/pack';
+import { sortByDependencies, stronglyConnectedComponents } from '../../engine/packer/order';
 
 // The reference implementation (@huggingface/tokenizers): an independent check of the packer's fast counts.
 const reference = loadTokenizer(undefined, 'reference');
@@ -97,6 +98,51 @@ test('dependency cycles are broken deterministically', async () => {
   const order = (await pack({ root, order: 'dependency', cacheFile: false, workers: 1 })).files.map((f) => f.path);
   assert.deepEqual(order, ['a.ts', 'c.ts', 'b.ts', 'd.ts']);
 });
+
+test('a cycle never lets a file go before an import outside it (a.ts imports c.ts; c.ts and d.ts import each other)', async () => {
+  const root = tempDir();
+  writeTree(root, { 'a.ts': "import './c';\n", 'c.ts': "import './d';\n", 'd.ts': "import './c';\n" });
+  const order = (await pack({ root, order: 'dependency', cacheFile: false, workers: 1 })).files.map((f) => f.path);
+  assert.ok(order.indexOf('c.ts') < order.indexOf('a.ts'), order.join(', '));
+  assert.deepEqual(order, ['c.ts', 'a.ts', 'd.ts']);
+});
+
+test('dependency order on random import graphs: outside a cycle, every file comes after what it imports', () => {
+  const random = seeded(7);
+  for (let round = 0; round < 200; round++) {
+    const n = 2 + Math.floor(random() * 14);
+    const names = Array.from({ length: n }, (_, i) => `f${String(i).padStart(2, '0')}.ts`);
+    const imports = names.map(() => names.filter(() => random() < 0.18));
+    const edges = imports.map((list) => list.map((name) => names.indexOf(name)));
+    // reachability by brute force: i and j share a cycle when each reaches the other
+    const reach = edges.map((_, i) => {
+      const seen = new Set<number>([i]);
+      const todo = [i];
+      while (todo.length) for (const j of edges[todo.pop()!]!) if (!seen.has(j)) { seen.add(j); todo.push(j); }
+      return seen;
+    });
+    const order = sortByDependencies(names, (p) => imports[names.indexOf(p)]!.map((name) => `./${name.slice(0, -3)}`));
+    assert.deepEqual([...order].sort(), [...names].sort());
+    for (let i = 0; i < n; i++) {
+      for (const j of edges[i]!) {
+        if (j === i || reach[j]!.has(i)) continue; // same cycle
+        assert.ok(order.indexOf(names[j]!) < order.indexOf(names[i]!), `round ${round}: ${names[i]} imports ${names[j]} (no cycle) but comes first: ${order.join(', ')}`);
+      }
+    }
+    const { component } = stronglyConnectedComponents(edges);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+      assert.equal(component[i] === component[j], reach[i]!.has(j) && reach[j]!.has(i), `round ${round}: components of ${i}, ${j}`);
+    }
+  }
+});
+
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
 
 test('a token budget drops the largest files first and reports them', async () => {
   const root = tempDir();
