@@ -4,7 +4,7 @@ import { pack, PACK_ORDERS, type PackOrder, type PackProgress } from '../packer'
 import { UserError } from '../errors';
 import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
 
-const usage = 'prolong pack [DIR] [--out FILE] [--budget N] [--order path|dependency|edit-aware] [--tokenizer PATH] [--json] [--max-file-bytes N] [--no-cache]';
+const usage = 'prolong pack [DIR] [--out FILE] [--budget N] [--order path|dependency|edit-aware] [--tokenizer PATH] [--json] [--max-file-bytes N] [--include GLOB]... [--no-cache]';
 
 const command: Subcommand = {
   summary: 'pack a directory into one long document with exact token counts',
@@ -17,6 +17,7 @@ const command: Subcommand = {
       tokenizer: { type: 'string' },
       json: { type: 'boolean' },
       'max-file-bytes': { type: 'string' },
+      include: { type: 'string', multiple: true },
       'no-cache': { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },
@@ -34,6 +35,7 @@ const command: Subcommand = {
       root, order,
       budget: values.budget ? parseCount(values.budget, 'budget') : undefined,
       maxFileBytes: values['max-file-bytes'] ? parseCount(values['max-file-bytes'], 'max-file-bytes') : undefined,
+      include: values.include,
       tokenizerPath: values.tokenizer,
       cacheFile: values['no-cache'] ? false : undefined,
     }, onProgress, signal);
