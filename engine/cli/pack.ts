@@ -1,6 +1,6 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { pack, PACK_ORDERS, type PackOrder, type PackProgress } from '../packer';
+import { pack, OUTPUT_FILE_REASON, PACK_ORDERS, type PackOrder, type PackProgress } from '../packer';
 import { UserError } from '../errors';
 import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
 
@@ -36,6 +36,7 @@ const command: Subcommand = {
       budget: values.budget ? parseCount(values.budget, 'budget') : undefined,
       maxFileBytes: values['max-file-bytes'] ? parseCount(values['max-file-bytes'], 'max-file-bytes') : undefined,
       include: values.include,
+      outputFile: values.out,
       tokenizerPath: values.tokenizer,
       cacheFile: values['no-cache'] ? false : undefined,
     }, onProgress, signal);
@@ -61,6 +62,9 @@ const command: Subcommand = {
       process.stderr.write(`packed ${result.files.length} files, ${result.totalBytes} bytes, ${result.totalTokens} tokens in ${Math.round(result.ms)} ms`
         + ` (${result.skipped.length} skipped${result.dropped.length ? `, ${result.dropped.length} over the budget` : ''})\n`);
       if (result.skipped.length > 0) process.stderr.write(`skipped: ${skipSummary(result.skipped)}${values.json ? '' : ' (--json lists each file with its reason)'}\n`);
+    }
+    if (!values.quiet && values.out && result.skipped.some((s) => s.reason === OUTPUT_FILE_REASON)) {
+      process.stderr.write(`note: ${values.out} is inside the packed folder; it is never packed into its own document (write it outside the repository to keep the folder clean)\n`);
     }
     if (!values.quiet) {
       for (const path of result.invalidUtf8) process.stderr.write(`note: ${path} is not valid UTF-8; invalid bytes became U+FFFD\n`);

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { Packer, pack, packedFileTexts, documentHeader, fileChunk } from '../../engine/packer';
+import { Packer, pack, packedFileTexts, documentHeader, fileChunk, outputPathInRoot, OUTPUT_FILE_REASON } from '../../engine/packer';
 import { loadTokenizer } from '../../engine/tokenizer';
 import { UserError } from '../../engine/errors';
 import { backdate, tempDir, writeTree } from './fixtures';
@@ -401,6 +401,40 @@ test('prolong pack --include forces files past the heuristics, as the setting do
   const run = (...args: string[]) => JSON.parse(spawnSync(process.execPath, [cli, 'pack', root, '--json', '--no-cache', '-q', ...args], { encoding: 'utf8' }).stdout) as { files: { path: string }[] };
   assert.deepEqual(run().files.map((f) => f.path), ['main.go']);
   assert.deepEqual(run('--include', 'api.go', '--include', '*.min.js').files.map((f) => f.path), ['web/app.min.js', 'api.go', 'main.go']);
+});
+
+test('prolong pack --out inside the packed folder never packs its own output, and says so', { skip: !existsSync(cli) && 'run `npm run build` first' }, () => {
+  const root = tempDir();
+  writeTree(root, { 'main.go': 'package main\n' });
+  const packOnce = (out: string) => spawnSync(process.execPath, [cli, 'pack', '.', '--out', out, '--no-cache'], { cwd: root, encoding: 'utf8' });
+  const first = packOnce('packed.txt');
+  assert.equal(first.status, 0, first.stderr);
+  const second = packOnce('packed.txt');
+  assert.equal(second.status, 0, second.stderr);
+  const document = readFileSync(join(root, 'packed.txt'), 'utf8');
+  assert.ok(!document.includes('==> packed.txt <=='), document);
+  assert.ok(document.startsWith(`Repository: ${basename(root)}\nFiles: 1\n`), document);
+  assert.match(second.stderr, /packed\.txt is inside the packed folder; it is never packed/);
+  // named another way (absolute, through ..) it is still the output, listed as skipped with the reason
+  const json = spawnSync(process.execPath, [cli, 'pack', root, '--out', join(root, 'src', '..', 'packed.txt'), '--json', '--no-cache', '-q'], { encoding: 'utf8' });
+  assert.equal(json.status, 0, json.stderr);
+  const stats = JSON.parse(json.stdout) as { files: { path: string }[]; skipped: { path: string; reason: string }[] };
+  assert.deepEqual(stats.files.map((f) => f.path), ['main.go']);
+  assert.deepEqual(stats.skipped, [{ path: 'packed.txt', reason: OUTPUT_FILE_REASON }]);
+});
+
+test('the output file is found by real path: through a symlinked folder, and before it exists', async () => {
+  const root = tempDir();
+  writeTree(root, { 'a.txt': 'a\n', 'out/old.txt': 'old\n' });
+  const elsewhere = tempDir();
+  const link = join(elsewhere, 'link');
+  symlinkSync(root, link);
+  assert.equal(outputPathInRoot(root, join(link, 'out', 'old.txt')), 'out/old.txt');
+  assert.equal(outputPathInRoot(link, join(root, 'new', 'deeper', 'doc.txt')), 'new/deeper/doc.txt');
+  assert.equal(outputPathInRoot(root, join(elsewhere, 'doc.txt')), undefined);
+  const result = await pack({ root: link, cacheFile: false, workers: 1, outputFile: join(root, 'out', 'old.txt') });
+  assert.deepEqual(result.files.map((f) => f.path), ['a.txt']);
+  assert.deepEqual(result.skipped, [{ path: 'out/old.txt', reason: OUTPUT_FILE_REASON }]);
 });
 
 test('a budget smaller than the document header is a UserError naming the least budget', async () => {
