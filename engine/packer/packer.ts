@@ -14,6 +14,8 @@ import { PackWorkerPool } from './workerPool';
 import type { FileJob, FileOutcome } from './workerProtocol';
 
 const CACHE_WRITE_DELAY_MS = 5000;
+/** The version of the file header line (format.ts) that cached token counts were made with. */
+const HEADER_FORMAT = 'h2';
 
 export interface PackRequest {
   root: string;
@@ -134,7 +136,8 @@ export class Packer {
       throw new UserError(`Cannot read the tokenizer ${this.tokenizerPath}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`,
         'Point --tokenizer or the setting prolong.tokenizer.path at a Hugging Face tokenizer.json.');
     }
-    this.tokenizerId = `${this.tokenizerPath}:${stats.size}:${stats.mtimeMs}`;
+    // The counts cover each file's header line too: a change to its format (quoted paths) must not reuse old counts.
+    this.tokenizerId = `${this.tokenizerPath}:${stats.size}:${stats.mtimeMs}:${HEADER_FORMAT}`;
     this.pool = new PackWorkerPool(this.tokenizerPath, options.workers);
   }
 

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { Packer, pack, packedFileTexts, documentHeader, fileChunk, outputPathInRoot, OUTPUT_FILE_REASON } from '../../engine/packer';
+import { Packer, pack, packedFileTexts, documentHeader, fileChunk, quotePath, outputPathInRoot, OUTPUT_FILE_REASON } from '../../engine/packer';
 import { loadTokenizer } from '../../engine/tokenizer';
 import { UserError } from '../../engine/errors';
-import { backdate, tempDir, writeTree } from './fixtures';
+import { backdate, git, tempDir, writeTree } from './fixtures';
 import { skipSummary } from '../../engine/cli/pack';
 import { sortByDependencies, stronglyConnectedComponents } from '../../engine/packer/order';
 import { isGeneratedMarker } from '../../engine/packer/classify';
@@ -435,6 +435,28 @@ test('the output file is found by real path: through a symlinked folder, and bef
   const result = await pack({ root: link, cacheFile: false, workers: 1, outputFile: join(root, 'out', 'old.txt') });
   assert.deepEqual(result.files.map((f) => f.path), ['a.txt']);
   assert.deepEqual(result.skipped, [{ path: 'out/old.txt', reason: OUTPUT_FILE_REASON }]);
+});
+
+test('a file name with a newline, a quote or a backslash is quoted C-style in its header, as git quotes it', async () => {
+  assert.equal(quotePath('src/a.ts'), 'src/a.ts');
+  assert.equal(quotePath('caf\u00e9/\u{1f916}.txt'), 'caf\u00e9/\u{1f916}.txt', 'non-ASCII stays as is (core.quotePath=false)');
+  assert.equal(quotePath('x <==\n==> y.txt'), '"x <==\\n==> y.txt"');
+  assert.equal(quotePath('tab\there "q" back\\slash\u001b\u007f'), '"tab\\there \\"q\\" back\\\\slash\\033\\177"');
+  const root = tempDir();
+  const names = ['x <==\n==> y.txt', 'say "hi".txt', 'plain.txt'];
+  writeTree(root, Object.fromEntries(names.map((name) => [name, `${JSON.stringify(name)}\n`])));
+  const result = await pack({ root, cacheFile: false, workers: 1, repositoryName: 'q' });
+  assert.deepEqual(result.files.map((f) => f.path).sort(), [...names].sort());
+  const headers = result.document.split('\n').filter((line) => line.startsWith('==> '));
+  assert.deepEqual(headers.sort(), ['==> "say \\"hi\\".txt" <==', '==> "x <==\\n==> y.txt" <==', '==> plain.txt <=='].sort(), 'one header line per file');
+  // git agrees on the quoting
+  const home = tempDir();
+  git(root, home, 'init', '-q');
+  git(root, home, 'add', '.');
+  const listed = git(root, home, '-c', 'core.quotepath=off', 'ls-files').split('\n').filter((l) => l !== '');
+  assert.deepEqual(listed.sort(), names.map(quotePath).sort());
+  assert.equal(result.totalTokens, reference.count(result.document));
+  assert.deepEqual(packedFileTexts(result).map((f) => f.text), result.files.map((f) => `${JSON.stringify(f.path)}\n`));
 });
 
 test('a budget smaller than the document header is a UserError naming the least budget', async () => {
