@@ -138,6 +138,8 @@ const command: Subcommand = {
         modelDir: values.model, tokenizerPath, executionProvider: ep,
         // Budget the engine's memory for the longest probe length unless told otherwise.
         contextTokens: values.context ? parseCount(values.context, 'context') : Math.max(...lengths),
+        contextTokensSource: values.context ? { what: '--context', fix: 'Give --context {limit} or less' }
+          : { what: `the longest of --lengths, ${formatLength(Math.max(...lengths))}`, fix: 'Give --lengths up to {limit} tokens' },
       });
     try {
       // --jsonl: one ProbeEvent per line, then { type: 'result', result }, for a panel running this as a child process.
