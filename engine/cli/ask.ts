@@ -9,6 +9,7 @@ import type { BackendInfo, GenerateResult, PromptTokenCount } from '../backends/
 import { refuseUnsafeRoot } from './outputFiles';
 import { parseHeaders, parseServerOptions } from './serverOptions';
 import { userCacheDir } from '../util/userCache';
+import { COMMAND_SUMMARIES } from './summaries';
 import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
 
 const usage = 'prolong ask "QUESTION" (--server URL [--model NAME] | --model MODEL_DIR [--ep auto|webgpu|cpu] [--context N]) '
@@ -25,7 +26,7 @@ const usage = 'prolong ask "QUESTION" (--server URL [--model NAME] | --model MOD
 const JOIN_SLACK_TOKENS = 16;
 
 const command: Subcommand = {
-  summary: 'ask a ProLong server a question about a repository (packs it, streams the answer)',
+  summary: COMMAND_SUMMARIES.ask,
   usage,
   async run(args, signal) {
     const { values, positionals } = parseCommandArgs(args, {

@@ -2,12 +2,13 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pack, OUTPUT_FILE_REASON, PACK_ORDERS, type PackOrder, type PackProgress } from '../packer';
 import { UserError } from '../errors';
+import { COMMAND_SUMMARIES } from './summaries';
 import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
 
 const usage = 'prolong pack [DIR] [--out FILE] [--budget N] [--order path|dependency|edit-aware] [--tokenizer PATH] [--json] [--max-file-bytes N] [--include GLOB]... [--no-cache]';
 
 const command: Subcommand = {
-  summary: 'pack a directory into one long document with exact token counts',
+  summary: COMMAND_SUMMARIES.pack,
   usage,
   async run(args, signal) {
     const { values, positionals } = parseCommandArgs(args, {

@@ -11,6 +11,7 @@ import { parseTaskList } from '../probes/tasks/index';
 import type { ProbeEvent, ProbeTaskName } from '../probes/types';
 import { checkOutputPath, refuseUnsafeRoot, writeOutputFile } from './outputFiles';
 import { parseServerOptions } from './serverOptions';
+import { COMMAND_SUMMARIES } from './summaries';
 import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
 
 const usage = 'prolong probe [--tasks LIST|all|ruler] [--lengths 4k,8k,...] [--samples N] '
@@ -50,7 +51,7 @@ function progressPrinter(): (event: ProbeEvent) => void {
 }
 
 const command: Subcommand = {
-  summary: 'measure how much context a model really uses (RULER, JSON KV, needle grid, your code as haystack)',
+  summary: COMMAND_SUMMARIES.probe,
   usage,
   async run(args, signal) {
     const { values } = parseCommandArgs(args, {

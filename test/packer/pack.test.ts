@@ -459,6 +459,21 @@ test('a file name with a newline, a quote or a backslash is quoted C-style in it
   assert.deepEqual(packedFileTexts(result).map((f) => f.text), result.files.map((f) => `${JSON.stringify(f.path)}\n`));
 });
 
+test('prolong --version prints package.json\'s version; --help describes each command; a negative number is judged as a number', { skip: !existsSync(cli) && 'run `npm run build` first' }, () => {
+  const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+  const version = spawnSync(process.execPath, [cli, '--version'], { encoding: 'utf8' });
+  assert.equal(version.status, 0);
+  assert.equal(version.stdout, `prolong ${manifest.version}\n`);
+  const help = spawnSync(process.execPath, [cli, '--help'], { encoding: 'utf8' });
+  assert.equal(help.status, 0);
+  for (const name of ['pack', 'convert', 'probe', 'ask']) assert.match(help.stdout, new RegExp(`^  ${name} +\\S.{20,}$`, 'm'), `${name} has a description`);
+  const root = tempDir();
+  writeTree(root, { 'a.txt': 'a\n' });
+  const negative = spawnSync(process.execPath, [cli, 'pack', root, '--budget', '-5'], { encoding: 'utf8' });
+  assert.equal(negative.status, 1);
+  assert.equal(negative.stderr, "prolong: --budget expects a number such as 4096, 32k or 1m, not '-5'.\n");
+});
+
 test('a budget smaller than the document header is a UserError naming the least budget', async () => {
   const root = tempDir();
   writeTree(root, { 'a.txt': 'a\n' });
