@@ -55,7 +55,7 @@ export function localBackendOptions(choice: BackendChoice): LoadOptions | undefi
     modelDir,
     executionProvider: choice.executionProvider ?? 'auto',
     contextTokens: choice.contextTokens ?? 0,
-    contextTokensSource: choice.contextTokensSource,
+    ...(choice.contextTokensSource ? { contextTokensSource: choice.contextTokensSource } : {}),
     prefillChunkTokens: choice.prefillChunkTokens ?? 2048,
     tokenizerPath: choice.tokenizerPath,
     deviceMemoryBytes: choice.deviceMemoryGiB ? choice.deviceMemoryGiB * 1024 ** 3 : undefined,

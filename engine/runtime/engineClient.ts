@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GenerateEvent } from '../backends/types';
 import { CancelledError, UserError } from '../errors';
-import { forwardEngineOutput } from './engineOutput';
+import { forwardEngineOutput, removeOnnxruntimeDebugLog } from './engineOutput';
 import type { EngineMessage, EngineReplies, EngineRequest, SerializedError } from './protocol';
 
 type RequestOf<T extends EngineRequest['type']> = Extract<EngineRequest, { type: T }>;
@@ -76,7 +76,10 @@ export class EngineClient {
         this.route(message);
       });
     });
-    child.on('exit', (code, signal) => this.handleExit(child, code, signal));
+    child.on('exit', (code, signal) => {
+      removeOnnxruntimeDebugLog(child.pid);
+      this.handleExit(child, code, signal);
+    });
     child.on('error', () => { /* 'exit' follows and reports it */ });
     return this.ready;
   }

@@ -1,5 +1,8 @@
 // What the engine process prints on its own (onnxruntime's and Dawn's native logging), passed on line by line
 // without the lines that only describe Dawn's internals and ask nothing of the user.
+import { rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 
 /**
@@ -39,4 +42,18 @@ export function forwardEngineOutput(from: Readable, to: Writable, verbose = Bool
     if (pending && (verbose || !isEngineNoise(pending))) to.write(pending);
     pending = '';
   });
+}
+
+/**
+ * onnxruntime-node 1.30 leaves an empty mat-debug-<pid>.log in the temporary folder of every process that loads
+ * it: once the engine process has ended, its file goes (only when empty: one with content is someone's log).
+ */
+export function removeOnnxruntimeDebugLog(pid: number | undefined): void {
+  if (pid === undefined) return;
+  const file = join(tmpdir(), `mat-debug-${pid}.log`);
+  try {
+    if (statSync(file).size === 0) rmSync(file);
+  } catch {
+    // not there
+  }
 }

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { forwardEngineOutput, isEngineNoise } from '../../engine/runtime/engineOutput';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { forwardEngineOutput, isEngineNoise, removeOnnxruntimeDebugLog } from '../../engine/runtime/engineOutput';
 
 // As Dawn prints them on every WebGPU start (captured from `prolong ask --ep webgpu` on Mesa's lavapipe).
 const dawn = [
@@ -32,4 +35,21 @@ test("Dawn's notes on its own limits are left out of the engine's output; everyt
   const pieces = all.match(/[\s\S]{1,7}/g)!;
   assert.equal(await forwarded(pieces), kept.join('').slice(0, -1));
   assert.equal(await forwarded(pieces, true), all, 'verbose: every line');
+});
+
+test("onnxruntime's empty mat-debug-<pid>.log of an ended engine process is removed; one with content stays", () => {
+  const empty = join(tmpdir(), 'mat-debug-999999991.log');
+  const full = join(tmpdir(), 'mat-debug-999999992.log');
+  writeFileSync(empty, '');
+  writeFileSync(full, 'a log line\n');
+  try {
+    removeOnnxruntimeDebugLog(999999991);
+    removeOnnxruntimeDebugLog(999999992);
+    removeOnnxruntimeDebugLog(undefined);
+    assert.ok(!existsSync(empty));
+    assert.ok(existsSync(full));
+  } finally {
+    rmSync(full, { force: true });
+    rmSync(empty, { force: true });
+  }
 });
