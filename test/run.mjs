@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 
 function find(dir) {
   return readdirSync(dir).sort().flatMap((name) => {
@@ -34,7 +35,7 @@ export function leftBehind(root) {
   return left;
 }
 
-const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+const isMain = process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isMain) {
   const filters = process.argv.slice(2);
   const files = find('test').filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
