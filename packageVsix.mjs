@@ -57,7 +57,9 @@ function main() {
         process.stdout.write(`# ${target}\n${vsce(['ls', '--ignoreFile', ignoreFile])}`);
       } else {
         const out = join('dist', `prolong-vscode-${target}-${version}.vsix`);
-        vsce(['package', '--target', target, '--ignoreFile', ignoreFile, '--allow-missing-repository', '--out', out]);
+        // README links stay relative: VS Code shows a VSIX's README from the installed folder, where media/ and
+        // licenses/ ship (without a repository URL vsce would refuse to rewrite the screenshots' links).
+        vsce(['package', '--target', target, '--ignoreFile', ignoreFile, '--allow-missing-repository', '--no-rewrite-relative-links', '--out', out]);
         process.stdout.write(`${out}\n`);
       }
     }

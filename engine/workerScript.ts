@@ -14,6 +14,8 @@ export function startWorker(callerDir: string, bundledName: string, sourceFile: 
   if (!existsSync(source)) {
     throw new Error(`worker script not found: neither ${bundled} nor ${source} exists (was the extension built with \`npm run build\`?)`);
   }
-  const bootstrap = `require('tsx/cjs/api').register(); require(${JSON.stringify(source)});`;
+  // resolved here, beside the sources: an eval'd worker resolves modules from the current folder, which may be any
+  const tsxApi = require.resolve('tsx/cjs/api', { paths: [callerDir] });
+  const bootstrap = `require(${JSON.stringify(tsxApi)}).register(); require(${JSON.stringify(source)});`;
   return new Worker(bootstrap, { ...options, eval: true });
 }

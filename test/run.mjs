@@ -1,8 +1,12 @@
 // Runs every test/**/*.test.ts with node's test runner, TypeScript loaded through tsx.
 // Usage: node test/run.mjs [substring filter...]
-import { readdirSync, statSync } from 'node:fs';
+// Each test process gets its own temporary and cache folders (test/isolate.mjs) under one root folder for the run;
+// the run fails, listing them, when tests leave files in their temporary folders. The root is removed at the end.
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 
 function find(dir) {
   return readdirSync(dir).sort().flatMap((name) => {
@@ -11,8 +15,46 @@ function find(dir) {
     return name.endsWith('.test.ts') ? [path] : [];
   });
 }
-const filters = process.argv.slice(2);
-const files = find('test').filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
-if (files.length === 0) { console.error('test/run.mjs: no test files matched'); process.exit(1); }
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
-process.exit(result.status ?? 1);
+
+/**
+ * What tools leave in a temporary folder whatever the tests do: tsx's compile cache (tsx-<uid>), onnxruntime's
+ * session id file (.ses) and its empty mat-debug-<pid>.log in processes that load it (the engine process's own is
+ * removed by EngineClient; a test loading onnxruntime in-process leaves one).
+ */
+const TOOL_FILES = [/^tsx-\d+$/, /^\.ses$/, /^mat-debug-\d+\.log$/];
+
+/** What the test processes left in their temporary folders: "file's folder/entry" lines. */
+export function leftBehind(root) {
+  const left = [];
+  for (const processDir of readdirSync(root).sort()) {
+    const tmp = join(root, processDir, 'tmp');
+    let entries = [];
+    try { entries = readdirSync(tmp).sort(); } catch { continue; }
+    for (const entry of entries) if (!TOOL_FILES.some((pattern) => pattern.test(entry))) left.push(`${processDir.replace(/-[^-]+$/, '')}: ${join(tmp, entry)}`);
+  }
+  return left;
+}
+
+const isMain = process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain) {
+  const filters = process.argv.slice(2);
+  const files = find('test').filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
+  if (files.length === 0) { console.error('test/run.mjs: no test files matched'); process.exit(1); }
+  const root = mkdtempSync(join(tmpdir(), 'prolong-tests-'));
+  // Compiled tokenizers are shared by the run's processes (one compile per run, not per test file).
+  const env = { ...process.env, PROLONG_TEST_ROOT: root, PROLONG_TOKENIZER_CACHE: join(root, 'tokenizers') };
+  let status;
+  try {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--import', './test/isolate.mjs', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit', env });
+    status = result.status ?? 1;
+    const left = leftBehind(root);
+    if (left.length > 0) {
+      console.error(`\ntest/run.mjs: tests left ${left.length} file(s) or folder(s) in their temporary folders (use test/tempDirs.ts, or remove them):`);
+      for (const line of left) console.error(`  ${line}`);
+      status = status || 1;
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  process.exit(status);
+}

@@ -29,6 +29,8 @@ export interface BackendChoice {
   executionProvider?: ExecutionProviderSetting;
   /** Local engine: context to budget memory for; 0 or absent: the model's, or the longest that fits. */
   contextTokens?: number;
+  /** Local engine: what set contextTokens, when not the user's setting (for the error naming it). */
+  contextTokensSource?: LoadOptions['contextTokensSource'];
   /** Local engine: tokens per prefill run (default 2048). */
   prefillChunkTokens?: number;
   /** Local engine: device memory to budget against, GiB; absent: detected. */
@@ -53,6 +55,7 @@ export function localBackendOptions(choice: BackendChoice): LoadOptions | undefi
     modelDir,
     executionProvider: choice.executionProvider ?? 'auto',
     contextTokens: choice.contextTokens ?? 0,
+    ...(choice.contextTokensSource ? { contextTokensSource: choice.contextTokensSource } : {}),
     prefillChunkTokens: choice.prefillChunkTokens ?? 2048,
     tokenizerPath: choice.tokenizerPath,
     deviceMemoryBytes: choice.deviceMemoryGiB ? choice.deviceMemoryGiB * 1024 ** 3 : undefined,

@@ -1,27 +1,32 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { UserError } from '../errors';
 import { createBackend, remoteBackendOptions } from '../backends/factory';
 import { checkServer, formatHealthReport } from '../backends/remote/health';
 import { buildRepositoryPrompt } from '../backends/prompt';
 import { tokenizerBesideModel } from '../tokenizer';
 import type { BackendInfo, GenerateResult, PromptTokenCount } from '../backends/types';
+import { refuseUnsafeRoot } from './outputFiles';
 import { parseHeaders, parseServerOptions } from './serverOptions';
+import { userCacheDir } from '../util/userCache';
+import { COMMAND_SUMMARIES } from './summaries';
 import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
 
 const usage = 'prolong ask "QUESTION" (--server URL [--model NAME] | --model MODEL_DIR [--ep auto|webgpu|cpu] [--context N]) '
   + '[--dir DIR | --context-file FILE | --no-repository] [--budget N] '
-  + '[--max-tokens N] [--temperature T] [--timeout SECONDS] [--header "Name: value"]... [--api chat|completions] [--tokenizer PATH] [--json]\n'
+  + '[--max-tokens N] [--temperature T] [--timeout SECONDS] [--header "Name: value"]... [--api chat|completions] [--tokenizer PATH] [--no-cache] [--json]\n'
   + '  Without --server, --model is a converted model directory (`prolong convert`) run by the bundled local engine.\n'
   + '  The API key, if the server needs one, comes from the PROLONG_API_KEY environment variable.\n'
-  + '  prolong ask --check --server URL [--model NAME] [--dir DIR]: check the server step by step (reachable, key, model,\n'
-  + '  context length against the packed DIR, exact counts, a one-token answer) and say what is wrong.';
+  + '  The local engine on the CPU keeps the last prompt\'s KV cache in $XDG_CACHE_HOME/prolong/prefix-cache (the next\n'
+  + '  question about the same repository starts from it); --no-cache neither reads nor writes it.\n'
+  + '  prolong ask --check --server URL [--model NAME] [--dir DIR | --no-repository]: check the server step by step (reachable, key, model,\n'
+  + '  context length against the packed DIR (default: the current folder), exact counts, a one-token answer) and say what is wrong.';
 
 /** Room left where the packed document meets the prompt text around it (a token may merge across the seam). */
 const JOIN_SLACK_TOKENS = 16;
 
 const command: Subcommand = {
-  summary: 'ask a ProLong server a question about a repository (packs it, streams the answer)',
+  summary: COMMAND_SUMMARIES.ask,
   usage,
   async run(args, signal) {
     const { values, positionals } = parseCommandArgs(args, {
@@ -41,6 +46,7 @@ const command: Subcommand = {
       context: { type: 'string' },
       json: { type: 'boolean' },
       check: { type: 'boolean' },
+      'no-cache': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     }, usage);
     if (values.help) { process.stdout.write(`${usage}\n`); return 0; }
@@ -70,6 +76,10 @@ const command: Subcommand = {
       api: server.api,
       executionProvider: ep,
       contextTokens: values.context ? parseCount(values.context, 'context') : undefined,
+      contextTokensSource: values.context ? { what: '--context', fix: 'Give --context {limit} or less' } : undefined,
+      // The same prefix store as the extension's engine (a file per model): a second question about the same
+      // repository, in a new process, starts from the saved KV of the document.
+      prefixCacheDir: values['no-cache'] || values.server ? undefined : join(userCacheDir(), 'prefix-cache'),
     });
     try {
       // Ask the server first: a wrong URL or key should fail before a long pack.
@@ -83,7 +93,8 @@ const command: Subcommand = {
         if (event.type === 'warning') process.stderr.write(`warning: ${event.message}\n`);
       }, signal);
       if (values.json) {
-        process.stdout.write(JSON.stringify({ server: info.detail, model: info.model, ...result }, null, 2) + '\n');
+        const backendName = info.kind === 'local' ? { device: info.detail } : { server: info.detail };
+        process.stdout.write(JSON.stringify({ backend: info.kind, ...backendName, model: info.model, ...result }, null, 2) + '\n');
       } else {
         if (streamed && !result.text.endsWith('\n')) process.stdout.write('\n');
         process.stderr.write(summary(info, result) + '\n');
@@ -98,14 +109,17 @@ const command: Subcommand = {
 
 /** `--check`: the same step-by-step server check as "ProLong: Check Server"; exit 0 when the server is ready. */
 async function checkCommand(
-  values: { server?: string; model?: string; dir?: string; header?: string[]; timeout?: string; tokenizer?: string; 'max-tokens'?: string },
+  values: { server?: string; model?: string; dir?: string; 'no-repository'?: boolean; header?: string[]; timeout?: string; tokenizer?: string; 'max-tokens'?: string },
   signal: AbortSignal,
 ): Promise<number> {
   if (!values.server) throw new UserError('prolong ask --check needs --server URL.', `Usage: ${usage}`);
   let packedTokens: number | undefined;
-  if (values.dir !== undefined) {
+  if (!values['no-repository']) {
+    // the folder `prolong ask` would pack: --dir, else the current folder
+    const root = resolve(values.dir ?? '.');
+    if (values.dir === undefined) refuseUnsafeRoot(root, '--dir');
     const { pack } = await import('../packer');
-    packedTokens = (await pack({ root: resolve(values.dir), tokenizerPath: values.tokenizer, order: 'edit-aware' }, undefined, signal)).totalTokens;
+    packedTokens = (await pack({ root, tokenizerPath: values.tokenizer, order: 'edit-aware' }, undefined, signal)).totalTokens;
   }
   const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
   const report = await checkServer(remoteBackendOptions({
@@ -151,7 +165,9 @@ async function readRepository(
   const { pack } = await import('../packer');
   // counted with the tokenizer the backend will use: a local model's own tokenizer.json wins, as in the engine
   const tokenizerPath = tokenizerBesideModel(values.model && !values.server ? values.model : undefined) ?? values.tokenizer;
-  const packed = await pack({ root: resolve(values.dir ?? '.'), budget, tokenizerPath, order: 'edit-aware' }, undefined, signal);
+  const root = resolve(values.dir ?? '.');
+  if (values.dir === undefined) refuseUnsafeRoot(root, '--dir');
+  const packed = await pack({ root, budget, tokenizerPath, order: 'edit-aware' }, undefined, signal);
   if (!values.json) {
     process.stderr.write(`packed ${packed.files.length} files, ${packed.totalTokens.toLocaleString('en-US')} tokens`
       + (packed.dropped.length ? ` (${packed.dropped.length} files over the budget of ${budget?.toLocaleString('en-US')} tokens left out)` : '') + '\n');
@@ -166,7 +182,7 @@ function summary(info: BackendInfo, result: GenerateResult): string {
   let prompt = result.promptTokens > 0 ? `prompt ${result.promptTokens.toLocaleString('en-US')} tokens` : 'prompt size not reported';
   if (result.cachedPromptTokens !== undefined) prompt += ` (${result.cachedPromptTokens.toLocaleString('en-US')} from the prefix cache)`;
   parts.push(prompt);
-  if (result.timeToFirstTokenMs !== undefined) parts.push(`first token after ${seconds(result.timeToFirstTokenMs)}`);
+  if (result.timeToFirstTokenMs !== undefined && result.completionTokens > 0) parts.push(`first token after ${seconds(result.timeToFirstTokenMs)}`);
   parts.push(`${result.completionTokens.toLocaleString('en-US')} tokens in ${seconds(result.totalMs)}`);
   const ending: Record<GenerateResult['finishReason'], string> = {
     stop: '', length: ' — stopped at --max-tokens', cancelled: ' — cancelled', cut: ' — the answer is cut (see the warning above)',

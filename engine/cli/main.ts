@@ -1,6 +1,9 @@
 // The `prolong` command line: one subcommand per module under engine/cli/.
 import { errorMessage, UserError, CancelledError } from '../errors';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { UsageError } from './subcommand';
+import { COMMAND_SUMMARIES } from './summaries';
 
 import type { Subcommand } from './subcommand';
 
@@ -13,12 +16,31 @@ const subcommands: Record<string, () => Promise<Subcommand>> = {
 };
 
 function usage(): string {
-  return ['usage: prolong <command> [options]', '', 'commands:', ...Object.keys(subcommands).map((name) => `  ${name}`),
+  const width = Math.max(...Object.keys(COMMAND_SUMMARIES).map((name) => name.length));
+  return ['usage: prolong <command> [options]', '       prolong --version', '', 'commands:',
+    ...Object.entries(COMMAND_SUMMARIES).map(([name, summary]) => `  ${name.padEnd(width)}  ${summary}`),
     '', 'Run `prolong <command> --help` for its options.'].join('\n');
+}
+
+/** The version in package.json: beside out/ when bundled (out/cli.js, the VSIX), two folders up from source. */
+function version(): string {
+  for (const candidate of [join(__dirname, '..', 'package.json'), join(__dirname, '..', '..', 'package.json')]) {
+    try {
+      const manifest = JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === 'prolong-vscode' && manifest.version) return manifest.version;
+    } catch {
+      // not this one
+    }
+  }
+  return 'unknown (package.json not found)';
 }
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`prolong ${version()}\n`);
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h') {
     process.stdout.write(usage() + '\n');
     return name ? 0 : 2;

@@ -1,13 +1,14 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { pack, PACK_ORDERS, type PackOrder, type PackProgress } from '../packer';
+import { pack, OUTPUT_FILE_REASON, PACK_ORDERS, type PackOrder, type PackProgress } from '../packer';
 import { UserError } from '../errors';
+import { COMMAND_SUMMARIES } from './summaries';
 import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
 
-const usage = 'prolong pack [DIR] [--out FILE] [--budget N] [--order path|dependency|edit-aware] [--tokenizer PATH] [--json] [--max-file-bytes N] [--no-cache]';
+const usage = 'prolong pack [DIR] [--out FILE] [--budget N] [--order path|dependency|edit-aware] [--tokenizer PATH] [--json] [--max-file-bytes N] [--include GLOB]... [--no-cache]';
 
 const command: Subcommand = {
-  summary: 'pack a directory into one long document with exact token counts',
+  summary: COMMAND_SUMMARIES.pack,
   usage,
   async run(args, signal) {
     const { values, positionals } = parseCommandArgs(args, {
@@ -17,6 +18,7 @@ const command: Subcommand = {
       tokenizer: { type: 'string' },
       json: { type: 'boolean' },
       'max-file-bytes': { type: 'string' },
+      include: { type: 'string', multiple: true },
       'no-cache': { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },
@@ -34,6 +36,8 @@ const command: Subcommand = {
       root, order,
       budget: values.budget ? parseCount(values.budget, 'budget') : undefined,
       maxFileBytes: values['max-file-bytes'] ? parseCount(values['max-file-bytes'], 'max-file-bytes') : undefined,
+      include: values.include,
+      outputFile: values.out,
       tokenizerPath: values.tokenizer,
       cacheFile: values['no-cache'] ? false : undefined,
     }, onProgress, signal);
@@ -59,6 +63,9 @@ const command: Subcommand = {
       process.stderr.write(`packed ${result.files.length} files, ${result.totalBytes} bytes, ${result.totalTokens} tokens in ${Math.round(result.ms)} ms`
         + ` (${result.skipped.length} skipped${result.dropped.length ? `, ${result.dropped.length} over the budget` : ''})\n`);
       if (result.skipped.length > 0) process.stderr.write(`skipped: ${skipSummary(result.skipped)}${values.json ? '' : ' (--json lists each file with its reason)'}\n`);
+    }
+    if (!values.quiet && values.out && result.skipped.some((s) => s.reason === OUTPUT_FILE_REASON)) {
+      process.stderr.write(`note: ${values.out} is inside the packed folder; it is never packed into its own document (write it outside the repository to keep the folder clean)\n`);
     }
     if (!values.quiet) {
       for (const path of result.invalidUtf8) process.stderr.write(`note: ${path} is not valid UTF-8; invalid bytes became U+FFFD\n`);

@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { createBackend } from '../backends/factory';
 import { UserError } from '../errors';
@@ -10,14 +9,19 @@ import { buildInstances, runProbes, type ProbePlan } from '../probes/runner';
 import type { RepositoryFile } from '../probes/tasks/common';
 import { parseTaskList } from '../probes/tasks/index';
 import type { ProbeEvent, ProbeTaskName } from '../probes/types';
+import { checkOutputPath, refuseUnsafeRoot, writeOutputFile } from './outputFiles';
 import { parseServerOptions } from './serverOptions';
+import { COMMAND_SUMMARIES } from './summaries';
 import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
 
 const usage = 'prolong probe [--tasks LIST|all|ruler] [--lengths 4k,8k,...] [--samples N] '
   + '(--server URL [--model NAME] [--timeout SECONDS] [--header "Name: value"]... [--api chat|completions] | --model MODEL_DIR [--ep auto|webgpu|cpu] [--context N]) '
-  + '[--backend local|remote] [--seed S] [--repo DIR] [--tokenizer PATH] [--threshold 85.6] [--out results.json] [--csv results.csv] [--jsonl] [--dry-run]\n'
+  + '[--backend local|remote] [--seed TEXT] [--repo DIR] [--tokenizer PATH] [--threshold 85.6] [--out results.json] [--csv results.csv] [--jsonl] [--dry-run]\n'
   + '  Without --server, --model is a converted model directory (`prolong convert`) run by the bundled local engine.\n'
   + '  The API key, if the server needs one, comes from the PROLONG_API_KEY environment variable.';
+
+/** The shortest context length a probe is built for, in tokens. */
+const MIN_LENGTH = 1024;
 
 const REPOSITORY_TASKS: readonly ProbeTaskName[] = ['repo_qa_1', 'repo_qa_2', 'code_needle'];
 
@@ -47,7 +51,7 @@ function progressPrinter(): (event: ProbeEvent) => void {
 }
 
 const command: Subcommand = {
-  summary: 'measure how much context a model really uses (RULER, JSON KV, needle grid, your code as haystack)',
+  summary: COMMAND_SUMMARIES.probe,
   usage,
   async run(args, signal) {
     const { values } = parseCommandArgs(args, {
@@ -75,10 +79,18 @@ const command: Subcommand = {
     if (values.help) { process.stdout.write(`${usage}\n`); return 0; }
     const tasks = parseTaskList(values.tasks ?? 'all');
     const lengths = (values.lengths ?? '4k,8k,16k,32k,64k,128k').split(',').map((part) => parseCount(part, 'lengths'));
+    const tooShort = lengths.find((length) => length < MIN_LENGTH);
+    if (tooShort !== undefined) throw new UserError(`--lengths: ${tooShort} tokens is too short for a probe (at least ${MIN_LENGTH}).`, 'Give context lengths such as 4k,8k,16k (k = 1024 tokens).');
     const samples = values.samples ? parseCount(values.samples, 'samples') : 5;
     if (samples < 1) throw new UserError('--samples must be at least 1.');
     const threshold = values.threshold === undefined ? undefined : Number(values.threshold);
-    if (threshold !== undefined && !Number.isFinite(threshold)) throw new UserError(`--threshold expects a number, not '${values.threshold}'.`);
+    if (threshold !== undefined && (values.threshold!.trim() === '' || !Number.isFinite(threshold) || threshold < 0 || threshold > 100)) {
+      throw new UserError(`--threshold is a score from 0 to 100, not '${values.threshold}'.`, 'The default is 85.6, ProLong\'s RULER reference.');
+    }
+    if (values.seed !== undefined && values.seed.trim() === '') throw new UserError('--seed needs some text (any text: the same seed builds the same prompts).');
+    // Output files are checked now: a run takes hours, and its results must not be lost to a missing folder at the end.
+    if (values.out !== undefined) checkOutputPath(values.out, '--out');
+    if (values.csv !== undefined) checkOutputPath(values.csv, '--csv');
     const backendKind = values.backend ?? (values.server ? 'remote' : 'local');
     if (backendKind !== 'local' && backendKind !== 'remote') throw new UserError(`--backend must be local or remote, not '${values.backend}'.`);
 
@@ -96,6 +108,8 @@ const command: Subcommand = {
     const plan: ProbePlan = { tasks, lengths, samples, seed: values.seed ?? '42' };
     if (tasks.some((task) => REPOSITORY_TASKS.includes(task))) {
       const root = resolve(values.repo ?? '.');
+      refuseUnsafeRoot(root, '--repo');
+      if (values.repo === undefined) process.stderr.write(`note: the repository tasks use ${root} as their haystack (--repo DIR to choose another)\n`);
       plan.repository = await repositoryFiles(root, tokenizerPath, signal);
       plan.repositoryName = basename(root);
     }
@@ -109,7 +123,7 @@ const command: Subcommand = {
       }
       for (const entry of skipped) process.stdout.write(`skipped ${entry.task} at ${formatLength(entry.length)}: ${entry.reason}\n`);
       process.stderr.write(`built ${instances.length} instances in ${Math.round(ms)} ms\n`);
-      if (values.out) writeFileSync(values.out, JSON.stringify({ plan: { ...plan, repository: undefined }, instances, skipped }, null, 1));
+      if (values.out) writeOutputFile(values.out, JSON.stringify({ plan: { ...plan, repository: undefined }, instances, skipped }, null, 1), '--out');
       return 0;
     }
 
@@ -125,6 +139,8 @@ const command: Subcommand = {
         modelDir: values.model, tokenizerPath, executionProvider: ep,
         // Budget the engine's memory for the longest probe length unless told otherwise.
         contextTokens: values.context ? parseCount(values.context, 'context') : Math.max(...lengths),
+        contextTokensSource: values.context ? { what: '--context', fix: 'Give --context {limit} or less' }
+          : { what: `the longest of --lengths, ${formatLength(Math.max(...lengths))}`, fix: 'Give --lengths up to {limit} tokens' },
       });
     try {
       // --jsonl: one ProbeEvent per line, then { type: 'result', result }, for a panel running this as a child process.
@@ -135,8 +151,11 @@ const command: Subcommand = {
         if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
         process.stdout.write(formatResults(result));
       }
-      if (values.out) writeFileSync(values.out, JSON.stringify(result, null, 1));
-      if (values.csv) writeFileSync(values.csv, resultsCsv(result));
+      const written = [
+        values.out === undefined || writeOutputFile(values.out, JSON.stringify(result, null, 1), '--out') !== undefined,
+        values.csv === undefined || writeOutputFile(values.csv, resultsCsv(result), '--csv') !== undefined,
+      ];
+      if (written.includes(false)) return 1;
       if (result.metadata.error !== undefined) {
         // The finished instances are written above; the run itself failed.
         process.stderr.write(`prolong: the probe run stopped after ${result.instances.length} instance(s): ${result.metadata.error}\n`);

@@ -17,10 +17,29 @@ export class UsageError extends UserError {}
 /** parseArgs with strict checking, turning its errors into a UsageError in a sentence of our own, with the usage. */
 export function parseCommandArgs<T extends Options>(args: string[], options: T, usage: string) {
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
+    return parseArgs({ args: joinNegativeValues(args, options), allowPositionals: true, options, strict: true });
   } catch (error) {
     throw new UsageError(usageProblem(error as NodeJS.ErrnoException), `Usage: ${usage}`);
   }
+}
+
+/**
+ * `--budget -5` as `--budget=-5`: parseArgs takes a value starting with '-' for an option, and would say the
+ * option "needs a value"; joined, the option's own check says what is wrong with -5.
+ */
+function joinNegativeValues(args: string[], options: Options): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') { joined.push(...args.slice(i)); break; }
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    const next = args[i + 1];
+    if (name !== undefined && !name.includes('=') && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else joined.push(arg);
+  }
+  return joined;
 }
 
 /** parseArgs' message without its advice on quoting (meant for other programs' users), for the errors we can name. */

@@ -9,6 +9,8 @@
  *
  *   ==> src/b.ts <==
  *
+ * A path with a control character, '"' or '\\' is quoted as git quotes it (quotePath below).
+ *
  * Each file's chunk ends with a newline and a blank line, and the next chunk starts with '=': byte-level BPE
  * pre-tokenizers (Llama 3's, GPT-2's) never put a newline and a following '=' in one piece, so the document's
  * token count is exactly the header's plus the sum of the chunks' counts. The same holds at the header's end.
@@ -21,9 +23,33 @@ export function documentHeader(repositoryName: string, fileCount: number): strin
   return `Repository: ${repositoryName}\nFiles: ${fileCount}\n\n`;
 }
 
+/** Control characters, '"' and '\\': a path holding any of them is quoted in its header. */
+const NEEDS_QUOTING = /[\u0000-\u001f"\\\u007f]/;
+const C_ESCAPES: Record<string, string> = { '\u0007': '\\a', '\b': '\\b', '\t': '\\t', '\n': '\\n', '\v': '\\v', '\f': '\\f', '\r': '\\r', '"': '\\"', '\\': '\\\\' };
+
+/**
+ * A path as its header shows it: as is, or, when it holds a control character (a newline would write a line that
+ * looks like another file's header), '"' or '\\', quoted C-style as git quotes names (`"x <==\n==> y.txt"`; other
+ * control characters as octal `\033`). Non-ASCII characters stay as they are (git's core.quotePath=false).
+ */
+export function quotePath(path: string): string {
+  if (!NEEDS_QUOTING.test(path)) return path;
+  let quoted = '"';
+  for (const char of path) {
+    const code = char.charCodeAt(0);
+    quoted += C_ESCAPES[char] ?? (code < 0x20 || code === 0x7f ? `\\${code.toString(8).padStart(3, '0')}` : char);
+  }
+  return quoted + '"';
+}
+
+/** The line above a file's text: `==> PATH <==` and a newline, the path quoted when it must be. */
+export function fileHeaderLine(path: string): string {
+  return `${FILE_HEADER_OPEN}${quotePath(path)}${FILE_HEADER_CLOSE}\n`;
+}
+
 export function fileChunk(path: string, text: string): string {
   const body = text === '' || text.endsWith('\n') ? text : text + '\n';
-  return `${FILE_HEADER_OPEN}${path}${FILE_HEADER_CLOSE}\n${body}\n`;
+  return `${fileHeaderLine(path)}${body}\n`;
 }
 
 /**
@@ -33,7 +59,7 @@ export function fileChunk(path: string, text: string): string {
 export function packedFileTexts(result: { chunks: readonly string[]; files: readonly { path: string }[] }): { path: string; text: string }[] {
   return result.files.map((file, i) => {
     const chunk = result.chunks[i + 1]!;
-    const header = `${FILE_HEADER_OPEN}${file.path}${FILE_HEADER_CLOSE}\n`;
+    const header = fileHeaderLine(file.path);
     if (!chunk.startsWith(header)) throw new Error(`packed chunk ${i + 1} is not ${file.path}'s`);
     return { path: file.path, text: chunk.slice(header.length, -1) };
   });

@@ -127,48 +127,131 @@ function joinPath(dir: string, relative: string): string | undefined {
 
 /**
  * Dependency order: every file after the repository files it imports, ties (and what no import decides) in path
- * order. Cycles are broken by taking the first remaining file in path order.
+ * order. Outside a cycle this always holds. Files that import each other, directly or through others (a strongly
+ * connected component of the import graph), cannot all come after each other: when nothing else can go, the first
+ * file in path order of a cycle whose outside imports are all placed goes next. A cycle never lets a file go before
+ * an import that is not in its cycle.
  */
 export function sortByDependencies(paths: readonly string[], importsOf: (path: string) => readonly string[]): string[] {
   const byPath = sortByPath(paths);
+  const n = byPath.length;
   const rank = new Map(byPath.map((p, i) => [p, i]));
   const files = new Set(byPath);
-  const dependents = new Map<string, string[]>();
-  const pending = new Map<string, number>();
-  for (const path of byPath) {
-    const deps = new Set<string>();
+  const deps: number[][] = byPath.map((path, i) => {
+    const found = new Set<number>();
     for (const specifier of importsOf(path)) {
       const target = resolveImport(path, specifier, files);
-      if (target !== undefined && target !== path) deps.add(target);
+      if (target !== undefined) found.add(rank.get(target)!);
     }
-    pending.set(path, deps.size);
-    for (const dep of deps) {
-      const list = dependents.get(dep);
-      if (list) list.push(path);
-      else dependents.set(dep, [path]);
+    found.delete(i);
+    return [...found];
+  });
+  const { component, count } = stronglyConnectedComponents(deps);
+  const dependents: number[][] = Array.from({ length: n }, () => []);
+  const pending = new Int32Array(n);
+  /** Per component: imports of its files from outside it that are not placed yet. */
+  const outsidePending = new Int32Array(count);
+  /** Per component: its files in path order, and how many of the leading ones are placed. */
+  const members: number[][] = Array.from({ length: count }, () => []);
+  const firstUnplaced = new Int32Array(count);
+  for (let i = 0; i < n; i++) {
+    members[component[i]!]!.push(i);
+    for (const dep of deps[i]!) {
+      dependents[dep]!.push(i);
+      pending[i]!++;
+      if (component[dep] !== component[i]) outsidePending[component[i]!]!++;
     }
   }
   const ready = new MinHeap();
-  for (const path of byPath) if (pending.get(path) === 0) ready.push(rank.get(path)!);
-  const done = new Set<string>();
+  /** Cycles whose outside imports are all placed, by their first file's rank. */
+  const openCycles = new MinHeap();
+  for (let i = 0; i < n; i++) if (pending[i] === 0) ready.push(i);
+  for (let c = 0; c < count; c++) if (members[c]!.length > 1 && outsidePending[c] === 0) openCycles.push(members[c]![0]!);
+  const done = new Uint8Array(n);
   const order: string[] = [];
-  let nextUnvisited = 0;
-  while (order.length < byPath.length) {
+  while (order.length < n) {
     let index = ready.pop();
     if (index === undefined) {
-      // A cycle: release the first remaining file in path order.
-      while (done.has(byPath[nextUnvisited]!)) nextUnvisited++;
-      index = nextUnvisited;
+      // Every file left waits on another: break a cycle none of whose outside imports is left.
+      for (;;) {
+        const first = openCycles.pop();
+        if (first === undefined) throw new Error('dependency order: no cycle to break (a bug)');
+        const c = component[first]!;
+        const list = members[c]!;
+        while (firstUnplaced[c]! < list.length && done[list[firstUnplaced[c]!]!]) firstUnplaced[c]!++;
+        if (firstUnplaced[c]! === list.length) continue;
+        index = list[firstUnplaced[c]!]!;
+        openCycles.push(first); // the cycle may need breaking again
+        break;
+      }
     }
-    const path = byPath[index]!;
-    if (done.has(path)) continue;
-    done.add(path);
-    order.push(path);
-    for (const dependent of dependents.get(path) ?? []) {
-      const left = pending.get(dependent)! - 1;
-      pending.set(dependent, left);
-      if (left === 0 && !done.has(dependent)) ready.push(rank.get(dependent)!);
+    if (done[index]) continue;
+    done[index] = 1;
+    order.push(byPath[index]!);
+    for (const dependent of dependents[index]!) {
+      pending[dependent]!--;
+      if (pending[dependent] === 0 && !done[dependent]) ready.push(dependent);
+      const c = component[dependent]!;
+      if (c !== component[index]) {
+        outsidePending[c]!--;
+        if (outsidePending[c] === 0 && members[c]!.length > 1) openCycles.push(members[c]![0]!);
+      }
     }
   }
   return order;
+}
+
+/**
+ * Tarjan's strongly connected components of a graph given as adjacency lists, without recursion (import chains
+ * of thousands of files would overflow the stack). Returns each node's component number.
+ */
+export function stronglyConnectedComponents(edges: readonly (readonly number[])[]): { component: Int32Array; count: number } {
+  const n = edges.length;
+  const index = new Int32Array(n).fill(-1);
+  const low = new Int32Array(n);
+  const onStack = new Uint8Array(n);
+  const component = new Int32Array(n).fill(-1);
+  const stack: number[] = [];
+  const callStack: number[] = [];
+  const nextEdge = new Int32Array(n);
+  let counter = 0;
+  let count = 0;
+  for (let root = 0; root < n; root++) {
+    if (index[root] !== -1) continue;
+    callStack.push(root);
+    index[root] = low[root] = counter++;
+    stack.push(root);
+    onStack[root] = 1;
+    while (callStack.length > 0) {
+      const v = callStack[callStack.length - 1]!;
+      const out = edges[v]!;
+      if (nextEdge[v]! < out.length) {
+        const w = out[nextEdge[v]!++]!;
+        if (index[w] === -1) {
+          index[w] = low[w] = counter++;
+          stack.push(w);
+          onStack[w] = 1;
+          callStack.push(w);
+        } else if (onStack[w]) {
+          low[v] = Math.min(low[v]!, index[w]!);
+        }
+        continue;
+      }
+      callStack.pop();
+      if (callStack.length > 0) {
+        const parent = callStack[callStack.length - 1]!;
+        low[parent] = Math.min(low[parent]!, low[v]!);
+      }
+      if (low[v] === index[v]) {
+        let w: number;
+        do {
+          w = stack.pop()!;
+          onStack[w] = 0;
+          component[w] = count;
+        } while (w !== v);
+        count++;
+      }
+    }
+  }
+  return { component, count };
 }

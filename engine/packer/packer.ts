@@ -1,5 +1,5 @@
-import { statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { realpathSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { resolveTokenizerPath } from '../tokenizer';
 import { CancelledError, UserError } from '../errors';
@@ -14,6 +14,8 @@ import { PackWorkerPool } from './workerPool';
 import type { FileJob, FileOutcome } from './workerProtocol';
 
 const CACHE_WRITE_DELAY_MS = 5000;
+/** The version of the file header line (format.ts) that cached token counts were made with. */
+const HEADER_FORMAT = 'h2';
 
 export interface PackRequest {
   root: string;
@@ -25,6 +27,29 @@ export interface PackRequest {
   include?: readonly string[];
   /** Name in the document header; the directory's name by default. */
   repositoryName?: string;
+  /**
+   * The file the document is written to (`prolong pack --out`): never packed, even when it lies inside `root`
+   * (else each pack would hold the previous one). Compared by real path; it need not exist yet.
+   */
+  outputFile?: string;
+}
+
+/** Why the output file is not in its own document (the report's skip reason). */
+export const OUTPUT_FILE_REASON = 'the output file of this pack (never packed)';
+
+/** The output file's path relative to `root` ('/' separators) when it lies inside it, else undefined. */
+export function outputPathInRoot(root: string, outputFile: string): string | undefined {
+  const real = (path: string): string => {
+    try {
+      return realpathSync(path);
+    } catch {
+      const parent = dirname(path);
+      return parent === path ? path : join(real(parent), basename(path)); // not there yet: its folder's real path
+    }
+  };
+  const relativePath = relative(real(resolve(root)), real(resolve(outputFile)));
+  if (relativePath === '' || relativePath.startsWith('..') || isAbsolute(relativePath)) return undefined;
+  return relativePath.split(sep).join('/');
 }
 
 export interface PackedFile {
@@ -111,7 +136,8 @@ export class Packer {
       throw new UserError(`Cannot read the tokenizer ${this.tokenizerPath}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`,
         'Point --tokenizer or the setting prolong.tokenizer.path at a Hugging Face tokenizer.json.');
     }
-    this.tokenizerId = `${this.tokenizerPath}:${stats.size}:${stats.mtimeMs}`;
+    // The counts cover each file's header line too: a change to its format (quoted paths) must not reuse old counts.
+    this.tokenizerId = `${this.tokenizerPath}:${stats.size}:${stats.mtimeMs}:${HEADER_FORMAT}`;
     this.pool = new PackWorkerPool(this.tokenizerPath, options.workers);
   }
 
@@ -143,6 +169,14 @@ export class Packer {
     let listing = this.listings.get(root);
     if (!listing) this.listings.set(root, (listing = new DirectoryListingCache()));
     const walk = walkRepository({ root, maxFileBytes, exclude: request.exclude, include: request.include, listDirectory: listing.list });
+    const outputPath = request.outputFile === undefined ? undefined : outputPathInRoot(root, request.outputFile);
+    if (outputPath !== undefined) {
+      const at = walk.candidates.findIndex((c) => c.path === outputPath);
+      if (at !== -1) {
+        walk.candidates.splice(at, 1);
+        walk.skipped.push({ path: outputPath, reason: OUTPUT_FILE_REASON });
+      }
+    }
     if (signal?.aborted) throw new CancelledError('pack');
 
     const cacheFile = this.options.cacheFile === false ? undefined : this.options.cacheFile ?? defaultCacheFile(root);

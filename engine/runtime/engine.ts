@@ -92,6 +92,11 @@ export class Engine {
     const files = readModelFiles(options.modelDir);
     const limit = files.sidecar.model.contextLength;
     if (options.contextTokens > limit) {
+      const source = options.contextTokensSource;
+      if (source) {
+        throw new UserError(`The engine was asked for a ${options.contextTokens}-token context (${source.what}), but the model in ${options.modelDir} runs at most ${limit} tokens.`,
+          `${source.fix.replace('{limit}', String(limit))}, or convert the model with a longer context.`);
+      }
       throw new UserError(`prolong.engine.contextTokens is ${options.contextTokens}, but the model in ${options.modelDir} runs at most ${limit} tokens.`,
         `Set prolong.engine.contextTokens (--context) to ${limit} or less (or 0 for the most that fits), or convert the model with a longer context.`);
     }

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GenerateEvent } from '../backends/types';
 import { CancelledError, UserError } from '../errors';
+import { forwardEngineOutput, removeOnnxruntimeDebugLog } from './engineOutput';
 import type { EngineMessage, EngineReplies, EngineRequest, SerializedError } from './protocol';
 
 type RequestOf<T extends EngineRequest['type']> = Extract<EngineRequest, { type: T }>;
@@ -56,12 +57,15 @@ export class EngineClient {
     const child = fork(entry.file, [], {
       execArgv: entry.execArgv,
       serialization: 'advanced',
-      // The engine's own output (onnxruntime and Dawn warnings) goes to stderr: the CLI's stdout carries the answer.
-      stdio: ['ignore', 2, 2, 'ipc'],
+      // The engine's own output (onnxruntime and Dawn warnings) goes to stderr, without Dawn's notes on its own
+      // limits (engineOutput.ts): the CLI's stdout carries the answer.
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       // VS Code's extension host runs Electron as Node; the child inherits ELECTRON_RUN_AS_NODE from it.
       env: process.env,
     });
     this.child = child;
+    forwardEngineOutput(child.stdout!, process.stderr);
+    forwardEngineOutput(child.stderr!, process.stderr);
     this.ready = new Promise<void>((resolve, reject) => {
       const onEarlyExit = (code: number | null, signal: NodeJS.Signals | null) =>
         reject(new UserError(`The local engine process could not start (${describeExit(code, signal)}).`,
@@ -72,7 +76,10 @@ export class EngineClient {
         this.route(message);
       });
     });
-    child.on('exit', (code, signal) => this.handleExit(child, code, signal));
+    child.on('exit', (code, signal) => {
+      removeOnnxruntimeDebugLog(child.pid);
+      this.handleExit(child, code, signal);
+    });
     child.on('error', () => { /* 'exit' follows and reports it */ });
     return this.ready;
   }

@@ -24,6 +24,11 @@ export interface LoadOptions {
   executionProvider: ExecutionProviderSetting;
   /** Longest prompt + answer the engine must hold; KV memory is budgeted for it up front. 0: the model's limit. */
   contextTokens: number;
+  /**
+   * Where contextTokens came from, for the error when the model cannot run that long: what set it and how to
+   * change it. Default: the setting prolong.engine.contextTokens (--context).
+   */
+  contextTokensSource?: { what: string; fix: string };
   /** Tokens per prefill run. */
   prefillChunkTokens: number;
   kvPlacement?: KvPlacement;

@@ -197,3 +197,14 @@ test('chat requests: template, prompt count, streamed text equal to the decoded 
     await backend.dispose();
   }
 });
+
+test('a context longer than the model runs names what asked for it: the setting, or the CLI option that chose it', async () => {
+  const modelDir = await tinyModel(); // converted for 512 tokens
+  await assert.rejects(Engine.load({ modelDir, executionProvider: 'cpu', contextTokens: 4096, prefillChunkTokens: 64 }),
+    (error: unknown) => error instanceof UserError && /^prolong\.engine\.contextTokens is 4096, but the model in .* runs at most 512 tokens\.$/.test(error.message));
+  await assert.rejects(Engine.load({
+    modelDir, executionProvider: 'cpu', contextTokens: 4096, prefillChunkTokens: 64,
+    contextTokensSource: { what: 'the longest of --lengths, 4K', fix: 'Give --lengths up to {limit} tokens' },
+  }), (error: unknown) => error instanceof UserError && !error.message.includes('prolong.engine.contextTokens')
+    && /asked for a 4096-token context \(the longest of --lengths, 4K\)/.test(error.message) && /Give --lengths up to 512 tokens/.test(error.hint ?? ''));
+});

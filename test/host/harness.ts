@@ -4,7 +4,7 @@
  * and the tests module (which exports `run()`), and reports the exit code through `window.codeAutomationExit`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -57,6 +57,8 @@ export interface HostRun {
 export async function runInExtensionHost(options: { extensionPath: string; testsPath: string; workspace: string; timeoutMs: number }): Promise<HostRun> {
   const port = await freePort();
   const data = mkdtempSync(join(tmpdir(), 'prolong-host-'));
+  // The server's and the browser's own temporary files go under `data` and `browserDir`, removed below.
+  mkdirSync(join(data, 'tmp'));
   let page: Page | undefined;
   const ui = await startUiServer(() => page);
   const server = spawn(NODE, [SERVER_MAIN, '--enable-smoke-test-driver', '--without-connection-token', '--accept-server-license-terms',
@@ -64,7 +66,7 @@ export async function runInExtensionHost(options: { extensionPath: string; tests
     '--extensions-dir', join(data, 'extensions'), '--disable-telemetry'], {
     detached: true, // its own process group, so the whole tree can be stopped
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, XDG_DATA_HOME: join(data, 'xdg-data'), XDG_CONFIG_HOME: join(data, 'xdg-config'), [UI_ENV]: ui.address },
+    env: { ...process.env, TMPDIR: join(data, 'tmp'), XDG_DATA_HOME: join(data, 'xdg-data'), XDG_CONFIG_HOME: join(data, 'xdg-config'), [UI_ENV]: ui.address },
   });
   const serverLog: string[] = [];
   server.stdout!.on('data', (chunk: Buffer) => serverLog.push(chunk.toString()));
@@ -74,7 +76,7 @@ export async function runInExtensionHost(options: { extensionPath: string; tests
   try {
     await waitForServer(port, server, 60_000);
     context = await chromium.launchPersistentContext(browserDir, {
-      executablePath: '/usr/bin/chromium', headless: true,
+      executablePath: '/usr/bin/chromium', headless: true, env: { ...process.env, TMPDIR: join(data, 'tmp') },
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     page = context.pages()[0] ?? (await context.newPage());

@@ -7,7 +7,15 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 dir="$root/.vscode-test"
 code_server_version=4.139.1
 node_major=24
-if [ -x "$dir/code-server/bin/code-server" ] && [ -x "$dir/node/bin/node" ]; then exit 0; fi
+# Already there: the files the harness runs (test/host/harness.ts: node/bin/node and code-server's server-main.js),
+# at the versions asked for, and chromium. (code-server's npm package has no bin/code-server of its own.)
+installed() {
+  [ -x "$dir/node/bin/node" ] && [ -f "$dir/code-server/lib/vscode/out/server-main.js" ] && command -v chromium >/dev/null &&
+    "$dir/node/bin/node" -e 'const [file, version, major] = process.argv.slice(1);
+      process.exit(require(file).version === version && process.versions.node.split(".")[0] === major ? 0 : 1)' \
+      "$dir/code-server/package.json" "$code_server_version" "$node_major"
+}
+if installed; then echo "VS Code host already in $dir"; exit 0; fi
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 dpkg -s libkrb5-dev >/dev/null 2>&1 || missing+=(libkrb5-dev)

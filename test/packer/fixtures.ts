@@ -1,12 +1,9 @@
-import { mkdirSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 
-/** A temporary directory for one test. */
-export function tempDir(prefix = 'prolong-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
+/** A temporary directory for one test, removed when the test process exits. */
+export { tempDir } from '../tempDirs';
 
 /** Writes files (path -> content) under root, creating directories. */
 export function writeTree(root: string, files: Record<string, string | Uint8Array>): void {

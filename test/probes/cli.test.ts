@@ -1,16 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { writeOutputFile } from '../../engine/cli/outputFiles';
+
+const repoRoot = join(__dirname, '..', '..');
 import type { ProbeRunResult } from '../../engine/probes/types';
 import { startFixture } from '../remote/fixtures/server';
 
 /** Runs `prolong probe ...` from source, as out/cli.js would. */
-function prolong(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function prolong(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'engine/cli/main.ts', 'probe', ...args]);
+    const child = spawn(process.execPath, ['--import', pathToFileURL(join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, join(repoRoot, 'engine/cli/main.ts'), 'probe', ...args], { cwd: options.cwd ?? repoRoot, env: options.env ?? process.env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => { stdout += chunk; });
@@ -122,5 +126,61 @@ test('prolong probe where every length is longer than the server\'s context meas
     assert.equal(fixture.requests.filter((r) => r.path === '/v1/chat/completions').length, 0);
   } finally {
     await fixture.close();
+  }
+});
+
+test('prolong probe checks --out and --csv before running: a missing folder is a one-line error, and no request is made', async () => {
+  const fixture = await startFixture({ flavor: 'vllm', answer: 'nothing' });
+  const dir = mkdtempSync(join(tmpdir(), 'probe-cli-'));
+  try {
+    for (const [option, path] of [['--out', join(dir, 'missing', 'results.json')], ['--csv', join(dir, 'missing', 'results.csv')], ['--out', dir]] as const) {
+      const run = await prolong(['--server', fixture.url, '--tasks', 'fwe', '--lengths', '4k', '--samples', '1', option, path]);
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stderr, path === dir ? new RegExp(`^prolong: --out ${dir} is a folder\\.`) : new RegExp(`^prolong: ${option} ${path}: the folder ${join(dir, 'missing')} does not exist\\.`));
+      assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
+    }
+    assert.equal(fixture.requests.filter((r) => r.path.includes('completions')).length, 0, 'nothing was asked of the server');
+  } finally {
+    await fixture.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('results that cannot be written where asked are written to the temporary folder instead, and the path is said', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'probe-out-'));
+  try {
+    const written = writeOutputFile(join(dir, 'gone', 'results.json'), '{"instances":[]}', '--out');
+    assert.ok(written !== undefined && written.startsWith(tmpdir()) && written.endsWith('results.json'), written);
+    assert.equal(readFileSync(written, 'utf8'), '{"instances":[]}');
+    rmSync(written);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('prolong probe: bad numbers are user errors naming the option; the home folder is never packed as the repository', async () => {
+  for (const [args, message] of [
+    [['--lengths', '0'], /--lengths: 0 tokens is too short for a probe/],
+    [['--lengths', '4k,-5'], /--lengths expects a number such as 4096, 32k or 1m, not '-5'/],
+    [['--threshold', '200'], /--threshold is a score from 0 to 100, not '200'/],
+    [['--samples', '-2'], /--samples expects a number/],
+  ] as const) {
+    const run = await prolong(['--dry-run', '--tasks', 'vt', ...args]);
+    assert.equal(run.code, 1, `${args.join(' ')}: ${run.stderr}`);
+    assert.match(run.stderr, message);
+  }
+  const home = mkdtempSync(join(tmpdir(), 'probe-home-'));
+  try {
+    const env = { ...process.env, HOME: home };
+    const inHome = await prolong(['--dry-run', '--tasks', 'repo_qa_1', '--lengths', '4k', '--samples', '1'], { cwd: home, env });
+    assert.equal(inHome.code, 1, inHome.stderr);
+    assert.match(inHome.stderr, new RegExp(`Refusing to pack your home folder \\(${home}\\) as the repository`));
+    const project = join(home, 'project');
+    mkdirSync(project);
+    writeFileSync(join(project, 'main.py'), 'def main():\n    return "value"\n'.repeat(40));
+    const inProject = await prolong(['--dry-run', '--tasks', 'code_needle', '--lengths', '4k', '--samples', '1'], { cwd: project, env: { ...env, XDG_CACHE_HOME: join(home, '.cache') } });
+    assert.match(inProject.stderr, new RegExp(`note: the repository tasks use ${project} as their haystack`));
+  } finally {
+    rmSync(home, { recursive: true, force: true });
   }
 });

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseProbeResults } from '../../engine/probes/results';
 import type { ProbeRunResult } from '../../engine/probes/types';
+import { tempDir } from '../tempDirs';
 import { HISTORY_LIMIT, RunHistory, filesToPrune, historyFileName } from '../../extension/probes/history';
 
 function result(startedAt: string, model: string, cancelled = false): ProbeRunResult {
@@ -27,7 +27,7 @@ test('history file names sort by start time and carry a safe model name', () => 
 });
 
 test('the history keeps the newest runs, each a results file the panel can open again', () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'prolong-history-')), 'probe-runs');
+  const dir = join(tempDir('prolong-history-'), 'probe-runs');
   const history = new RunHistory(dir);
   const paths: string[] = [];
   for (let i = 0; i < HISTORY_LIMIT + 3; i++) paths.push(history.save(result(`2026-11-${String(i + 1).padStart(2, '0')}T10:00:00.000Z`, `m${i}`)));

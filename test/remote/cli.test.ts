@@ -1,20 +1,23 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { fixturesForThisFile, closedPortUrl, TEST_MODEL } from './fixtures/server';
 import { QUESTION_MARKER } from '../../engine/backends/prompt';
 
+const repoRoot = join(__dirname, '..', '..');
+const tsxLoader = pathToFileURL(join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 const serve = fixturesForThisFile();
 const dirs: string[] = [];
 after(() => { for (const dir of dirs) rmSync(dir, { recursive: true, force: true }); });
 
 /** Runs `prolong ask ...` from source (as out/cli.js would, through tsx). */
-function prolong(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function prolong(args: string[], env: Record<string, string> = {}, cwd = repoRoot): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'engine/cli/main.ts', ...args], { env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, ['--import', tsxLoader, join(repoRoot, 'engine/cli/main.ts'), ...args], { env: { ...process.env, ...env }, cwd });
     let stdout = '', stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d; });
     child.stderr.on('data', (d: Buffer) => { stderr += d; });
@@ -81,11 +84,37 @@ test('prolong ask against a closed port exits 1 with the reason', async () => {
 
 test('prolong ask --check reports each step, and fails on the first problem with its reason', async () => {
   const fixture = await serve({ flavor: 'vllm', apiKey: 'sk-check', contextLength: 32768 });
-  const good = await prolong(['ask', '--check', '--server', fixture.url], { PROLONG_API_KEY: 'sk-check' });
+  const good = await prolong(['ask', '--check', '--no-repository', '--server', fixture.url], { PROLONG_API_KEY: 'sk-check' });
   assert.equal(good.code, 0, good.stdout + good.stderr);
   assert.match(good.stdout, /^Server http:\/\/127\.0\.0\.1:\d+: ready\n  ✓ Connect: .*\n  ✓ Model: .*\n  ✓ Context length: 32,768 tokens\.\n  ✓ Token counts: .*\n  ✓ Answer: A one-token answer came back, first token after \d+\.\d\d s\.\n$/);
-  const bad = await prolong(['ask', '--check', '--server', fixture.url], { PROLONG_API_KEY: 'sk-wrong' });
+  const bad = await prolong(['ask', '--check', '--no-repository', '--server', fixture.url], { PROLONG_API_KEY: 'sk-wrong' });
   assert.equal(bad.code, 1);
   assert.match(bad.stdout, /not ready\n  ✗ Connect: .* unauthorized \(HTTP 401: Unauthorized\)\.\n      Set or correct the PROLONG_API_KEY environment variable/);
   assert.ok(!bad.stdout.includes('sk-wrong') && !bad.stderr.includes('sk-wrong'), 'the key is never printed');
+});
+
+test('prolong ask --check without --dir checks the current folder, as prolong ask packs it; never the home folder', async () => {
+  const fixture = await serve({ flavor: 'vllm', contextLength: 32768 });
+  const home = mkdtempSync(join(tmpdir(), 'prolong-home-'));
+  dirs.push(home);
+  const project = join(home, 'project');
+  mkdirSync(project);
+  writeFileSync(join(project, 'a.ts'), 'export const a = 1;\n');
+  const env = { HOME: home, XDG_CACHE_HOME: join(home, '.cache') };
+  const inProject = await prolong(['ask', '--check', '--server', fixture.url], env, project);
+  assert.equal(inProject.code, 0, inProject.stdout + inProject.stderr);
+  assert.match(inProject.stdout, /✓ Context length: 32,768 tokens; the packed repository \(\d+ tokens\) fits/);
+  const inHome = await prolong(['ask', '--check', '--server', fixture.url], env, home);
+  assert.equal(inHome.code, 1);
+  assert.match(inHome.stderr, /Refusing to pack your home folder/);
+});
+
+test('prolong ask --json names a server under "server" and says which backend answered', async () => {
+  const fixture = await serve({ flavor: 'vllm', answer: 'ok' });
+  const run = await prolong(['ask', '--server', fixture.url, '--no-repository', '--json', '--max-tokens', '4', 'Hi?']);
+  assert.equal(run.code, 0, run.stderr);
+  const json = JSON.parse(run.stdout) as { backend: string; server?: string; device?: string };
+  assert.equal(json.backend, 'remote');
+  assert.equal(typeof json.server, 'string');
+  assert.equal(json.device, undefined);
 });

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ChatTemplate } from '../../engine/tokenizer/chatTemplate';
 import { loadTokenizer } from '../../engine/tokenizer/index';
+import { tempDir } from '../tempDirs';
 import { UserError } from '../../engine/errors';
 
 test('bundled Llama 3 template renders like transformers apply_chat_template', () => {
@@ -36,7 +36,7 @@ test('rendered prompt encodes its control tokens as single ids', () => {
 });
 
 function configDir(config: Record<string, unknown>, jinja?: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'prolong-chat-'));
+  const dir = tempDir('prolong-chat-');
   writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(config));
   if (jinja !== undefined) writeFileSync(join(dir, 'chat_template.jinja'), jinja);
   return dir;

@@ -1,9 +1,9 @@
 // A small byte-level BPE tokenizer.json with Llama 3's pre-tokenizer and a hand-picked merge list, so tests can
 // exercise merge order, ignore_merges on and off, and the fallback, without the 9 MB Llama 3 file.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BYTE_TO_CHAR } from '../../engine/tokenizer/byteLevel';
+import { tempDir } from '../tempDirs';
 import { LLAMA3_SPLIT_PATTERN } from '../../engine/tokenizer/llama3PreTokenizer';
 
 /** Merges in rank order (byte-level spelling: Ġ is a space, Ċ a newline). */
@@ -43,7 +43,7 @@ export function tinyTokenizerJson(options: { ignoreMerges: boolean; normalizer?:
 
 /** Writes it as tokenizer.json in a fresh directory; returns the file's path. */
 export function writeTinyTokenizer(options: { ignoreMerges: boolean; normalizer?: unknown; arrayMerges?: boolean }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'prolong-tiny-tokenizer-'));
+  const dir = tempDir('prolong-tiny-tokenizer-');
   const path = join(dir, 'tokenizer.json');
   writeFileSync(path, JSON.stringify(tinyTokenizerJson(options)));
   return path;
