@@ -117,6 +117,10 @@ export class AskViewProvider implements vscode.WebviewViewProvider, vscode.Dispo
         if (answer !== undefined) void vscode.env.clipboard.writeText(answer);
         return;
       }
+      case 'code':
+        if (message.action === 'copy') void vscode.env.clipboard.writeText(message.code);
+        else void insertAtCursor(message.code);
+        return;
     }
   }
 
@@ -147,6 +151,18 @@ export class AskViewProvider implements vscode.WebviewViewProvider, vscode.Dispo
   dispose(): void {
     this.disposeViewSubscriptions();
   }
+}
+
+/** Inserts a code block's text at the cursor (replacing the selection) of the editor the user last worked in. */
+async function insertAtCursor(code: string): Promise<void> {
+  const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
+  if (!editor) {
+    void vscode.window.showWarningMessage('ProLong: open a file in an editor to insert the code into; it is on the clipboard instead.');
+    await vscode.env.clipboard.writeText(code);
+    return;
+  }
+  await editor.edit((edit) => { for (const selection of editor.selections) edit.replace(selection, code); });
+  await vscode.window.showTextDocument(editor.document, editor.viewColumn);
 }
 
 async function runAction(action: PanelAction, folder: vscode.WorkspaceFolder | undefined): Promise<void> {

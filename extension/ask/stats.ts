@@ -3,7 +3,8 @@ import type { GenerateResult } from '../../engine/backends/types';
 import type { TurnStats } from '../../webview/ask/protocol';
 
 export function answerStats(result: GenerateResult): TurnStats {
-  const ttft = result.timeToFirstTokenMs;
+  // no token, no first-token time (a turn cancelled during the prefill)
+  const ttft = result.completionTokens > 0 || result.text !== '' ? result.timeToFirstTokenMs : undefined;
   const decodeMs = ttft === undefined ? undefined : result.totalMs - ttft;
   return {
     promptTokens: result.promptTokens,

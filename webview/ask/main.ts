@@ -64,15 +64,66 @@ function running(): Turn | undefined {
 
 /** True from sending a question until the extension's next state (which shows it running). */
 let sending = false;
+/** Set on send: the next render scrolls the new turn into view (however far up the reader was). */
+let revealNewTurn = false;
+/**
+ * Whether the view follows a streaming answer: on from a send, off once the reader scrolls up away from the end,
+ * on again when they scroll back to it.
+ */
+let follow = true;
+/** The scrollTop we set ourselves, so our own scrolls are not taken for the reader's. */
+let ownScrollTop: number | undefined;
 
 function send(): void {
   const text = question.value.trim();
   if (!text || running() || sending) return;
   sending = true;
+  revealNewTurn = true;
+  follow = true;
+  rememberQuestion(text);
   window.clearTimeout(draftTimer); // the question is no longer a draft
   channel.post({ type: 'ask', question: text });
   question.value = '';
   saveState();
+}
+
+/** Questions asked from this view, oldest first (kept with the webview's state), for ↑ / ↓ recall. */
+const asked: string[] = saved?.questions ?? [];
+const MAX_RECALL = 100;
+/** Where ↑ / ↓ are in `recallList()`; undefined when the box holds the user's own text. */
+let recallAt: number | undefined;
+
+function rememberQuestion(question: string): void {
+  const at = asked.indexOf(question);
+  if (at >= 0) asked.splice(at, 1);
+  asked.push(question);
+  if (asked.length > MAX_RECALL) asked.splice(0, asked.length - MAX_RECALL);
+  recallAt = undefined;
+}
+
+/** Earlier questions: this view's, and those of the conversation shown (restored after a reload). */
+function recallList(): string[] {
+  const list = [...(view?.turns ?? []).map((turn) => turn.question).filter((q) => !asked.includes(q)), ...asked];
+  return list;
+}
+
+/** ↑ in an empty box (or one showing a recalled question) recalls the question before; ↓ the one after. */
+function recall(direction: -1 | 1): boolean {
+  const list = recallList();
+  const value = question.value;
+  if (recallAt === undefined ? value.trim() !== '' : list[recallAt] !== value) return false;
+  if (list.length === 0) return false;
+  const next = recallAt === undefined ? (direction < 0 ? list.length - 1 : undefined) : recallAt + direction;
+  if (next === undefined || next < 0) return next !== undefined;
+  if (next >= list.length) {
+    recallAt = undefined;
+    question.value = '';
+    return true;
+  }
+  recallAt = next;
+  question.value = list[next]!;
+  saveState();
+  return true;
 }
 
 askButton.addEventListener('click', send);
@@ -82,11 +133,14 @@ question.addEventListener('keydown', (event: KeyboardEvent) => {
   if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
     event.preventDefault();
     send();
+  } else if ((event.key === 'ArrowUp' || event.key === 'ArrowDown') && !event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey) {
+    if (recall(event.key === 'ArrowUp' ? -1 : 1)) event.preventDefault();
   } else if (event.key === 'Escape' && running()) {
     channel.post({ type: 'cancel' });
   }
 });
 question.addEventListener('input', () => {
+  if (recallAt !== undefined && recallList()[recallAt] !== question.value) recallAt = undefined;
   saveState();
   // The budget counts the draft too; tell the extension once typing pauses.
   window.clearTimeout(draftTimer);
@@ -104,12 +158,21 @@ document.addEventListener('click', (event) => {
     channel.post({ type: 'openFile', path: citation.dataset.path ?? '', line, endLine });
     return;
   }
+  const codeAction = target?.closest<HTMLElement>('[data-code-action]');
+  if (codeAction) {
+    const code = codeAction.closest('.code-block')?.querySelector('pre')?.textContent ?? '';
+    const action = codeAction.dataset.codeAction === 'insert' ? 'insert' : 'copy';
+    channel.post({ type: 'code', action, code });
+    acknowledge(codeAction, action === 'copy' ? 'Copied' : 'Inserted');
+    return;
+  }
   const action = target?.closest<HTMLElement>('[data-action]');
   if (action) channel.post({ type: 'action', action: action.dataset.action as PanelAction });
   const turnAction = target?.closest<HTMLElement>('[data-turn-action]');
   if (turnAction) {
     const turnId = Number(turnAction.dataset.turnId);
     channel.post(turnAction.dataset.turnAction === 'retry' ? { type: 'retry', turnId } : { type: 'copyAnswer', turnId });
+    if (turnAction.dataset.turnAction === 'copy') acknowledge(turnAction, 'Copied');
   }
 });
 
@@ -154,10 +217,13 @@ function scheduleAnswer(turn: Turn): void {
     const stick = nearBottom();
     for (const pending of pendingAnswers.values()) {
       const element = conversation.querySelector<HTMLElement>(`[data-turn="${pending.id}"] .answer`);
-      if (element) element.innerHTML = answerHtml(pending);
+      if (element) {
+        element.innerHTML = answerHtml(pending);
+        decorateCodeBlocks(element);
+      }
     }
     pendingAnswers.clear();
-    if (stick) conversation.scrollTop = conversation.scrollHeight;
+    if (stick || follow) scrollToEnd();
     saveState();
   });
 }
@@ -166,10 +232,21 @@ function nearBottom(): boolean {
   return conversation.scrollHeight - conversation.scrollTop - conversation.clientHeight < 40;
 }
 
+function scrollToEnd(): void {
+  conversation.scrollTop = conversation.scrollHeight;
+  ownScrollTop = conversation.scrollTop;
+}
+
+conversation.addEventListener('scroll', () => {
+  if (ownScrollTop !== undefined && Math.abs(conversation.scrollTop - ownScrollTop) < 2) return;
+  ownScrollTop = undefined;
+  follow = nearBottom();
+});
+
 let saveTimer: number | undefined;
 function saveState(): void {
   window.clearTimeout(saveTimer);
-  saveTimer = window.setTimeout(() => channel.saveState({ draft: question.value, view }), 200);
+  saveTimer = window.setTimeout(() => channel.saveState({ draft: question.value, view, questions: asked }), 200);
 }
 
 function renderAll(): void {
@@ -290,7 +367,14 @@ function renderConversation(): void {
   }
   for (const id of turnElements.keys()) if (!turns.some((turn) => turn.id === id)) turnElements.delete(id);
   conversation.replaceChildren(...children);
-  conversation.scrollTop = stick ? conversation.scrollHeight : top;
+  const newest = turns[turns.length - 1];
+  if (revealNewTurn && newest && ACTIVE_STATUSES.includes(newest.status)) {
+    // a sent question: its turn comes into view, and the answer is followed as it streams
+    revealNewTurn = false;
+    follow = true;
+    scrollToEnd();
+  } else if (stick || (follow && running() !== undefined)) scrollToEnd();
+  else conversation.scrollTop = top;
 }
 
 function turnElement(turn: Turn): HTMLElement {
@@ -302,6 +386,7 @@ function turnElement(turn: Turn): HTMLElement {
   const answer = document.createElement('div');
   answer.className = 'answer';
   answer.innerHTML = answerHtml(turn);
+  decorateCodeBlocks(answer);
   element.append(answer);
   if (turn.progress !== undefined || ACTIVE_STATUSES.includes(turn.status)) {
     const progress = document.createElement('div');
@@ -350,6 +435,48 @@ function turnElement(turn: Turn): HTMLElement {
 }
 
 /** The first sentence of a message (up to its first ". "), for one-line places. */
+/**
+ * Each code block of an answer gets a bar with its language and Copy / Insert at Cursor buttons (the extension
+ * does both: the clipboard and the editor are its). The code sent is the block's text as shown.
+ */
+function decorateCodeBlocks(answer: HTMLElement): void {
+  for (const pre of answer.querySelectorAll<HTMLElement>(':scope > pre')) {
+    const block = document.createElement('div');
+    block.className = 'code-block';
+    const bar = document.createElement('div');
+    bar.className = 'code-bar';
+    bar.append(text('span', pre.dataset.language || 'text', 'code-language'));
+    bar.append(codeButton('copy', 'Copy', 'Copy the code'), codeButton('insert', 'Insert at Cursor', 'Insert the code at the cursor of the active editor'));
+    pre.replaceWith(block);
+    pre.tabIndex = 0; // scrollable sideways by keyboard
+    block.append(bar, pre);
+    const cue = () => block.classList.toggle('overflows', pre.scrollWidth > pre.clientWidth + 1);
+    requestAnimationFrame(cue);
+  }
+}
+
+function codeButton(action: 'copy' | 'insert', label: string, title: string): HTMLElement {
+  const button = document.createElement('button');
+  button.className = 'code-button';
+  button.type = 'button';
+  button.dataset.codeAction = action;
+  button.title = title;
+  button.textContent = label;
+  return button;
+}
+
+/** Briefly says a button did its work ("Copied"), then puts its label back. */
+function acknowledge(button: HTMLElement, done: string): void {
+  const label = button.dataset.label ?? button.textContent ?? '';
+  button.dataset.label = label;
+  button.textContent = done;
+  button.classList.add('done');
+  window.setTimeout(() => {
+    button.textContent = label;
+    button.classList.remove('done');
+  }, 1500);
+}
+
 function firstSentence(message: string): string {
   const end = message.search(/\.\s/);
   return end === -1 ? message : message.slice(0, end + 1);
@@ -381,7 +508,8 @@ const actionLabels: Record<PanelAction, string> = {
 function statsLine(turn: Turn): string {
   const stats = turn.stats!;
   const parts: string[] = [];
-  if (stats.timeToFirstTokenMs !== undefined) parts.push(`first token ${(stats.timeToFirstTokenMs / 1000).toFixed(2)} s`);
+  // a turn cancelled before any token has no first-token time (not "0.00 s")
+  if (stats.timeToFirstTokenMs !== undefined && stats.completionTokens > 0) parts.push(`first token ${(stats.timeToFirstTokenMs / 1000).toFixed(2)} s`);
   if (stats.tokensPerSecond !== undefined) parts.push(`${stats.tokensPerSecond.toFixed(1)} tokens/s`);
   parts.push(`${stats.completionTokens.toLocaleString('en-US')} answer tokens in ${(stats.totalMs / 1000).toFixed(2)} s`);
   // 0: the backend reported no usage (an answer cancelled or cut before its last event)

@@ -123,7 +123,9 @@ export type ToExtension =
   /** Ask a failed turn's question again (the failed turn is replaced). */
   | { type: 'retry'; turnId: number }
   /** Put a turn's answer (its Markdown) on the clipboard. */
-  | { type: 'copyAnswer'; turnId: number };
+  | { type: 'copyAnswer'; turnId: number }
+  /** A code block's Copy (to the clipboard) or Insert at Cursor (into the active editor). */
+  | { type: 'code'; action: 'copy' | 'insert'; code: string };
 
 export type ToWebview =
   /** Everything but the packed paths; sent on load and whenever anything but the streamed text changes. */
@@ -139,6 +141,8 @@ export type ToWebview =
 export interface AskWebviewState {
   draft: string;
   view?: AskViewState;
+  /** Questions asked from this view, oldest first, for ↑ recall. */
+  questions?: string[];
 }
 
 const PANEL_ACTIONS: readonly PanelAction[] = ['packWorkspace', 'showPackReport', 'openTokenBudgetSetting', 'openAnswerTokensSetting', 'openProlongIgnore',
@@ -155,6 +159,7 @@ export function isAskToExtension(value: unknown): value is ToExtension {
     case 'openFile': return typeof message.path === 'string' && optionalLine(message.line) && optionalLine(message.endLine);
     case 'action': return PANEL_ACTIONS.includes(message.action as PanelAction);
     case 'retry': case 'copyAnswer': return Number.isInteger(message.turnId);
+    case 'code': return (message.action === 'copy' || message.action === 'insert') && typeof message.code === 'string';
     default: return false;
   }
 }
