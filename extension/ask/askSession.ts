@@ -14,12 +14,20 @@ import { backendInfoIsCheap, backendSetting, getBackend, onDidChangeBackend } fr
 import { ACTIVE_STATUSES, RETRYABLE_STATUSES, type AskViewState, type BackendSummary, type PanelAction, type Turn, type TurnStatus } from '../../webview/ask/protocol';
 import { conversationRequest, historyOf } from './conversation';
 import { answerRoom, contextBudget } from './budget';
-import { answerStats } from './stats';
+import { answerStats, packChange } from './stats';
 import { TokenCounts } from './tokenCounts';
 import { configuredEngineContext, countingTokenizerPath } from '../settings';
 import { groupDigits as n } from '../../webview/shared/numbers';
+import { describeDropped, namedDroppedFiles } from '../../engine/packer/budget';
 
 const STORAGE_KEY = 'prolong.ask.conversation';
+/** The last pack's folder and file list, so a restored conversation's citations link before anything re-packs. */
+const PACKED_PATHS_KEY = 'prolong.ask.packedPaths';
+
+interface SavedPaths {
+  folder: string;
+  paths: string[];
+}
 
 export interface AskSessionEvents {
   /** Anything but the streamed text changed. */
@@ -34,10 +42,14 @@ export class AskSession implements vscode.Disposable {
   private nextId = 1;
   private running: { turnId: number; controller: AbortController } | undefined;
   private pack: LastPack | undefined;
+  /** The file list of the pack before a reload, until the first pack of this session. */
+  private restoredPaths: SavedPaths | undefined;
   private stale = true;
   /** File changes seen so far (a pack that saw one while reading is stale when it ends). */
   private changes = 0;
   private draft = '';
+  /** Files the user asked to have packed ("Ask again with it packed"): the budget keeps them from then on. */
+  private readonly pinned = new Set<string>();
   /** A question sent while another was still running; asked when it ends. */
   private queued: string | undefined;
   private info: { backend: Backend; info: BackendInfo } | undefined;
@@ -59,6 +71,8 @@ export class AskSession implements vscode.Disposable {
       this.turns = saved.filter((turn) => !ACTIVE_STATUSES.includes(turn.status));
       this.nextId = Math.max(0, ...this.turns.map((turn) => turn.id)) + 1;
     }
+    const paths = context.workspaceState.get<SavedPaths>(PACKED_PATHS_KEY);
+    if (paths && typeof paths.folder === 'string' && Array.isArray(paths.paths) && paths.paths.every((p) => typeof p === 'string')) this.restoredPaths = paths;
     const watcher = vscode.workspace.createFileSystemWatcher('**/*');
     const markStale = (uri: vscode.Uri) => {
       if (/(^|\/)\.git\//.test(uri.path)) return;
@@ -86,11 +100,15 @@ export class AskSession implements vscode.Disposable {
 
   /** The folder of the pack the panel uses, if any. */
   packedFolder(): vscode.WorkspaceFolder | undefined {
-    return this.pack?.folder;
+    if (this.pack) return this.pack.folder;
+    const restored = this.restoredPaths;
+    return restored && vscode.workspace.workspaceFolders?.find((folder) => folder.uri.toString() === restored.folder);
   }
 
+  /** The packed files; after a reload, the last pack's (saved) until the workspace is packed again. */
   packedPaths(): string[] {
-    return this.pack?.result.files.map((file) => file.path) ?? [];
+    if (this.pack) return this.pack.result.files.map((file) => file.path);
+    return this.packedFolder() ? this.restoredPaths?.paths ?? [] : [];
   }
 
   state(): AskViewState {
@@ -147,8 +165,12 @@ export class AskSession implements vscode.Disposable {
       turn.progressFraction = fraction;
       this.events.changed();
     };
+    const before = history.length > 0 && this.pack ? new Set(this.packedPaths()) : undefined;
     try {
       const pack = await this.ensurePack(controller.signal, (message, fraction) => update('packing', message, fraction));
+      const change = before && packChange(before, pack.result.files.map((file) => file.path));
+      if (change) turn.warnings.push(`The packed repository changed since the last question (${change}); the model reads the new one from here on.`);
+      this.noteLeftOut(turn, pack);
       update('connecting', `Connecting to the ${backendSetting() === 'local' ? 'local engine (the first question loads the model)' : 'server'}…`);
       const backend = await getBackend();
       const info = await backend.info(controller.signal);
@@ -185,6 +207,7 @@ export class AskSession implements vscode.Disposable {
       };
       const result = await backend.generate(request, onEvent, controller.signal);
       this.finish(turn, result);
+      this.noteLeftOut(turn, pack);
     } catch (error) {
       if (error instanceof CancelledError || controller.signal.aborted) {
         turn.status = 'cancelled';
@@ -211,6 +234,27 @@ export class AskSession implements vscode.Disposable {
     if (!turn || !RETRYABLE_STATUSES.includes(turn.status) || this.running) return;
     this.turns = this.turns.filter((t) => t !== turn);
     await this.ask(turn.question);
+  }
+
+  /** Asks a turn's question again with the left-out files it named packed (the budget keeps them from now on). */
+  async askWithLeftOut(turnId: number): Promise<void> {
+    const turn = this.turns.find((t) => t.id === turnId);
+    if (!turn?.leftOut?.length || this.running) return;
+    for (const path of turn.leftOut) this.pinned.add(path);
+    this.stale = true;
+    await this.ask(turn.question);
+  }
+
+  /** Says in the turn which files its question or answer names that the token budget left out of the context. */
+  private noteLeftOut(turn: Turn, pack: LastPack): void {
+    if (pack.result.dropped.length === 0) return;
+    const named = namedDroppedFiles(`${turn.question}\n${turn.answer}`, pack.result.dropped.map((file) => file.path));
+    const fresh = named.filter((path) => !turn.leftOut?.includes(path));
+    if (fresh.length === 0) return;
+    turn.leftOut = [...(turn.leftOut ?? []), ...fresh];
+    const list = fresh.length <= 3 ? fresh.join(', ') : `${fresh.slice(0, 3).join(', ')} and ${n(fresh.length - 3)} more`;
+    turn.warnings.push(`Not in the model's context: ${list} (left out by the token budget), so the answer cannot have read ${fresh.length === 1 ? 'it' : 'them'}.`);
+    this.events.changed();
   }
 
   answerOf(turnId: number): string | undefined {
@@ -241,7 +285,9 @@ export class AskSession implements vscode.Disposable {
 
   private usePack(pack: LastPack): void {
     this.pack = pack;
+    this.restoredPaths = undefined;
     this.stale = false;
+    void this.context.workspaceState.update(PACKED_PATHS_KEY, { folder: pack.folder.uri.toString(), paths: this.packedPaths() } satisfies SavedPaths);
     this.events.packed(this.packedPaths());
     this.events.changed();
   }
@@ -260,7 +306,7 @@ export class AskSession implements vscode.Disposable {
       const pack = await this.packing.pack(folder, (message, increment) => {
         done += increment ?? 0;
         onProgress(`Packing ${folder.name}: ${message}`, increment === undefined ? undefined : Math.min(1, done / 100));
-      }, source.token);
+      }, source.token, [...this.pinned]);
       // usePack ran through onDidPack; a change while the pack was reading files makes it stale again.
       if (this.changes !== changesBefore) this.stale = true;
       return pack;
@@ -304,7 +350,7 @@ export class AskSession implements vscode.Disposable {
     else if (this.draft.trim()) texts.push(this.draft);
     const tokenizerPath = countingTokenizerPath() ?? '';
     const count = (text: string) => this.tokenCounts.get(text, tokenizerPath);
-    return contextBudget({
+    const budget = contextBudget({
       repositoryTokens: this.pack?.result.totalTokens ?? 0,
       conversationTokens: texts.reduce((sum, text) => sum + count(text), 0),
       fixedPromptTokens: count(REPOSITORY_SYSTEM_PROMPT) + count(QUESTION_MARKER),
@@ -313,6 +359,8 @@ export class AskSession implements vscode.Disposable {
       contextLength: this.info?.info.contextLength ?? configuredEngineContext(),
       droppedFiles: this.pack?.result.dropped.length ?? 0,
     });
+    if (this.pack && this.pack.result.dropped.length > 0) budget.droppedByKind = describeDropped(this.pack.result.dropped);
+    return budget;
   }
 
   private backendSummary(): BackendSummary {

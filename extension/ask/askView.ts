@@ -112,6 +112,9 @@ export class AskViewProvider implements vscode.WebviewViewProvider, vscode.Dispo
       case 'retry':
         void session.retry(message.turnId);
         return;
+      case 'askWithLeftOut':
+        void session.askWithLeftOut(message.turnId);
+        return;
       case 'copyAnswer': {
         const answer = session.answerOf(message.turnId);
         if (answer !== undefined) void vscode.env.clipboard.writeText(answer);

@@ -167,11 +167,15 @@ document.addEventListener('click', (event) => {
     return;
   }
   const action = target?.closest<HTMLElement>('[data-action]');
-  if (action) channel.post({ type: 'action', action: action.dataset.action as PanelAction });
+  if (action) {
+    event.preventDefault();
+    channel.post({ type: 'action', action: action.dataset.action as PanelAction });
+  }
   const turnAction = target?.closest<HTMLElement>('[data-turn-action]');
   if (turnAction) {
     const turnId = Number(turnAction.dataset.turnId);
-    channel.post(turnAction.dataset.turnAction === 'retry' ? { type: 'retry', turnId } : { type: 'copyAnswer', turnId });
+    const kind = turnAction.dataset.turnAction;
+    channel.post(kind === 'retry' ? { type: 'retry', turnId } : kind === 'packWith' ? { type: 'askWithLeftOut', turnId } : { type: 'copyAnswer', turnId });
     if (turnAction.dataset.turnAction === 'copy') acknowledge(turnAction, 'Copied');
   }
 });
@@ -299,7 +303,13 @@ function renderBudget(): void {
   section.append(line);
   if (context) section.append(meter(budget, context));
   if (budget.droppedFiles > 0) {
-    section.append(text('div', `${budget.droppedFiles} files were left out to meet prolong.pack.tokenBudget.`, 'budget-note'));
+    const note = text('div', `${budget.droppedFiles.toLocaleString('en-US')} files left out to meet the token budget${budget.droppedByKind ? `: ${budget.droppedByKind}` : ''}. `, 'budget-note');
+    const report = document.createElement('a');
+    report.href = '#';
+    report.dataset.action = 'showPackReport';
+    report.textContent = 'Show which';
+    note.append(report);
+    section.append(note);
   }
   if (budget.advice) {
     const advice = text('div', budget.advice, budget.fit === 'over' ? 'budget-warning' : 'budget-note');
@@ -424,6 +434,11 @@ function turnElement(turn: Turn): HTMLElement {
   actions.className = 'actions';
   if (turn.error && turn.errorAction) actions.append(actionButton(turn.errorAction, actionLabels[turn.errorAction]));
   if (RETRYABLE_STATUSES.includes(turn.status)) actions.append(turnButton('retry', 'Ask again', turn.id));
+  if (turn.leftOut?.length && !ACTIVE_STATUSES.includes(turn.status)) {
+    const packWith = turnButton('packWith', turn.leftOut.length === 1 ? 'Ask again with it packed' : 'Ask again with them packed', turn.id);
+    packWith.title = `Pack ${turn.leftOut.join(', ')} (the token budget keeps them from now on) and ask this question again`;
+    actions.append(packWith);
+  }
   if (!ACTIVE_STATUSES.includes(turn.status) && turn.answer.trim() !== '') {
     const copy = turnButton('copy', 'Copy answer', turn.id);
     copy.title = 'Copy the answer (Markdown)';
@@ -528,7 +543,7 @@ function text(tag: string, content: string, className?: string): HTMLElement {
   return element;
 }
 
-function turnButton(kind: 'retry' | 'copy', label: string, turnId: number): HTMLElement {
+function turnButton(kind: 'retry' | 'copy' | 'packWith', label: string, turnId: number): HTMLElement {
   const button = document.createElement('vscode-button');
   button.setAttribute('appearance', 'secondary');
   button.dataset.turnAction = kind;

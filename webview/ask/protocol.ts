@@ -51,6 +51,8 @@ export interface Turn {
   errorAction?: PanelAction;
   warnings: string[];
   stats?: TurnStats;
+  /** Files the question or answer names that the token budget left out of the model's context. */
+  leftOut?: string[];
 }
 
 /** Everything that fills the model's context, in tokens. */
@@ -75,6 +77,8 @@ export interface ContextBudget {
   remedies?: PanelAction[];
   /** Files the pack's token budget left out. */
   droppedFiles: number;
+  /** The left-out files by kind, e.g. "12 tests, 3 docs". */
+  droppedByKind?: string;
 }
 
 /** Things the panel may ask the extension to do besides asking (buttons next to warnings and errors). */
@@ -124,6 +128,8 @@ export type ToExtension =
   | { type: 'retry'; turnId: number }
   /** Put a turn's answer (its Markdown) on the clipboard. */
   | { type: 'copyAnswer'; turnId: number }
+  /** Ask a turn's question again with the left-out files it named packed. */
+  | { type: 'askWithLeftOut'; turnId: number }
   /** A code block's Copy (to the clipboard) or Insert at Cursor (into the active editor). */
   | { type: 'code'; action: 'copy' | 'insert'; code: string };
 
@@ -158,7 +164,7 @@ export function isAskToExtension(value: unknown): value is ToExtension {
     case 'ask': case 'draft': return typeof message.question === 'string';
     case 'openFile': return typeof message.path === 'string' && optionalLine(message.line) && optionalLine(message.endLine);
     case 'action': return PANEL_ACTIONS.includes(message.action as PanelAction);
-    case 'retry': case 'copyAnswer': return Number.isInteger(message.turnId);
+    case 'retry': case 'copyAnswer': case 'askWithLeftOut': return Number.isInteger(message.turnId);
     case 'code': return (message.action === 'copy' || message.action === 'insert') && typeof message.code === 'string';
     default: return false;
   }
