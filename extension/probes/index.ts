@@ -128,7 +128,7 @@ class ProbesController implements vscode.Disposable {
       }
       // A local engine's context is known without loading its model only when prolong.engine.contextTokens sets it.
       const contextLength = info ? info.contextLength : configuredEngineContext();
-      const chosen = await chooseRunPlan(args, contextLength, this.context.workspaceState);
+      const chosen = await chooseRunPlan(args, contextLength, this.context.workspaceState, info ? backendLabel(info) : 'the local engine');
       if (!chosen) return undefined;
       if (info === undefined && contextLength === undefined) {
         chosen.notes.push('The local engine reports its context length once the model is loaded; lengths past it are skipped then.');

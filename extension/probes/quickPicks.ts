@@ -23,14 +23,18 @@ interface Remembered {
 }
 
 const STEPS = 4;
-const title = (step: number, what: string) => `ProLong: Run Context Probes (${step}/${STEPS}): ${what}`;
+let runsOn = '';
+const title = (step: number, what: string) => `ProLong: Run Context Probes (${step}/${STEPS}): ${what}${runsOn}`;
 
 export async function chooseRunPlan(
   args: { tasks?: ProbeTaskName[]; lengths?: number[]; samples?: number; seed?: string },
   /** Longest prompt + answer the backend takes, when known before the run. */
   contextLength: number | undefined,
   memory: vscode.Memento,
+  /** The backend that will run the probes, named in each step's title. */
+  backendText?: string,
 ): Promise<{ plan: RunPlan; notes: string[] } | undefined> {
+  runsOn = backendText ? ` · on ${backendText}` : '';
   const last = memory.get<Remembered>(MEMORY_KEY) ?? {};
   const notes: string[] = [];
 
@@ -104,7 +108,8 @@ async function pickSamples(tasks: ProbeTaskName[], lengths: number[], last: numb
   const current = last ?? DEFAULT_SAMPLES;
   const items: SampleItem[] = SAMPLE_CHOICES.map((samples) => ({
     label: String(samples), samples,
-    description: `${instanceCount(tasks, lengths, samples).toLocaleString('en-US')} prompts${samples === current ? ' · last used' : ''}`,
+    // "last used" only when there was a last run; the first time, the default says so
+    description: `${instanceCount(tasks, lengths, samples).toLocaleString('en-US')} prompts${samples === current ? (last === undefined ? ' · default' : ' · last used') : ''}`,
   }));
   items.sort((a, b) => (a.samples === current ? -1 : b.samples === current ? 1 : 0));
   const chosen = await vscode.window.showQuickPick(items, {
