@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { api, hostTest, log, tests } from './hostTest';
 import './ask';
 import './probes';
+import './panels';
 
 hostTest('the extension activates and registers its commands', async () => {
   await api();
