@@ -11,12 +11,13 @@ import type { Backend, BackendInfo, GenerateEvent, GenerateResult } from '../../
 import { ContextTooLongError } from '../../engine/backends/remote/problems';
 import type { LastPack, WorkspacePacking } from '../pack';
 import { backendInfoIsCheap, backendSetting, getBackend, onDidChangeBackend } from '../backend';
-import { ACTIVE_STATUSES, RETRYABLE_STATUSES, type AskViewState, type BackendSummary, type PanelAction, type Turn, type TurnStatus } from '../../webview/ask/protocol';
+import { ACTIVE_STATUSES, RETRYABLE_STATUSES, type AskViewState, type BackendSummary, type Onboarding, type PanelAction, type Turn, type TurnStatus } from '../../webview/ask/protocol';
 import { conversationRequest, historyOf } from './conversation';
 import { answerRoom, contextBudget } from './budget';
 import { answerStats, packChange } from './stats';
 import { TokenCounts } from './tokenCounts';
-import { configuredEngineContext, countingTokenizerPath } from '../settings';
+import { configuredEngineContext, countingTokenizerPath, engineSettings } from '../settings';
+import { exampleQuestions } from './onboarding';
 import { groupDigits as n } from '../../webview/shared/numbers';
 import { describeDropped, namedDroppedFiles } from '../../engine/packer/budget';
 
@@ -85,9 +86,11 @@ export class AskSession implements vscode.Disposable {
       watcher, watcher.onDidCreate(markStale), watcher.onDidChange(markStale), watcher.onDidDelete(markStale),
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (event.affectsConfiguration('prolong.pack') || event.affectsConfiguration('prolong.tokenizer')) this.stale = true;
-        if (event.affectsConfiguration('prolong.ask') || event.affectsConfiguration('prolong.pack')) this.events.changed();
+        if (event.affectsConfiguration('prolong.ask') || event.affectsConfiguration('prolong.pack') || event.affectsConfiguration('prolong.server')
+          || event.affectsConfiguration('prolong.engine') || event.affectsConfiguration('prolong.backend')) this.events.changed();
       }),
       packing.onDidPack((pack) => this.usePack(pack)),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.events.changed()),
       onDidChangeBackend(() => {
         this.info = undefined;
         this.backendProblem = undefined;
@@ -119,7 +122,19 @@ export class AskSession implements vscode.Disposable {
         folder: this.pack.folder.name, files: this.pack.result.files.length, tokens: this.pack.result.totalTokens, stale: this.stale,
       },
       backend: this.backendSummary(),
+      onboarding: this.turns.length === 0 ? this.onboarding() : undefined,
     };
+  }
+
+  /** The empty view's call to action: open a folder, connect a backend, or example questions about this repository. */
+  private onboarding(): Onboarding {
+    if ((vscode.workspace.workspaceFolders ?? []).length === 0) return { situation: 'noFolder' };
+    if (!this.info) {
+      const setting = backendSetting();
+      if (setting === 'remote' && !vscode.workspace.getConfiguration('prolong.server').get<string>('url')?.trim()) return { situation: 'noBackend', backend: 'remote' };
+      if (setting === 'local' && !engineSettings().settings.modelDir) return { situation: 'noBackend', backend: 'local' };
+    }
+    return { situation: 'ready', examples: exampleQuestions(this.pack?.result.files.map((file) => file.path) ?? []) };
   }
 
   setDraft(question: string): void {
@@ -366,7 +381,10 @@ export class AskSession implements vscode.Disposable {
   private backendSummary(): BackendSummary {
     const setting = backendSetting();
     if (this.info) {
-      return { label: `${this.info.info.kind} · ${this.info.info.model}`, detail: this.info.info.detail };
+      const { kind, model, detail } = this.info.info;
+      // the local engine's detail starts with where it runs and why ("WebGPU: …; KV cache …"): shown, not only hovered
+      const runsOn = kind === 'local' ? detail.split(';')[0]?.trim() : undefined;
+      return { label: `${kind} · ${model}`, detail, runsOn };
     }
     if (this.backendProblem) return { label: setting, detail: '', problem: this.backendProblem };
     return { label: setting, detail: setting === 'local' ? 'the bundled engine loads its model on the first question' : '' };

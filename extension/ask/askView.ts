@@ -191,6 +191,19 @@ async function runAction(action: PanelAction, folder: vscode.WorkspaceFolder | u
     case 'openBackendSettings':
       await vscode.commands.executeCommand('workbench.action.openSettings', backendSetting() === 'local' ? 'prolong.engine' : 'prolong.backend');
       return;
+    case 'openFolder':
+      await vscode.commands.executeCommand('workbench.action.files.openFolder');
+      return;
+    case 'chooseLocalModel':
+    case 'switchModel': {
+      // the models picker, where the extension has one; else the settings it would set
+      if ((await vscode.commands.getCommands(true)).includes('prolong.selectModel')) {
+        await vscode.commands.executeCommand('prolong.selectModel');
+        return;
+      }
+      await vscode.commands.executeCommand('workbench.action.openSettings', action === 'chooseLocalModel' ? 'prolong.engine.modelPath' : 'prolong.backend');
+      return;
+    }
     case 'openProlongIgnore': {
       const root = folder ?? vscode.workspace.workspaceFolders?.[0];
       if (!root) return;

@@ -16,3 +16,12 @@ test('a pack that changed between two questions of a conversation is described; 
   assert.equal(packChange(new Set(['a.ts', 'b.ts']), ['a.ts', 'c.ts', 'd.ts']), '2 files added, 1 file out');
   assert.equal(packChange(new Set(['a.ts']), []), '1 file out');
 });
+
+test('example questions for the empty view name the repository\'s entry point when it is packed', async () => {
+  const { exampleQuestions } = await import('../../extension/ask/onboarding');
+  const questions = exampleQuestions(['README.md', 'lib/router/index.js', 'index.js', 'test/app.js', 'examples/a/index.js']);
+  assert.equal(questions.length, 3);
+  assert.ok(questions.includes('What does index.js do, and what calls it?'), questions.join(' | '));
+  assert.match(questions[2]!, /how are the tests run/);
+  assert.equal(exampleQuestions([]).length, 2);
+});

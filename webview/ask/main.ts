@@ -158,6 +158,13 @@ document.addEventListener('click', (event) => {
     channel.post({ type: 'openFile', path: citation.dataset.path ?? '', line, endLine });
     return;
   }
+  const example = target?.closest<HTMLElement>('a.example');
+  if (example) {
+    event.preventDefault();
+    question.value = example.dataset.example ?? '';
+    send();
+    return;
+  }
   const codeAction = target?.closest<HTMLElement>('[data-code-action]');
   if (codeAction) {
     const code = codeAction.closest('.code-block')?.querySelector('pre')?.textContent ?? '';
@@ -278,6 +285,14 @@ function renderHeader(): void {
     const label = text('span', view.backend.label, 'backend-label');
     label.title = view.backend.detail;
     backend.append(label);
+    const change = document.createElement('a');
+    change.href = '#';
+    change.className = 'switch-model';
+    change.dataset.action = 'switchModel';
+    change.textContent = 'Switch';
+    change.title = 'Choose another model or backend';
+    backend.append(' ', change);
+    if (view.backend.runsOn) backend.append(text('div', `Runs on ${view.backend.runsOn}`, 'runs-on'));
     if (view.backend.problem) {
       // one line here (its first sentence); the turn that met the problem shows it whole, with a button
       const problem = text('div', `⚠ ${firstSentence(view.backend.problem)}`, 'problem');
@@ -362,10 +377,7 @@ function renderConversation(): void {
   const top = conversation.scrollTop;
   const turns = view?.turns ?? [];
   const children: HTMLElement[] = [];
-  if (turns.length === 0) {
-    children.push(text('p', 'Ask anything about the workspace: the whole repository is packed into the model\'s context. '
-      + 'File paths in answers open the file.', 'empty'));
-  }
+  if (turns.length === 0) children.push(onboardingElement());
   for (const turn of turns) {
     const signature = `${pathsVersion}:${JSON.stringify(turn)}`;
     let entry = turnElements.get(turn.id);
@@ -385,6 +397,52 @@ function renderConversation(): void {
     scrollToEnd();
   } else if (stick || (follow && running() !== undefined)) scrollToEnd();
   else conversation.scrollTop = top;
+}
+
+/** The empty view: one clear call to action for the situation (no folder, no backend, ready with example questions). */
+function onboardingElement(): HTMLElement {
+  const box = document.createElement('div');
+  box.className = 'empty onboarding';
+  const onboarding = view?.onboarding ?? { situation: 'ready', examples: [] };
+  box.dataset.situation = onboarding.situation;
+  if (onboarding.situation === 'noFolder') {
+    box.append(text('p', 'Open a folder to ask about it: ProLong packs the whole repository into the model\'s context.'));
+    box.append(primaryAction('openFolder', 'Open Folder'));
+  } else if (onboarding.situation === 'noBackend') {
+    box.append(text('p', onboarding.backend === 'remote'
+      ? 'Connect a model to ask anything about the workspace: a server running ProLong (vLLM, SGLang, llama.cpp), or a local model on this machine.'
+      : 'Choose a converted model for the local engine to ask anything about the workspace, or connect a server instead.'));
+    const actions = document.createElement('div');
+    actions.className = 'actions';
+    if (onboarding.backend === 'remote') actions.append(primaryAction('configureServer', 'Connect a Server'), actionButton('chooseLocalModel', 'Choose a Local Model'));
+    else actions.append(primaryAction('chooseLocalModel', 'Choose a Local Model'), actionButton('configureServer', 'Connect a Server'));
+    box.append(actions);
+  } else {
+    box.append(text('p', 'Ask anything about the workspace: the whole repository is packed into the model\'s context. File paths in answers open the file.'));
+    if (onboarding.examples.length > 0) {
+      box.append(text('p', 'For example:', 'examples-title'));
+      const list = document.createElement('ul');
+      list.className = 'examples';
+      for (const example of onboarding.examples) {
+        const item = document.createElement('li');
+        const link = document.createElement('a');
+        link.href = '#';
+        link.className = 'example';
+        link.dataset.example = example;
+        link.textContent = example;
+        item.append(link);
+        list.append(item);
+      }
+      box.append(list);
+    }
+  }
+  return box;
+}
+
+function primaryAction(action: PanelAction, label: string): HTMLElement {
+  const button = actionButton(action, label);
+  button.setAttribute('appearance', 'primary');
+  return button;
 }
 
 function turnElement(turn: Turn): HTMLElement {
@@ -518,6 +576,9 @@ const actionLabels: Record<PanelAction, string> = {
   newConversation: 'New conversation',
   configureServer: 'Configure Server',
   openBackendSettings: 'Open backend settings',
+  openFolder: 'Open Folder',
+  chooseLocalModel: 'Choose a Local Model',
+  switchModel: 'Switch model',
 };
 
 function statsLine(turn: Turn): string {

@@ -90,7 +90,13 @@ export type PanelAction =
   | 'openProlongIgnore'
   | 'newConversation'
   | 'configureServer'
-  | 'openBackendSettings';
+  | 'openBackendSettings'
+  /** File > Open Folder (the empty view of a window without one). */
+  | 'openFolder'
+  /** The models picker (prolong.selectModel) when there is one, else the model path setting. */
+  | 'chooseLocalModel'
+  /** Switch backend or model from the view's header (the models picker, else the backend settings). */
+  | 'switchModel';
 
 export interface PackSummary {
   folder: string;
@@ -104,12 +110,22 @@ export interface BackendSummary {
   /** e.g. "remote · prolong-8b" */
   label: string;
   detail: string;
+  /** Where the model runs and why (the local engine: "WebGPU (an adapter was found)"), shown in the header. */
+  runsOn?: string;
   /** Why no backend is available, with what to do. */
   problem?: string;
 }
 
+/** What the empty view offers, by situation: one clear call to action each. */
+export type Onboarding =
+  | { situation: 'noFolder' }
+  | { situation: 'noBackend'; backend: 'remote' | 'local' }
+  | { situation: 'ready'; examples: string[] };
+
 export interface AskViewState {
   turns: Turn[];
+  /** For an empty conversation. */
+  onboarding?: Onboarding;
   budget: ContextBudget;
   pack?: PackSummary;
   backend?: BackendSummary;
@@ -152,7 +168,7 @@ export interface AskWebviewState {
 }
 
 const PANEL_ACTIONS: readonly PanelAction[] = ['packWorkspace', 'showPackReport', 'openTokenBudgetSetting', 'openAnswerTokensSetting', 'openProlongIgnore',
-  'newConversation', 'configureServer', 'openBackendSettings'];
+  'newConversation', 'configureServer', 'openBackendSettings', 'openFolder', 'chooseLocalModel', 'switchModel'];
 
 /** Whether a message from the webview is one of ToExtension, fields and all (the extension drops anything else). */
 export function isAskToExtension(value: unknown): value is ToExtension {
