@@ -22,6 +22,14 @@ import { groupDigits as n } from '../../webview/shared/numbers';
 import { describeDropped, namedDroppedFiles } from '../../engine/packer/budget';
 
 const STORAGE_KEY = 'prolong.ask.conversation';
+/** Past conversations of this workspace (newest first), for "Open Past Conversation". */
+const HISTORY_KEY = 'prolong.ask.history';
+const HISTORY_SIZE = 30;
+
+interface PastConversation {
+  savedAt: number;
+  turns: Turn[];
+}
 /** The last pack's folder and file list, so a restored conversation's citations link before anything re-packs. */
 const PACKED_PATHS_KEY = 'prolong.ask.packedPaths';
 
@@ -284,9 +292,48 @@ export class AskSession implements vscode.Disposable {
 
   newConversation(): void {
     this.cancel();
+    this.archive();
     this.turns = [];
     this.save();
     this.events.changed();
+  }
+
+  /** Keeps the conversation shown (if any) in this workspace's history. */
+  private archive(): void {
+    const turns = this.turns.filter((turn) => !ACTIVE_STATUSES.includes(turn.status));
+    if (turns.length === 0) return;
+    const history = this.context.workspaceState.get<PastConversation[]>(HISTORY_KEY) ?? [];
+    const key = JSON.stringify(turns.map((turn) => [turn.question, turn.answer]));
+    const rest = history.filter((past) => JSON.stringify(past.turns.map((turn) => [turn.question, turn.answer])) !== key);
+    void this.context.workspaceState.update(HISTORY_KEY, [{ savedAt: Date.now(), turns }, ...rest].slice(0, HISTORY_SIZE));
+  }
+
+  /** "Open Past Conversation": picks one of this workspace's earlier conversations and shows it (the current one is kept). */
+  async openPastConversation(): Promise<void> {
+    const history = this.context.workspaceState.get<PastConversation[]>(HISTORY_KEY) ?? [];
+    if (history.length === 0) {
+      void vscode.window.showInformationMessage('ProLong: no past conversations in this workspace yet (New Conversation keeps the current one here).');
+      return;
+    }
+    type Item = vscode.QuickPickItem & { index: number };
+    const items: Item[] = history.map((past, index) => ({
+      label: past.turns[0]!.question.split('\n')[0]!.slice(0, 100),
+      description: `${past.turns.length} question${past.turns.length === 1 ? '' : 's'} · ${new Date(past.savedAt).toLocaleString()}`,
+      detail: past.turns.length > 1 ? `then: ${past.turns.slice(1).map((turn) => turn.question.split('\n')[0]).join(' · ').slice(0, 160)}` : undefined,
+      index,
+    }));
+    const picked = await vscode.window.showQuickPick(items, { title: 'ProLong: Open Past Conversation', placeHolder: 'Conversations in this workspace, newest first', matchOnDetail: true });
+    if (!picked) return;
+    const chosen = history[picked.index]!;
+    this.cancel();
+    this.archive();
+    const remaining = (this.context.workspaceState.get<PastConversation[]>(HISTORY_KEY) ?? []).filter((past) => past.savedAt !== chosen.savedAt);
+    await this.context.workspaceState.update(HISTORY_KEY, remaining);
+    this.turns = chosen.turns;
+    this.nextId = Math.max(this.nextId, ...this.turns.map((turn) => turn.id + 1));
+    this.save();
+    this.events.changed();
+    await vscode.commands.executeCommand('prolong.askAboutWorkspace');
   }
 
   private finish(turn: Turn, result: GenerateResult): void {

@@ -68,13 +68,16 @@ export class AskViewProvider implements vscode.WebviewViewProvider, vscode.Dispo
 
   private selectionReference(): string | undefined {
     const editor = vscode.window.activeTextEditor;
-    const folder = this.session().packedFolder();
-    if (!editor || editor.selection.isEmpty || !folder) return undefined;
+    if (!editor || editor.selection.isEmpty) return undefined;
+    // before the first pack, the selection's workspace folder (the question's pack keeps the file: it is open)
+    const packed = this.session().packedFolder();
+    const folder = packed ?? vscode.workspace.getWorkspaceFolder(editor.document.uri);
+    if (!folder) return undefined;
     const prefix = folder.uri.toString() + '/';
     const uri = editor.document.uri.toString();
     if (!uri.startsWith(prefix)) return undefined;
     const path = decodeURIComponent(uri.slice(prefix.length));
-    if (!this.session().packedPaths().includes(path)) return undefined;
+    if (packed && !this.session().packedPaths().includes(path)) return undefined;
     const { start, end } = editor.selection;
     const last = end.character === 0 && end.line > start.line ? end.line - 1 : end.line;
     return last > start.line ? `${path}:${start.line + 1}-${last + 1}` : `${path}:${start.line + 1}`;
