@@ -180,7 +180,7 @@ async function runHealthCheck(context: vscode.ExtensionContext, output: vscode.O
   let report;
   try {
     report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `ProLong: checking ${displayUrl(settings.url)}…`, cancellable: true },
-      (_progress, token) => withCancellation(token, (signal) => checkServer(remoteBackendOptions(backendChoice(settings, apiKey, tokenizerPathSetting())), { packedTokens: options.packedTokens?.() }, signal)));
+      (_progress, token) => withCancellation(token, (signal) => checkServer(remoteBackendOptions(backendChoice(settings, apiKey, tokenizerPathSetting())), { packedTokens: options.packedTokens?.(), answerTokens: askAnswerTokens() }, signal)));
   } catch (error) {
     if (error instanceof CancelledError) return;
     showProblem(output, `Checking ${displayUrl(settings.url)} failed`, error);
@@ -200,6 +200,12 @@ async function runHealthCheck(context: vscode.ExtensionContext, output: vscode.O
       if (pick === details) output.show(true);
     });
   }
+}
+
+/** The answer room the Ask panel keeps (prolong.ask.maxAnswerTokens), so the check's numbers match the panel's budget. */
+function askAnswerTokens(): number {
+  const value = vscode.workspace.getConfiguration('prolong.ask').get<number>('maxAnswerTokens');
+  return typeof value === 'number' && value >= 1 ? Math.floor(value) : 2048;
 }
 
 /** Where a setting is written: the workspace when the workspace already sets it (else that value would win), else the user settings. */
