@@ -208,6 +208,33 @@ hostTest('Panels: the prefill bar has a width in a normal side bar and the heade
   'a turn cancelled before any token shows no first-token time');
 });
 
+hostTest('Panels: the empty view offers one call to action per situation: connect a backend, then example questions', async () => {
+  const prolong = await api();
+  prolong.overrideBackend(undefined); // prolong.backend "remote" with no server in the settings
+  await vscode.commands.executeCommand('prolong.newConversation');
+  await vscode.commands.executeCommand('prolong.askAboutWorkspace');
+  await ui({ action: 'text', frame: ASK, selector: '.onboarding[data-situation="noBackend"] vscode-button[data-action="configureServer"][appearance="primary"]' });
+  assert.equal((await ui({ action: 'count', frame: ASK, selector: '.onboarding vscode-button[data-action="chooseLocalModel"]' })).count, 1);
+  prolong.overrideBackend(backend);
+  await ui({ action: 'text', frame: ASK, selector: '.onboarding[data-situation="ready"] a.example' });
+  await ui({ action: 'waitForText', frame: ASK, selector: '#backend-summary', text: 'panel-model' });
+  assert.equal((await ui({ action: 'count', frame: ASK, selector: '#backend-summary a.switch-model[data-action="switchModel"]' })).count, 1);
+  backend.step = stream(['It doubles numbers (src/lib/util.ts:1).']);
+  await ui({ action: 'click', frame: ASK, selector: '.onboarding a.example' });
+  await ui({ action: 'waitForText', frame: ASK, selector: '.turn:last-child[data-status="done"] .answer', text: 'doubles' });
+  assert.match((await ui({ action: 'text', frame: ASK, selector: '.turn:last-child .question' })).text ?? '', /^What does this repository do/);
+});
+
+hostTest('Panels: New Conversation keeps the old one in this workspace\'s history; Open Past Conversation brings it back', async () => {
+  await vscode.commands.executeCommand('prolong.newConversation');
+  await ui({ action: 'text', frame: ASK, selector: '.onboarding' });
+  const opening = vscode.commands.executeCommand('prolong.openPastConversation');
+  await ui({ action: 'waitForText', selector: '.quick-input-widget .quick-input-list', text: 'What does this repository do' });
+  await ui({ action: 'press', selector: '.quick-input-widget .quick-input-box input', key: 'Enter' });
+  await opening;
+  await ui({ action: 'waitForText', frame: ASK, selector: '.turn:last-child .answer', text: 'It doubles numbers' });
+});
+
 hostTest('Panels: keyboard focus on a citation draws --vscode-focusBorder in light, dark and high-contrast themes', async () => {
   backend.step = stream(['See src/main.ts:2 and src/lib/util.ts:1.']);
   await ask('Where is it?');
