@@ -86,11 +86,11 @@ test('saved runs are drawn as their own series between the references and this r
   assert.equal(new Set([...svg.matchAll(/<line class="series (series-\d) /g)].map((m) => m[1])).size, model.series.length, 'every series has a color of its own');
 });
 
-test('every series has a color with a fallback, a High Contrast color and a dash pattern of its own (bug: the reference was invisible in HC)', async () => {
+test('every series has an opaque color in every theme kind and a dash pattern of its own (bug: the reference was invisible in HC)', async () => {
   const { PROBES_CSS } = await import('../../webview/probes/styles');
   const dashes = new Set<string>();
   for (let slot = 0; slot < 7; slot++) {
-    assert.match(PROBES_CSS, new RegExp(`svg \\.series-${slot} \\{ --series-color: var\\(--vscode-charts-\\w+, #[0-9a-f]{6}\\)`), `series-${slot} falls back to a color`);
+    assert.match(PROBES_CSS, new RegExp(`svg \\.series-${slot} \\{ --series-color: #[0-9a-f]{6};`), `series-${slot} has an opaque color`);
     for (const kind of ['body.vscode-high-contrast:not(.vscode-high-contrast-light)', 'body.vscode-high-contrast-light', 'body.vscode-light']) {
       assert.ok(PROBES_CSS.includes(`${kind} svg .series-${slot} { --series-color: `), `${kind} series-${slot}`);
     }
@@ -99,6 +99,6 @@ test('every series has a color with a fallback, a High Contrast color and a dash
     dashes.add(dash[1]!);
   }
   assert.equal(dashes.size, 7, 'no two series share a dash pattern');
-  // HC colors are literal: an unset theme chart color cannot blank them
-  assert.doesNotMatch(PROBES_CSS, /high-contrast[^{]*\{ --series-color: var\(/);
+  // literal colors: an unset (High Contrast) or translucent (Light Modern) theme chart color cannot blank them
+  assert.doesNotMatch(PROBES_CSS, /--series-color: var\(/);
 });

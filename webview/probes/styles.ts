@@ -48,34 +48,34 @@ svg .effective-label { fill: var(--vscode-charts-green, #89d185); font-size: 11p
 body.vscode-high-contrast svg .effective, body.vscode-high-contrast-light svg .effective { stroke: var(--vscode-contrastActiveBorder, var(--vscode-foreground)); }
 body.vscode-high-contrast svg .effective-label, body.vscode-high-contrast-light svg .effective-label { fill: var(--vscode-foreground); }
 /* Every series has a color of its own in every theme kind AND a dash pattern of its own (readable without color);
-   the theme's chart colors with fallbacks (a High Contrast theme leaves some of them unset), and fixed palettes
-   for High Contrast that keep at least 4.5:1 against its background. */
+   palettes per theme kind rather than the theme's chart colors, which High Contrast leaves unset and Light Modern
+   makes translucent (its orange is at 33% alpha): each keeps at least 3:1 against the kind's background. */
 svg path.series, svg line.series { fill: none; stroke-width: 2; }
 svg line.series { stroke-width: 2.5; }
 svg .series.reference, svg .series.comparison { stroke-width: 2; }
 svg circle.series { stroke-dasharray: none; stroke-width: 1.5; }
 svg circle.series.reference, svg circle.series.comparison { fill: var(--vscode-editor-background, transparent); }
-svg .series-0 { --series-color: var(--vscode-charts-blue, #3794ff); stroke: var(--series-color); fill: var(--series-color); }
+svg .series-0 { --series-color: #3794ff; stroke: var(--series-color); fill: var(--series-color); }
 svg path.series-0, svg line.series-0 { stroke-dasharray: none; }
-svg .series-1 { --series-color: var(--vscode-charts-orange, #d18616); stroke: var(--series-color); fill: var(--series-color); }
+svg .series-1 { --series-color: #d18616; stroke: var(--series-color); fill: var(--series-color); }
 svg path.series-1, svg line.series-1 { stroke-dasharray: 8 4; }
-svg .series-2 { --series-color: var(--vscode-charts-purple, #b180d7); stroke: var(--series-color); fill: var(--series-color); }
+svg .series-2 { --series-color: #b180d7; stroke: var(--series-color); fill: var(--series-color); }
 svg path.series-2, svg line.series-2 { stroke-dasharray: 2 3; }
-svg .series-3 { --series-color: var(--vscode-charts-red, #f14c4c); stroke: var(--series-color); fill: var(--series-color); }
+svg .series-3 { --series-color: #f14c4c; stroke: var(--series-color); fill: var(--series-color); }
 svg path.series-3, svg line.series-3 { stroke-dasharray: 10 3 2 3; }
-svg .series-4 { --series-color: var(--vscode-charts-yellow, #cca700); stroke: var(--series-color); fill: var(--series-color); }
+svg .series-4 { --series-color: #cca700; stroke: var(--series-color); fill: var(--series-color); }
 svg path.series-4, svg line.series-4 { stroke-dasharray: 5 5; }
-svg .series-5 { --series-color: var(--vscode-charts-green, #89d185); stroke: var(--series-color); fill: var(--series-color); }
+svg .series-5 { --series-color: #89d185; stroke: var(--series-color); fill: var(--series-color); }
 svg path.series-5, svg line.series-5 { stroke-dasharray: 1 4; }
-svg .series-6 { --series-color: var(--vscode-charts-foreground, #cccccc); stroke: var(--series-color); fill: var(--series-color); }
+svg .series-6 { --series-color: #cccccc; stroke: var(--series-color); fill: var(--series-color); }
 svg path.series-6, svg line.series-6 { stroke-dasharray: 12 4 4 4; }
-body.vscode-light svg .series-0 { --series-color: var(--vscode-charts-blue, #1a85ff); }
-body.vscode-light svg .series-1 { --series-color: var(--vscode-charts-orange, #c75c00); }
-body.vscode-light svg .series-2 { --series-color: var(--vscode-charts-purple, #652d90); }
-body.vscode-light svg .series-3 { --series-color: var(--vscode-charts-red, #cd3131); }
-body.vscode-light svg .series-4 { --series-color: var(--vscode-charts-yellow, #8a6d00); }
-body.vscode-light svg .series-5 { --series-color: var(--vscode-charts-green, #388a34); }
-body.vscode-light svg .series-6 { --series-color: var(--vscode-charts-foreground, #616161); }
+body.vscode-light svg .series-0 { --series-color: #1a85ff; }
+body.vscode-light svg .series-1 { --series-color: #c75c00; }
+body.vscode-light svg .series-2 { --series-color: #652d90; }
+body.vscode-light svg .series-3 { --series-color: #cd3131; }
+body.vscode-light svg .series-4 { --series-color: #8a6d00; }
+body.vscode-light svg .series-5 { --series-color: #388a34; }
+body.vscode-light svg .series-6 { --series-color: #616161; }
 body.vscode-high-contrast:not(.vscode-high-contrast-light) svg .series-0 { --series-color: #4fc1ff; }
 body.vscode-high-contrast:not(.vscode-high-contrast-light) svg .series-1 { --series-color: #ffa500; }
 body.vscode-high-contrast:not(.vscode-high-contrast-light) svg .series-2 { --series-color: #e38cff; }
