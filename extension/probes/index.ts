@@ -19,7 +19,7 @@ import type { RepositoryFile } from '../../engine/probes/tasks/common';
 import type { ProbeRunResult } from '../../engine/probes/types';
 import type { PanelAction, ProbesViewState, RunPlan, ToExtension, ToWebview } from '../../webview/probes/protocol';
 import { initialState, isActive, reduce } from '../../webview/probes/state';
-import { RunHistory } from './history';
+import { RunHistory, measuredSpeed } from './history';
 import { PROBES_VIEW_TYPE, ProbesPanel } from './panel';
 import { chooseRunPlan } from './quickPicks';
 import { REPOSITORY_TASKS, equivalentCommand, readRunArgs } from './runConfig';
@@ -128,7 +128,8 @@ class ProbesController implements vscode.Disposable {
       }
       // A local engine's context is known without loading its model only when prolong.engine.contextTokens sets it.
       const contextLength = info ? info.contextLength : configuredEngineContext();
-      const chosen = await chooseRunPlan(args, contextLength, this.context.workspaceState, info ? backendLabel(info) : 'the local engine');
+      const speed = info ? measuredSpeed(this.history.dir, info.model) : undefined;
+      const chosen = await chooseRunPlan(args, contextLength, this.context.workspaceState, info ? backendLabel(info) : 'the local engine', speed?.msPerToken);
       if (!chosen) return undefined;
       if (info === undefined && contextLength === undefined) {
         chosen.notes.push('The local engine reports its context length once the model is loaded; lengths past it are skipped then.');
