@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { backendInfoIsCheap, getBackend } from '../backend';
 import type { WorkspacePacking } from '../pack';
 import { CancelledError, UserError, errorMessage } from '../../engine/errors';
@@ -252,11 +252,23 @@ class ProbesController implements vscode.Disposable {
         })
         : Array.isArray(target) ? target : [target];
       if (!uris || uris.length === 0) return undefined;
+      const skippedSelf: string[] = [];
       for (const uri of uris) {
         const file = uri.fsPath || uri.toString();
         const result = parseProbeResults(new TextDecoder().decode(await vscode.workspace.fs.readFile(uri)), file);
-        const label = `${result.metadata.backend.model} · ${result.metadata.startedAt.slice(0, 10)}${isCurrentSuite(result) ? '' : ` (${result.metadata.suiteVersion})`}`;
+        // never a run beside itself (the file shown, or the same run saved elsewhere), nor one already compared
+        const shown = this.state.result?.metadata;
+        if (file === this.state.file || (shown && shown.startedAt === result.metadata.startedAt && shown.backend.model === result.metadata.backend.model)
+          || this.state.comparisons.some((c) => c.file === file)) {
+          skippedSelf.push(basename(file));
+          continue;
+        }
+        const label = `${result.metadata.backend.model} · ${result.metadata.startedAt.slice(0, 10)} · ${result.metadata.lengths.map(formatLength).join('/')}`
+          + `${isCurrentSuite(result) ? '' : ` (${result.metadata.suiteVersion})`}`;
         this.dispatch({ type: 'compare', comparison: { label, file, scores: result.scores } });
+      }
+      if (skippedSelf.length > 0) {
+        void vscode.window.showInformationMessage(`ProLong: ${skippedSelf.join(', ')} ${skippedSelf.length === 1 ? 'is' : 'are'} the run shown or already compared; left out of the comparison.`);
       }
       this.showPanel();
       return this.state;
