@@ -5,7 +5,7 @@
  * The controller owns the view state; every change goes through the shared reducer and is sent to the webview.
  */
 import * as vscode from 'vscode';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { backendInfoIsCheap, getBackend } from '../backend';
 import type { WorkspacePacking } from '../pack';
@@ -285,9 +285,12 @@ class ProbesController implements vscode.Disposable {
       if (!result) throw new UserError('There are no probe results to save yet.', 'Run "ProLong: Run Context Probes" and wait for it to finish (or cancel it: partial results save too).');
       const date = result.metadata.startedAt.slice(0, 10);
       const name = `prolong-probes-${result.metadata.backend.model.replace(/[^\w.-]+/g, '_')}-${date}.json`;
-      const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+      // the extension's storage by default (beside the kept runs), not the workspace being packed: results written
+      // there would be packed into the next question's context
+      const saved = join(this.context.globalStorageUri.fsPath, 'saved-probes');
+      mkdirSync(saved, { recursive: true });
       const uri = target ?? await vscode.window.showSaveDialog({
-        title: 'Save Probe Results', saveLabel: 'Save Results', ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, name) } : {}),
+        title: 'Save Probe Results', saveLabel: 'Save Results', defaultUri: vscode.Uri.joinPath(vscode.Uri.file(saved), name),
         filters: { 'Probe results (JSON, with the CSV table beside it)': ['json'], 'Scores table (CSV)': ['csv'] },
       });
       if (!uri) return undefined;
