@@ -5,7 +5,7 @@
  * The controller owns the view state; every change goes through the shared reducer and is sent to the webview.
  */
 import * as vscode from 'vscode';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { backendInfoIsCheap, getBackend } from '../backend';
 import type { WorkspacePacking } from '../pack';
@@ -287,10 +287,10 @@ class ProbesController implements vscode.Disposable {
       const name = `prolong-probes-${result.metadata.backend.model.replace(/[^\w.-]+/g, '_')}-${date}.json`;
       // the extension's storage by default (beside the kept runs), not the workspace being packed: results written
       // there would be packed into the next question's context
-      const saved = join(this.context.globalStorageUri.fsPath, 'saved-probes');
-      mkdirSync(saved, { recursive: true });
+      const saved = vscode.Uri.joinPath(this.context.globalStorageUri, 'saved-probes');
+      if (!target) await vscode.workspace.fs.createDirectory(saved);
       const uri = target ?? await vscode.window.showSaveDialog({
-        title: 'Save Probe Results', saveLabel: 'Save Results', defaultUri: vscode.Uri.joinPath(vscode.Uri.file(saved), name),
+        title: 'Save Probe Results', saveLabel: 'Save Results', defaultUri: vscode.Uri.joinPath(saved, name),
         filters: { 'Probe results (JSON, with the CSV table beside it)': ['json'], 'Scores table (CSV)': ['csv'] },
       });
       if (!uri) return undefined;
