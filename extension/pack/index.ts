@@ -21,6 +21,8 @@ export interface LastPack {
   folder: vscode.WorkspaceFolder;
   result: PackResult;
   settings: PackSettings;
+  /** The files the budget was told to keep (open in editors, or asked for). */
+  pinned: string[];
 }
 
 export class WorkspacePacking implements vscode.Disposable {
@@ -77,10 +79,11 @@ export class WorkspacePacking implements vscode.Disposable {
     // The model's tokenizer (the setting, else a local model's own): the budget is in the tokens the model reads.
     const packer = this.packerFor(countingTokenizerPath() ?? '');
     let reported = 0;
+    const keep = [...new Set([...openEditorPaths(folder), ...pinned])];
     const result = await withCancellation(token, (signal) => packer.pack({
       root: folder.uri.fsPath, order: settings.order, budget: settings.tokenBudget, maxFileBytes: settings.maxFileBytes,
       exclude: settings.exclude, include: settings.include, repositoryName: folder.name,
-      pinned: [...new Set([...openEditorPaths(folder), ...pinned])],
+      pinned: keep,
     }, (progress) => {
       if (progress.phase === 'walk') onProgress?.('listing files');
       else if (progress.phase === 'read' && progress.total > 0) {
@@ -89,7 +92,7 @@ export class WorkspacePacking implements vscode.Disposable {
         reported = percent;
       } else if (progress.phase === 'assemble') onProgress?.('assembling the document');
     }, signal));
-    this.last = { folder, result, settings };
+    this.last = { folder, result, settings, pinned: keep };
     this.updateStatus();
     this.reportChanged.fire(this.reportUri());
     this.reportChanged.fire(this.documentUri());

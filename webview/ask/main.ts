@@ -111,7 +111,13 @@ function recallList(): string[] {
 function recall(direction: -1 | 1): boolean {
   const list = recallList();
   const value = question.value;
-  if (recallAt === undefined ? value.trim() !== '' : list[recallAt] !== value) return false;
+  if (recallAt !== undefined && list[recallAt] !== value) recallAt = undefined;
+  // a box showing an earlier question (recalled before the view reloaded, say) goes on from that question
+  if (recallAt === undefined && value.trim() !== '') {
+    const at = list.lastIndexOf(value);
+    if (at < 0) return false;
+    recallAt = at;
+  }
   if (list.length === 0) return false;
   const next = recallAt === undefined ? (direction < 0 ? list.length - 1 : undefined) : recallAt + direction;
   if (next === undefined || next < 0) return next !== undefined;

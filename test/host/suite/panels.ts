@@ -235,6 +235,55 @@ hostTest('Panels: New Conversation keeps the old one in this workspace\'s histor
   await ui({ action: 'waitForText', frame: ASK, selector: '.turn:last-child .answer', text: 'It doubles numbers' });
 });
 
+hostTest('Panels: the token budget drops docs before code, keeps open files, and a turn naming a left-out file offers to pack it', async () => {
+  const prolong = await api();
+  prolong.overrideBackend(backend);
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  // in the user settings: a workspace setting would change .vscode/settings.json, a packed file, and so the pack
+  const config = vscode.workspace.getConfiguration('prolong');
+  await vscode.commands.executeCommand('prolong.packWorkspace');
+  const full = prolong.lastPack()!.result.totalTokens;
+  await config.update('pack.tokenBudget', full - 1, vscode.ConfigurationTarget.Global);
+  try {
+    await vscode.commands.executeCommand('prolong.packWorkspace');
+    let result = prolong.lastPack()!.result;
+    const tabs = vscode.window.tabGroups.all.flatMap((group) => group.tabs.map((tab) => tab.label));
+    assert.deepEqual(result.dropped.map((file) => [file.path, file.kind]), [['docs/guide.md', 'docs']], `docs go before code (open tabs: ${tabs.join(', ')}; pinned ${JSON.stringify(prolong.lastPack()!.pinned)})`);
+    // open in an editor: kept, and code goes instead
+    const folder = vscode.workspace.workspaceFolders![0]!;
+    await vscode.window.showTextDocument(vscode.Uri.joinPath(folder.uri, 'docs', 'guide.md'));
+    await vscode.commands.executeCommand('prolong.packWorkspace');
+    result = prolong.lastPack()!.result;
+    assert.ok(result.files.some((file) => file.path === 'docs/guide.md'), 'the open file stays');
+    assert.ok(result.dropped.length > 0 && result.dropped.every((file) => file.kind === 'code'));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.commands.executeCommand('prolong.packWorkspace');
+    // a question about the left-out file says so and offers to pack it
+    await vscode.commands.executeCommand('prolong.newConversation');
+    await vscode.commands.executeCommand('prolong.askAboutWorkspace');
+    await ui({ action: 'waitForText', frame: ASK, selector: '#budget', text: '1 docs' });
+    let requests = 0;
+    let sawGuide = false;
+    backend.step = async (onEvent, signal) => {
+      requests++;
+      sawGuide = prolong.lastPack()!.result.files.some((file) => file.path === 'docs/guide.md');
+      return stream(['The guide is a heading.'])(onEvent, signal);
+    };
+    await ask('What is in docs/guide.md?');
+    await ui({ action: 'waitForText', frame: ASK, selector: '.turn:last-child .warning', text: "Not in the model's context: docs/guide.md" });
+    assert.equal(sawGuide, false);
+    await ui({ action: 'click', frame: ASK, selector: '.turn:last-child vscode-button[data-turn-action="packWith"]' });
+    await until('the question asked again', () => requests === 2);
+    await ui({ action: 'waitForText', frame: ASK, selector: '.turn:last-child[data-status="done"] .answer', text: 'heading' });
+    assert.equal(sawGuide, true, 'asked again with the file packed');
+    const turn = (await ui({ action: 'text', frame: ASK, selector: '.turn:last-child' })).text ?? '';
+    assert.match(turn, /The packed repository changed since the last question \(1 file added\)/, 'the changed pack is announced');
+    assert.doesNotMatch(turn, /Not in the model's context/);
+  } finally {
+    await config.update('pack.tokenBudget', undefined, vscode.ConfigurationTarget.Global);
+  }
+});
+
 hostTest('Panels: keyboard focus on a citation draws --vscode-focusBorder in light, dark and high-contrast themes', async () => {
   backend.step = stream(['See src/main.ts:2 and src/lib/util.ts:1.']);
   await ask('Where is it?');

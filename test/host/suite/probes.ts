@@ -185,9 +185,13 @@ hostTest('Probes: Save Results writes the JSON and the CSV beside it; Open Resul
   await ui({ action: 'click', frame: FRAME, selector: '#tab-details' });
   assert.match((await ui({ action: 'text', frame: FRAME, selector: '#details' })).text ?? '', /seedhost.*suite versionprolong-probes\/1/s);
 
-  // Compare: the saved run's RULER average joins the chart and the table.
-  const compared = await vscode.commands.executeCommand<ProbesViewState | undefined>('prolong.compareProbeResults', finished);
-  assert.deepEqual(compared?.comparisons.map((c) => c.label), [`oracle · ${saved.metadata.startedAt.slice(0, 10)}`]);
+  // Compare: never the run shown with itself; another saved run's RULER average joins the chart and the table.
+  const itself = await vscode.commands.executeCommand<ProbesViewState | undefined>('prolong.compareProbeResults', finished);
+  assert.deepEqual(itself?.comparisons, [], 'the run shown is not compared with itself');
+  const other = vscode.Uri.file(join(dir, 'other.json'));
+  await vscode.workspace.fs.writeFile(other, new TextEncoder().encode(JSON.stringify({ ...saved, metadata: { ...saved.metadata, startedAt: '2026-01-02T03:04:05.000Z' } })));
+  const compared = await vscode.commands.executeCommand<ProbesViewState | undefined>('prolong.compareProbeResults', other);
+  assert.deepEqual(compared?.comparisons.map((c) => c.label), ['oracle · 2026-01-02 · 1K/2K'], 'labelled by model, date and lengths');
   await ui({ action: 'click', frame: FRAME, selector: '#tab-results' });
   await ui({ action: 'waitForText', frame: FRAME, selector: 'table.scores', text: '(saved run, RULER average)' });
   assert.equal((await ui({ action: 'count', frame: FRAME, selector: 'svg.curve-chart circle.comparison' })).count, 2);
