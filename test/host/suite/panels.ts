@@ -179,8 +179,10 @@ hostTest('Panels: code blocks have a language label, Copy and Insert at Cursor; 
   await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   await vscode.commands.executeCommand('prolong.askAboutWorkspace');
   await ui({ action: 'fill', frame: ASK, selector: '#question textarea', value: '' });
+  await sleep(500); // the view settles (it may reload when it comes back into view)
   await ui({ action: 'press', frame: ASK, selector: '#question textarea', key: 'ArrowUp' });
   assert.equal((await ui({ action: 'value', frame: ASK, selector: '#question textarea' })).text, 'How do I call twice?');
+  await sleep(300);
   await ui({ action: 'press', frame: ASK, selector: '#question textarea', key: 'ArrowUp' });
   assert.equal((await ui({ action: 'value', frame: ASK, selector: '#question textarea' })).text, 'Where is twice used?');
   await ui({ action: 'press', frame: ASK, selector: '#question textarea', key: 'ArrowDown' });
@@ -277,7 +279,7 @@ hostTest('Panels: the token budget drops docs before code, keeps open files, and
     await ui({ action: 'waitForText', frame: ASK, selector: '.turn:last-child[data-status="done"] .answer', text: 'heading' });
     assert.equal(sawGuide, true, 'asked again with the file packed');
     const turn = (await ui({ action: 'text', frame: ASK, selector: '.turn:last-child' })).text ?? '';
-    assert.match(turn, /The packed repository changed since the last question \(1 file added\)/, 'the changed pack is announced');
+    assert.match(turn, /The packed repository changed since the last question \(1 file added, 1 file out\)/, 'the changed pack is announced');
     assert.doesNotMatch(turn, /Not in the model's context/);
   } finally {
     await config.update('pack.tokenBudget', undefined, vscode.ConfigurationTarget.Global);
