@@ -6,11 +6,13 @@
  */
 import * as vscode from 'vscode';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Backend, BackendInfo, GenerateEvent, GenerateRequest, GenerateResult, PromptTokenCount } from '../../../engine/backends/types';
 import { api, hostTest, log } from './hostTest';
 import { ui } from './ui';
+import { finishedRun } from './probes';
 
 const ASK = '.ask-input';
 const PROBES = '.probes-header';
@@ -305,8 +307,14 @@ hostTest('Panels: keyboard focus on a citation draws --vscode-focusBorder in lig
 });
 
 hostTest('Panels: every chart series has a visible color and a dash pattern of its own in light, dark and high-contrast themes', async () => {
-  // the probes suite's run left the panel with its chart
-  await vscode.commands.executeCommand('prolong.showProbes');
+  // the probes suite's finished run, with its chart
+  const run = finishedRun();
+  assert.ok(run, 'the probes suite ran');
+  const dir = mkdtempSync(join(tmpdir(), 'prolong-panels-'));
+  const file = vscode.Uri.file(join(dir, 'finished.json'));
+  await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(JSON.stringify(run)));
+  await vscode.commands.executeCommand('prolong.openProbeResults', file);
+  rmSync(dir, { recursive: true, force: true });
   await until('the chart', async () => (await ui({ action: 'count', frame: PROBES, selector: 'svg.curve-chart line.series' })).count! > 0);
   const series = (await ui({ action: 'count', frame: PROBES, selector: 'svg.curve-chart line.series' })).count!;
   assert.ok((await ui({ action: 'count', frame: PROBES, selector: 'svg.curve-chart line.series.reference' })).count! > 0, 'the chart has a published reference curve');

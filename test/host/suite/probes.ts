@@ -46,6 +46,8 @@ class HoldingBackend implements Backend {
 }
 
 let saved: ProbeRunResult | undefined;
+/** The finished run of the first probes test (the panel tests show it). */
+export const finishedRun = (): ProbeRunResult | undefined => saved;
 
 hostTest('Probes: with the local engine the lengths are capped by prolong.engine.contextTokens before any model loads', async () => {
   const prolong = await api();
