@@ -188,7 +188,8 @@ export class AskSession implements vscode.Disposable {
       turn.progressFraction = fraction;
       this.events.changed();
     };
-    const before = history.length > 0 && this.pack ? new Set(this.packedPaths()) : undefined;
+    // the files the conversation so far was asked with (after a reload, the saved list): a change is announced
+    const before = history.length > 0 && this.packedFolder() ? new Set(this.packedPaths()) : undefined;
     try {
       const pack = await this.ensurePack(controller.signal, (message, fraction) => update('packing', message, fraction));
       const change = before && packChange(before, pack.result.files.map((file) => file.path));
