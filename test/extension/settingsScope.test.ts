@@ -32,3 +32,14 @@ test('the token budget setting describes the policy the packer applies (by kind,
   assert.match(text, /tests/);
   assert.doesNotMatch(text, /from the end of the pack order/);
 });
+
+test('the Ask view has a keybinding, an editor context-menu entry for a selection, and a history button', () => {
+  const contributes = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    contributes: { keybindings: { command: string; key: string }[]; menus: Record<string, { command: string; when?: string }[]>; commands: { command: string }[] };
+  }).contributes;
+  assert.ok(contributes.keybindings.some((k) => k.command === 'prolong.askAboutWorkspace' && k.key === 'ctrl+alt+shift+a'));
+  const context = contributes.menus['editor/context']!.find((m) => m.command === 'prolong.askAboutSelection');
+  assert.match(context?.when ?? '', /editorHasSelection/);
+  assert.ok(contributes.menus['view/title']!.some((m) => m.command === 'prolong.openPastConversation'));
+  for (const command of ['prolong.askAboutSelection', 'prolong.openPastConversation']) assert.ok(contributes.commands.some((c) => c.command === command), command);
+});
