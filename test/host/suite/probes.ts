@@ -78,7 +78,7 @@ hostTest('Probes: the quick picks offer task groups, then only the lengths that 
   prolong.overrideBackend(backend);
   try {
     const picking = vscode.commands.executeCommand<ProbeRunResult | undefined>('prolong.runProbes');
-    await ui({ action: 'waitForText', selector: '.quick-input-widget .quick-input-title', text: '(1/4): tasks' });
+    await ui({ action: 'waitForText', selector: '.quick-input-widget .quick-input-title', text: '(1/4): tasks · on remote · oracle' });
     assert.equal((await ui({ action: 'count', selector: '.quick-input-widget .quick-input-list .monaco-list-row' })).count, 5, 'all, RULER, NIAH, recall, custom');
     await ui({ action: 'fill', selector: '.quick-input-widget .quick-input-box input', value: 'Recall' });
     await ui({ action: 'press', selector: '.quick-input-widget .quick-input-box input', key: 'Enter' });
