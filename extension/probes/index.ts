@@ -189,7 +189,13 @@ class ProbesController implements vscode.Disposable {
     const onAbort = () => source.cancel();
     signal.addEventListener('abort', onAbort);
     try {
-      const { result } = await this.packing.pack(folder, (message) => this.dispatch({ type: 'preparing', message: `packing ${folder.name}: ${message}` }), source.token);
+      const { result, settings } = await this.packing.pack(folder, (message) => this.dispatch({ type: 'preparing', message: `packing ${folder.name}: ${message}` }), source.token);
+      if (result.dropped.length > 0) {
+        // a skip for a haystack too short is then the budget's doing, not the repository's size: say so
+        this.dispatch({ type: 'probe', event: { type: 'warning', message: `The repository tasks use the packed repository, which the token budget `
+          + `(prolong.pack.tokenBudget, ${settings.tokenBudget.toLocaleString('en-US')} tokens) cut by ${result.dropped.length.toLocaleString('en-US')} files: `
+          + 'lengths it cannot fill are skipped because of the budget. Raise or clear the budget to probe them.' } });
+      }
       return { repository: packedFileTexts(result), repositoryName: folder.name };
     } finally {
       signal.removeEventListener('abort', onAbort);
