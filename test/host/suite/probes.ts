@@ -123,7 +123,7 @@ hostTest('Probes: Run Context Probes runs in a worker against the active backend
     await ui({ action: 'waitForText', frame: FRAME, selector: '.heatmap-skipped[data-task="code_needle"]', text: 'could be filled' });
     assert.equal((await ui({ action: 'count', frame: FRAME, selector: 'svg.curve-chart circle.measured' })).count, 2);
     assert.equal((await ui({ action: 'count', frame: FRAME, selector: 'table.scores td.final' })).count, 2 * 2 + 2, 'two tasks and the RULER average at two lengths');
-    assert.match((await ui({ action: 'text', frame: FRAME, selector: 'progress + span' })).text ?? '', /^44 \/ 44 instances \(100%\)$/);
+    assert.match((await ui({ action: 'text', frame: FRAME, selector: 'progress + span' })).text ?? '', /^44 \/ 44 instances \(100%\): 24 answered, 20 skipped$/);
     // The Instances tab can list only the misses (the oracle has none).
     await ui({ action: 'click', frame: FRAME, selector: '#tab-instances' });
     await ui({ action: 'waitForText', frame: FRAME, selector: '#instances caption', text: '24 finished instances, newest first' });
