@@ -61,6 +61,14 @@ async function ask(question: string): Promise<void> {
   await ui({ action: 'press', frame: ASK, selector: '#question textarea', key: 'Enter' });
 }
 
+/** The question box shows `expected` (the toolkit's text area updates its inner textarea a moment later). */
+async function questionShows(expected: string): Promise<void> {
+  let value: string | undefined;
+  const deadline = Date.now() + 5_000;
+  while ((value = (await ui({ action: 'value', frame: ASK, selector: '#question textarea' })).text) !== expected && Date.now() < deadline) await sleep(100);
+  assert.equal(value, expected);
+}
+
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -183,13 +191,13 @@ hostTest('Panels: code blocks have a language label, Copy and Insert at Cursor; 
   await ui({ action: 'fill', frame: ASK, selector: '#question textarea', value: '' });
   await sleep(500); // the view settles (it may reload when it comes back into view)
   await ui({ action: 'press', frame: ASK, selector: '#question textarea', key: 'ArrowUp' });
-  assert.equal((await ui({ action: 'value', frame: ASK, selector: '#question textarea' })).text, 'How do I call twice?');
+  await questionShows('How do I call twice?');
   await sleep(300);
   await ui({ action: 'press', frame: ASK, selector: '#question textarea', key: 'ArrowUp' });
-  assert.equal((await ui({ action: 'value', frame: ASK, selector: '#question textarea' })).text, 'Where is twice used?');
+  await questionShows('Where is twice used?');
   await ui({ action: 'press', frame: ASK, selector: '#question textarea', key: 'ArrowDown' });
   await ui({ action: 'press', frame: ASK, selector: '#question textarea', key: 'ArrowDown' });
-  assert.equal((await ui({ action: 'value', frame: ASK, selector: '#question textarea' })).text, '');
+  await questionShows('');
 });
 
 hostTest('Panels: the prefill bar has a width in a normal side bar and the header does not overflow sideways', async () => {
