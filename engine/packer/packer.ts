@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { resolveTokenizerPath } from '../tokenizer';
 import { CancelledError, UserError } from '../errors';
 import { IncludeOverrides } from './classify';
-import { applyTokenBudget } from './budget';
+import { applyTokenBudget, type FileKind } from './budget';
 import { defaultCacheFile, emptyCache, readCache, sameStats, writeCache, RACY_MS, type CachedFile, type PackCacheData } from './cache';
 import { documentHeader, fileChunk } from './format';
 import { sortByDependencies, sortByPath, sortEditAware, type PackOrder } from './order';
@@ -27,6 +27,8 @@ export interface PackRequest {
   include?: readonly string[];
   /** Name in the document header; the directory's name by default. */
   repositoryName?: string;
+  /** Repository-relative paths the budget never drops (files open in editors, the selection's file). */
+  pinned?: readonly string[];
   /**
    * The file the document is written to (`prolong pack --out`): never packed, even when it lies inside `root`
    * (else each pack would hold the previous one). Compared by real path; it need not exist yet.
@@ -59,6 +61,10 @@ export interface PackedFile {
   tokens: number;
 }
 
+export interface DroppedFile extends PackedFile {
+  kind: FileKind;
+}
+
 export interface PackResult {
   /**
    * The document in pieces: the header, then one chunk per packed file (format.ts). Write or send them in order;
@@ -70,8 +76,8 @@ export interface PackResult {
   /** Packed files in document order. */
   files: PackedFile[];
   skipped: SkippedFile[];
-  /** Files dropped to meet the token budget (also listed in `skipped`). */
-  dropped: PackedFile[];
+  /** Files dropped to meet the token budget (also listed in `skipped`), in drop order, each with its kind (budget.ts). */
+  dropped: DroppedFile[];
   /** Files whose bytes were not valid UTF-8 (decoded with U+FFFD replacements). */
   invalidUtf8: string[];
   /** Tokens of the whole document as the model reads it. */
@@ -254,7 +260,7 @@ export class Packer {
       : sortByDependencies(paths, (p) => nextMemory.get(p)?.imports ?? []);
 
     const name = request.repositoryName ?? basename(root);
-    let dropped: PackedFile[] = [];
+    let dropped: DroppedFile[] = [];
     let kept = ordered;
     if (request.budget && request.budget > 0) {
       const smallest = await this.pool.count(documentHeader(name, 0));
@@ -264,9 +270,10 @@ export class Packer {
       }
       // The header with the full file count is an upper bound: fewer files never need more digits.
       const headerBound = await this.pool.count(documentHeader(name, ordered.length));
-      const outcome = applyTokenBudget(ordered.map((path) => ({ path, tokens: texts.get(path)!.tokens })), request.budget - headerBound);
+      const outcome = applyTokenBudget(ordered.map((path) => ({ path, tokens: texts.get(path)!.tokens })), request.budget - headerBound,
+        { pinned: request.pinned });
       kept = ordered.filter((path) => outcome.kept.has(path));
-      dropped = outcome.dropped.map((item) => ({ path: item.path, bytes: texts.get(item.path)!.bytes, tokens: item.tokens }));
+      dropped = outcome.dropped.map((item) => ({ path: item.path, bytes: texts.get(item.path)!.bytes, tokens: item.tokens, kind: item.kind }));
       for (const item of dropped) skipped.push({ path: item.path, reason: `over the token budget (${item.tokens} tokens)` });
     }
     const header = documentHeader(name, kept.length);

@@ -27,7 +27,16 @@ export function readEngineSettings(get: (name: string) => unknown): { settings: 
   if (executionProvider !== provider) warnings.push(`${ENGINE_SECTION}.executionProvider must be "auto", "webgpu" or "cpu"; using "auto".`);
   const modelPath = get('modelPath');
   // GiB may be fractional (7.5); rounding down would turn 0.5 into 0, which means "detect"
-  const memory = number('deviceMemoryGiB', 0, 0, false);
+  // prolong.engine.deviceMemory (in GiB); the old name deviceMemoryGiB is still read when the new one is not set
+  let memory = number('deviceMemory', 0, 0, false);
+  const old = get('deviceMemoryGiB');
+  if (typeof old === 'number' && old > 0) {
+    if (memory > 0) warnings.push(`${ENGINE_SECTION}.deviceMemoryGiB is deprecated and ignored: ${ENGINE_SECTION}.deviceMemory is set. Remove the old setting.`);
+    else {
+      memory = number('deviceMemoryGiB', 0, 0, false);
+      warnings.push(`${ENGINE_SECTION}.deviceMemoryGiB is deprecated: it is used for now; rename it to ${ENGINE_SECTION}.deviceMemory.`);
+    }
+  }
   return {
     settings: {
       modelDir: typeof modelPath === 'string' ? modelPath.trim() : '',

@@ -43,12 +43,12 @@ export interface AvailableMemory { bytes: number; source: string }
 
 /** Free memory where the weights and KV cache will live. */
 export function availableMemory(provider: ExecutionProviderName, override?: number): AvailableMemory {
-  if (override && override > 0) return { bytes: override, source: 'prolong.engine.deviceMemoryGiB' };
+  if (override && override > 0) return { bytes: override, source: 'prolong.engine.deviceMemory' };
   if (provider === 'cpu') return { bytes: freemem(), source: 'free host memory' };
   const nvidia = nvidiaFreeMemory();
   if (nvidia !== undefined) return { bytes: nvidia, source: 'free GPU memory (nvidia-smi)' };
   // Apple silicon and integrated GPUs share host memory; for other GPUs this is an upper bound.
-  return { bytes: totalmem(), source: 'host memory (GPU memory could not be read; set prolong.engine.deviceMemoryGiB)' };
+  return { bytes: totalmem(), source: 'host memory (GPU memory could not be read; set prolong.engine.deviceMemory)' };
 }
 
 function nvidiaFreeMemory(): number | undefined {

@@ -11,15 +11,32 @@ import type { Backend, BackendInfo, GenerateEvent, GenerateResult } from '../../
 import { ContextTooLongError } from '../../engine/backends/remote/problems';
 import type { LastPack, WorkspacePacking } from '../pack';
 import { backendInfoIsCheap, backendSetting, getBackend, onDidChangeBackend } from '../backend';
-import { ACTIVE_STATUSES, RETRYABLE_STATUSES, type AskViewState, type BackendSummary, type PanelAction, type Turn, type TurnStatus } from '../../webview/ask/protocol';
+import { ACTIVE_STATUSES, RETRYABLE_STATUSES, type AskViewState, type BackendSummary, type Onboarding, type PanelAction, type Turn, type TurnStatus } from '../../webview/ask/protocol';
 import { conversationRequest, historyOf } from './conversation';
 import { answerRoom, contextBudget } from './budget';
-import { answerStats } from './stats';
+import { answerStats, packChange } from './stats';
 import { TokenCounts } from './tokenCounts';
-import { configuredEngineContext, countingTokenizerPath } from '../settings';
+import { configuredEngineContext, countingTokenizerPath, engineSettings } from '../settings';
+import { exampleQuestions } from './onboarding';
 import { groupDigits as n } from '../../webview/shared/numbers';
+import { describeDropped, namedDroppedFiles } from '../../engine/packer/budget';
 
 const STORAGE_KEY = 'prolong.ask.conversation';
+/** Past conversations of this workspace (newest first), for "Open Past Conversation". */
+const HISTORY_KEY = 'prolong.ask.history';
+const HISTORY_SIZE = 30;
+
+interface PastConversation {
+  savedAt: number;
+  turns: Turn[];
+}
+/** The last pack's folder and file list, so a restored conversation's citations link before anything re-packs. */
+const PACKED_PATHS_KEY = 'prolong.ask.packedPaths';
+
+interface SavedPaths {
+  folder: string;
+  paths: string[];
+}
 
 export interface AskSessionEvents {
   /** Anything but the streamed text changed. */
@@ -34,10 +51,14 @@ export class AskSession implements vscode.Disposable {
   private nextId = 1;
   private running: { turnId: number; controller: AbortController } | undefined;
   private pack: LastPack | undefined;
+  /** The file list of the pack before a reload, until the first pack of this session. */
+  private restoredPaths: SavedPaths | undefined;
   private stale = true;
   /** File changes seen so far (a pack that saw one while reading is stale when it ends). */
   private changes = 0;
   private draft = '';
+  /** Files the user asked to have packed ("Ask again with it packed"): the budget keeps them from then on. */
+  private readonly pinned = new Set<string>();
   /** A question sent while another was still running; asked when it ends. */
   private queued: string | undefined;
   private info: { backend: Backend; info: BackendInfo } | undefined;
@@ -59,6 +80,8 @@ export class AskSession implements vscode.Disposable {
       this.turns = saved.filter((turn) => !ACTIVE_STATUSES.includes(turn.status));
       this.nextId = Math.max(0, ...this.turns.map((turn) => turn.id)) + 1;
     }
+    const paths = context.workspaceState.get<SavedPaths>(PACKED_PATHS_KEY);
+    if (paths && typeof paths.folder === 'string' && Array.isArray(paths.paths) && paths.paths.every((p) => typeof p === 'string')) this.restoredPaths = paths;
     const watcher = vscode.workspace.createFileSystemWatcher('**/*');
     const markStale = (uri: vscode.Uri) => {
       if (/(^|\/)\.git\//.test(uri.path)) return;
@@ -71,9 +94,11 @@ export class AskSession implements vscode.Disposable {
       watcher, watcher.onDidCreate(markStale), watcher.onDidChange(markStale), watcher.onDidDelete(markStale),
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (event.affectsConfiguration('prolong.pack') || event.affectsConfiguration('prolong.tokenizer')) this.stale = true;
-        if (event.affectsConfiguration('prolong.ask') || event.affectsConfiguration('prolong.pack')) this.events.changed();
+        if (event.affectsConfiguration('prolong.ask') || event.affectsConfiguration('prolong.pack') || event.affectsConfiguration('prolong.server')
+          || event.affectsConfiguration('prolong.engine') || event.affectsConfiguration('prolong.backend')) this.events.changed();
       }),
       packing.onDidPack((pack) => this.usePack(pack)),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.events.changed()),
       onDidChangeBackend(() => {
         this.info = undefined;
         this.backendProblem = undefined;
@@ -86,11 +111,15 @@ export class AskSession implements vscode.Disposable {
 
   /** The folder of the pack the panel uses, if any. */
   packedFolder(): vscode.WorkspaceFolder | undefined {
-    return this.pack?.folder;
+    if (this.pack) return this.pack.folder;
+    const restored = this.restoredPaths;
+    return restored && vscode.workspace.workspaceFolders?.find((folder) => folder.uri.toString() === restored.folder);
   }
 
+  /** The packed files; after a reload, the last pack's (saved) until the workspace is packed again. */
   packedPaths(): string[] {
-    return this.pack?.result.files.map((file) => file.path) ?? [];
+    if (this.pack) return this.pack.result.files.map((file) => file.path);
+    return this.packedFolder() ? this.restoredPaths?.paths ?? [] : [];
   }
 
   state(): AskViewState {
@@ -101,7 +130,19 @@ export class AskSession implements vscode.Disposable {
         folder: this.pack.folder.name, files: this.pack.result.files.length, tokens: this.pack.result.totalTokens, stale: this.stale,
       },
       backend: this.backendSummary(),
+      onboarding: this.turns.length === 0 ? this.onboarding() : undefined,
     };
+  }
+
+  /** The empty view's call to action: open a folder, connect a backend, or example questions about this repository. */
+  private onboarding(): Onboarding {
+    if ((vscode.workspace.workspaceFolders ?? []).length === 0) return { situation: 'noFolder' };
+    if (!this.info) {
+      const setting = backendSetting();
+      if (setting === 'remote' && !vscode.workspace.getConfiguration('prolong.server').get<string>('url')?.trim()) return { situation: 'noBackend', backend: 'remote' };
+      if (setting === 'local' && !engineSettings().settings.modelDir) return { situation: 'noBackend', backend: 'local' };
+    }
+    return { situation: 'ready', examples: exampleQuestions(this.pack?.result.files.map((file) => file.path) ?? []) };
   }
 
   setDraft(question: string): void {
@@ -147,8 +188,13 @@ export class AskSession implements vscode.Disposable {
       turn.progressFraction = fraction;
       this.events.changed();
     };
+    // the files the conversation so far was asked with (after a reload, the saved list): a change is announced
+    const before = history.length > 0 && this.packedFolder() ? new Set(this.packedPaths()) : undefined;
     try {
       const pack = await this.ensurePack(controller.signal, (message, fraction) => update('packing', message, fraction));
+      const change = before && packChange(before, pack.result.files.map((file) => file.path));
+      if (change) turn.warnings.push(`The packed repository changed since the last question (${change}); the model reads the new one from here on.`);
+      this.noteLeftOut(turn, pack);
       update('connecting', `Connecting to the ${backendSetting() === 'local' ? 'local engine (the first question loads the model)' : 'server'}…`);
       const backend = await getBackend();
       const info = await backend.info(controller.signal);
@@ -185,6 +231,7 @@ export class AskSession implements vscode.Disposable {
       };
       const result = await backend.generate(request, onEvent, controller.signal);
       this.finish(turn, result);
+      this.noteLeftOut(turn, pack);
     } catch (error) {
       if (error instanceof CancelledError || controller.signal.aborted) {
         turn.status = 'cancelled';
@@ -213,6 +260,27 @@ export class AskSession implements vscode.Disposable {
     await this.ask(turn.question);
   }
 
+  /** Asks a turn's question again with the left-out files it named packed (the budget keeps them from now on). */
+  async askWithLeftOut(turnId: number): Promise<void> {
+    const turn = this.turns.find((t) => t.id === turnId);
+    if (!turn?.leftOut?.length || this.running) return;
+    for (const path of turn.leftOut) this.pinned.add(path);
+    this.stale = true;
+    await this.ask(turn.question);
+  }
+
+  /** Says in the turn which files its question or answer names that the token budget left out of the context. */
+  private noteLeftOut(turn: Turn, pack: LastPack): void {
+    if (pack.result.dropped.length === 0) return;
+    const named = namedDroppedFiles(`${turn.question}\n${turn.answer}`, pack.result.dropped.map((file) => file.path));
+    const fresh = named.filter((path) => !turn.leftOut?.includes(path));
+    if (fresh.length === 0) return;
+    turn.leftOut = [...(turn.leftOut ?? []), ...fresh];
+    const list = fresh.length <= 3 ? fresh.join(', ') : `${fresh.slice(0, 3).join(', ')} and ${n(fresh.length - 3)} more`;
+    turn.warnings.push(`Not in the model's context: ${list} (left out by the token budget), so the answer cannot have read ${fresh.length === 1 ? 'it' : 'them'}.`);
+    this.events.changed();
+  }
+
   answerOf(turnId: number): string | undefined {
     return this.turns.find((t) => t.id === turnId)?.answer;
   }
@@ -225,9 +293,48 @@ export class AskSession implements vscode.Disposable {
 
   newConversation(): void {
     this.cancel();
+    this.archive();
     this.turns = [];
     this.save();
     this.events.changed();
+  }
+
+  /** Keeps the conversation shown (if any) in this workspace's history. */
+  private archive(): void {
+    const turns = this.turns.filter((turn) => !ACTIVE_STATUSES.includes(turn.status));
+    if (turns.length === 0) return;
+    const history = this.context.workspaceState.get<PastConversation[]>(HISTORY_KEY) ?? [];
+    const key = JSON.stringify(turns.map((turn) => [turn.question, turn.answer]));
+    const rest = history.filter((past) => JSON.stringify(past.turns.map((turn) => [turn.question, turn.answer])) !== key);
+    void this.context.workspaceState.update(HISTORY_KEY, [{ savedAt: Date.now(), turns }, ...rest].slice(0, HISTORY_SIZE));
+  }
+
+  /** "Open Past Conversation": picks one of this workspace's earlier conversations and shows it (the current one is kept). */
+  async openPastConversation(): Promise<void> {
+    const history = this.context.workspaceState.get<PastConversation[]>(HISTORY_KEY) ?? [];
+    if (history.length === 0) {
+      void vscode.window.showInformationMessage('ProLong: no past conversations in this workspace yet (New Conversation keeps the current one here).');
+      return;
+    }
+    type Item = vscode.QuickPickItem & { index: number };
+    const items: Item[] = history.map((past, index) => ({
+      label: past.turns[0]!.question.split('\n')[0]!.slice(0, 100),
+      description: `${past.turns.length} question${past.turns.length === 1 ? '' : 's'} · ${new Date(past.savedAt).toLocaleString()}`,
+      detail: past.turns.length > 1 ? `then: ${past.turns.slice(1).map((turn) => turn.question.split('\n')[0]).join(' · ').slice(0, 160)}` : undefined,
+      index,
+    }));
+    const picked = await vscode.window.showQuickPick(items, { title: 'ProLong: Open Past Conversation', placeHolder: 'Conversations in this workspace, newest first', matchOnDetail: true });
+    if (!picked) return;
+    const chosen = history[picked.index]!;
+    this.cancel();
+    this.archive();
+    const remaining = (this.context.workspaceState.get<PastConversation[]>(HISTORY_KEY) ?? []).filter((past) => past.savedAt !== chosen.savedAt);
+    await this.context.workspaceState.update(HISTORY_KEY, remaining);
+    this.turns = chosen.turns;
+    this.nextId = Math.max(this.nextId, ...this.turns.map((turn) => turn.id + 1));
+    this.save();
+    this.events.changed();
+    await vscode.commands.executeCommand('prolong.askAboutWorkspace');
   }
 
   private finish(turn: Turn, result: GenerateResult): void {
@@ -241,7 +348,9 @@ export class AskSession implements vscode.Disposable {
 
   private usePack(pack: LastPack): void {
     this.pack = pack;
+    this.restoredPaths = undefined;
     this.stale = false;
+    void this.context.workspaceState.update(PACKED_PATHS_KEY, { folder: pack.folder.uri.toString(), paths: this.packedPaths() } satisfies SavedPaths);
     this.events.packed(this.packedPaths());
     this.events.changed();
   }
@@ -260,7 +369,7 @@ export class AskSession implements vscode.Disposable {
       const pack = await this.packing.pack(folder, (message, increment) => {
         done += increment ?? 0;
         onProgress(`Packing ${folder.name}: ${message}`, increment === undefined ? undefined : Math.min(1, done / 100));
-      }, source.token);
+      }, source.token, [...this.pinned]);
       // usePack ran through onDidPack; a change while the pack was reading files makes it stale again.
       if (this.changes !== changesBefore) this.stale = true;
       return pack;
@@ -304,7 +413,7 @@ export class AskSession implements vscode.Disposable {
     else if (this.draft.trim()) texts.push(this.draft);
     const tokenizerPath = countingTokenizerPath() ?? '';
     const count = (text: string) => this.tokenCounts.get(text, tokenizerPath);
-    return contextBudget({
+    const budget = contextBudget({
       repositoryTokens: this.pack?.result.totalTokens ?? 0,
       conversationTokens: texts.reduce((sum, text) => sum + count(text), 0),
       fixedPromptTokens: count(REPOSITORY_SYSTEM_PROMPT) + count(QUESTION_MARKER),
@@ -313,12 +422,17 @@ export class AskSession implements vscode.Disposable {
       contextLength: this.info?.info.contextLength ?? configuredEngineContext(),
       droppedFiles: this.pack?.result.dropped.length ?? 0,
     });
+    if (this.pack && this.pack.result.dropped.length > 0) budget.droppedByKind = describeDropped(this.pack.result.dropped);
+    return budget;
   }
 
   private backendSummary(): BackendSummary {
     const setting = backendSetting();
     if (this.info) {
-      return { label: `${this.info.info.kind} · ${this.info.info.model}`, detail: this.info.info.detail };
+      const { kind, model, detail } = this.info.info;
+      // the local engine's detail starts with where it runs and why ("WebGPU: …; KV cache …"): shown, not only hovered
+      const runsOn = kind === 'local' ? detail.split(';')[0]?.trim() : undefined;
+      return { label: `${kind} · ${model}`, detail, runsOn };
     }
     if (this.backendProblem) return { label: setting, detail: '', problem: this.backendProblem };
     return { label: setting, detail: setting === 'local' ? 'the bundled engine loads its model on the first question' : '' };

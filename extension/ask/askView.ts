@@ -68,13 +68,16 @@ export class AskViewProvider implements vscode.WebviewViewProvider, vscode.Dispo
 
   private selectionReference(): string | undefined {
     const editor = vscode.window.activeTextEditor;
-    const folder = this.session().packedFolder();
-    if (!editor || editor.selection.isEmpty || !folder) return undefined;
+    if (!editor || editor.selection.isEmpty) return undefined;
+    // before the first pack, the selection's workspace folder (the question's pack keeps the file: it is open)
+    const packed = this.session().packedFolder();
+    const folder = packed ?? vscode.workspace.getWorkspaceFolder(editor.document.uri);
+    if (!folder) return undefined;
     const prefix = folder.uri.toString() + '/';
     const uri = editor.document.uri.toString();
     if (!uri.startsWith(prefix)) return undefined;
     const path = decodeURIComponent(uri.slice(prefix.length));
-    if (!this.session().packedPaths().includes(path)) return undefined;
+    if (packed && !this.session().packedPaths().includes(path)) return undefined;
     const { start, end } = editor.selection;
     const last = end.character === 0 && end.line > start.line ? end.line - 1 : end.line;
     return last > start.line ? `${path}:${start.line + 1}-${last + 1}` : `${path}:${start.line + 1}`;
@@ -112,11 +115,18 @@ export class AskViewProvider implements vscode.WebviewViewProvider, vscode.Dispo
       case 'retry':
         void session.retry(message.turnId);
         return;
+      case 'askWithLeftOut':
+        void session.askWithLeftOut(message.turnId);
+        return;
       case 'copyAnswer': {
         const answer = session.answerOf(message.turnId);
         if (answer !== undefined) void vscode.env.clipboard.writeText(answer);
         return;
       }
+      case 'code':
+        if (message.action === 'copy') void vscode.env.clipboard.writeText(message.code);
+        else void insertAtCursor(message.code);
+        return;
     }
   }
 
@@ -149,6 +159,18 @@ export class AskViewProvider implements vscode.WebviewViewProvider, vscode.Dispo
   }
 }
 
+/** Inserts a code block's text at the cursor (replacing the selection) of the editor the user last worked in. */
+async function insertAtCursor(code: string): Promise<void> {
+  const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
+  if (!editor) {
+    void vscode.window.showWarningMessage('ProLong: open a file in an editor to insert the code into; it is on the clipboard instead.');
+    await vscode.env.clipboard.writeText(code);
+    return;
+  }
+  await editor.edit((edit) => { for (const selection of editor.selections) edit.replace(selection, code); });
+  await vscode.window.showTextDocument(editor.document, editor.viewColumn);
+}
+
 async function runAction(action: PanelAction, folder: vscode.WorkspaceFolder | undefined): Promise<void> {
   switch (action) {
     case 'packWorkspace':
@@ -172,6 +194,19 @@ async function runAction(action: PanelAction, folder: vscode.WorkspaceFolder | u
     case 'openBackendSettings':
       await vscode.commands.executeCommand('workbench.action.openSettings', backendSetting() === 'local' ? 'prolong.engine' : 'prolong.backend');
       return;
+    case 'openFolder':
+      await vscode.commands.executeCommand('workbench.action.files.openFolder');
+      return;
+    case 'chooseLocalModel':
+    case 'switchModel': {
+      // the models picker, where the extension has one; else the settings it would set
+      if ((await vscode.commands.getCommands(true)).includes('prolong.selectModel')) {
+        await vscode.commands.executeCommand('prolong.selectModel');
+        return;
+      }
+      await vscode.commands.executeCommand('workbench.action.openSettings', action === 'chooseLocalModel' ? 'prolong.engine.modelPath' : 'prolong.backend');
+      return;
+    }
     case 'openProlongIgnore': {
       const root = folder ?? vscode.workspace.workspaceFolders?.[0];
       if (!root) return;

@@ -49,7 +49,7 @@ export function contextBudget(input: BudgetInput): ContextBudget {
       budget.remedies = ['newConversation'];
     } else if (repositoryRoom > 0) {
       budget.advice = `Needs ${n(totalTokens)} tokens; the model holds ${n(context)}. Set prolong.pack.tokenBudget to at most `
-        + `${n(repositoryRoom)} (whole files are left out, largest first), or leave folders out in .prolongignore.`;
+        + `${n(repositoryRoom)} (whole files are left out: tests, examples and docs before the code), or leave folders out in .prolongignore.`;
       budget.remedies = ['openTokenBudgetSetting', 'openProlongIgnore'];
     } else {
       // the answer room and the prompt alone fill the context: no budget for the repository helps

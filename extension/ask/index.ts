@@ -20,6 +20,8 @@ export function registerAsk(context: vscode.ExtensionContext, packing: Workspace
     provider,
     vscode.window.registerWebviewViewProvider(ASK_VIEW_ID, provider),
     vscode.commands.registerCommand('prolong.askAboutWorkspace', () => provider.reveal()),
+    vscode.commands.registerCommand('prolong.askAboutSelection', () => provider.reveal()),
     vscode.commands.registerCommand('prolong.newConversation', () => session!.newConversation()),
+    vscode.commands.registerCommand('prolong.openPastConversation', () => session!.openPastConversation()),
   );
 }

@@ -10,8 +10,10 @@ import { Packer, type PackResult } from '../../engine/packer';
 import { CancelledError, errorMessage } from '../../engine/errors';
 import { readPackSettings, type PackSettings } from './packSettings';
 import { formatTokens, packReportMarkdown } from './packReport';
+import { describeDropped } from '../../engine/packer/budget';
 import { countingTokenizerPath } from '../settings';
 import { withCancellation } from '../cancellation';
+import { groupDigits as n } from '../../webview/shared/numbers';
 
 const REPORT_SCHEME = 'prolong-pack';
 
@@ -19,6 +21,8 @@ export interface LastPack {
   folder: vscode.WorkspaceFolder;
   result: PackResult;
   settings: PackSettings;
+  /** The files the budget was told to keep (open in editors, or asked for). */
+  pinned: string[];
 }
 
 export class WorkspacePacking implements vscode.Disposable {
@@ -64,16 +68,22 @@ export class WorkspacePacking implements vscode.Disposable {
     );
   }
 
-  /** Packs a workspace folder with the current settings; rejects with CancelledError or a UserError. */
-  async pack(folder: vscode.WorkspaceFolder, onProgress?: (message: string, increment?: number) => void, token?: vscode.CancellationToken): Promise<LastPack> {
+  /**
+   * Packs a workspace folder with the current settings; rejects with CancelledError or a UserError. The token
+   * budget never drops the files open in editors, nor `pinned` (repository-relative paths).
+   */
+  async pack(folder: vscode.WorkspaceFolder, onProgress?: (message: string, increment?: number) => void, token?: vscode.CancellationToken,
+    pinned: readonly string[] = []): Promise<LastPack> {
     const { settings, warnings } = readPackSettings((name) => vscode.workspace.getConfiguration('prolong', folder).get(name));
     for (const warning of warnings) void vscode.window.showWarningMessage(warning);
     // The model's tokenizer (the setting, else a local model's own): the budget is in the tokens the model reads.
     const packer = this.packerFor(countingTokenizerPath() ?? '');
     let reported = 0;
+    const keep = [...new Set([...openEditorPaths(folder), ...pinned])];
     const result = await withCancellation(token, (signal) => packer.pack({
       root: folder.uri.fsPath, order: settings.order, budget: settings.tokenBudget, maxFileBytes: settings.maxFileBytes,
       exclude: settings.exclude, include: settings.include, repositoryName: folder.name,
+      pinned: keep,
     }, (progress) => {
       if (progress.phase === 'walk') onProgress?.('listing files');
       else if (progress.phase === 'read' && progress.total > 0) {
@@ -82,7 +92,7 @@ export class WorkspacePacking implements vscode.Disposable {
         reported = percent;
       } else if (progress.phase === 'assemble') onProgress?.('assembling the document');
     }, signal));
-    this.last = { folder, result, settings };
+    this.last = { folder, result, settings, pinned: keep };
     this.updateStatus();
     this.reportChanged.fire(this.reportUri());
     this.reportChanged.fire(this.documentUri());
@@ -120,7 +130,8 @@ export class WorkspacePacking implements vscode.Disposable {
         (progress, token) => this.pack(folder, (message, increment) => progress.report({ message, increment }), token),
       );
       const summary = `Packed ${result.files.length} files of ${folder.name}: ${formatTokens(result.totalTokens, settings.tokenBudget)}`
-        + ` (${result.skipped.length} skipped${result.dropped.length > 0 ? `, ${result.dropped.length} dropped for the budget` : ''}) in ${Math.round(result.ms)} ms.`;
+        + ` (${n(result.skipped.length - result.dropped.length)} skipped${result.dropped.length > 0
+          ? `, ${n(result.dropped.length)} dropped for the budget: ${describeDropped(result.dropped)}` : ''}) in ${n(Math.round(result.ms))} ms.`;
       // Not awaited: the command is done when the pack is; the notification's buttons act whenever clicked.
       void vscode.window.showInformationMessage(summary, 'Show Report', 'Open Document').then((choice) => {
         if (choice === 'Show Report') return this.showReport();
@@ -161,7 +172,7 @@ export class WorkspacePacking implements vscode.Disposable {
   private documentFor(uri: vscode.Uri): string {
     if (!this.last) return 'Nothing is packed yet: run "ProLong: Pack Workspace".';
     if (uri.path === '/packed-repository.txt') return this.last.result.document;
-    return packReportMarkdown(this.last.folder.name, this.last.result, this.last.settings.tokenBudget);
+    return packReportMarkdown(this.last.folder.name, this.last.result, this.last.settings.tokenBudget, 50, this.last.folder.uri.toString());
   }
 
   private updateStatus(): void {
@@ -179,6 +190,26 @@ export class WorkspacePacking implements vscode.Disposable {
     this.reportChanged.dispose();
     void this.packer?.dispose();
   }
+}
+
+/** Repository-relative paths of the files open in editor tabs (and the active editor's) inside `folder`. */
+export function openEditorPaths(folder: vscode.WorkspaceFolder): string[] {
+  const prefix = folder.uri.toString() + '/';
+  const uris: vscode.Uri[] = [];
+  const active = vscode.window.activeTextEditor?.document.uri;
+  if (active) uris.push(active);
+  for (const group of vscode.window.tabGroups.all) {
+    for (const tab of group.tabs) {
+      if (tab.input instanceof vscode.TabInputText) uris.push(tab.input.uri);
+      else if (tab.input instanceof vscode.TabInputTextDiff) uris.push(tab.input.modified);
+    }
+  }
+  const paths = new Set<string>();
+  for (const uri of uris) {
+    const text = uri.toString();
+    if (text.startsWith(prefix)) paths.add(decodeURIComponent(text.slice(prefix.length)));
+  }
+  return [...paths];
 }
 
 async function pickFolder(): Promise<vscode.WorkspaceFolder | undefined> {

@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { backendInfoIsCheap, getBackend } from '../backend';
 import type { WorkspacePacking } from '../pack';
 import { CancelledError, UserError, errorMessage } from '../../engine/errors';
@@ -19,7 +19,7 @@ import type { RepositoryFile } from '../../engine/probes/tasks/common';
 import type { ProbeRunResult } from '../../engine/probes/types';
 import type { PanelAction, ProbesViewState, RunPlan, ToExtension, ToWebview } from '../../webview/probes/protocol';
 import { initialState, isActive, reduce } from '../../webview/probes/state';
-import { RunHistory } from './history';
+import { RunHistory, measuredSpeed } from './history';
 import { PROBES_VIEW_TYPE, ProbesPanel } from './panel';
 import { chooseRunPlan } from './quickPicks';
 import { REPOSITORY_TASKS, equivalentCommand, readRunArgs } from './runConfig';
@@ -128,7 +128,8 @@ class ProbesController implements vscode.Disposable {
       }
       // A local engine's context is known without loading its model only when prolong.engine.contextTokens sets it.
       const contextLength = info ? info.contextLength : configuredEngineContext();
-      const chosen = await chooseRunPlan(args, contextLength, this.context.workspaceState);
+      const speed = info ? measuredSpeed(this.history.dir, info.model) : undefined;
+      const chosen = await chooseRunPlan(args, contextLength, this.context.workspaceState, info ? backendLabel(info) : 'the local engine', speed?.msPerToken);
       if (!chosen) return undefined;
       if (info === undefined && contextLength === undefined) {
         chosen.notes.push('The local engine reports its context length once the model is loaded; lengths past it are skipped then.');
@@ -188,7 +189,13 @@ class ProbesController implements vscode.Disposable {
     const onAbort = () => source.cancel();
     signal.addEventListener('abort', onAbort);
     try {
-      const { result } = await this.packing.pack(folder, (message) => this.dispatch({ type: 'preparing', message: `packing ${folder.name}: ${message}` }), source.token);
+      const { result, settings } = await this.packing.pack(folder, (message) => this.dispatch({ type: 'preparing', message: `packing ${folder.name}: ${message}` }), source.token);
+      if (result.dropped.length > 0) {
+        // a skip for a haystack too short is then the budget's doing, not the repository's size: say so
+        this.dispatch({ type: 'probe', event: { type: 'warning', message: `The repository tasks use the packed repository, which the token budget `
+          + `(prolong.pack.tokenBudget, ${settings.tokenBudget.toLocaleString('en-US')} tokens) cut by ${result.dropped.length.toLocaleString('en-US')} files: `
+          + 'lengths it cannot fill are skipped because of the budget. Raise or clear the budget to probe them.' } });
+      }
       return { repository: packedFileTexts(result), repositoryName: folder.name };
     } finally {
       signal.removeEventListener('abort', onAbort);
@@ -251,11 +258,23 @@ class ProbesController implements vscode.Disposable {
         })
         : Array.isArray(target) ? target : [target];
       if (!uris || uris.length === 0) return undefined;
+      const skippedSelf: string[] = [];
       for (const uri of uris) {
         const file = uri.fsPath || uri.toString();
         const result = parseProbeResults(new TextDecoder().decode(await vscode.workspace.fs.readFile(uri)), file);
-        const label = `${result.metadata.backend.model} · ${result.metadata.startedAt.slice(0, 10)}${isCurrentSuite(result) ? '' : ` (${result.metadata.suiteVersion})`}`;
+        // never a run beside itself (the file shown, or the same run saved elsewhere), nor one already compared
+        const shown = this.state.result?.metadata;
+        if (file === this.state.file || (shown && shown.startedAt === result.metadata.startedAt && shown.backend.model === result.metadata.backend.model)
+          || this.state.comparisons.some((c) => c.file === file)) {
+          skippedSelf.push(basename(file));
+          continue;
+        }
+        const label = `${result.metadata.backend.model} · ${result.metadata.startedAt.slice(0, 10)} · ${result.metadata.lengths.map(formatLength).join('/')}`
+          + `${isCurrentSuite(result) ? '' : ` (${result.metadata.suiteVersion})`}`;
         this.dispatch({ type: 'compare', comparison: { label, file, scores: result.scores } });
+      }
+      if (skippedSelf.length > 0) {
+        void vscode.window.showInformationMessage(`ProLong: ${skippedSelf.join(', ')} ${skippedSelf.length === 1 ? 'is' : 'are'} the run shown or already compared; left out of the comparison.`);
       }
       this.showPanel();
       return this.state;
@@ -272,9 +291,12 @@ class ProbesController implements vscode.Disposable {
       if (!result) throw new UserError('There are no probe results to save yet.', 'Run "ProLong: Run Context Probes" and wait for it to finish (or cancel it: partial results save too).');
       const date = result.metadata.startedAt.slice(0, 10);
       const name = `prolong-probes-${result.metadata.backend.model.replace(/[^\w.-]+/g, '_')}-${date}.json`;
-      const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+      // the extension's storage by default (beside the kept runs), not the workspace being packed: results written
+      // there would be packed into the next question's context
+      const saved = vscode.Uri.joinPath(this.context.globalStorageUri, 'saved-probes');
+      if (!target) await vscode.workspace.fs.createDirectory(saved);
       const uri = target ?? await vscode.window.showSaveDialog({
-        title: 'Save Probe Results', saveLabel: 'Save Results', ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, name) } : {}),
+        title: 'Save Probe Results', saveLabel: 'Save Results', defaultUri: vscode.Uri.joinPath(saved, name),
         filters: { 'Probe results (JSON, with the CSV table beside it)': ['json'], 'Scores table (CSV)': ['csv'] },
       });
       if (!uri) return undefined;

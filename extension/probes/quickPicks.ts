@@ -8,6 +8,7 @@ import { formatLength } from '../../engine/probes/report';
 import { createTask } from '../../engine/probes/tasks/index';
 import { ALL_TASKS, type ProbeTaskName } from '../../engine/probes/types';
 import type { RunPlan } from '../../webview/probes/protocol';
+import { estimateMs, formatEstimate } from './history';
 import {
   DEFAULT_LENGTHS, DEFAULT_SAMPLES, DEFAULT_SEED, LENGTH_CHOICES, SAMPLE_CHOICES, TASK_GROUPS, capLengths, instanceCount, makePlan, tasksOfGroup,
   type TaskGroup,
@@ -23,14 +24,20 @@ interface Remembered {
 }
 
 const STEPS = 4;
-const title = (step: number, what: string) => `ProLong: Run Context Probes (${step}/${STEPS}): ${what}`;
+let runsOn = '';
+const title = (step: number, what: string) => `ProLong: Run Context Probes (${step}/${STEPS}): ${what}${runsOn}`;
 
 export async function chooseRunPlan(
   args: { tasks?: ProbeTaskName[]; lengths?: number[]; samples?: number; seed?: string },
   /** Longest prompt + answer the backend takes, when known before the run. */
   contextLength: number | undefined,
   memory: vscode.Memento,
+  /** The backend that will run the probes, named in each step's title. */
+  backendText?: string,
+  /** The backend's measured speed (from its last kept run), for time estimates in the samples step. */
+  msPerToken?: number,
 ): Promise<{ plan: RunPlan; notes: string[] } | undefined> {
+  runsOn = backendText ? ` · on ${backendText}` : '';
   const last = memory.get<Remembered>(MEMORY_KEY) ?? {};
   const notes: string[] = [];
 
@@ -51,7 +58,7 @@ export async function chooseRunPlan(
     return undefined;
   }
 
-  const samples = args.samples ?? await pickSamples(tasks, lengths, last.samples);
+  const samples = args.samples ?? await pickSamples(tasks, lengths, last.samples, msPerToken);
   if (samples === undefined) return undefined;
 
   const seed = args.seed ?? await vscode.window.showInputBox({
@@ -99,12 +106,26 @@ async function pickLengths(contextLength: number | undefined, last: number[] | u
   return chosen.map((item) => item.length);
 }
 
-async function pickSamples(tasks: ProbeTaskName[], lengths: number[], last: number | undefined): Promise<number | undefined> {
+/** Every prompt's length in a plan (one per instance, a depth sweep one per depth). */
+function promptLengths(tasks: ProbeTaskName[], lengths: number[], samples: number): number[] {
+  const out: number[] = [];
+  for (const length of lengths) {
+    const perLength = instanceCount(tasks, [length], samples);
+    for (let i = 0; i < perLength; i++) out.push(length);
+  }
+  return out;
+}
+
+async function pickSamples(tasks: ProbeTaskName[], lengths: number[], last: number | undefined, msPerToken?: number): Promise<number | undefined> {
   type SampleItem = vscode.QuickPickItem & { samples: number };
   const current = last ?? DEFAULT_SAMPLES;
   const items: SampleItem[] = SAMPLE_CHOICES.map((samples) => ({
     label: String(samples), samples,
-    description: `${instanceCount(tasks, lengths, samples).toLocaleString('en-US')} prompts${samples === current ? ' · last used' : ''}`,
+    // "last used" only when there was a last run; the first time, the default says so
+    description: `${instanceCount(tasks, lengths, samples).toLocaleString('en-US')} prompts${samples === current ? (last === undefined ? ' · default' : ' · last used') : ''}`,
+    // a time estimate from this backend's measured speed (its last kept run), when there is one
+    detail: msPerToken === undefined ? undefined
+      : `${formatEstimate(estimateMs(promptLengths(tasks, lengths, samples), msPerToken))} at this backend's measured speed`,
   }));
   items.sort((a, b) => (a.samples === current ? -1 : b.samples === current ? 1 : 0));
   const chosen = await vscode.window.showQuickPick(items, {

@@ -58,68 +58,104 @@ function currentSettings(): { settings: ServerSettings; warnings: string[] } {
 
 async function configureServer(context: vscode.ExtensionContext, output: vscode.OutputChannel, options: ServerCommandOptions): Promise<void> {
   const current = currentSettings().settings;
-  const url = await vscode.window.showInputBox({
-    title: 'ProLong: Configure Server (1/3): server URL',
-    prompt: 'The OpenAI-compatible server running ProLong (vLLM, SGLang or llama.cpp\'s llama-server)',
-    placeHolder: 'http://gpu-box:8000',
-    value: current.url,
-    ignoreFocusOut: true,
-    validateInput: (value) => {
-      try {
-        normalizeServerUrl(value, EXTENSION_SETTINGS);
-        return undefined;
-      } catch (error) {
-        return errorMessage(error);
-      }
-    },
-  });
-  if (url === undefined) return;
-  const root = normalizeServerUrl(url, EXTENSION_SETTINGS).href.replace(/\/$/, '');
+  let urlValue = current.url;
+  let keyChosen: { root: string; apiKey: string | undefined } | undefined;
+  // A server that cannot be reached is not a dead end: Retry, Edit the URL, or Save it anyway (it may be down now).
+  for (;;) {
+    const url = await vscode.window.showInputBox({
+      title: 'ProLong: Configure Server (1/3): server URL',
+      prompt: 'The OpenAI-compatible server running ProLong (vLLM, SGLang or llama.cpp\'s llama-server)',
+      placeHolder: 'http://gpu-box:8000',
+      value: urlValue,
+      ignoreFocusOut: true,
+      validateInput: (value) => {
+        try {
+          normalizeServerUrl(value, EXTENSION_SETTINGS);
+          return undefined;
+        } catch (error) {
+          return errorMessage(error);
+        }
+      },
+    });
+    if (url === undefined) return;
+    const root = normalizeServerUrl(url, EXTENSION_SETTINGS).href.replace(/\/$/, '');
+    urlValue = root;
 
-  const secretName = apiKeySecretName(root);
-  const storedKey = await context.secrets.get(secretName);
-  let apiKey = storedKey;
+    let apiKey: string | undefined;
+    if (keyChosen?.root === root) apiKey = keyChosen.apiKey;
+    else {
+      const chosen = await chooseApiKey(context, root);
+      if (chosen === false) return;
+      apiKey = chosen;
+      keyChosen = { root, apiKey };
+    }
+
+    // List the models with what we have so far; a failure here says exactly what is wrong.
+    const probeSettings: ServerSettings = { ...current, url: root, model: '' };
+    let models: ServedModel[] | undefined;
+    let problem: string | undefined;
+    for (;;) {
+      try {
+        models = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `ProLong: contacting ${displayUrl(root)}…`, cancellable: true },
+          (_progress, token) => withCancellation(token, (signal) => new RemoteBackend(remoteBackendOptions(backendChoice(probeSettings, apiKey))).listModels(signal)));
+        problem = models.length === 0 ? `${displayUrl(root)} lists no models yet (it may still be loading its model).` : undefined;
+      } catch (error) {
+        if (error instanceof CancelledError) return;
+        problem = `Could not list the models of ${displayUrl(root)}: ${errorMessage(error)}`;
+        output.appendLine(`✗ ${problem}`);
+      }
+      if (!problem) break;
+      const retry = 'Retry';
+      const edit = 'Edit URL';
+      const anyway = 'Save Anyway';
+      const pick = await vscode.window.showErrorMessage(problem, retry, edit, anyway);
+      if (pick === retry) continue;
+      if (pick === anyway) {
+        await saveServer(context, output, root, current.url === root ? current.model : '', apiKey);
+        void vscode.window.showInformationMessage(`ProLong: saved ${displayUrl(root)}. Run "ProLong: Check Server" once it is up.`);
+        return;
+      }
+      if (pick === edit) break;
+      return;
+    }
+    if (!models || problem) continue; // Edit URL
+
+    const picked = await vscode.window.showQuickPick(models.map((m) => ({
+      label: m.id,
+      description: [m.software === 'unknown' ? undefined : m.software, m.contextLength ? `${m.contextLength.toLocaleString('en-US')} tokens` : undefined].filter(Boolean).join(' · '),
+      picked: m.id === current.model,
+    })), { title: 'ProLong: Configure Server (3/3): model', ignoreFocusOut: true });
+    if (!picked) return;
+    await saveServer(context, output, root, picked.label, apiKey);
+    await runHealthCheck(context, output, options);
+    return;
+  }
+}
+
+/** The API key step: the key to use (undefined: none), or false when the user backed out. */
+async function chooseApiKey(context: vscode.ExtensionContext, root: string): Promise<string | undefined | false> {
+  const storedKey = await context.secrets.get(apiKeySecretName(root));
   const keepLabel = 'Keep the stored API key';
   const enterLabel = 'Enter an API key';
   const noneLabel = 'No API key';
   const choice = await vscode.window.showQuickPick(storedKey ? [keepLabel, enterLabel, noneLabel] : [noneLabel, enterLabel], {
     title: 'ProLong: Configure Server (2/3): API key',
-    placeHolder: 'vLLM and llama-server ask for one when started with --api-key; it is kept in VS Code\'s secret storage',
+    placeHolder: 'A server started with an API key asks for it; it is kept in VS Code\'s secret storage',
     ignoreFocusOut: true,
   });
-  if (choice === undefined) return;
-  if (choice === noneLabel) apiKey = undefined;
-  if (choice === enterLabel) {
-    const entered = await vscode.window.showInputBox({ title: 'ProLong: API key', password: true, ignoreFocusOut: true, prompt: `API key for ${displayUrl(root)}` });
-    if (entered === undefined) return;
-    apiKey = entered.trim() || undefined;
-  }
+  if (choice === undefined) return false;
+  if (choice === noneLabel) return undefined;
+  if (choice === keepLabel) return storedKey;
+  const entered = await vscode.window.showInputBox({ title: 'ProLong: API key', password: true, ignoreFocusOut: true, prompt: `API key for ${displayUrl(root)}` });
+  if (entered === undefined) return false;
+  return entered.trim() || undefined;
+}
 
-  // List the models with what we have so far; a failure here says exactly what is wrong.
-  const probeSettings: ServerSettings = { ...current, url: root, model: '' };
-  let models: ServedModel[];
-  try {
-    models = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `ProLong: contacting ${displayUrl(root)}…`, cancellable: true },
-      (_progress, token) => withCancellation(token, (signal) => new RemoteBackend(remoteBackendOptions(backendChoice(probeSettings, apiKey))).listModels(signal)));
-  } catch (error) {
-    if (error instanceof CancelledError) return;
-    showProblem(output, `Could not list the models of ${displayUrl(root)}`, error);
-    return;
-  }
-  if (models.length === 0) {
-    void vscode.window.showErrorMessage(`${displayUrl(root)} lists no models at /v1/models. Wait until the server has loaded its model, then run this again.`);
-    return;
-  }
-  const picked = await vscode.window.showQuickPick(models.map((m) => ({
-    label: m.id,
-    description: [m.software === 'unknown' ? undefined : m.software, m.contextLength ? `${m.contextLength.toLocaleString('en-US')} tokens` : undefined].filter(Boolean).join(' · '),
-    picked: m.id === current.model,
-  })), { title: 'ProLong: Configure Server (3/3): model', ignoreFocusOut: true });
-  if (!picked) return;
-
+async function saveServer(context: vscode.ExtensionContext, output: vscode.OutputChannel, root: string, model: string, apiKey: string | undefined): Promise<void> {
   const config = vscode.workspace.getConfiguration(SERVER_SECTION);
   await config.update('url', root, settingTarget(config, 'url'));
-  await config.update('model', picked.label, settingTarget(config, 'model'));
+  await config.update('model', model || undefined, settingTarget(config, 'model'));
+  const secretName = apiKeySecretName(root);
   if (apiKey) await context.secrets.store(secretName, apiKey);
   else await context.secrets.delete(secretName);
   // A server configured on purpose is the one the panels should use: with prolong.backend "local" they would not.
@@ -128,8 +164,6 @@ async function configureServer(context: vscode.ExtensionContext, output: vscode.
     await prolong.update('backend', 'remote', settingTarget(prolong, 'backend'));
     output.appendLine(`prolong.backend was "local": set to "remote", so Ask and Probes use ${displayUrl(root)}.`);
   }
-
-  await runHealthCheck(context, output, options);
 }
 
 async function runHealthCheck(context: vscode.ExtensionContext, output: vscode.OutputChannel, options: ServerCommandOptions): Promise<void> {
@@ -146,7 +180,7 @@ async function runHealthCheck(context: vscode.ExtensionContext, output: vscode.O
   let report;
   try {
     report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `ProLong: checking ${displayUrl(settings.url)}…`, cancellable: true },
-      (_progress, token) => withCancellation(token, (signal) => checkServer(remoteBackendOptions(backendChoice(settings, apiKey, tokenizerPathSetting())), { packedTokens: options.packedTokens?.() }, signal)));
+      (_progress, token) => withCancellation(token, (signal) => checkServer(remoteBackendOptions(backendChoice(settings, apiKey, tokenizerPathSetting())), { packedTokens: options.packedTokens?.(), answerTokens: askAnswerTokens() }, signal)));
   } catch (error) {
     if (error instanceof CancelledError) return;
     showProblem(output, `Checking ${displayUrl(settings.url)} failed`, error);
@@ -166,6 +200,12 @@ async function runHealthCheck(context: vscode.ExtensionContext, output: vscode.O
       if (pick === details) output.show(true);
     });
   }
+}
+
+/** The answer room the Ask panel keeps (prolong.ask.maxAnswerTokens), so the check's numbers match the panel's budget. */
+function askAnswerTokens(): number {
+  const value = vscode.workspace.getConfiguration('prolong.ask').get<number>('maxAnswerTokens');
+  return typeof value === 'number' && value >= 1 ? Math.floor(value) : 2048;
 }
 
 /** Where a setting is written: the workspace when the workspace already sets it (else that value would win), else the user settings. */

@@ -4,7 +4,7 @@ import { localBackendOptions } from '../../engine/backends/factory';
 import { readEngineSettings } from '../../engine/runtime/engineSettings';
 
 test('engine settings become the local backend\'s load options', () => {
-  const values: Record<string, unknown> = { modelPath: ' /models/prolong-8b-int4 ', executionProvider: 'cpu', contextTokens: 65536, prefillChunkTokens: 1024, deviceMemoryGiB: 24 };
+  const values: Record<string, unknown> = { modelPath: ' /models/prolong-8b-int4 ', executionProvider: 'cpu', contextTokens: 65536, prefillChunkTokens: 1024, deviceMemory: 24 };
   const { settings, warnings } = readEngineSettings((name) => values[name]);
   assert.deepEqual(warnings, []);
   const options = localBackendOptions(settings);
@@ -26,8 +26,17 @@ test('wrong values fall back to the defaults with a warning naming the setting; 
 });
 
 test('device memory keeps its fraction of a GiB; token counts are whole', () => {
-  const values: Record<string, unknown> = { modelPath: '/m', deviceMemoryGiB: 0.5, contextTokens: 4096.7 };
+  const values: Record<string, unknown> = { modelPath: '/m', deviceMemory: 0.5, contextTokens: 4096.7 };
   const { settings } = readEngineSettings((name) => values[name]);
   assert.equal(settings.deviceMemoryGiB, 0.5, 'half a GiB, not 0 (which means "detect")');
   assert.equal(settings.contextTokens, 4096);
+});
+
+test('the old prolong.engine.deviceMemoryGiB is still read, with a deprecation warning; the new name wins', () => {
+  const old = readEngineSettings((name) => ({ modelPath: '/m', deviceMemory: 0, deviceMemoryGiB: 16 } as Record<string, unknown>)[name]);
+  assert.equal(old.settings.deviceMemoryGiB, 16);
+  assert.match(old.warnings.join('\n'), /prolong\.engine\.deviceMemoryGiB is deprecated.*prolong\.engine\.deviceMemory\./);
+  const both = readEngineSettings((name) => ({ modelPath: '/m', deviceMemory: 8, deviceMemoryGiB: 16 } as Record<string, unknown>)[name]);
+  assert.equal(both.settings.deviceMemoryGiB, 8);
+  assert.equal(both.warnings.length, 1);
 });

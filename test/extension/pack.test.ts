@@ -25,15 +25,19 @@ test('the pack report lists totals, the largest files and every skip reason', ()
   const result: PackResult = {
     chunks: [], document: '', files: [{ path: 'a.ts', bytes: 10, tokens: 5 }, { path: 'b|c.ts', bytes: 3000, tokens: 900 }, { path: 'pkg/__init__.py', bytes: 1, tokens: 1 }],
     skipped: [{ path: 'img.png', reason: 'binary' }, { path: 'big.txt', reason: 'over the token budget (5000 tokens)' }],
-    dropped: [{ path: 'big.txt', bytes: 20000, tokens: 5000 }], invalidUtf8: ['latin1.txt'], totalTokens: 1024, totalBytes: 3010,
+    dropped: [{ path: 'big.txt', bytes: 20000, tokens: 5000, kind: 'docs' }], invalidUtf8: ['latin1.txt'], totalTokens: 1024, totalBytes: 3010,
     order: 'path', tokenizer: '/t/tokenizer.json', filesRead: 4, filesTokenized: 3, ms: 12.4,
   };
   const report = packReportMarkdown('repo', result, 2000);
   assert.match(report, /\*\*3 files\*\*, 3\.0K bytes, \*\*1\.0K \/ 2\.0K tokens\*\*/);
-  assert.match(report, /Skipped: 2, of which 1 dropped to meet the token budget/);
+  assert.match(report, /Skipped: 1$/m);
+  assert.match(report, /Dropped to meet the token budget: 1 \(1 docs;/);
   assert.ok(report.indexOf('| 900 | 3000 | b\\|c.ts |') < report.indexOf('| 5 | 10 | a.ts |'), 'largest first, pipes escaped');
   assert.match(report, /\| img\.png \| binary \|/);
   assert.match(report, /UTF-8 \(invalid bytes shown as U\+FFFD\): latin1\.txt$/m);
   assert.ok(report.includes('| 1 | 1 | pkg/\\_\\_init\\_\\_.py |'), 'underscores are not emphasis');
   assert.equal(formatTokens(1_234_567, 0), '1.23M tokens');
+  const linked = packReportMarkdown('repo', result, 2000, 50, 'file:///w/repo');
+  assert.ok(linked.includes('| [b\\|c.ts](file:///w/repo/b%7Cc.ts) |'), 'file names link to the files');
+  assert.ok(linked.includes('[img.png](file:///w/repo/img.png) | binary |'));
 });

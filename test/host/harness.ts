@@ -169,7 +169,28 @@ async function performUi(page: Page, request: UiRequest): Promise<UiResponse> {
     case 'count':
       return { ok: true, count: await frame.locator(request.selector).count() };
     case 'screenshot':
-      await page.screenshot({ path: request.path });
+      if (request.element) await page.locator(request.selector).first().screenshot({ path: request.path, timeout });
+      else await page.screenshot({ path: request.path });
+      return { ok: true };
+    case 'style': {
+      const properties = request.properties;
+      const values = await target.evaluate((element, names) => {
+        const style = getComputedStyle(element);
+        return Object.fromEntries(names.map((name) => [name, style.getPropertyValue(name)]));
+      }, properties, { timeout });
+      return { ok: true, text: JSON.stringify(values) };
+    }
+    case 'scroll': {
+      const top = request.top;
+      const geometry = await target.evaluate((element, to) => {
+        if (to !== undefined) element.scrollTop = to;
+        const { scrollTop, scrollHeight, clientHeight, clientWidth, scrollWidth } = element;
+        return { scrollTop, scrollHeight, clientHeight, clientWidth, scrollWidth, width: element.getBoundingClientRect().width };
+      }, top, { timeout });
+      return { ok: true, text: JSON.stringify(geometry) };
+    }
+    case 'focus':
+      await target.focus({ timeout });
       return { ok: true };
     case 'waitForText': {
       let last = '';

@@ -19,8 +19,20 @@ export type UiRequest = { frame?: string; selector: string; timeoutMs?: number }
   | { action: 'waitForText'; text: string }
   /** How many elements match now (0 when the frame is not there). */
   | { action: 'count' }
-  /** A PNG of the whole workbench page written to `path` (for looking at a panel while developing it). */
-  | { action: 'screenshot'; path: string }
+  /**
+   * A PNG written to `path`: of the whole workbench page, or with `element`, of the first match of `selector`
+   * in the page (e.g. the side bar). Used to look at panels and for the README's screenshots.
+   */
+  | { action: 'screenshot'; path: string; element?: boolean }
+  /** Waits for a match, returns its computed values of `properties` as a JSON object (in `text`). */
+  | { action: 'style'; properties: string[] }
+  /**
+   * Waits for a match; with `top`, scrolls it there; returns {scrollTop, scrollHeight, clientHeight, clientWidth,
+   * scrollWidth, width} as JSON (in `text`).
+   */
+  | { action: 'scroll'; top?: number }
+  /** Waits for a match and gives it keyboard focus. */
+  | { action: 'focus' }
 );
 
 export type UiResponse = { ok: true; text?: string; count?: number } | { ok: false; error: string };

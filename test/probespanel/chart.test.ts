@@ -85,3 +85,20 @@ test('saved runs are drawn as their own series between the references and this r
   assert.deepEqual(referenceColors(svg), referenceColors(alone));
   assert.equal(new Set([...svg.matchAll(/<line class="series (series-\d) /g)].map((m) => m[1])).size, model.series.length, 'every series has a color of its own');
 });
+
+test('every series has an opaque color in every theme kind and a dash pattern of its own (bug: the reference was invisible in HC)', async () => {
+  const { PROBES_CSS } = await import('../../webview/probes/styles');
+  const dashes = new Set<string>();
+  for (let slot = 0; slot < 7; slot++) {
+    assert.match(PROBES_CSS, new RegExp(`svg \\.series-${slot} \\{ --series-color: #[0-9a-f]{6};`), `series-${slot} has an opaque color`);
+    for (const kind of ['body.vscode-high-contrast:not(.vscode-high-contrast-light)', 'body.vscode-high-contrast-light', 'body.vscode-light']) {
+      assert.ok(PROBES_CSS.includes(`${kind} svg .series-${slot} { --series-color: `), `${kind} series-${slot}`);
+    }
+    const dash = new RegExp(`svg path\\.series-${slot}, svg line\\.series-${slot} \\{ stroke-dasharray: ([^;]+);`).exec(PROBES_CSS);
+    assert.ok(dash, `series-${slot} has a dash pattern`);
+    dashes.add(dash[1]!);
+  }
+  assert.equal(dashes.size, 7, 'no two series share a dash pattern');
+  // literal colors: an unset (High Contrast) or translucent (Light Modern) theme chart color cannot blank them
+  assert.doesNotMatch(PROBES_CSS, /--series-color: var\(/);
+});

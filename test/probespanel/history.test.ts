@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseProbeResults } from '../../engine/probes/results';
 import type { ProbeRunResult } from '../../engine/probes/types';
 import { tempDir } from '../tempDirs';
-import { HISTORY_LIMIT, RunHistory, filesToPrune, historyFileName } from '../../extension/probes/history';
+import { HISTORY_LIMIT, RunHistory, estimateMs, filesToPrune, formatEstimate, historyFileName, measuredSpeed } from '../../extension/probes/history';
 
 function result(startedAt: string, model: string, cancelled = false): ProbeRunResult {
   return {
@@ -40,4 +40,28 @@ test('the history keeps the newest runs, each a results file the panel can open 
   assert.ok(!readdirSync(dir).some((name) => name.endsWith('.partial')));
   const reread = parseProbeResults(readFileSync(paths.at(-1)!, 'utf8'), paths.at(-1)!);
   assert.equal(reread.metadata.backend.model, `m${HISTORY_LIMIT + 2}`);
+});
+
+test('the probes quick pick estimates time from the backend\'s measured speed in its newest kept run', () => {
+  const root = tempDir('prolong-speed-');
+  {
+    const dir = join(root, 'probe-runs');
+    const history = new RunHistory(dir);
+    const instance = (promptTokens: number, totalMs: number) => ({ id: 'x', task: 'vt' as const, length: 4096, index: 0, score: 100, prediction: '', answers: [],
+      promptTokens, backendPromptTokens: promptTokens, completionTokens: 3, finishReason: 'stop' as const, totalMs });
+    const old = result('2026-11-01T10:00:00.000Z', 'm');
+    old.instances = [instance(4000, 8000)];
+    const newer = result('2026-11-02T10:00:00.000Z', 'm');
+    newer.instances = [instance(4000, 2000), instance(4000, 2000)];
+    const other = result('2026-11-03T10:00:00.000Z', 'other');
+    other.instances = [instance(1000, 9000)];
+    for (const run of [old, newer, other]) history.save(run);
+    const speed = measuredSpeed(dir, 'm');
+    assert.equal(speed?.msPerToken, 0.5, 'the newest run of that model');
+    assert.equal(measuredSpeed(dir, 'never-ran'), undefined);
+    assert.equal(measuredSpeed(join(root, 'missing'), 'm'), undefined);
+    assert.equal(formatEstimate(estimateMs([4096, 4096, 8192], 0.5)), 'about 8 s');
+    assert.equal(formatEstimate(estimateMs(Array(50).fill(131072), 0.5)), 'about 55 min');
+    assert.equal(formatEstimate(4 * 3600_000), 'about 4.0 h');
+  }
 });

@@ -64,15 +64,72 @@ function running(): Turn | undefined {
 
 /** True from sending a question until the extension's next state (which shows it running). */
 let sending = false;
+/** Set on send: the next render scrolls the new turn into view (however far up the reader was). */
+let revealNewTurn = false;
+/**
+ * Whether the view follows a streaming answer: on from a send, off once the reader scrolls up away from the end,
+ * on again when they scroll back to it.
+ */
+let follow = true;
+/** The scrollTop we set ourselves, so our own scrolls are not taken for the reader's. */
+let ownScrollTop: number | undefined;
 
 function send(): void {
   const text = question.value.trim();
   if (!text || running() || sending) return;
   sending = true;
+  revealNewTurn = true;
+  follow = true;
+  rememberQuestion(text);
   window.clearTimeout(draftTimer); // the question is no longer a draft
   channel.post({ type: 'ask', question: text });
   question.value = '';
   saveState();
+}
+
+/** Questions asked from this view, oldest first (kept with the webview's state), for ↑ / ↓ recall. */
+const asked: string[] = saved?.questions ?? [];
+const MAX_RECALL = 100;
+/** Where ↑ / ↓ are in `recallList()`; undefined when the box holds the user's own text. */
+let recallAt: number | undefined;
+
+function rememberQuestion(question: string): void {
+  const at = asked.indexOf(question);
+  if (at >= 0) asked.splice(at, 1);
+  asked.push(question);
+  if (asked.length > MAX_RECALL) asked.splice(0, asked.length - MAX_RECALL);
+  recallAt = undefined;
+}
+
+/** Earlier questions: this view's, and those of the conversation shown (restored after a reload). */
+function recallList(): string[] {
+  const list = [...(view?.turns ?? []).map((turn) => turn.question).filter((q) => !asked.includes(q)), ...asked];
+  return list;
+}
+
+/** ↑ in an empty box (or one showing a recalled question) recalls the question before; ↓ the one after. */
+function recall(direction: -1 | 1): boolean {
+  const list = recallList();
+  const value = question.value;
+  if (recallAt !== undefined && list[recallAt] !== value) recallAt = undefined;
+  // a box showing an earlier question (recalled before the view reloaded, say) goes on from that question
+  if (recallAt === undefined && value.trim() !== '') {
+    const at = list.lastIndexOf(value);
+    if (at < 0) return false;
+    recallAt = at;
+  }
+  if (list.length === 0) return false;
+  const next = recallAt === undefined ? (direction < 0 ? list.length - 1 : undefined) : recallAt + direction;
+  if (next === undefined || next < 0) return next !== undefined;
+  if (next >= list.length) {
+    recallAt = undefined;
+    question.value = '';
+    return true;
+  }
+  recallAt = next;
+  question.value = list[next]!;
+  saveState();
+  return true;
 }
 
 askButton.addEventListener('click', send);
@@ -82,11 +139,14 @@ question.addEventListener('keydown', (event: KeyboardEvent) => {
   if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
     event.preventDefault();
     send();
+  } else if ((event.key === 'ArrowUp' || event.key === 'ArrowDown') && !event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey) {
+    if (recall(event.key === 'ArrowUp' ? -1 : 1)) event.preventDefault();
   } else if (event.key === 'Escape' && running()) {
     channel.post({ type: 'cancel' });
   }
 });
 question.addEventListener('input', () => {
+  if (recallAt !== undefined && recallList()[recallAt] !== question.value) recallAt = undefined;
   saveState();
   // The budget counts the draft too; tell the extension once typing pauses.
   window.clearTimeout(draftTimer);
@@ -104,12 +164,32 @@ document.addEventListener('click', (event) => {
     channel.post({ type: 'openFile', path: citation.dataset.path ?? '', line, endLine });
     return;
   }
+  const example = target?.closest<HTMLElement>('a.example');
+  if (example) {
+    event.preventDefault();
+    question.value = example.dataset.example ?? '';
+    send();
+    return;
+  }
+  const codeAction = target?.closest<HTMLElement>('[data-code-action]');
+  if (codeAction) {
+    const code = codeAction.closest('.code-block')?.querySelector('pre')?.textContent ?? '';
+    const action = codeAction.dataset.codeAction === 'insert' ? 'insert' : 'copy';
+    channel.post({ type: 'code', action, code });
+    acknowledge(codeAction, action === 'copy' ? 'Copied' : 'Inserted');
+    return;
+  }
   const action = target?.closest<HTMLElement>('[data-action]');
-  if (action) channel.post({ type: 'action', action: action.dataset.action as PanelAction });
+  if (action) {
+    event.preventDefault();
+    channel.post({ type: 'action', action: action.dataset.action as PanelAction });
+  }
   const turnAction = target?.closest<HTMLElement>('[data-turn-action]');
   if (turnAction) {
     const turnId = Number(turnAction.dataset.turnId);
-    channel.post(turnAction.dataset.turnAction === 'retry' ? { type: 'retry', turnId } : { type: 'copyAnswer', turnId });
+    const kind = turnAction.dataset.turnAction;
+    channel.post(kind === 'retry' ? { type: 'retry', turnId } : kind === 'packWith' ? { type: 'askWithLeftOut', turnId } : { type: 'copyAnswer', turnId });
+    if (turnAction.dataset.turnAction === 'copy') acknowledge(turnAction, 'Copied');
   }
 });
 
@@ -154,10 +234,13 @@ function scheduleAnswer(turn: Turn): void {
     const stick = nearBottom();
     for (const pending of pendingAnswers.values()) {
       const element = conversation.querySelector<HTMLElement>(`[data-turn="${pending.id}"] .answer`);
-      if (element) element.innerHTML = answerHtml(pending);
+      if (element) {
+        element.innerHTML = answerHtml(pending);
+        decorateCodeBlocks(element);
+      }
     }
     pendingAnswers.clear();
-    if (stick) conversation.scrollTop = conversation.scrollHeight;
+    if (stick || follow) scrollToEnd();
     saveState();
   });
 }
@@ -166,10 +249,21 @@ function nearBottom(): boolean {
   return conversation.scrollHeight - conversation.scrollTop - conversation.clientHeight < 40;
 }
 
+function scrollToEnd(): void {
+  conversation.scrollTop = conversation.scrollHeight;
+  ownScrollTop = conversation.scrollTop;
+}
+
+conversation.addEventListener('scroll', () => {
+  if (ownScrollTop !== undefined && Math.abs(conversation.scrollTop - ownScrollTop) < 2) return;
+  ownScrollTop = undefined;
+  follow = nearBottom();
+});
+
 let saveTimer: number | undefined;
 function saveState(): void {
   window.clearTimeout(saveTimer);
-  saveTimer = window.setTimeout(() => channel.saveState({ draft: question.value, view }), 200);
+  saveTimer = window.setTimeout(() => channel.saveState({ draft: question.value, view, questions: asked }), 200);
 }
 
 function renderAll(): void {
@@ -197,6 +291,14 @@ function renderHeader(): void {
     const label = text('span', view.backend.label, 'backend-label');
     label.title = view.backend.detail;
     backend.append(label);
+    const change = document.createElement('a');
+    change.href = '#';
+    change.className = 'switch-model';
+    change.dataset.action = 'switchModel';
+    change.textContent = 'Switch';
+    change.title = 'Choose another model or backend';
+    backend.append(' ', change);
+    if (view.backend.runsOn) backend.append(text('div', `Runs on ${view.backend.runsOn}`, 'runs-on'));
     if (view.backend.problem) {
       // one line here (its first sentence); the turn that met the problem shows it whole, with a button
       const problem = text('div', `⚠ ${firstSentence(view.backend.problem)}`, 'problem');
@@ -222,7 +324,13 @@ function renderBudget(): void {
   section.append(line);
   if (context) section.append(meter(budget, context));
   if (budget.droppedFiles > 0) {
-    section.append(text('div', `${budget.droppedFiles} files were left out to meet prolong.pack.tokenBudget.`, 'budget-note'));
+    const note = text('div', `${budget.droppedFiles.toLocaleString('en-US')} files left out to meet the token budget${budget.droppedByKind ? `: ${budget.droppedByKind}` : ''}. `, 'budget-note');
+    const report = document.createElement('a');
+    report.href = '#';
+    report.dataset.action = 'showPackReport';
+    report.textContent = 'Show which';
+    note.append(report);
+    section.append(note);
   }
   if (budget.advice) {
     const advice = text('div', budget.advice, budget.fit === 'over' ? 'budget-warning' : 'budget-note');
@@ -275,10 +383,7 @@ function renderConversation(): void {
   const top = conversation.scrollTop;
   const turns = view?.turns ?? [];
   const children: HTMLElement[] = [];
-  if (turns.length === 0) {
-    children.push(text('p', 'Ask anything about the workspace: the whole repository is packed into the model\'s context. '
-      + 'File paths in answers open the file.', 'empty'));
-  }
+  if (turns.length === 0) children.push(onboardingElement());
   for (const turn of turns) {
     const signature = `${pathsVersion}:${JSON.stringify(turn)}`;
     let entry = turnElements.get(turn.id);
@@ -290,7 +395,60 @@ function renderConversation(): void {
   }
   for (const id of turnElements.keys()) if (!turns.some((turn) => turn.id === id)) turnElements.delete(id);
   conversation.replaceChildren(...children);
-  conversation.scrollTop = stick ? conversation.scrollHeight : top;
+  const newest = turns[turns.length - 1];
+  if (revealNewTurn && newest && ACTIVE_STATUSES.includes(newest.status)) {
+    // a sent question: its turn comes into view, and the answer is followed as it streams
+    revealNewTurn = false;
+    follow = true;
+    scrollToEnd();
+  } else if (stick || (follow && running() !== undefined)) scrollToEnd();
+  else conversation.scrollTop = top;
+}
+
+/** The empty view: one clear call to action for the situation (no folder, no backend, ready with example questions). */
+function onboardingElement(): HTMLElement {
+  const box = document.createElement('div');
+  box.className = 'empty onboarding';
+  const onboarding = view?.onboarding ?? { situation: 'ready', examples: [] };
+  box.dataset.situation = onboarding.situation;
+  if (onboarding.situation === 'noFolder') {
+    box.append(text('p', 'Open a folder to ask about it: ProLong packs the whole repository into the model\'s context.'));
+    box.append(primaryAction('openFolder', 'Open Folder'));
+  } else if (onboarding.situation === 'noBackend') {
+    box.append(text('p', onboarding.backend === 'remote'
+      ? 'Connect a model to ask anything about the workspace: a server running ProLong (vLLM, SGLang, llama.cpp), or a local model on this machine.'
+      : 'Choose a converted model for the local engine to ask anything about the workspace, or connect a server instead.'));
+    const actions = document.createElement('div');
+    actions.className = 'actions';
+    if (onboarding.backend === 'remote') actions.append(primaryAction('configureServer', 'Connect a Server'), actionButton('chooseLocalModel', 'Choose a Local Model'));
+    else actions.append(primaryAction('chooseLocalModel', 'Choose a Local Model'), actionButton('configureServer', 'Connect a Server'));
+    box.append(actions);
+  } else {
+    box.append(text('p', 'Ask anything about the workspace: the whole repository is packed into the model\'s context. File paths in answers open the file.'));
+    if (onboarding.examples.length > 0) {
+      box.append(text('p', 'For example:', 'examples-title'));
+      const list = document.createElement('ul');
+      list.className = 'examples';
+      for (const example of onboarding.examples) {
+        const item = document.createElement('li');
+        const link = document.createElement('a');
+        link.href = '#';
+        link.className = 'example';
+        link.dataset.example = example;
+        link.textContent = example;
+        item.append(link);
+        list.append(item);
+      }
+      box.append(list);
+    }
+  }
+  return box;
+}
+
+function primaryAction(action: PanelAction, label: string): HTMLElement {
+  const button = actionButton(action, label);
+  button.setAttribute('appearance', 'primary');
+  return button;
 }
 
 function turnElement(turn: Turn): HTMLElement {
@@ -302,6 +460,7 @@ function turnElement(turn: Turn): HTMLElement {
   const answer = document.createElement('div');
   answer.className = 'answer';
   answer.innerHTML = answerHtml(turn);
+  decorateCodeBlocks(answer);
   element.append(answer);
   if (turn.progress !== undefined || ACTIVE_STATUSES.includes(turn.status)) {
     const progress = document.createElement('div');
@@ -339,6 +498,11 @@ function turnElement(turn: Turn): HTMLElement {
   actions.className = 'actions';
   if (turn.error && turn.errorAction) actions.append(actionButton(turn.errorAction, actionLabels[turn.errorAction]));
   if (RETRYABLE_STATUSES.includes(turn.status)) actions.append(turnButton('retry', 'Ask again', turn.id));
+  if (turn.leftOut?.length && !ACTIVE_STATUSES.includes(turn.status)) {
+    const packWith = turnButton('packWith', turn.leftOut.length === 1 ? 'Ask again with it packed' : 'Ask again with them packed', turn.id);
+    packWith.title = `Pack ${turn.leftOut.join(', ')} (the token budget keeps them from now on) and ask this question again`;
+    actions.append(packWith);
+  }
   if (!ACTIVE_STATUSES.includes(turn.status) && turn.answer.trim() !== '') {
     const copy = turnButton('copy', 'Copy answer', turn.id);
     copy.title = 'Copy the answer (Markdown)';
@@ -350,6 +514,48 @@ function turnElement(turn: Turn): HTMLElement {
 }
 
 /** The first sentence of a message (up to its first ". "), for one-line places. */
+/**
+ * Each code block of an answer gets a bar with its language and Copy / Insert at Cursor buttons (the extension
+ * does both: the clipboard and the editor are its). The code sent is the block's text as shown.
+ */
+function decorateCodeBlocks(answer: HTMLElement): void {
+  for (const pre of answer.querySelectorAll<HTMLElement>(':scope > pre')) {
+    const block = document.createElement('div');
+    block.className = 'code-block';
+    const bar = document.createElement('div');
+    bar.className = 'code-bar';
+    bar.append(text('span', pre.dataset.language || 'text', 'code-language'));
+    bar.append(codeButton('copy', 'Copy', 'Copy the code'), codeButton('insert', 'Insert at Cursor', 'Insert the code at the cursor of the active editor'));
+    pre.replaceWith(block);
+    pre.tabIndex = 0; // scrollable sideways by keyboard
+    block.append(bar, pre);
+    const cue = () => block.classList.toggle('overflows', pre.scrollWidth > pre.clientWidth + 1);
+    requestAnimationFrame(cue);
+  }
+}
+
+function codeButton(action: 'copy' | 'insert', label: string, title: string): HTMLElement {
+  const button = document.createElement('button');
+  button.className = 'code-button';
+  button.type = 'button';
+  button.dataset.codeAction = action;
+  button.title = title;
+  button.textContent = label;
+  return button;
+}
+
+/** Briefly says a button did its work ("Copied"), then puts its label back. */
+function acknowledge(button: HTMLElement, done: string): void {
+  const label = button.dataset.label ?? button.textContent ?? '';
+  button.dataset.label = label;
+  button.textContent = done;
+  button.classList.add('done');
+  window.setTimeout(() => {
+    button.textContent = label;
+    button.classList.remove('done');
+  }, 1500);
+}
+
 function firstSentence(message: string): string {
   const end = message.search(/\.\s/);
   return end === -1 ? message : message.slice(0, end + 1);
@@ -376,12 +582,16 @@ const actionLabels: Record<PanelAction, string> = {
   newConversation: 'New conversation',
   configureServer: 'Configure Server',
   openBackendSettings: 'Open backend settings',
+  openFolder: 'Open Folder',
+  chooseLocalModel: 'Choose a Local Model',
+  switchModel: 'Switch model',
 };
 
 function statsLine(turn: Turn): string {
   const stats = turn.stats!;
   const parts: string[] = [];
-  if (stats.timeToFirstTokenMs !== undefined) parts.push(`first token ${(stats.timeToFirstTokenMs / 1000).toFixed(2)} s`);
+  // a turn cancelled before any token has no first-token time (not "0.00 s")
+  if (stats.timeToFirstTokenMs !== undefined && stats.completionTokens > 0) parts.push(`first token ${(stats.timeToFirstTokenMs / 1000).toFixed(2)} s`);
   if (stats.tokensPerSecond !== undefined) parts.push(`${stats.tokensPerSecond.toFixed(1)} tokens/s`);
   parts.push(`${stats.completionTokens.toLocaleString('en-US')} answer tokens in ${(stats.totalMs / 1000).toFixed(2)} s`);
   // 0: the backend reported no usage (an answer cancelled or cut before its last event)
@@ -400,7 +610,7 @@ function text(tag: string, content: string, className?: string): HTMLElement {
   return element;
 }
 
-function turnButton(kind: 'retry' | 'copy', label: string, turnId: number): HTMLElement {
+function turnButton(kind: 'retry' | 'copy' | 'packWith', label: string, turnId: number): HTMLElement {
   const button = document.createElement('vscode-button');
   button.setAttribute('appearance', 'secondary');
   button.dataset.turnAction = kind;

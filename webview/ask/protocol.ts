@@ -51,6 +51,8 @@ export interface Turn {
   errorAction?: PanelAction;
   warnings: string[];
   stats?: TurnStats;
+  /** Files the question or answer names that the token budget left out of the model's context. */
+  leftOut?: string[];
 }
 
 /** Everything that fills the model's context, in tokens. */
@@ -75,6 +77,8 @@ export interface ContextBudget {
   remedies?: PanelAction[];
   /** Files the pack's token budget left out. */
   droppedFiles: number;
+  /** The left-out files by kind, e.g. "12 tests, 3 docs". */
+  droppedByKind?: string;
 }
 
 /** Things the panel may ask the extension to do besides asking (buttons next to warnings and errors). */
@@ -86,7 +90,13 @@ export type PanelAction =
   | 'openProlongIgnore'
   | 'newConversation'
   | 'configureServer'
-  | 'openBackendSettings';
+  | 'openBackendSettings'
+  /** File > Open Folder (the empty view of a window without one). */
+  | 'openFolder'
+  /** The models picker (prolong.selectModel) when there is one, else the model path setting. */
+  | 'chooseLocalModel'
+  /** Switch backend or model from the view's header (the models picker, else the backend settings). */
+  | 'switchModel';
 
 export interface PackSummary {
   folder: string;
@@ -100,12 +110,22 @@ export interface BackendSummary {
   /** e.g. "remote · prolong-8b" */
   label: string;
   detail: string;
+  /** Where the model runs and why (the local engine: "WebGPU (an adapter was found)"), shown in the header. */
+  runsOn?: string;
   /** Why no backend is available, with what to do. */
   problem?: string;
 }
 
+/** What the empty view offers, by situation: one clear call to action each. */
+export type Onboarding =
+  | { situation: 'noFolder' }
+  | { situation: 'noBackend'; backend: 'remote' | 'local' }
+  | { situation: 'ready'; examples: string[] };
+
 export interface AskViewState {
   turns: Turn[];
+  /** For an empty conversation. */
+  onboarding?: Onboarding;
   budget: ContextBudget;
   pack?: PackSummary;
   backend?: BackendSummary;
@@ -123,7 +143,11 @@ export type ToExtension =
   /** Ask a failed turn's question again (the failed turn is replaced). */
   | { type: 'retry'; turnId: number }
   /** Put a turn's answer (its Markdown) on the clipboard. */
-  | { type: 'copyAnswer'; turnId: number };
+  | { type: 'copyAnswer'; turnId: number }
+  /** Ask a turn's question again with the left-out files it named packed. */
+  | { type: 'askWithLeftOut'; turnId: number }
+  /** A code block's Copy (to the clipboard) or Insert at Cursor (into the active editor). */
+  | { type: 'code'; action: 'copy' | 'insert'; code: string };
 
 export type ToWebview =
   /** Everything but the packed paths; sent on load and whenever anything but the streamed text changes. */
@@ -139,10 +163,12 @@ export type ToWebview =
 export interface AskWebviewState {
   draft: string;
   view?: AskViewState;
+  /** Questions asked from this view, oldest first, for ↑ recall. */
+  questions?: string[];
 }
 
 const PANEL_ACTIONS: readonly PanelAction[] = ['packWorkspace', 'showPackReport', 'openTokenBudgetSetting', 'openAnswerTokensSetting', 'openProlongIgnore',
-  'newConversation', 'configureServer', 'openBackendSettings'];
+  'newConversation', 'configureServer', 'openBackendSettings', 'openFolder', 'chooseLocalModel', 'switchModel'];
 
 /** Whether a message from the webview is one of ToExtension, fields and all (the extension drops anything else). */
 export function isAskToExtension(value: unknown): value is ToExtension {
@@ -154,7 +180,8 @@ export function isAskToExtension(value: unknown): value is ToExtension {
     case 'ask': case 'draft': return typeof message.question === 'string';
     case 'openFile': return typeof message.path === 'string' && optionalLine(message.line) && optionalLine(message.endLine);
     case 'action': return PANEL_ACTIONS.includes(message.action as PanelAction);
-    case 'retry': case 'copyAnswer': return Number.isInteger(message.turnId);
+    case 'retry': case 'copyAnswer': case 'askWithLeftOut': return Number.isInteger(message.turnId);
+    case 'code': return (message.action === 'copy' || message.action === 'insert') && typeof message.code === 'string';
     default: return false;
   }
 }

@@ -41,21 +41,57 @@ table.instances td.prediction { text-align: left; max-width: 40em; overflow-wrap
 svg.curve-chart { width: 100%; height: auto; font-family: var(--vscode-font-family); }
 svg .grid { stroke: var(--vscode-panel-border, rgba(128,128,128,0.35)); stroke-width: 1; }
 svg .axis-label, svg .axis-title, svg .legend { fill: var(--vscode-foreground); font-size: 11px; }
-svg .threshold { stroke: var(--vscode-editorWarning-foreground); stroke-dasharray: 6 4; stroke-width: 1.5; }
-svg .threshold-label { fill: var(--vscode-editorWarning-foreground); font-size: 11px; }
-svg .effective { stroke: var(--vscode-charts-green); stroke-width: 1.5; }
-svg .effective-label { fill: var(--vscode-charts-green); font-size: 11px; }
+svg .threshold { stroke: var(--vscode-editorWarning-foreground, #cca700); stroke-dasharray: 6 4; stroke-width: 1.5; }
+svg .threshold-label { fill: var(--vscode-editorWarning-foreground, #cca700); font-size: 11px; }
+svg .effective { stroke: var(--vscode-charts-green, #89d185); stroke-width: 1.5; }
+svg .effective-label { fill: var(--vscode-charts-green, #89d185); font-size: 11px; }
+body.vscode-high-contrast svg .effective, body.vscode-high-contrast-light svg .effective { stroke: var(--vscode-contrastActiveBorder, var(--vscode-foreground)); }
+body.vscode-high-contrast svg .effective-label, body.vscode-high-contrast-light svg .effective-label { fill: var(--vscode-foreground); }
+/* Every series has a color of its own in every theme kind AND a dash pattern of its own (readable without color);
+   palettes per theme kind rather than the theme's chart colors, which High Contrast leaves unset and Light Modern
+   makes translucent (its orange is at 33% alpha): each keeps at least 3:1 against the kind's background. */
 svg path.series, svg line.series { fill: none; stroke-width: 2; }
-svg .series.reference { stroke-dasharray: 5 3; stroke-width: 1.5; }
-svg .series-0 { stroke: var(--vscode-charts-blue); fill: var(--vscode-charts-blue); }
-svg .series-1 { stroke: var(--vscode-charts-orange); fill: var(--vscode-charts-orange); }
-svg .series-2 { stroke: var(--vscode-charts-purple); fill: var(--vscode-charts-purple); }
-svg .series-3 { stroke: var(--vscode-charts-red); fill: var(--vscode-charts-red); }
-svg .series-4 { stroke: var(--vscode-charts-yellow); fill: var(--vscode-charts-yellow); }
-svg .series-5 { stroke: var(--vscode-charts-green); fill: var(--vscode-charts-green); }
-svg .series-6 { stroke: var(--vscode-charts-foreground); fill: var(--vscode-charts-foreground); }
-svg .series.comparison { stroke-width: 1.5; }
+svg line.series { stroke-width: 2.5; }
+svg .series.reference, svg .series.comparison { stroke-width: 2; }
+svg circle.series { stroke-dasharray: none; stroke-width: 1.5; }
+svg circle.series.reference, svg circle.series.comparison { fill: var(--vscode-editor-background, transparent); }
+svg .series-0 { --series-color: #3794ff; stroke: var(--series-color); fill: var(--series-color); }
+svg path.series-0, svg line.series-0 { stroke-dasharray: none; }
+svg .series-1 { --series-color: #d18616; stroke: var(--series-color); fill: var(--series-color); }
+svg path.series-1, svg line.series-1 { stroke-dasharray: 8 4; }
+svg .series-2 { --series-color: #b180d7; stroke: var(--series-color); fill: var(--series-color); }
+svg path.series-2, svg line.series-2 { stroke-dasharray: 2 3; }
+svg .series-3 { --series-color: #f14c4c; stroke: var(--series-color); fill: var(--series-color); }
+svg path.series-3, svg line.series-3 { stroke-dasharray: 10 3 2 3; }
+svg .series-4 { --series-color: #cca700; stroke: var(--series-color); fill: var(--series-color); }
+svg path.series-4, svg line.series-4 { stroke-dasharray: 5 5; }
+svg .series-5 { --series-color: #89d185; stroke: var(--series-color); fill: var(--series-color); }
+svg path.series-5, svg line.series-5 { stroke-dasharray: 1 4; }
+svg .series-6 { --series-color: #cccccc; stroke: var(--series-color); fill: var(--series-color); }
+svg path.series-6, svg line.series-6 { stroke-dasharray: 12 4 4 4; }
+body.vscode-light svg .series-0 { --series-color: #1a85ff; }
+body.vscode-light svg .series-1 { --series-color: #c75c00; }
+body.vscode-light svg .series-2 { --series-color: #652d90; }
+body.vscode-light svg .series-3 { --series-color: #cd3131; }
+body.vscode-light svg .series-4 { --series-color: #8a6d00; }
+body.vscode-light svg .series-5 { --series-color: #388a34; }
+body.vscode-light svg .series-6 { --series-color: #616161; }
+body.vscode-high-contrast:not(.vscode-high-contrast-light) svg .series-0 { --series-color: #4fc1ff; }
+body.vscode-high-contrast:not(.vscode-high-contrast-light) svg .series-1 { --series-color: #ffa500; }
+body.vscode-high-contrast:not(.vscode-high-contrast-light) svg .series-2 { --series-color: #e38cff; }
+body.vscode-high-contrast:not(.vscode-high-contrast-light) svg .series-3 { --series-color: #ff8c8c; }
+body.vscode-high-contrast:not(.vscode-high-contrast-light) svg .series-4 { --series-color: #ffd700; }
+body.vscode-high-contrast:not(.vscode-high-contrast-light) svg .series-5 { --series-color: #7fff7f; }
+body.vscode-high-contrast:not(.vscode-high-contrast-light) svg .series-6 { --series-color: #ffffff; }
+body.vscode-high-contrast-light svg .series-0 { --series-color: #0f4a85; }
+body.vscode-high-contrast-light svg .series-1 { --series-color: #8f3f00; }
+body.vscode-high-contrast-light svg .series-2 { --series-color: #652d90; }
+body.vscode-high-contrast-light svg .series-3 { --series-color: #b5200d; }
+body.vscode-high-contrast-light svg .series-4 { --series-color: #5e4b00; }
+body.vscode-high-contrast-light svg .series-5 { --series-color: #1f6f1f; }
+body.vscode-high-contrast-light svg .series-6 { --series-color: #292929; }
 svg path.series { fill: none; }
+svg circle.series.reference, svg circle.series.comparison { fill: var(--vscode-editor-background, transparent); }
 tr.comparison th, tr.comparison td { font-style: italic; }
 .comparisons { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }
 dl.metadata { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; }

@@ -65,7 +65,7 @@ export function scoreTableHtml(state: ProbesViewState, references: readonly Refe
   }
   // a published curve that shares no length with this run would be a row of dashes: the chart still draws it
   for (const reference of references.filter((r) => r.scores.some((s) => lengths.includes(s.length)))) {
-    extra.push(`<tr class="reference"><th scope="row" title="${escapeMarkup(reference.source)}">${escapeMarkup(reference.model)} (published)</th>${lengths.map((length) => {
+    extra.push(`<tr class="reference"><th scope="row" title="${escapeMarkup(reference.source)}">${escapeMarkup(reference.model)} (published, ${/13 tasks/.test(reference.source) ? '13-task' : 'RULER'} average)</th>${lengths.map((length) => {
       const point = reference.scores.find((s) => s.length === length);
       return point ? `<td>${formatScore(point.score)}</td>` : '<td class="pending" aria-label="not published">–</td>';
     }).join('')}</tr>`);

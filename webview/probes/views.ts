@@ -34,7 +34,7 @@ export function progressHtml(state: ProbesViewState): string {
   if (state.total > 0) {
     const percent = Math.round((state.done / state.total) * 100);
     parts.push(`<div class="progress-row"><progress max="${state.total}" value="${state.done}" aria-label="Instances finished"></progress>`
-      + `<span>${state.done} / ${state.total} instances (${percent}%)</span></div>`);
+      + `<span>${state.done.toLocaleString('en-US')} / ${state.total.toLocaleString('en-US')} instances (${percent}%)${skippedNote(state)}</span></div>`);
   }
   const current = state.current;
   if (current && (state.phase === 'running' || state.phase === 'cancelling')) {
@@ -125,4 +125,10 @@ export function detailsHtml(state: ProbesViewState): string {
 /** The last part of a path, either separator. */
 function baseName(path: string): string {
   return path.split(/[\\/]/).filter(Boolean).pop() ?? path;
+}
+
+/** Skipped instances count as done: say how many of the done ones were answered, so the Instances tab's count agrees. */
+function skippedNote(state: { done: number; instances: readonly unknown[] }): string {
+  const skipped = state.done - state.instances.length;
+  return skipped > 0 ? `: ${state.instances.length.toLocaleString('en-US')} answered, ${skipped.toLocaleString('en-US')} skipped` : '';
 }

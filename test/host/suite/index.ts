@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { api, hostTest, log, tests } from './hostTest';
 import './ask';
 import './probes';
+import './panels';
 
 hostTest('the extension activates and registers its commands', async () => {
   await api();
@@ -50,7 +51,7 @@ hostTest('the pack report and the packed document open as documents', async () =
   await vscode.commands.executeCommand('prolong.packWorkspace');
   const report = await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: 'prolong-pack', path: '/pack-report.md' }));
   assert.match(report.getText(), /^# ProLong pack: /);
-  assert.match(report.getText(), /\| logo\.bin \| binary \|/);
+  assert.match(report.getText(), /\| \[logo\.bin\]\(file:\/\/\S+\/logo\.bin\) \| binary \|/, 'file names link to the files');
   await vscode.commands.executeCommand('prolong.openPackedDocument');
   const editor = vscode.window.activeTextEditor;
   assert.ok(editor && editor.document.uri.scheme === 'prolong-pack');

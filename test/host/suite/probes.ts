@@ -46,6 +46,8 @@ class HoldingBackend implements Backend {
 }
 
 let saved: ProbeRunResult | undefined;
+/** The finished run of the first probes test (the panel tests show it). */
+export const finishedRun = (): ProbeRunResult | undefined => saved;
 
 hostTest('Probes: with the local engine the lengths are capped by prolong.engine.contextTokens before any model loads', async () => {
   const prolong = await api();
@@ -76,7 +78,7 @@ hostTest('Probes: the quick picks offer task groups, then only the lengths that 
   prolong.overrideBackend(backend);
   try {
     const picking = vscode.commands.executeCommand<ProbeRunResult | undefined>('prolong.runProbes');
-    await ui({ action: 'waitForText', selector: '.quick-input-widget .quick-input-title', text: '(1/4): tasks' });
+    await ui({ action: 'waitForText', selector: '.quick-input-widget .quick-input-title', text: '(1/4): tasks · on remote · oracle' });
     assert.equal((await ui({ action: 'count', selector: '.quick-input-widget .quick-input-list .monaco-list-row' })).count, 5, 'all, RULER, NIAH, recall, custom');
     await ui({ action: 'fill', selector: '.quick-input-widget .quick-input-box input', value: 'Recall' });
     await ui({ action: 'press', selector: '.quick-input-widget .quick-input-box input', key: 'Enter' });
@@ -121,7 +123,7 @@ hostTest('Probes: Run Context Probes runs in a worker against the active backend
     await ui({ action: 'waitForText', frame: FRAME, selector: '.heatmap-skipped[data-task="code_needle"]', text: 'could be filled' });
     assert.equal((await ui({ action: 'count', frame: FRAME, selector: 'svg.curve-chart circle.measured' })).count, 2);
     assert.equal((await ui({ action: 'count', frame: FRAME, selector: 'table.scores td.final' })).count, 2 * 2 + 2, 'two tasks and the RULER average at two lengths');
-    assert.match((await ui({ action: 'text', frame: FRAME, selector: 'progress + span' })).text ?? '', /^44 \/ 44 instances \(100%\)$/);
+    assert.match((await ui({ action: 'text', frame: FRAME, selector: 'progress + span' })).text ?? '', /^44 \/ 44 instances \(100%\): 24 answered, 20 skipped$/);
     // The Instances tab can list only the misses (the oracle has none).
     await ui({ action: 'click', frame: FRAME, selector: '#tab-instances' });
     await ui({ action: 'waitForText', frame: FRAME, selector: '#instances caption', text: '24 finished instances, newest first' });
@@ -185,9 +187,13 @@ hostTest('Probes: Save Results writes the JSON and the CSV beside it; Open Resul
   await ui({ action: 'click', frame: FRAME, selector: '#tab-details' });
   assert.match((await ui({ action: 'text', frame: FRAME, selector: '#details' })).text ?? '', /seedhost.*suite versionprolong-probes\/1/s);
 
-  // Compare: the saved run's RULER average joins the chart and the table.
-  const compared = await vscode.commands.executeCommand<ProbesViewState | undefined>('prolong.compareProbeResults', finished);
-  assert.deepEqual(compared?.comparisons.map((c) => c.label), [`oracle · ${saved.metadata.startedAt.slice(0, 10)}`]);
+  // Compare: never the run shown with itself; another saved run's RULER average joins the chart and the table.
+  const itself = await vscode.commands.executeCommand<ProbesViewState | undefined>('prolong.compareProbeResults', finished);
+  assert.deepEqual(itself?.comparisons, [], 'the run shown is not compared with itself');
+  const other = vscode.Uri.file(join(dir, 'other.json'));
+  await vscode.workspace.fs.writeFile(other, new TextEncoder().encode(JSON.stringify({ ...saved, metadata: { ...saved.metadata, startedAt: '2026-01-02T03:04:05.000Z' } })));
+  const compared = await vscode.commands.executeCommand<ProbesViewState | undefined>('prolong.compareProbeResults', other);
+  assert.deepEqual(compared?.comparisons.map((c) => c.label), ['oracle · 2026-01-02 · 1K/2K'], 'labelled by model, date and lengths');
   await ui({ action: 'click', frame: FRAME, selector: '#tab-results' });
   await ui({ action: 'waitForText', frame: FRAME, selector: 'table.scores', text: '(saved run, RULER average)' });
   assert.equal((await ui({ action: 'count', frame: FRAME, selector: 'svg.curve-chart circle.comparison' })).count, 2);
