@@ -12,7 +12,8 @@ import { ContextTooLongError } from '../../engine/backends/remote/problems';
 import type { LastPack, WorkspacePacking } from '../pack';
 import { backendInfoIsCheap, backendSetting, getBackend, onDidChangeBackend } from '../backend';
 import { ACTIVE_STATUSES, RETRYABLE_STATUSES, type AskViewState, type BackendSummary, type PanelAction, type Turn, type TurnStatus } from '../../webview/ask/protocol';
-import { conversationRequest, historyOf } from './conversation';
+import { historyOf } from './conversation';
+import { runAsk } from './askCore';
 import { answerRoom, contextBudget } from './budget';
 import { answerStats } from './stats';
 import { TokenCounts } from './tokenCounts';
@@ -89,6 +90,11 @@ export class AskSession implements vscode.Disposable {
     return this.pack?.folder;
   }
 
+  /** The pack the panel asks with (packed again when stale), for the chat participant: one pack, one warm prefix. */
+  currentPack(signal: AbortSignal, onProgress: (message: string, fraction?: number) => void): Promise<LastPack> {
+    return this.ensurePack(signal, onProgress);
+  }
+
   packedPaths(): string[] {
     return this.pack?.result.files.map((file) => file.path) ?? [];
   }
@@ -148,20 +154,6 @@ export class AskSession implements vscode.Disposable {
       this.events.changed();
     };
     try {
-      const pack = await this.ensurePack(controller.signal, (message, fraction) => update('packing', message, fraction));
-      update('connecting', `Connecting to the ${backendSetting() === 'local' ? 'local engine (the first question loads the model)' : 'server'}…`);
-      const backend = await getBackend();
-      const info = await backend.info(controller.signal);
-      this.info = { backend, info };
-      this.backendProblem = undefined;
-      const sampling = this.sampling();
-      const room = answerRoom(this.budget(), sampling.maxTokens);
-      if (room < sampling.maxTokens) {
-        turn.warnings.push(`The model's context leaves room for about ${n(room)} answer tokens (prolong.ask.maxAnswerTokens is ${n(sampling.maxTokens)}).`);
-        sampling.maxTokens = room;
-      }
-      const request = conversationRequest(pack.result.document, history, question, sampling);
-      update('prefill', 'Reading the repository…');
       let streamedText = false;
       const onEvent = (event: GenerateEvent) => {
         if (event.type === 'prefill') {
@@ -183,7 +175,21 @@ export class AskSession implements vscode.Disposable {
           this.events.changed();
         }
       };
-      const result = await backend.generate(request, onEvent, controller.signal);
+      const result = await runAsk({
+        question, history, sampling: this.sampling(),
+        pack: async (signal) => (await this.ensurePack(signal, (message, fraction) => update('packing', message, fraction))).result.document,
+        backend: getBackend,
+        onStage: (stage) => stage === 'connecting'
+          ? update('connecting', `Connecting to the ${backendSetting() === 'local' ? 'local engine (the first question loads the model)' : 'server'}…`)
+          : update('prefill', 'Reading the repository…'),
+        onInfo: (backend, info) => {
+          this.info = { backend, info };
+          this.backendProblem = undefined;
+        },
+        answerRoom: (_info, maxTokens) => answerRoom(this.budget(), maxTokens),
+        onWarning: (message) => turn.warnings.push(message),
+        onEvent,
+      }, controller.signal);
       this.finish(turn, result);
     } catch (error) {
       if (error instanceof CancelledError || controller.signal.aborted) {
