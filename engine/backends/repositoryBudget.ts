@@ -26,3 +26,27 @@ export async function repositoryBudget(
   }
   return callerBudget === undefined ? budget : Math.min(budget, callerBudget);
 }
+
+/**
+ * Packs so that the document fits `budget` tokens as the caller's own tokenizer counts them (`count`), when the
+ * caller's model is not ours: packs with our tokenizer, counts the document with theirs, and packs again with our
+ * budget scaled by the ratio of the two counts until it fits (whole files dropped from the end of the pack order).
+ */
+export async function packForCallerBudget<T extends { document: string; totalTokens: number }>(
+  packWithBudget: (ourBudget: number | undefined) => Promise<T>, count: (text: string) => Promise<number>, budget: number,
+): Promise<{ pack: T; callerTokens: number }> {
+  let pack = await packWithBudget(undefined);
+  let callerTokens = await count(pack.document);
+  for (let attempt = 0; callerTokens > budget && attempt < 6; attempt++) {
+    // 2% under the proportional estimate, a little more each round, so it converges in a step or two
+    const ours = Math.floor(pack.totalTokens * (budget / callerTokens) * (0.98 - attempt * 0.04));
+    if (ours <= 0) break;
+    pack = await packWithBudget(ours);
+    callerTokens = await count(pack.document);
+  }
+  if (callerTokens > budget) {
+    throw new UserError(`Even the smallest pack takes ${callerTokens.toLocaleString('en-US')} tokens, over the caller's budget of ${budget.toLocaleString('en-US')}.`,
+      'Ask with a larger token budget, or leave files out with prolong.pack.exclude.');
+  }
+  return { pack, callerTokens };
+}
