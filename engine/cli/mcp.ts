@@ -5,10 +5,10 @@ import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
 
 const usage = 'prolong mcp [--dir DIR] [--server URL [--model NAME] | --model MODEL_DIR] [--api chat|completions] [--timeout SECONDS] '
   + '[--header "Name: value"]... [--tokenizer PATH] [--context N] [--probe-results DIR_OR_FILE]...\n'
-  + '  An MCP server over stdio with the tools pack, ask and probe_summary. The API key comes from PROLONG_API_KEY.';
+  + '  An MCP server over stdio with the tools pack, ask, probe and probe_summary. The API key comes from PROLONG_API_KEY.';
 
 const command: Subcommand = {
-  summary: 'serve pack, ask and probe results to MCP clients over stdio',
+  summary: 'serve pack, ask, probes and probe results to MCP clients over stdio',
   usage,
   async run(args, signal) {
     const { values, positionals } = parseCommandArgs(args, {

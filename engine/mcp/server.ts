@@ -4,7 +4,7 @@
  * MCP error results (isError) naming what to fix, never as a crash of the server; every tool honours the request's
  * cancellation.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -17,6 +17,11 @@ import type { Backend, BackendInfo } from '../backends/types';
 import { repositoryBudget } from '../backends/repositoryBudget';
 import { packStats } from '../packer/stats';
 import { summarizeProbeResults, formatProbeSummary } from '../probes/summary';
+import { runProbes } from '../probes/runner';
+import { parseTaskList } from '../probes/tasks/index';
+import { promptCounterFor } from '../probes/promptCounter';
+import { formatResults } from '../probes/report';
+import type { ProbeEvent } from '../probes/types';
 
 export interface McpServerOptions {
   /** The repository the tools work on when a call names none. */
@@ -91,6 +96,48 @@ export function createProlongMcpServer(options: McpServerOptions): { server: Mcp
       packedFiles: packed.files.length, packedTokens: packed.totalTokens, droppedFiles: packed.dropped.map((f) => f.path), warnings: result.warnings,
     };
     return { content: [{ type: 'text', text: result.text }, { type: 'text', text: JSON.stringify(meta, null, 2) }], isError: result.finishReason === 'cut' };
+  }));
+
+  server.registerTool('probe', {
+    title: 'Run context probes',
+    description: 'Measure how much of its context the configured model really uses: RULER-style tasks at the given lengths, '
+      + 'scored, with the effective context length. Long: sends progress notifications when the client asks for them. '
+      + 'The results are saved to the first --probe-results directory, where probe_summary finds them.',
+    inputSchema: {
+      tasks: z.string().optional().describe('Task names or groups, comma-separated (ruler, niah, recall, all); default niah.'),
+      lengths: z.array(z.number().int().min(1024)).min(1).optional().describe('Context lengths in tokens (default [4096, 8192]).'),
+      samples: z.number().int().min(1).optional().describe('Samples per task and length (default 1).'),
+      seed: z.string().optional(),
+    },
+  }, (args, extra) => guarded(async () => {
+    if (!options.backend) {
+      throw new UserError('prolong mcp has no model backend to probe.', 'Start it with --server URL (a ProLong server) or --model MODEL_DIR (a converted model).');
+    }
+    backend ??= createBackend(options.backend);
+    const progressToken = extra._meta?.progressToken;
+    const onEvent = (event: ProbeEvent): void => {
+      if (progressToken === undefined || event.type !== 'instance-finished') return;
+      void extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress: event.done, total: event.total, message: event.result.id } });
+    };
+    const result = await runProbes({
+      tasks: parseTaskList(args.tasks ?? 'niah'), lengths: args.lengths ?? [4096, 8192], samples: args.samples ?? 1, seed: args.seed ?? '42',
+      backend, counter: promptCounterFor(options.backend.tokenizerPath, () => {}), onEvent, signal: extra.signal,
+    });
+    if (result.metadata.cancelled) throw new CancelledError('probe');
+    let saved = '';
+    const dir = options.probeResults.map((p) => (isAbsolute(p) ? p : resolve(options.root, p))).find((p) => !p.endsWith('.json'));
+    if (dir) {
+      mkdirSync(dir, { recursive: true });
+      const path = join(dir, `${result.metadata.startedAt.replace(/[:.]/g, '-')}-${result.metadata.backend.model.replace(/[^\w.-]+/g, '_')}.json`);
+      writeFileSync(path, JSON.stringify(result));
+      saved = `\nSaved to ${path}.`;
+    }
+    const error = result.metadata.error === undefined ? '' : `\nThe run stopped early: ${result.metadata.error}`;
+    return {
+      content: [{ type: 'text', text: formatResults(result) + saved + error }],
+      structuredContent: { effectiveLength: result.ruler.effectiveLength, threshold: result.ruler.threshold, averages: result.ruler.averages, scores: result.scores, skipped: result.skipped.length },
+      isError: result.metadata.error !== undefined || result.instances.length === 0,
+    };
   }));
 
   server.registerTool('probe_summary', {

@@ -48,7 +48,7 @@ const text = (result: CallToolResult, i = 0): string => {
 test('lists its tools with input schemas', async () => {
   const client = await connect(['--dir', repo()]);
   const { tools } = await client.listTools();
-  assert.deepEqual(tools.map((t) => t.name).sort(), ['ask', 'pack', 'probe_summary']);
+  assert.deepEqual(tools.map((t) => t.name).sort(), ['ask', 'pack', 'probe', 'probe_summary']);
   const pack = tools.find((t) => t.name === 'pack')!;
   assert.deepEqual(Object.keys(pack.inputSchema.properties ?? {}).sort(), ['budget', 'dir', 'order', 'reportOnly', 'tokenizer']);
 });
@@ -121,4 +121,27 @@ test('cancelling an ask closes the request to the model server', async () => {
   assert.equal(fixture.clientAborts, 1);
   const ok = await client.callTool({ name: 'pack', arguments: { reportOnly: true } }) as CallToolResult;
   assert.equal(ok.isError, undefined, 'still serving after a cancellation');
+});
+
+test('probe runs the tasks against the configured server with progress, saves the results, and probe_summary reads them back', async () => {
+  const fixture = await serve({ flavor: 'vllm', answer: 'I do not know.' });
+  const results = tempDir('prolong-mcp-probes-');
+  dirs.push(results);
+  const client = await connect(['--dir', repo(), '--server', fixture.url, '--model', TEST_MODEL, '--probe-results', results]);
+  const progress: number[] = [];
+  const run = await client.callTool({ name: 'probe', arguments: { tasks: 'niah_single_1', lengths: [4096], samples: 2 } }, undefined,
+    { onprogress: (p) => progress.push(p.progress), timeout: 120_000 }) as CallToolResult;
+  assert.equal(run.isError, false, text(run));
+  const scores = (run.structuredContent as { scores: { task: string; length: number; score: number }[] }).scores;
+  // the fixture's answer holds no needle: a score of 0, measured on both samples
+  assert.deepEqual(scores.map((s) => [s.task, s.length, s.score]), [['niah_single_1', 4096, 0]]);
+  assert.deepEqual(progress, [1, 2]);
+  assert.equal(fixture.requests.filter((r) => r.path === '/v1/chat/completions').length, 2);
+  assert.match(text(run), /Saved to /);
+
+  const summary = await client.callTool({ name: 'probe_summary', arguments: {} }) as CallToolResult;
+  assert.equal(summary.isError, undefined, text(summary));
+  assert.match(text(summary), new RegExp(`^${TEST_MODEL.replace(/[.]/g, '\\.')} \\(vllm at .*\\): below 85\\.6 at every measured length; RULER average 4K: 0;`));
+  const models = (summary.structuredContent as { models: { model: string; effectiveLength: number | null }[] }).models;
+  assert.deepEqual(models.map((m) => [m.model, m.effectiveLength]), [[TEST_MODEL, null]]);
 });
