@@ -30,7 +30,7 @@ export async function repositoryBudget(
 /**
  * Packs so that the document fits `budget` tokens as the caller's own tokenizer counts them (`count`), when the
  * caller's model is not ours: packs with our tokenizer, counts the document with theirs, and packs again with our
- * budget scaled by the ratio of the two counts until it fits (whole files dropped from the end of the pack order).
+ * budget scaled by the ratio of the two counts until it fits (whole files dropped by the packer's budget policy: the largest first).
  */
 export async function packForCallerBudget<T extends { document: string; totalTokens: number }>(
   packWithBudget: (ourBudget: number | undefined) => Promise<T>, count: (text: string) => Promise<number>, budget: number,

@@ -50,7 +50,7 @@ export function createProlongMcpServer(options: McpServerOptions): { server: Mcp
   server.registerTool('pack', {
     title: 'Pack repository',
     description: 'Pack a repository into one long document (every file, introduced by its path) with exact token counts. '
-      + 'With a budget, whole files are dropped from the end of the pack order until it fits; the report lists them.',
+      + 'With a budget, whole files are dropped (the largest first) until it fits; the report lists them.',
     inputSchema: {
       dir: z.string().optional().describe('Repository directory (default: the server\'s --dir).'),
       budget: z.number().int().positive().optional().describe('Most tokens the document may use.'),
