@@ -15,14 +15,17 @@ export const JOIN_SLACK_TOKENS = 16;
 export async function repositoryBudget(
   info: BackendInfo, maxAnswerTokens: number, countPrompt: (repository: string) => Promise<PromptTokenCount>,
   callerBudget?: number,
+  /** What to do when nothing fits, in the caller's words (CLI flags or settings). */
+  hint?: string,
 ): Promise<number | undefined> {
   if (!info.contextLength) return callerBudget;
   const around = (await countPrompt('')).tokens + JOIN_SLACK_TOKENS;
   const budget = info.contextLength - maxAnswerTokens - around;
+  // the packer reads a budget of 0 as none at all, so a context this small must stop here
   if (budget <= 0) {
     const n = (tokens: number) => tokens.toLocaleString('en-US');
     throw new UserError(`The context of ${n(info.contextLength)} tokens (${info.model}) leaves no room for the repository after ${n(maxAnswerTokens)} answer tokens and ${n(around)} for the question and chat template.`,
-      `Ask for fewer answer tokens, ${info.kind === 'local' ? 'give the local engine a longer context' : 'serve the model with a longer context'}, or ask without the repository.`);
+      hint ?? `Ask for fewer answer tokens, ${info.kind === 'local' ? 'give the local engine a longer context' : 'serve the model with a longer context'}, or ask without the repository.`);
   }
   return callerBudget === undefined ? budget : Math.min(budget, callerBudget);
 }

@@ -85,7 +85,8 @@ export function createProlongMcpServer(options: McpServerOptions): { server: Mcp
     info ??= await backend.info(extra.signal);
     const maxTokens = args.maxTokens ?? 1024;
     const model = backend;
-    const budget = await repositoryBudget(info, maxTokens, async (repository) => model.countPromptTokens({ messages: buildRepositoryPrompt({ repository, question: args.question }) }, extra.signal));
+    const budget = await repositoryBudget(info, maxTokens, async (repository) => model.countPromptTokens({ messages: buildRepositoryPrompt({ repository, question: args.question }) }, extra.signal),
+      undefined, 'Ask for fewer answer tokens (maxTokens), or serve the model with a longer context (prolong mcp --server / --context).');
     // edit-aware: unchanged files first, so the repository prefix stays byte-identical between questions
     const packed: PackResult = await pack({ root, budget, order: 'edit-aware', tokenizerPath: options.backend.tokenizerPath }, undefined, extra.signal);
     const result = await backend.generate({ messages: buildRepositoryPrompt({ repository: packed.document, question: args.question }), sampling: { maxTokens, temperature: 0 } }, () => {}, extra.signal);
