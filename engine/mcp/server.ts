@@ -116,14 +116,17 @@ export function createProlongMcpServer(options: McpServerOptions): { server: Mcp
     }
     backend ??= createBackend(options.backend);
     const progressToken = extra._meta?.progressToken;
+    // sent notifications are awaited before the result: the client drops progress that arrives after it
+    const sent: Promise<void>[] = [];
     const onEvent = (event: ProbeEvent): void => {
       if (progressToken === undefined || event.type !== 'instance-finished') return;
-      void extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress: event.done, total: event.total, message: event.result.id } });
+      sent.push(extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress: event.done, total: event.total, message: event.result.id } }));
     };
     const result = await runProbes({
       tasks: parseTaskList(args.tasks ?? 'niah'), lengths: args.lengths ?? [4096, 8192], samples: args.samples ?? 1, seed: args.seed ?? '42',
       backend, counter: promptCounterFor(options.backend.tokenizerPath, () => {}), onEvent, signal: extra.signal,
     });
+    await Promise.allSettled(sent);
     if (result.metadata.cancelled) throw new CancelledError('probe');
     let saved = '';
     const dir = options.probeResults.map((p) => (isAbsolute(p) ? p : resolve(options.root, p))).find((p) => !p.endsWith('.json'));
