@@ -40,7 +40,7 @@ export function registerChat(context: vscode.ExtensionContext, session: AskSessi
   }
   if (typeof vscode.lm?.registerTool === 'function') {
     try {
-      registerLanguageModelTools(context, probeResultsDir);
+      registerLanguageModelTools(context, probeResultsDir, () => session.packedFolder() ?? vscode.workspace.workspaceFolders?.[0]);
       registered.tools = true;
     } catch (error) {
       console.warn(`ProLong: the language-model tools are not available here: ${(error as Error).message}`);

@@ -25,31 +25,32 @@ export interface PackToolInput {
 /** Tokens kept free for the pack report next to the document when the caller gives a budget. */
 const REPORT_ROOM_TOKENS = 2048;
 
-export function registerLanguageModelTools(context: vscode.ExtensionContext, probeResultsDir: string): void {
+/** `folder()`: the folder the Ask panel packed, else the first one (the tools pack what the panel and @prolong use). */
+export function registerLanguageModelTools(context: vscode.ExtensionContext, probeResultsDir: string, folder: () => vscode.WorkspaceFolder | undefined): void {
   const packTool: vscode.LanguageModelTool<PackToolInput> = {
     prepareInvocation(options) {
-      const folder = vscode.workspace.workspaceFolders?.[0];
+      const name = folder()?.name;
       return {
-        invocationMessage: `Packing ${folder?.name ?? 'the workspace'} with ProLong`,
+        invocationMessage: `Packing ${name ?? 'the workspace'} with ProLong`,
         confirmationMessages: {
           title: 'Pack the workspace?',
-          message: new vscode.MarkdownString(`ProLong reads every file of **${folder?.name ?? 'the workspace'}** that \`.gitignore\` and the \`prolong.pack\` settings allow`
+          message: new vscode.MarkdownString(`ProLong reads every file of **${name ?? 'the workspace'}** that \`.gitignore\` and the \`prolong.pack\` settings allow`
             + `${options.input.budget ? `, up to ${options.input.budget.toLocaleString('en-US')} tokens,` : ''} and gives the packed text to the model.`),
         },
       };
     },
     async invoke(options, token) {
-      const folder = vscode.workspace.workspaceFolders?.[0];
-      if (!folder) throw new Error('There is no workspace folder to pack. Open a folder (File > Open Folder).');
+      const target = folder();
+      if (!target) throw new Error('There is no workspace folder to pack. Open a folder (File > Open Folder).');
       const input = options.input ?? {};
       if (input.order !== undefined && !PACK_ORDERS.includes(input.order)) throw new Error(`order must be one of ${PACK_ORDERS.join(', ')}, not '${input.order}'.`);
-      const { settings } = readPackSettings((name) => vscode.workspace.getConfiguration('prolong', folder).get(name));
+      const { settings } = readPackSettings((name) => vscode.workspace.getConfiguration('prolong', target).get(name));
       const controller = new AbortController();
       const listener = token.onCancellationRequested(() => controller.abort());
       try {
         const packWith = (budget: number | undefined): Promise<PackResult> => pack({
-          root: folder.uri.fsPath, order: input.order ?? settings.order, budget, maxFileBytes: settings.maxFileBytes,
-          exclude: settings.exclude, include: settings.include, repositoryName: folder.name, tokenizerPath: countingTokenizerPath(),
+          root: target.uri.fsPath, order: input.order ?? settings.order, budget, maxFileBytes: settings.maxFileBytes,
+          exclude: settings.exclude, include: settings.include, repositoryName: target.name, tokenizerPath: countingTokenizerPath(),
         }, undefined, controller.signal);
         const callerBudget = options.tokenizationOptions ? Math.max(1, options.tokenizationOptions.tokenBudget - REPORT_ROOM_TOKENS) : undefined;
         const budget = [input.budget, settings.tokenBudget || undefined].filter((b): b is number => typeof b === 'number' && b > 0);
@@ -65,7 +66,7 @@ export function registerLanguageModelTools(context: vscode.ExtensionContext, pro
         } else {
           result = await packWith(ours);
         }
-        const report = packReportMarkdown(folder.name, result, ours ?? 0) + note;
+        const report = packReportMarkdown(target.name, result, ours ?? 0) + note;
         const parts = input.reportOnly ? [report] : [result.document, report];
         return new vscode.LanguageModelToolResult(parts.map((text) => new vscode.LanguageModelTextPart(text)));
       } catch (error) {

@@ -121,3 +121,20 @@ test('/pack shows the pack report with a button; /probe starts the probes', asyn
   assert.equal(started, 1);
   assert.equal(probe.log.at(-1), 'button:prolong.showProbes=Show Probes Panel');
 });
+
+test('an answer stopped at the token limit says so and offers to continue', async () => {
+  class LimitedBackend extends ScriptedBackend {
+    override async generate(request: GenerateRequest, onEvent: (event: GenerateEvent) => void, signal?: AbortSignal): Promise<GenerateResult> {
+      const result = await super.generate(request, onEvent, signal);
+      return { ...result, finishReason: 'length', warnings: ['the server retried once'] };
+    }
+  }
+  const { out, log } = recorder();
+  const outcome = await handleChatRequest({ prompt: 'Explain everything.' }, [], deps(new LimitedBackend(['It starts in README.md'])), out, new AbortController().signal);
+  assert.equal(outcome.kind, 'answer');
+  assert.deepEqual(log.slice(-5), [
+    'ref:README.md', 'md:\n\n**Cited:** ', 'anchor:README.md=README.md',
+    'md:\n\n> the server retried once', 'md:\n\n> The answer stopped at `prolong.ask.maxAnswerTokens`.',
+  ]);
+  assert.deepEqual(chatFollowups(outcome).map((f) => f.label), ['Continue', 'What depends on README.md?', 'Show the pack report']);
+});
