@@ -7,4 +7,6 @@ export interface ProlongExtensionApi {
   lastPack(): LastPack | undefined;
   /** For tests: the panels use `backend` instead of the one the settings describe (undefined: the settings' again). */
   overrideBackend(backend: Backend | undefined): void;
+  /** Which of the chat participant, language-model tools and MCP server definition this host offered. */
+  chat: { participant: boolean; tools: boolean; mcp: boolean };
 }

@@ -4,6 +4,7 @@ import { WorkspacePacking } from './pack';
 import { registerBackend, overrideBackend } from './backend';
 import { registerAsk } from './ask';
 import { registerProbes } from './probes';
+import { registerChat } from './chat';
 import type { ProlongExtensionApi } from './api';
 
 export function activate(context: vscode.ExtensionContext): ProlongExtensionApi {
@@ -11,9 +12,10 @@ export function activate(context: vscode.ExtensionContext): ProlongExtensionApi 
   packing.register();
   registerServerCommands(context, { packedTokens: () => packing.lastPack?.result.totalTokens });
   registerBackend(context);
-  registerAsk(context, packing);
+  const ask = registerAsk(context, packing);
   registerProbes(context, packing);
-  return { lastPack: () => packing.lastPack, overrideBackend };
+  const chat = registerChat(context, ask);
+  return { lastPack: () => packing.lastPack, overrideBackend, chat };
 }
 
 export function deactivate(): void {}

@@ -4,6 +4,7 @@ import { UserError } from '../errors';
 import { createBackend, remoteBackendOptions } from '../backends/factory';
 import { checkServer, formatHealthReport } from '../backends/remote/health';
 import { buildRepositoryPrompt } from '../backends/prompt';
+import { repositoryBudget } from '../backends/repositoryBudget';
 import { tokenizerBesideModel } from '../tokenizer';
 import type { BackendInfo, GenerateResult, PromptTokenCount } from '../backends/types';
 import { refuseUnsafeRoot } from './outputFiles';
@@ -21,9 +22,6 @@ const usage = 'prolong ask "QUESTION" (--server URL [--model NAME] | --model MOD
   + '  question about the same repository starts from it); --no-cache neither reads nor writes it.\n'
   + '  prolong ask --check --server URL [--model NAME] [--dir DIR | --no-repository]: check the server step by step (reachable, key, model,\n'
   + '  context length against the packed DIR (default: the current folder), exact counts, a one-token answer) and say what is wrong.';
-
-/** Room left where the packed document meets the prompt text around it (a token may merge across the seam). */
-const JOIN_SLACK_TOKENS = 16;
 
 const command: Subcommand = {
   summary: COMMAND_SUMMARIES.ask,
@@ -146,22 +144,10 @@ async function readRepository(
       throw new UserError(`Cannot read --context-file ${values['context-file']}: ${(error as Error).message}.`, 'Give a file written by `prolong pack --out FILE`.');
     }
   }
-  // Fit the pack to the backend unless a budget was given: whole files are dropped from the end of the pack order.
-  let budget: number | undefined;
-  if (values.budget) {
-    budget = parseCount(values.budget, 'budget');
-  } else if (info.contextLength) {
-    // The prompt without the repository, counted as the backend counts it (system prompt, question, chat template),
-    // plus a little for token merges where the document meets the text around it.
-    const around = (await countPrompt('')).tokens + JOIN_SLACK_TOKENS;
-    budget = info.contextLength - maxTokens - around;
-    // the packer reads a budget of 0 as none at all, so a context this small must stop here
-    if (budget <= 0) {
-      const n = (tokens: number) => tokens.toLocaleString('en-US');
-      throw new UserError(`The context of ${n(info.contextLength)} tokens (${info.model}) leaves no room for the repository after ${n(maxTokens)} answer tokens and ${n(around)} for the question and chat template.`,
-        `Ask for fewer answer tokens (--max-tokens), ${info.kind === 'local' ? 'give a larger --context' : 'serve the model with a longer context'}, or ask without the repository (--no-repository).`);
-    }
-  }
+  // Fit the pack to the backend unless a budget was given: whole files are dropped (the largest first).
+  const budget = values.budget ? parseCount(values.budget, 'budget')
+    : await repositoryBudget(info, maxTokens, countPrompt, undefined,
+      `Ask for fewer answer tokens (--max-tokens), ${info.kind === 'local' ? 'give a larger --context' : 'serve the model with a longer context'}, or ask without the repository (--no-repository).`);
   const { pack } = await import('../packer');
   // counted with the tokenizer the backend will use: a local model's own tokenizer.json wins, as in the engine
   const tokenizerPath = tokenizerBesideModel(values.model && !values.server ? values.model : undefined) ?? values.tokenizer;

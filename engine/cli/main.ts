@@ -13,6 +13,7 @@ const subcommands: Record<string, () => Promise<Subcommand>> = {
   convert: async () => (await import('./convert')).default,
   probe: async () => (await import('./probe')).default,
   ask: async () => (await import('./ask')).default,
+  mcp: async () => (await import('./mcp')).default,
 };
 
 function usage(): string {

@@ -12,7 +12,8 @@ import { ContextTooLongError } from '../../engine/backends/remote/problems';
 import type { LastPack, WorkspacePacking } from '../pack';
 import { backendInfoIsCheap, backendSetting, getBackend, onDidChangeBackend } from '../backend';
 import { ACTIVE_STATUSES, RETRYABLE_STATUSES, type AskViewState, type BackendSummary, type Onboarding, type PanelAction, type Turn, type TurnStatus } from '../../webview/ask/protocol';
-import { conversationRequest, historyOf } from './conversation';
+import { historyOf } from './conversation';
+import { runAsk } from './askCore';
 import { answerRoom, contextBudget } from './budget';
 import { answerStats, packChange } from './stats';
 import { TokenCounts } from './tokenCounts';
@@ -116,6 +117,11 @@ export class AskSession implements vscode.Disposable {
     return restored && vscode.workspace.workspaceFolders?.find((folder) => folder.uri.toString() === restored.folder);
   }
 
+  /** The pack the panel asks with (packed again when stale), for the chat participant: one pack, one warm prefix. */
+  currentPack(signal: AbortSignal, onProgress: (message: string, fraction?: number) => void): Promise<LastPack> {
+    return this.ensurePack(signal, onProgress);
+  }
+
   /** The packed files; after a reload, the last pack's (saved) until the workspace is packed again. */
   packedPaths(): string[] {
     if (this.pack) return this.pack.result.files.map((file) => file.path);
@@ -191,23 +197,7 @@ export class AskSession implements vscode.Disposable {
     // the files the conversation so far was asked with (after a reload, the saved list): a change is announced
     const before = history.length > 0 && this.packedFolder() ? new Set(this.packedPaths()) : undefined;
     try {
-      const pack = await this.ensurePack(controller.signal, (message, fraction) => update('packing', message, fraction));
-      const change = before && packChange(before, pack.result.files.map((file) => file.path));
-      if (change) turn.warnings.push(`The packed repository changed since the last question (${change}); the model reads the new one from here on.`);
-      this.noteLeftOut(turn, pack);
-      update('connecting', `Connecting to the ${backendSetting() === 'local' ? 'local engine (the first question loads the model)' : 'server'}…`);
-      const backend = await getBackend();
-      const info = await backend.info(controller.signal);
-      this.info = { backend, info };
-      this.backendProblem = undefined;
-      const sampling = this.sampling();
-      const room = answerRoom(this.budget(), sampling.maxTokens);
-      if (room < sampling.maxTokens) {
-        turn.warnings.push(`The model's context leaves room for about ${n(room)} answer tokens (prolong.ask.maxAnswerTokens is ${n(sampling.maxTokens)}).`);
-        sampling.maxTokens = room;
-      }
-      const request = conversationRequest(pack.result.document, history, question, sampling);
-      update('prefill', 'Reading the repository…');
+      let pack: LastPack | undefined;
       let streamedText = false;
       const onEvent = (event: GenerateEvent) => {
         if (event.type === 'prefill') {
@@ -229,9 +219,29 @@ export class AskSession implements vscode.Disposable {
           this.events.changed();
         }
       };
-      const result = await backend.generate(request, onEvent, controller.signal);
+      const result = await runAsk({
+        question, history, sampling: this.sampling(),
+        pack: async (signal) => {
+          pack = await this.ensurePack(signal, (message, fraction) => update('packing', message, fraction));
+          const change = before && packChange(before, pack.result.files.map((file) => file.path));
+          if (change) turn.warnings.push(`The packed repository changed since the last question (${change}); the model reads the new one from here on.`);
+          this.noteLeftOut(turn, pack);
+          return pack.result.document;
+        },
+        backend: getBackend,
+        onStage: (stage) => stage === 'connecting'
+          ? update('connecting', `Connecting to the ${backendSetting() === 'local' ? 'local engine (the first question loads the model)' : 'server'}…`)
+          : update('prefill', 'Reading the repository…'),
+        onInfo: (backend, info) => {
+          this.info = { backend, info };
+          this.backendProblem = undefined;
+        },
+        answerRoom: (_info, maxTokens) => answerRoom(this.budget(), maxTokens),
+        onWarning: (message) => turn.warnings.push(message),
+        onEvent,
+      }, controller.signal);
       this.finish(turn, result);
-      this.noteLeftOut(turn, pack);
+      if (pack) this.noteLeftOut(turn, pack);
     } catch (error) {
       if (error instanceof CancelledError || controller.signal.aborted) {
         turn.status = 'cancelled';

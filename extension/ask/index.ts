@@ -7,7 +7,8 @@ import type { WorkspacePacking } from '../pack';
 import { AskSession } from './askSession';
 import { ASK_VIEW_ID, AskViewProvider } from './askView';
 
-export function registerAsk(context: vscode.ExtensionContext, packing: WorkspacePacking): void {
+/** Returns the panel's session, which the chat participant asks through too. */
+export function registerAsk(context: vscode.ExtensionContext, packing: WorkspacePacking): AskSession {
   let session: AskSession | undefined;
   const provider = new AskViewProvider(context.extensionUri, () => session!);
   session = new AskSession(context, packing, {
@@ -24,4 +25,5 @@ export function registerAsk(context: vscode.ExtensionContext, packing: Workspace
     vscode.commands.registerCommand('prolong.newConversation', () => session!.newConversation()),
     vscode.commands.registerCommand('prolong.openPastConversation', () => session!.openPastConversation()),
   );
+  return session;
 }

@@ -8,6 +8,7 @@ import { api, hostTest, log, tests } from './hostTest';
 import './ask';
 import './probes';
 import './panels';
+import './chat';
 
 hostTest('the extension activates and registers its commands', async () => {
   await api();
@@ -62,7 +63,10 @@ hostTest('the pack report and the packed document open as documents', async () =
 export async function run(): Promise<void> {
   let passed = 0;
   let failed = 0;
+  // PROLONG_HOST_ONLY=chat: only the tests whose name contains it (one suite while working on it)
+  const only = process.env.PROLONG_HOST_ONLY;
   for (const test of tests) {
+    if (only && !test.name.includes(only)) continue;
     try {
       await test.run();
       passed++;
