@@ -267,6 +267,10 @@ function explain(error: unknown, hub: HubContext, what: string): Error {
   }
   if (code === 'ECONNREFUSED') return new UserError(`${hub.settings.endpoint} refused the connection.`, 'Check your connection or HF_ENDPOINT, then try again.');
   if (code) return new Transient(`connection failed (${code})`);
+  if (error instanceof TypeError && error.message === 'fetch failed') {
+    const cause = (error as { cause?: unknown }).cause;
+    return new UserError(`Could not reach ${hub.settings.endpoint}: ${cause instanceof Error ? cause.message : 'fetch failed'}.`, 'Check your connection or HF_ENDPOINT, then try again.', { cause: error });
+  }
   return error instanceof Error ? error : new Error(String(error));
 }
 
