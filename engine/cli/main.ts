@@ -10,6 +10,8 @@ const subcommands: Record<string, () => Promise<Subcommand>> = {
   convert: async () => (await import('./convert')).default,
   probe: async () => (await import('./probe')).default,
   ask: async () => (await import('./ask')).default,
+  pull: async () => (await import('./pull')).default,
+  models: async () => (await import('./models')).default,
 };
 
 function usage(): string {
