@@ -196,6 +196,21 @@ export async function pullCheckpoint(options: PullCheckpointOptions): Promise<Pu
   return { repo, commit, dir: snapshot, downloadedBytes: state.downloaded, reusedBytes: state.reused };
 }
 
+/** config.json of ORG/NAME at a revision (from the cache when it is there), for the fit and architecture check before a download. */
+export async function fetchConfig(repo: string, settings: HubSettings, revision = 'main', signal?: AbortSignal): Promise<Record<string, unknown>> {
+  checkRepoId(repo);
+  const cached = cachedSnapshot(repoFolder(settings.cacheDir, repo), revision);
+  if (cached) return JSON.parse(readFileSync(join(cached.dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+  if (settings.offline) throw new UserError(`HF_HUB_OFFLINE is set and ${repo} is not in the Hugging Face cache ${settings.cacheDir}.`, 'Unset HF_HUB_OFFLINE to download it.');
+  const hub = { repo, settings, signal, retries: 2, retryDelayMs: 1000 };
+  const url = `${settings.endpoint}/${repo}/resolve/${encodeURIComponent(revision)}/config.json`;
+  return withRetries(hub, 'config.json', async () => {
+    const response = await fetch(url, { headers: settings.token ? { Authorization: `Bearer ${settings.token}` } : {}, signal });
+    if (!response.ok) { await response.body?.cancel(); throw new HubApiError(url, response.status, undefined, `HTTP ${response.status}`); }
+    return await response.json() as Record<string, unknown>;
+  });
+}
+
 function cachedSnapshot(root: string, revision: string): { commit: string; dir: string } | undefined {
   let commit = revision;
   if (!commitPattern.test(revision)) {

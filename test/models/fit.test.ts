@@ -50,3 +50,13 @@ test('RoPE scaling is named with the context it stretches; unsupported architect
   assert.throws(() => modelFit({ architectures: ['GPT2LMHeadModel'] }, 'org/gpt2/config.json', { bytes: GiB, source: 'test' }), /org\/gpt2\/config.json: field "architectures"/);
   assert.equal(formatBytes(1.5 * GiB), '1.5 GiB');
 });
+
+test('every curated model\'s config parses, and the list names the ProLong family first', async () => {
+  const { curatedModels } = await import('../../engine/models/curated');
+  const mem = { bytes: 24 * GiB, source: 'test' };
+  assert.deepEqual(curatedModels.slice(0, 2).map((m) => m.repo), ['princeton-nlp/Llama-3-8B-ProLong-512k-Instruct', 'princeton-nlp/Llama-3-8B-ProLong-64k-Instruct']);
+  const fits = curatedModels.map((m) => modelFit(m.config, m.repo, mem));
+  assert.equal(fits[0]!.trainedContext, 524288);
+  assert.equal(fits.find((_, i) => curatedModels[i]!.repo === 'meta-llama/Llama-3.2-3B-Instruct')!.parameters, 3_212_749_824);
+  assert.equal(fits.find((_, i) => curatedModels[i]!.repo === 'Qwen/Qwen2.5-1.5B-Instruct')!.parameters, 1_543_714_304);
+});

@@ -189,3 +189,17 @@ test('a checkpoint placed by hand in the HF cache layout (as Python leaves it) i
   assert.deepEqual(listed.map((c) => [c.repo, c.refs, c.dir]), [['hand-org/hand-model', ['main'], snap]]);
   assert.equal(listed[0]!.bytes, readdirSync(checkpoint).reduce((n, f) => n + readFileSync(join(checkpoint, f)).length, 0));
 });
+
+test('fetchConfig reads config.json from the Hub before a download, and from the cache when the model is there', async () => {
+  const { fetchConfig } = await import('../../engine/models/hub');
+  const s = settings();
+  hub.requests.length = 0;
+  const config = await fetchConfig(repo, s);
+  assert.deepEqual(config, JSON.parse(readFileSync(join(checkpoint, 'config.json'), 'utf8')));
+  assert.deepEqual(hub.requests.map((r) => r.url), [`/${repo}/resolve/main/config.json`]);
+  await assert.rejects(fetchConfig('fixture-org/none', s), (e: unknown) => e instanceof UserError && /not found/.test(e.message));
+  await pullCheckpoint({ repo, settings: s });
+  hub.requests.length = 0;
+  assert.deepEqual(await fetchConfig(repo, { ...s, offline: true }), config);
+  assert.equal(hub.requests.length, 0);
+});
