@@ -16,6 +16,8 @@ export interface Faults {
   rateLimit?: number;
   /** Cut the connection after this many bytes, once, for this file. */
   cut?: { path: string; afterBytes: number };
+  /** Send this many bytes of this file, then hold the connection open (a stalled download, to cancel). */
+  stall?: { path: string; afterBytes: number };
   /** Serve these bytes instead of the real ones for this file (its metadata keeps the true sha256). */
   corrupt?: string;
 }
@@ -118,6 +120,8 @@ export class FixtureHub {
     const status = range ? 206 : 200;
     res.writeHead(status, { ...headers, 'content-length': String(body.length), ...(range ? { 'content-range': `bytes ${start}-${bytes.length - 1}/${bytes.length}` } : {}) });
     if (req.method === 'HEAD') { res.end(); return; }
+    const stall = this.faults.stall;
+    if (stall?.path === file.path && start < stall.afterBytes) { res.write(body.subarray(0, stall.afterBytes - start)); return; }
     const cut = this.faults.cut;
     if (cut?.path === file.path && start < cut.afterBytes) {
       this.faults.cut = undefined;
