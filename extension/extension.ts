@@ -4,6 +4,7 @@ import { WorkspacePacking } from './pack';
 import { registerBackend, overrideBackend } from './backend';
 import { registerAsk } from './ask';
 import { registerProbes } from './probes';
+import { registerModels } from './models';
 import type { ProlongExtensionApi } from './api';
 
 export function activate(context: vscode.ExtensionContext): ProlongExtensionApi {
@@ -13,6 +14,7 @@ export function activate(context: vscode.ExtensionContext): ProlongExtensionApi 
   registerBackend(context);
   registerAsk(context, packing);
   registerProbes(context, packing);
+  registerModels(context);
   return { lastPack: () => packing.lastPack, overrideBackend };
 }
 
