@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { api, hostTest, log, tests } from './hostTest';
 import './ask';
 import './probes';
+import './models';
 
 hostTest('the extension activates and registers its commands', async () => {
   await api();
@@ -61,7 +62,9 @@ hostTest('the pack report and the packed document open as documents', async () =
 export async function run(): Promise<void> {
   let passed = 0;
   let failed = 0;
-  for (const test of tests) {
+  // PROLONG_HOST_ONLY=text runs only the tests whose names contain it (while working on one part)
+  const only = process.env.PROLONG_HOST_ONLY;
+  for (const test of tests.filter((t) => !only || t.name.includes(only))) {
     try {
       await test.run();
       passed++;
