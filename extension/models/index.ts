@@ -213,8 +213,14 @@ function formatEta(seconds: number): string {
 }
 
 async function useLocalModel(dir: string, name: string, note?: string): Promise<void> {
-  await vscode.workspace.getConfiguration('prolong.engine').update('modelPath', dir, vscode.ConfigurationTarget.Global);
-  await vscode.workspace.getConfiguration('prolong').update('backend', 'local', vscode.ConfigurationTarget.Global);
+  // user settings (a remote window reads them too); a workspace value would hide them, so it is updated as well
+  const set = async (section: string, key: string, value: string) => {
+    const config = vscode.workspace.getConfiguration(section);
+    await config.update(key, value, vscode.ConfigurationTarget.Global);
+    if (config.inspect(key)?.workspaceValue !== undefined) await config.update(key, value, vscode.ConfigurationTarget.Workspace);
+  };
+  await set('prolong.engine', 'modelPath', dir);
+  await set('prolong', 'backend', 'local');
   void vscode.window.showInformationMessage(`ProLong now uses ${name}${note ? ` (${note})` : ''} with the bundled engine.`);
 }
 

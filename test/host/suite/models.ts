@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { randomShapes, writeRandomCheckpoint } from '../../../kernels/randomCheckpoint';
 import { resolveTokenizerPath } from '../../../engine/tokenizer';
 import { FixtureHub } from '../../models/fixtureHub';
-import { api, hostTest } from './hostTest';
+import { api, hostTest, log } from './hostTest';
 import { ui } from './ui';
 
 const QUICK_INPUT = '.quick-input-widget .quick-input-box input';
@@ -50,12 +50,21 @@ hostTest('Models: Select Model → Download a model… shows progress and cancel
     await ui({ action: 'waitForText', selector: QUICK_LIST, text: 'princeton-nlp/Llama-3-8B-ProLong-512k-Instruct' });
     await choose(repo, 'download this repository');
     await choose('auto', 'auto (fp16)');
-    await ui({ action: 'waitForText', selector: '.notifications-toasts', text: 'downloading', timeoutMs: 30_000 });
-    await ui({ action: 'click', selector: '.notifications-toasts .monaco-button:has-text("Cancel")' });
+    // the progress notification, in the notification center (toasts are not shown in this headless window)
+    await vscode.commands.executeCommand('notifications.showList');
+    try {
+      await ui({ action: 'waitForText', selector: '.notifications-center', text: 'downloading', timeoutMs: 30_000 });
+    } catch (error) {
+      log(`hub requests: ${hub.requests.map((r) => `${r.method} ${r.url} ${r.range ?? ''}`).join(' | ')}`);
+      if (process.env.PROLONG_HOST_SHOT) await ui({ action: 'screenshot', selector: 'body', path: process.env.PROLONG_HOST_SHOT });
+      throw error;
+    }
+    await ui({ action: 'click', selector: '.notifications-center .monaco-button:has-text("Cancel")' });
     await picking;
-    await ui({ action: 'waitForText', selector: '.notifications-toasts', text: 'cancelled', timeoutMs: 15_000 });
+    await vscode.commands.executeCommand('notifications.hideList');
     const blobs = join(cache, 'models--fixture-org--tiny-llama3', 'blobs');
     assert.ok(readdirSync(blobs).some((b) => b.endsWith('.incomplete')), 'the partial download is kept for resume');
+    assert.equal(vscode.workspace.getConfiguration('prolong.engine').get<string>('modelPath') ?? '', '', 'a cancelled download sets no model');
 
     // 2. again: resumes, converts, and the model becomes current
     hub.faults = {};
@@ -65,7 +74,7 @@ hostTest('Models: Select Model → Download a model… shows progress and cancel
     const modelPath = vscode.workspace.getConfiguration('prolong.engine').get<string>('modelPath') ?? '';
     assert.match(modelPath, /models[\\/]fixture-org--tiny-llama3--fp16$/);
     assert.ok(existsSync(join(modelPath, 'prolong_model.json')));
-    assert.equal(config.get('backend'), 'local');
+    assert.equal(vscode.workspace.getConfiguration('prolong').get('backend'), 'local');
 
     // 3. the bundled engine answers on it
     await config.update('engine.executionProvider', 'cpu', vscode.ConfigurationTarget.Workspace);
