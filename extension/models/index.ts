@@ -27,7 +27,8 @@ export function registerModels(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('prolong.selectModel', () => selectModel(context)),
     vscode.commands.registerCommand('prolong.setHubToken', () => setHubToken(context)),
     vscode.commands.registerCommand('prolong.removeModel', (dir?: string) => removeModel(context, typeof dir === 'string' ? dir : undefined)),
-    vscode.commands.registerCommand('prolong.downloadModel', (repo?: string) => typeof repo === 'string' ? download(context, repo, 'auto') : pickDownload(context)),
+    vscode.commands.registerCommand('prolong.downloadModel', (repo?: string, dtype?: PullDtype) =>
+      typeof repo === 'string' ? download(context, repo, dtype === 'fp16' || dtype === 'int4' ? dtype : 'auto') : pickDownload(context)),
   );
 }
 

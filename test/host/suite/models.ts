@@ -49,7 +49,8 @@ hostTest('Models: Select Model → Download a model… shows progress and cancel
     await choose('Download a model', 'Download a model');
     await ui({ action: 'waitForText', selector: QUICK_LIST, text: 'princeton-nlp/Llama-3-8B-ProLong-512k-Instruct' });
     await choose(repo, 'download this repository');
-    await choose('auto', 'auto (fp16)');
+    await ui({ action: 'waitForText', selector: QUICK_LIST, text: 'auto (fp16)' });
+    await choose('int4', 'int4'); // fp16 models fail on the CPU engine (onnxruntime "not enough space", see the report); int4 runs fp32 activations
     // the progress notification, in the notification center (toasts are not shown in this headless window)
     await vscode.commands.executeCommand('notifications.showList');
     try {
@@ -69,10 +70,10 @@ hostTest('Models: Select Model → Download a model… shows progress and cancel
     // 2. again: resumes, converts, and the model becomes current
     hub.faults = {};
     hub.requests.length = 0;
-    await vscode.commands.executeCommand('prolong.downloadModel', repo);
+    await vscode.commands.executeCommand('prolong.downloadModel', repo, 'int4');
     assert.ok(hub.requests.some((r) => r.range === 'bytes=1000000-'), 'the download resumed where it stopped');
     const modelPath = vscode.workspace.getConfiguration('prolong.engine').get<string>('modelPath') ?? '';
-    assert.match(modelPath, /models[\\/]fixture-org--tiny-llama3--fp16$/);
+    assert.match(modelPath, /models[\\/]fixture-org--tiny-llama3--int4$/);
     assert.ok(existsSync(join(modelPath, 'prolong_model.json')));
     assert.equal(vscode.workspace.getConfiguration('prolong').get('backend'), 'local');
 
@@ -83,7 +84,12 @@ hostTest('Models: Select Model → Download a model… shows progress and cancel
     await ui({ action: 'click', frame: FRAME, selector: '#new-conversation' });
     await ui({ action: 'fill', frame: FRAME, selector: '#question textarea', value: 'What does main.ts print?' });
     await ui({ action: 'press', frame: FRAME, selector: '#question textarea', key: 'Enter' });
-    await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="length"] .stats', text: '4 answer tokens', timeoutMs: 90_000 });
+    try {
+      await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="length"] .stats', text: '4 answer tokens', timeoutMs: 90_000 });
+    } catch (error) {
+      log(`last turn: ${(await ui({ action: 'text', frame: FRAME, selector: '.turn:last-child' })).text}`);
+      throw error;
+    }
   } finally {
     hub.faults = {};
     for (const [name, value] of Object.entries(saved)) { if (value === undefined) delete process.env[name]; else process.env[name] = value; }
