@@ -203,3 +203,12 @@ test('fetchConfig reads config.json from the Hub before a download, and from the
   assert.deepEqual(await fetchConfig(repo, { ...s, offline: true }), config);
   assert.equal(hub.requests.length, 0);
 });
+
+test('the disk space check names the size needed and the cache folder before anything is written', async () => {
+  const { checkDiskSpace } = await import('../../engine/models/hub');
+  const cacheDir = join(work, 'not-created-yet', 'hub');
+  assert.throws(() => checkDiskSpace(cacheDir, 1e18, repo), (e: unknown) => e instanceof UserError &&
+    e.message.startsWith(`${repo} needs 1000000000.00 GB more in the Hugging Face cache ${cacheDir}, but its disk has`) && /HF_HUB_CACHE/.test(e.hint ?? ''));
+  checkDiskSpace(cacheDir, 1, repo);
+  assert.ok(!existsSync(cacheDir));
+});
