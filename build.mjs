@@ -20,6 +20,7 @@ const nodeEntries = [
   ['test/bench/attention.ts', 'bench-attention'],
   ['test/kernels/deviceCheck.ts', 'kernels-check'],
   ['extension/probes/worker.ts', 'probes-worker'],
+  ['extension/models/worker.ts', 'models-worker'],
   ['training/data/makeData.ts', 'training-data'],
   ['training/data/checkExport.ts', 'training-check'],
 ];

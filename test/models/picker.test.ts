@@ -1,0 +1,33 @@
+// The Select Model list: its groups, what each entry says (fit, dtype, size) and which one is current.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { curatedEntries, modelPickerEntries } from '../../extension/models/pickerItems';
+import { modelFit } from '../../engine/models/modelFit';
+import { curatedModels } from '../../engine/models/curated';
+import type { ModelSidecar } from '../../kernels/sidecar';
+
+const memory = { bytes: 24 * 1024 ** 3, source: 'test' };
+const sidecar = { model: { contextLength: 65536, maxPositionEmbeddings: 524288 }, onnx: { dtype: 'int4' } } as unknown as ModelSidecar;
+
+test('the picker lists converted models (current marked), cache checkpoints with their fit, server models, then Download', () => {
+  const prolong = curatedModels[0]!;
+  const entries = modelPickerEntries({
+    converted: [{ kind: 'converted', dir: '/m/a', name: 'org/a', sidecar, bytes: 5 * 1024 ** 3 }, { kind: 'converted', dir: '/m/b', name: 'org/b', sidecar, bytes: 1024 ** 3 }],
+    cached: [{ kind: 'checkpoint', repo: prolong.repo, commit: 'f'.repeat(40), refs: ['main'], dir: '/hf/x', bytes: 16e9, fit: modelFit(prolong.config, 'x', memory) }],
+    serverModels: [{ id: 'served', contextLength: 131072 }], serverLabel: 'http://gpu:8000', currentModelDir: '/m/b', available: memory,
+  });
+  assert.deepEqual(entries.map((e) => e.separator ? `--${e.label}` : e.label), [
+    '--Converted models', 'org/a', '$(check) org/b', '--In the Hugging Face cache, not converted yet', prolong.repo, '--On the server http://gpu:8000', 'served',
+    '--Hub', '$(cloud-download) Download a model…',
+  ]);
+  assert.equal(entries[1]!.description, 'int4 · 5.0 GiB · context 64K (trained 512K)');
+  assert.equal(entries[4]!.description, '8.03B params · 4.9 GiB int4 · trained 512K · fits 73K here'); // (24 - 4.9 - 0.6 GiB) / 256 KiB per token
+  assert.deepEqual(entries[4]!.choice, { kind: 'checkpoint', repo: prolong.repo, commit: 'f'.repeat(40), dtype: 'int4' });
+  assert.equal(entries[6]!.description, 'context 128K');
+});
+
+test('the download list shows every curated model with fp16 and int4 sizes', () => {
+  const entries = curatedEntries(memory);
+  assert.equal(entries.length, curatedModels.length);
+  assert.match(entries[0]!.detail, /^ProLong, 512K context · fp16 15\.0 GiB, int4 [\d.]+ GiB$/);
+});
