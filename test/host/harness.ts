@@ -54,9 +54,18 @@ export interface HostRun {
   output: string[];
 }
 
+/**
+ * Where the host's folders go: the temporary folder, unless it is so deep (test/run.mjs nests one per test process)
+ * that the Unix sockets made under it (Chromium's SingletonSocket, VS Code's IPC sockets) would pass the 107-byte
+ * path limit; then /tmp itself. Both folders are removed when the run ends.
+ */
+function socketSafeTmp(): string {
+  return tmpdir().length > 32 ? '/tmp' : tmpdir();
+}
+
 export async function runInExtensionHost(options: { extensionPath: string; testsPath: string; workspace: string; timeoutMs: number }): Promise<HostRun> {
   const port = await freePort();
-  const data = mkdtempSync(join(tmpdir(), 'prolong-host-'));
+  const data = mkdtempSync(join(socketSafeTmp(), 'prolong-host-'));
   // The server's and the browser's own temporary files go under `data` and `browserDir`, removed below.
   mkdirSync(join(data, 'tmp'));
   let page: Page | undefined;
@@ -71,7 +80,7 @@ export async function runInExtensionHost(options: { extensionPath: string; tests
   const serverLog: string[] = [];
   server.stdout!.on('data', (chunk: Buffer) => serverLog.push(chunk.toString()));
   server.stderr!.on('data', (chunk: Buffer) => serverLog.push(chunk.toString()));
-  const browserDir = mkdtempSync(join(tmpdir(), 'prolong-chromium-'));
+  const browserDir = mkdtempSync(join(socketSafeTmp(), 'prolong-chromium-'));
   let context: Awaited<ReturnType<typeof chromium.launchPersistentContext>> | undefined;
   try {
     await waitForServer(port, server, 60_000);
