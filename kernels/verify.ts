@@ -3,7 +3,7 @@
 // the KV cache carried between runs, and measures the largest difference from the reference forward pass.
 // Used by the tests and by the bundled device check (out/kernels-check.js).
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../engine/runtime/ort';
 import { convertCheckpoint, modelFileName } from './convert';
 import type { Int4BlockSize } from './int4';
 import { SeededRandom, writeRandomCheckpoint, type RandomCheckpointOptions, type RandomCheckpointShape } from './randomCheckpoint';

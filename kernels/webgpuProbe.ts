@@ -1,6 +1,6 @@
 // Finds out whether onnxruntime's WebGPU execution provider has an adapter here, by opening a one-node model.
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../engine/runtime/ort';
 import { DataType, OnnxModelWriter } from './onnxWriter';
 
 /** undefined when WebGPU works; otherwise onnxruntime's reason (e.g. "No supported adapters"). */

@@ -4,7 +4,7 @@
  * onnxruntime could create a device, not just that a library loaded.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import * as ort from 'onnxruntime-node';
+import * as ort from './ort';
 import { UserError } from '../errors';
 import { buildKvSliceModel } from './kvSliceModel';
 import type { ExecutionProviderName, ExecutionProviderSetting } from './protocol';

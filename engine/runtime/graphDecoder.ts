@@ -13,7 +13,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import * as ort from './ort';
 import { create } from '@bufbuild/protobuf';
 import { NodeProtoSchema } from 'onnx-buf';
 import { convertCheckpoint } from '../../kernels/convert';

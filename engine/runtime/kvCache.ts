@@ -14,7 +14,7 @@
  * Every placement can be shortened (`truncate`), which is what prefix reuse needs, and frees its tensors in
  * `dispose()`.
  */
-import * as ort from 'onnxruntime-node';
+import * as ort from './ort';
 import { buildKvPadModel, buildKvSliceModel, padNames, sliceNames, type KvElementType } from './kvSliceModel';
 
 export interface KvLayout {

@@ -4,7 +4,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import * as ort from './ort';
 import { layerName, readSidecar, type ModelSidecar } from '../../kernels/sidecar';
 import { UserError } from '../errors';
 import { GraphDecoder } from './graphDecoder';
