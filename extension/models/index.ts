@@ -56,7 +56,7 @@ function allConverted(context: vscode.ExtensionContext): LocalModel[] {
   return [...listConvertedModels(modelsDir(context)), ...listConvertedModels(defaultModelsDir())].filter((m) => !seen.has(m.dir) && seen.add(m.dir));
 }
 
-async function serverModels(context: vscode.ExtensionContext, signal: AbortSignal): Promise<{ label?: string; models: { id: string; contextLength?: number }[] }> {
+async function serverModels(context: vscode.ExtensionContext, signal: AbortSignal): Promise<{ label?: string; models: { id: string; contextLength?: number }[]; problem?: string }> {
   const config = vscode.workspace.getConfiguration(SERVER_SECTION);
   const { settings } = readServerSettings((name) => config.get(name));
   if (!settings.url) return { models: [] };
@@ -65,8 +65,10 @@ async function serverModels(context: vscode.ExtensionContext, signal: AbortSigna
     const apiKey = await context.secrets.get(apiKeySecretName(settings.url));
     const backend = new RemoteBackend(remoteBackendOptions(backendChoice(settings, apiKey, tokenizerPathSetting())));
     try { return { label: displayUrl(settings.url), models: await backend.listModels(timeout) }; } finally { await backend.dispose(); }
-  } catch {
-    return { label: displayUrl(settings.url), models: [] }; // an unreachable server just lists nothing here; Check Server says why
+  } catch (error) {
+    // the picker still lists the local models; the entry for this problem runs Check Server, which says what to fix
+    const reason = signal.aborted ? undefined : error instanceof Error ? error.message.split('\n')[0] : String(error);
+    return { label: displayUrl(settings.url), models: [], problem: reason };
   }
 }
 
@@ -92,7 +94,7 @@ export async function selectModel(context: vscode.ExtensionContext): Promise<voi
   const build = async () => {
     const server = await serverModels(context, controller.signal);
     const entries = modelPickerEntries({
-      converted: allConverted(context), cached: listCacheModels(hub.cacheDir, memory), serverModels: server.models, serverLabel: server.label,
+      converted: allConverted(context), cached: listCacheModels(hub.cacheDir, memory), serverModels: server.models, serverLabel: server.label, serverProblem: server.problem,
       currentModelDir: engineSettings().settings.modelDir || undefined,
       currentServerModel: vscode.workspace.getConfiguration(SERVER_SECTION).get<string>('model') || undefined, available: memory,
     });
@@ -121,6 +123,7 @@ export async function selectModel(context: vscode.ExtensionContext): Promise<voi
       await vscode.workspace.getConfiguration('prolong').update('backend', 'remote', vscode.ConfigurationTarget.Global);
       void vscode.window.showInformationMessage(`ProLong now asks ${chosen.id} on the server.`);
       return;
+    case 'checkServer': await vscode.commands.executeCommand('prolong.checkServer'); return;
     case 'download': await pickDownload(context);
   }
 }

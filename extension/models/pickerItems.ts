@@ -12,6 +12,7 @@ export type ModelChoice =
   | { kind: 'converted'; dir: string; name: string }
   | { kind: 'checkpoint'; repo: string; commit: string; dtype: ModelFit['suggestedDtype'] }
   | { kind: 'server'; id: string }
+  | { kind: 'checkServer' }
   | { kind: 'download' };
 
 export interface PickerEntry { label: string; description?: string; detail?: string; separator?: boolean; choice?: ModelChoice; picked?: boolean }
@@ -19,6 +20,8 @@ export interface PickerEntry { label: string; description?: string; detail?: str
 export function modelPickerEntries(input: {
   converted: LocalModel[]; cached: (CacheModel & { fit: ModelFit })[]; serverModels: { id: string; contextLength?: number }[];
   serverLabel?: string; currentModelDir?: string; currentServerModel?: string; available: AvailableMemory;
+  /** Why the configured server's models could not be listed (unreachable, refused, 401...). */
+  serverProblem?: string;
 }): PickerEntry[] {
   const entries: PickerEntry[] = [];
   if (input.converted.length > 0) entries.push({ label: 'Converted models', separator: true });
@@ -38,7 +41,10 @@ export function modelPickerEntries(input: {
       choice: { kind: 'checkpoint', repo: c.repo, commit: c.commit, dtype: c.fit.suggestedDtype },
     });
   }
-  if (input.serverModels.length > 0) entries.push({ label: `On the server ${input.serverLabel ?? ''}`.trim(), separator: true });
+  if (input.serverModels.length > 0 || input.serverProblem) entries.push({ label: `On the server ${input.serverLabel ?? ''}`.trim(), separator: true });
+  if (input.serverProblem) {
+    entries.push({ label: '$(warning) The server\'s models could not be listed', description: 'Check Server says what to fix', detail: input.serverProblem, choice: { kind: 'checkServer' } });
+  }
   for (const s of input.serverModels) {
     const current = input.currentServerModel === s.id;
     entries.push({ label: `${current ? '$(check) ' : ''}${s.id}`, description: s.contextLength ? `context ${formatContext(s.contextLength)}` : undefined, choice: { kind: 'server', id: s.id }, picked: current });

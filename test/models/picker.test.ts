@@ -31,3 +31,15 @@ test('the download list shows every curated model with fp16 and int4 sizes', () 
   assert.equal(entries.length, curatedModels.length);
   assert.match(entries[0]!.detail, /^ProLong, 512K context · fp16 15\.0 GiB, int4 [\d.]+ GiB$/);
 });
+
+test('a configured server that cannot be reached gets an entry saying why, which runs Check Server', () => {
+  const problem = 'Cannot reach the server http://127.0.0.1:9 (connection refused): is it running?';
+  const entries = modelPickerEntries({ converted: [], cached: [], serverModels: [], serverLabel: 'http://127.0.0.1:9', serverProblem: problem, available: memory });
+  assert.deepEqual(entries.map((e) => e.separator ? `--${e.label}` : e.label), [
+    '--On the server http://127.0.0.1:9', '$(warning) The server\'s models could not be listed', '--Hub', '$(cloud-download) Download a model…',
+  ]);
+  assert.equal(entries[1]!.detail, problem);
+  assert.deepEqual(entries[1]!.choice, { kind: 'checkServer' });
+  const healthy = modelPickerEntries({ converted: [], cached: [], serverModels: [], serverLabel: 'http://gpu:8000', available: memory });
+  assert.ok(!healthy.some((e) => e.label.includes('On the server')), 'a reachable server with no models lists no group');
+});
