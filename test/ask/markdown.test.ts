@@ -12,9 +12,21 @@ test('paragraphs, headings, inline code, bold and italics', () => {
 });
 
 test('fenced code blocks keep their text literally, and an unclosed fence runs to the end (streaming)', () => {
-  assert.equal(renderMarkdown('Before\n```ts\nconst a = <T>(x: T) => x; // **not bold** src/main.ts\n```\nAfter', paths),
-    '<p>Before</p>\n<pre data-language="ts"><code>const a = &lt;T&gt;(x: T) =&gt; x; // **not bold** src/main.ts</code></pre>\n<p>After</p>');
+  assert.equal(renderMarkdown('Before\n```text\nconst a = <T>(x: T) => x; // **not bold** src/main.ts\n```\nAfter', paths),
+    '<p>Before</p>\n<pre data-language="text"><code>const a = &lt;T&gt;(x: T) =&gt; x; // **not bold** src/main.ts</code></pre>\n<p>After</p>');
   assert.equal(renderMarkdown('```\nline 1\nline 2', none), '<pre><code>line 1\nline 2</code></pre>');
+});
+
+test('code blocks in a known language are highlighted; the text stays the same and every character stays escaped', () => {
+  const code = 'const a = <T>(x: T) => "</code></pre><script>"; // **not bold** src/main.ts';
+  const html = renderMarkdown(`\`\`\`ts\n${code}\n\`\`\``, paths);
+  assert.match(html, /^<pre data-language="ts"><code><span class="hljs-keyword">const<\/span> a = /);
+  assert.match(html, /<span class="hljs-string">&quot;&lt;\/code&gt;&lt;\/pre&gt;&lt;script&gt;&quot;<\/span>/);
+  assert.match(html, /<span class="hljs-comment">\/\/ \*\*not bold\*\* src\/main.ts<\/span>/);
+  const text = html.replace(/<[^>]+>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+  assert.equal(text, code, 'only spans were added');
+  assert.match(renderMarkdown('```py\ndef f(): return 1\n```', none), /<span class="hljs-keyword">def<\/span>/, 'aliases: py is Python');
+  assert.equal(renderMarkdown('```brainfuck\n<+>\n```', none), '<pre data-language="brainfuck"><code>&lt;+&gt;</code></pre>', 'an unknown language stays plain');
 });
 
 test('lists: unordered, ordered with a start, nested by indentation, with continuation lines', () => {

@@ -7,6 +7,7 @@
  */
 import { escapeHtml } from '../shared/escape';
 import { linkCitations, wholeCitation, type CitationTarget, type PathIndex } from './citations';
+import { highlightCode } from './highlight';
 
 
 export function renderMarkdown(markdown: string, paths: PathIndex): string {
@@ -29,7 +30,7 @@ export function renderMarkdown(markdown: string, paths: PathIndex): string {
       while (i < lines.length && !new RegExp(`^ {0,3}${marker[0] === '`' ? '`' : '~'}{${marker.length},}\\s*$`).test(lines[i]!)) body.push(lines[i++]!);
       i++; // the closing fence (or past the end while streaming)
       const language = fence[2] ? ` data-language="${escapeHtml(fence[2])}"` : '';
-      out.push(`<pre${language}><code>${escapeHtml(body.join('\n'))}</code></pre>`);
+      out.push(`<pre${language}><code>${highlightCode(body.join('\n'), fence[2] || undefined)}</code></pre>`);
       continue;
     }
     if (line.trim() === '') {

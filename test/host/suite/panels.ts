@@ -296,8 +296,8 @@ hostTest('Panels: the token budget drops docs before code, keeps open files, and
   }
 });
 
-hostTest('Panels: keyboard focus on a citation draws --vscode-focusBorder in light, dark and high-contrast themes', async () => {
-  backend.step = stream(['See src/main.ts:2 and src/lib/util.ts:1.']);
+hostTest('Panels: keyboard focus on a citation draws --vscode-focusBorder, and highlighted code is readable, in light, dark and high-contrast themes', async () => {
+  backend.step = stream(['See src/main.ts:2 and src/lib/util.ts:1.\n\n', '```ts\nconst label = "twice"; // doubled\nreturn twice(21);\n```\n']);
   await ask('Where is it?');
   await ui({ action: 'waitForText', frame: ASK, selector: '.turn:last-child[data-status="done"] .answer', text: 'util.ts' });
   for (const theme of THEMES) {
@@ -309,6 +309,14 @@ hostTest('Panels: keyboard focus on a citation draws --vscode-focusBorder in lig
     assert.equal(outline['outline-style'], 'solid', `${theme.kind}: ${JSON.stringify(outline)}`);
     assert.notEqual(outline['outline-width'], '0px');
     assert.deepEqual(parseColor(outline['outline-color'] ?? '')?.slice(0, 3), border.slice(0, 3), `${theme.kind}: outline is the focus border`);
+    const background = parseColor((await style(ASK, 'body', ['--vscode-sideBar-background']))['--vscode-sideBar-background'] ?? '');
+    assert.ok(background, `${theme.kind}: the view has a background color`);
+    for (const token of ['keyword', 'string', 'comment']) {
+      const color = parseColor((await style(ASK, `.turn:last-child pre .hljs-${token}`, ['color'])).color ?? '');
+      assert.ok(color, `${theme.kind}: a ${token} in the code block has a color`);
+      const ratio = contrast(color, background);
+      assert.ok(ratio >= theme.minContrast + 1, `${theme.kind}: hljs-${token} ${color} has contrast ${ratio.toFixed(2)} against the background`);
+    }
     await screenshot('.part.sidebar', `ask-${theme.kind.replace(' ', '-')}`, theme.kind === 'dark' ? 'screenshot-ask.png' : undefined);
   }
   (await api()).overrideBackend(undefined);
