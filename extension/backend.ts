@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../engine/errors';
 import { createBackend } from '../engine/backends/factory';
+import { EXTENSION_SETTINGS } from '../engine/settingNames';
 import type { Backend } from '../engine/backends/types';
 import { ENGINE_SECTION } from '../engine/runtime/engineSettings';
 import { sidecarFileName } from '../kernels/sidecar';
@@ -97,16 +98,16 @@ async function build(context: vscode.ExtensionContext): Promise<Backend> {
   for (const warning of warnings) void vscode.window.showWarningMessage(`ProLong: ${warning}`);
   if (!settings.modelDir) {
     throw new UserError('The local engine has no model: the setting prolong.engine.modelPath is empty (prolong.backend is "local").',
-      'Convert a checkpoint with `prolong convert` and set prolong.engine.modelPath to its directory, or set prolong.backend to "remote".');
+      'Run "ProLong: Select Model" to pick, download or convert one, or set prolong.backend to "remote".');
   }
   // checked here, so the message names the setting (the engine alone would only name the missing file)
   if (!existsSync(settings.modelDir)) {
     throw new UserError(`prolong.engine.modelPath names ${settings.modelDir}, which does not exist.`,
-      'Set prolong.engine.modelPath to the directory `prolong convert` wrote (absolute, ~/…, or relative to the workspace folder).');
+      'Run "ProLong: Select Model" to pick a converted model, or set prolong.engine.modelPath to a converted model\'s folder (absolute, ~/…, or relative to the workspace folder).');
   }
   if (!existsSync(join(settings.modelDir, sidecarFileName))) {
     throw new UserError(`prolong.engine.modelPath names ${settings.modelDir}, which has no ${sidecarFileName}: it is not a converted model.`,
-      'Convert the checkpoint with `prolong convert HF_DIR OUT_DIR` and set prolong.engine.modelPath to OUT_DIR.');
+      'Run "ProLong: Select Model" to convert a Hugging Face checkpoint (it sets this setting), or set it to a folder the converter wrote.');
   }
-  return createBackend({ ...settings, tokenizerPath: tokenizerPathSetting(), prefixCacheDir: join(context.globalStorageUri.fsPath, 'prefix-cache') });
+  return createBackend({ ...settings, tokenizerPath: tokenizerPathSetting(), prefixCacheDir: join(context.globalStorageUri.fsPath, 'prefix-cache'), settingNames: EXTENSION_SETTINGS });
 }

@@ -60,6 +60,7 @@ export function localBackendOptions(choice: BackendChoice): LoadOptions | undefi
     tokenizerPath: choice.tokenizerPath,
     deviceMemoryBytes: choice.deviceMemoryGiB ? choice.deviceMemoryGiB * 1024 ** 3 : undefined,
     prefixCacheDir: choice.prefixCacheDir,
+    ...(choice.settingNames ? { settingNames: choice.settingNames } : {}),
   };
 }
 

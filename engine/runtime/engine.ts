@@ -12,6 +12,7 @@ import { loadTokenizer, type TextTokenizer } from '../tokenizer';
 import { ChatTemplate } from '../tokenizer/chatTemplate';
 import { StreamDecoder } from '../tokenizer/streamDecoder';
 import { chooseExecutionProvider, type ProviderChoice } from './executionProvider';
+import { CLI_SETTINGS, type SettingNames } from '../settingNames';
 import { graphDecodeProblem } from './graphDecoder';
 import { CpuKvCache, SharedDeviceKvCache, type KvCache } from './kvCache';
 import { availableMemory, checkMemory, estimateMemory, largestFittingContext } from './memoryBudget';
@@ -88,7 +89,9 @@ export class Engine {
       : undefined;
   }
 
-  static async load(options: LoadOptions, choose: (setting: LoadOptions['executionProvider']) => Promise<ProviderChoice> = chooseExecutionProvider): Promise<Engine> {
+  static async load(options: LoadOptions,
+    choose: (setting: LoadOptions['executionProvider'], names: SettingNames) => Promise<ProviderChoice> = (setting, names) => chooseExecutionProvider(setting, undefined, undefined, names)): Promise<Engine> {
+    const names = options.settingNames ?? CLI_SETTINGS;
     const files = readModelFiles(options.modelDir);
     const limit = files.sidecar.model.contextLength;
     if (options.contextTokens > limit) {
@@ -97,16 +100,16 @@ export class Engine {
         throw new UserError(`The engine was asked for a ${options.contextTokens}-token context (${source.what}), but the model in ${options.modelDir} runs at most ${limit} tokens.`,
           `${source.fix.replace('{limit}', String(limit))}, or convert the model with a longer context.`);
       }
-      throw new UserError(`prolong.engine.contextTokens is ${options.contextTokens}, but the model in ${options.modelDir} runs at most ${limit} tokens.`,
-        `Set prolong.engine.contextTokens (--context) to ${limit} or less (or 0 for the most that fits), or convert the model with a longer context.`);
+      throw new UserError(`The context (${names.context}) is ${options.contextTokens} tokens, but the model in ${options.modelDir} runs at most ${limit} tokens.`,
+        `Set ${names.context} to ${limit} or less (or 0 for the most that fits), or convert the model with a longer context.`);
     }
     const chunkTokens = Math.max(1, Math.min(Math.floor(options.prefillChunkTokens) || 2048, options.contextTokens || limit));
-    const choice = await choose(options.executionProvider);
+    const choice = await choose(options.executionProvider, names);
     const available = availableMemory(choice.name, options.deviceMemoryBytes);
     // 0: the model's whole context if it fits, else the longest that does (the packer fits the pack to it).
     const fitting = largestFittingContext(files.dims, files.weightBytes, chunkTokens, available.bytes);
     const contextTokens = options.contextTokens > 0 ? options.contextTokens : Math.min(limit, Math.max(fitting, Math.min(limit, 1024)));
-    const memory = { modelDir: options.modelDir, dims: files.dims, weightBytes: files.weightBytes, contextTokens, chunkTokens, provider: choice.name, available };
+    const memory = { modelDir: options.modelDir, dims: files.dims, weightBytes: files.weightBytes, contextTokens, chunkTokens, provider: choice.name, available, names };
     const placement = await choosePlacement(options.kvPlacement, choice.name, estimateMemory({ ...memory, weightCopies: 2 }).totalBytes <= available.bytes);
     const estimate = checkMemory({ ...memory, weightCopies: placement.name === 'device-graph' ? 2 : 1 });
     const kvPlacement = placement.name;
@@ -166,10 +169,11 @@ export class Engine {
     const vocab = this.runner.files.sidecar.model.vocabSize;
     if (prompt.length === 0) throw new UserError('The prompt is empty.', 'Ask a question.');
     const outside = prompt.find((t) => !(t >= 0 && t < vocab));
-    if (outside !== undefined) throw new UserError(`The prompt has token id ${outside}, outside the model's vocabulary of ${vocab}.`, 'Put the model\'s own tokenizer.json in its directory (or point prolong.tokenizer.path / --tokenizer at it).');
+    const names = this.options.settingNames ?? CLI_SETTINGS;
+    if (outside !== undefined) throw new UserError(`The prompt has token id ${outside}, outside the model's vocabulary of ${vocab}.`, `Put the model's own tokenizer.json in its directory (or point ${names.tokenizer} at it).`);
     if (prompt.length + maxTokens > this.info.contextTokens) {
       throw new UserError(`The prompt has ${prompt.length} tokens; with up to ${maxTokens} answer tokens that exceeds the engine's context of ${this.info.contextTokens} tokens.`,
-        'Pack less (prolong.pack.tokenBudget, or --budget), ask for fewer answer tokens (--max-tokens), or raise prolong.engine.contextTokens (--context) if memory allows.');
+        `Pack less (${names.packBudget}), ask for fewer answer tokens (${names.maxTokens}), or raise ${names.context} if memory allows.`);
     }
 
     try {

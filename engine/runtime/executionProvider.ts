@@ -8,6 +8,7 @@ import * as ort from './ort';
 import { UserError } from '../errors';
 import { buildKvSliceModel } from './kvSliceModel';
 import type { ExecutionProviderName, ExecutionProviderSetting } from './protocol';
+import { CLI_SETTINGS, type SettingNames } from '../settingNames';
 
 export interface ProviderChoice {
   name: ExecutionProviderName;
@@ -41,16 +42,17 @@ function safeList(dir: string): string[] {
 }
 
 export async function chooseExecutionProvider(setting: ExecutionProviderSetting,
-  probe: () => Promise<string | undefined> = probeWebGpu, hardwareGpu: () => boolean | undefined = linuxHardwareGpu): Promise<ProviderChoice> {
-  if (setting === 'cpu') return { name: 'cpu', reason: 'CPU: chosen by the execution provider setting (prolong.engine.executionProvider, --ep)' };
+  probe: () => Promise<string | undefined> = probeWebGpu, hardwareGpu: () => boolean | undefined = linuxHardwareGpu,
+  names: SettingNames = CLI_SETTINGS): Promise<ProviderChoice> {
+  if (setting === 'cpu') return { name: 'cpu', reason: `CPU: chosen by ${names.executionProvider}` };
   if (setting === 'auto' && hardwareGpu() === false) {
     return { name: 'cpu', reason: 'CPU: no GPU device on this machine (/dev/dri, /dev/nvidia*); a WebGPU adapter here would be software rendering, slower than the CPU' };
   }
   const failure = await probe();
   if (setting === 'webgpu') {
-    if (failure === undefined) return { name: 'webgpu', reason: 'WebGPU: chosen by the execution provider setting (prolong.engine.executionProvider, --ep)' };
+    if (failure === undefined) return { name: 'webgpu', reason: `WebGPU: chosen by ${names.executionProvider}` };
     throw new UserError(`WebGPU is not available on this machine: ${failure}.`,
-      'Set prolong.engine.executionProvider to "auto" or "cpu", or install a GPU driver with Vulkan, Metal or D3D12 support.');
+      `Set ${names.executionProvider} to "auto" or "cpu", or install a GPU driver with Vulkan, Metal or D3D12 support.`);
   }
   if (failure === undefined) return { name: 'webgpu', reason: 'WebGPU: a GPU adapter was found' };
   return { name: 'cpu', reason: `CPU: no usable WebGPU adapter (${failure})` };

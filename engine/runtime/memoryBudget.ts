@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { freemem, totalmem } from 'node:os';
 import { UserError } from '../errors';
 import type { ExecutionProviderName, MemoryEstimate } from './protocol';
+import { CLI_SETTINGS, type SettingNames } from '../settingNames';
 
 export interface ModelDimensions {
   numLayers: number;
@@ -89,6 +90,8 @@ export function checkMemory(options: {
   provider: ExecutionProviderName; available: AvailableMemory;
   /** Sessions holding the weights (2 with graph-captured decoding). */
   weightCopies?: number;
+  /** How the hint names the context setting; default: the CLI's flag. */
+  names?: SettingNames;
 }): MemoryEstimate {
   const estimate = estimateMemory(options);
   if (estimate.totalBytes <= options.available.bytes) return estimate;
@@ -97,7 +100,7 @@ export function checkMemory(options: {
   const device = options.provider === 'cpu' ? 'host' : 'GPU';
   const fits = largestFittingContext(dims, weightBytes * (options.weightCopies ?? 1), options.chunkTokens, available.bytes);
   const hint = fits >= 1024
-    ? `Set prolong.engine.contextTokens (--context) to ${fits} or less, or use a smaller or int4 model.`
+    ? `Set ${(options.names ?? CLI_SETTINGS).context} to ${fits} or less, or use a smaller or int4 model.`
     : 'The weights alone do not fit: use a smaller or int4 model, or another execution provider.';
   throw new UserError(
     `The model in ${options.modelDir} needs about ${gib(total)} on the ${device} for a ${contextTokens}-token context ` +

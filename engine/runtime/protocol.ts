@@ -3,6 +3,7 @@
  * reply names the request it answers. One request runs at a time in the engine; later ones wait in order.
  */
 import type { ChatMessage, FinishReason, GenerateEvent, SamplingOptions } from '../backends/types';
+import type { SettingNames } from '../settingNames';
 
 /** Which execution provider runs the model: `auto` tries WebGPU and falls back to the CPU. */
 export type ExecutionProviderSetting = 'auto' | 'webgpu' | 'cpu';
@@ -26,7 +27,7 @@ export interface LoadOptions {
   contextTokens: number;
   /**
    * Where contextTokens came from, for the error when the model cannot run that long: what set it and how to
-   * change it. Default: the setting prolong.engine.contextTokens (--context).
+   * change it. Default: `settingNames.context`.
    */
   contextTokensSource?: { what: string; fix: string };
   /** Tokens per prefill run. */
@@ -43,6 +44,8 @@ export interface LoadOptions {
   webgpuValidation?: 'basic' | 'disabled';
   /** Directory for the prefix cache on disk (CPU provider only); absent: not saved. */
   prefixCacheDir?: string;
+  /** How hints name the settings (VS Code settings or CLI flags); default: CLI flags. */
+  settingNames?: SettingNames;
   /** onnxruntime profiling: the trace file's path prefix (written when the engine unloads). Benchmarks only. */
   profileFilePrefix?: string;
 }

@@ -3,7 +3,7 @@
  * ContextTooLongError stays one (the probe runner skips the task at that length on it, and goes on).
  */
 import { CancelledError, UserError } from '../../engine/errors';
-import { ContextTooLongError } from '../../engine/backends/remote/problems';
+import { ContextTooLongError, EXTENSION_SETTINGS } from '../../engine/backends/remote/problems';
 import type { SerializedError } from './workerProtocol';
 
 export function serializeError(error: unknown): SerializedError {
@@ -22,7 +22,7 @@ export function deserializeError(error: SerializedError): Error {
   if (error.kind === 'user') return new UserError(error.message, error.hint);
   if (error.kind === 'context-too-long' && error.overflow) {
     const { server, model, promptTokens, maxNewTokens, contextLength } = error.overflow;
-    return new ContextTooLongError(server, model, promptTokens, maxNewTokens, contextLength);
+    return new ContextTooLongError(server, model, promptTokens, maxNewTokens, contextLength, EXTENSION_SETTINGS);
   }
   const bug = new Error(error.message);
   if (error.stack) bug.stack = error.stack;

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { EXTENSION_SETTINGS } from '../../engine/settingNames';
 import { UserError } from '../../engine/errors';
 import { chooseExecutionProvider, linuxHardwareGpu } from '../../engine/runtime/executionProvider';
 
@@ -24,7 +25,11 @@ test('forced providers: the CPU always; WebGPU even as software, and a clear err
   assert.equal((await chooseExecutionProvider('cpu', works, () => true)).name, 'cpu');
   assert.equal((await chooseExecutionProvider('webgpu', works, () => false)).name, 'webgpu');
   await assert.rejects(chooseExecutionProvider('webgpu', fails, () => true),
-    (error: unknown) => error instanceof UserError && /WebGPU is not available/.test(error.message) && /executionProvider/.test(error.hint ?? ''));
+    (error: unknown) => error instanceof UserError && /WebGPU is not available/.test(error.message) && /^Set --ep to "auto" or "cpu"/.test(error.hint ?? ''));
+  await assert.rejects(chooseExecutionProvider('webgpu', fails, () => true, EXTENSION_SETTINGS),
+    (error: unknown) => error instanceof UserError && /^Set the setting prolong\.engine\.executionProvider to "auto" or "cpu"/.test(error.hint ?? ''));
+  assert.equal((await chooseExecutionProvider('cpu', works, () => true, EXTENSION_SETTINGS)).reason, 'CPU: chosen by the setting prolong.engine.executionProvider');
+  assert.equal((await chooseExecutionProvider('cpu', works, () => true)).reason, 'CPU: chosen by --ep');
 });
 
 test('GPU device nodes on Linux', () => {

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GenerateEvent } from '../../engine/backends/types';
 import { UserError } from '../../engine/errors';
+import { EXTENSION_SETTINGS } from '../../engine/settingNames';
 import { Engine } from '../../engine/runtime/engine';
 import { LocalBackend } from '../../engine/runtime/localBackend';
 import { loadTokenizer } from '../../engine/tokenizer';
@@ -114,7 +115,7 @@ test('a context that does not fit in memory fails at load with the context that 
       assert.ok(error instanceof UserError);
       assert.match(error.message, /65536-token context/);
       assert.match(error.message, /KV cache/);
-      const match = error.hint?.match(/prolong\.engine\.contextTokens \(--context\) to (\d+)/);
+      const match = error.hint?.match(/^Set --context to (\d+)/);
       assert.ok(match, error.hint);
       suggested = Number(match[1]);
       return true;
@@ -150,12 +151,12 @@ test('a prompt longer than the context is refused with a clear error, and the en
 test('chat requests: template, prompt count, streamed text equal to the decoded answer, prefix reuse for a new question', async () => {
   // Llama 3's vocabulary with tied embeddings keeps the model small (about 33 MB).
   const modelDir = await tinyModel({ shape: { vocabSize: 128256, tieWordEmbeddings: true }, withTokenizer: true, eosTokenIds: [128009] });
-  const backend = new LocalBackend({ modelDir, executionProvider: 'cpu', contextTokens: 0, prefillChunkTokens: 128 });
+  const backend = new LocalBackend({ modelDir, executionProvider: 'cpu', contextTokens: 0, prefillChunkTokens: 128, settingNames: EXTENSION_SETTINGS });
   const tokenizer = loadTokenizer();
   try {
     const info = await backend.info();
     assert.equal(info.kind, 'local');
-    assert.match(info.detail, /CPU: chosen by the execution provider setting/);
+    assert.match(info.detail, /CPU: chosen by the setting prolong\.engine\.executionProvider/, 'in VS Code, the setting (never --ep)');
     assert.match(info.detail, /pre-allocated host buffers/);
     const documentText = 'File: src/main.ts\nexport const answer = 42;\n'.repeat(5);
     const ask = (question: string) => ({ messages: [{ role: 'system' as const, content: documentText }, { role: 'user' as const, content: question }] });
@@ -200,8 +201,11 @@ test('chat requests: template, prompt count, streamed text equal to the decoded 
 
 test('a context longer than the model runs names what asked for it: the setting, or the CLI option that chose it', async () => {
   const modelDir = await tinyModel(); // converted for 512 tokens
+  await assert.rejects(Engine.load({ modelDir, executionProvider: 'cpu', contextTokens: 4096, prefillChunkTokens: 64, settingNames: EXTENSION_SETTINGS }),
+    (error: unknown) => error instanceof UserError && /^The context \(the setting prolong\.engine\.contextTokens\) is 4096 tokens, but the model in .* runs at most 512 tokens\.$/.test(error.message)
+      && /^Set the setting prolong\.engine\.contextTokens to 512 or less/.test(error.hint ?? '') && !/--context/.test(error.hint ?? ''));
   await assert.rejects(Engine.load({ modelDir, executionProvider: 'cpu', contextTokens: 4096, prefillChunkTokens: 64 }),
-    (error: unknown) => error instanceof UserError && /^prolong\.engine\.contextTokens is 4096, but the model in .* runs at most 512 tokens\.$/.test(error.message));
+    (error: unknown) => error instanceof UserError && /^The context \(--context\) is 4096 tokens/.test(error.message) && /^Set --context to 512 or less/.test(error.hint ?? ''));
   await assert.rejects(Engine.load({
     modelDir, executionProvider: 'cpu', contextTokens: 4096, prefillChunkTokens: 64,
     contextTokensSource: { what: 'the longest of --lengths, 4K', fix: 'Give --lengths up to {limit} tokens' },

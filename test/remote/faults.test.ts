@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import assert from 'node:assert/strict';
 import { UserError } from '../../engine/errors';
 import { RemoteBackend } from '../../engine/backends/remote/remoteBackend';
-import { CLI_SETTINGS, ContextTooLongError } from '../../engine/backends/remote/problems';
+import { CLI_SETTINGS, ContextTooLongError, EXTENSION_SETTINGS } from '../../engine/backends/remote/problems';
 import type { GenerateEvent, GenerateRequest } from '../../engine/backends/types';
 import { fixturesForThisFile, closedPortUrl, TEST_MODEL, type Fixture, type FixtureOptions, type Flavor } from './fixtures/server';
 
@@ -160,7 +160,11 @@ for (const flavor of ['vllm', 'llama.cpp'] as const) {
     assert.equal(error.maxNewTokens, 10);
     assert.ok(error.promptTokens > 80);
     assert.match(error.message, /^The prompt is \d+ tokens and the answer may take 10 more, but .* holds 60 tokens in all/);
-    assert.match(error.hint ?? '', /pack at least [\d,]+ fewer tokens \(prolong\.pack\.tokenBudget, or --budget.*prolong\.pack\.exclude.*fewer answer tokens.*longer context/);
+    assert.match(error.hint ?? '', /pack at least [\d,]+ fewer tokens \(--budget: .*\.prolongignore.*fewer answer tokens \(--max-tokens\).*longer context/);
+    assert.doesNotMatch(error.hint ?? '', /prolong\.(pack|ask)\./, 'the CLI names its flags, not VS Code settings');
+    const inVsCode = await rejection(backend(fixture.url, { settingNames: EXTENSION_SETTINGS }).generate(long, () => {}));
+    assert.match((inVsCode as ContextTooLongError).hint ?? '', /\(the setting prolong\.pack\.tokenBudget: .*prolong\.pack\.exclude.*\(the setting prolong\.ask\.maxAnswerTokens\)/);
+    assert.doesNotMatch((inVsCode as ContextTooLongError).hint ?? '', /--budget|--max-tokens/, 'panel text names settings, not CLI flags');
     assert.equal(fixture.requests.filter((r) => r.path === '/v1/chat/completions').length, 0, 'nothing was sent');
   });
 
@@ -171,7 +175,7 @@ for (const flavor of ['vllm', 'llama.cpp'] as const) {
     assert.ok(error instanceof ContextTooLongError, error.message);
     assert.equal(error.contextLength, 60);
     assert.equal(error.promptTokens, 82);
-    assert.match(error.hint ?? '', /tokenBudget/);
+    assert.match(error.hint ?? '', /--budget/);
   });
 }
 
@@ -189,7 +193,9 @@ test('a context-length error without numbers still says what to do', async () =>
   const { httpProblem, CLI_SETTINGS: names } = await import('../../engine/backends/remote/problems');
   const error = httpProblem(400, { message: 'Input length exceeds context length' }, new URL('http://h:1/v1/chat/completions'), 'm', names);
   assert.match(error.message, /^The prompt is longer than http:\/\/h:1 accepts \(HTTP 400: Input length exceeds context length\)\.$/);
-  assert.match(error.hint ?? '', /tokenBudget/);
+  assert.match(error.hint ?? '', /--budget/);
+  const { EXTENSION_SETTINGS } = await import('../../engine/backends/remote/problems');
+  assert.match(httpProblem(400, { message: 'Input length exceeds context length' }, new URL('http://h:1/v1/chat/completions'), 'm', EXTENSION_SETTINGS).hint ?? '', /the setting prolong\.pack\.tokenBudget/);
 });
 
 test('a proxy that drops stream: true: the whole answer is taken, with a note', async () => {

@@ -6,6 +6,7 @@
 import { CancelledError, UserError, errorMessage } from '../../errors';
 import { RemoteBackend, type RemoteBackendOptions } from './remoteBackend';
 import type { ServedModel } from './wire';
+import type { SettingNames } from '../../settingNames';
 
 export interface HealthStep {
   name: string;
@@ -48,14 +49,14 @@ export async function checkServer(options: RemoteBackendOptions, check: HealthCh
   }
   report.server = backend.serverLabel;
   try {
-    return await checkWith(backend, report, failed, check, signal);
+    return await checkWith(backend, report, failed, check, options.settingNames, signal);
   } finally {
     await backend.dispose();
   }
 }
 
 async function checkWith(backend: RemoteBackend, report: HealthReport, failed: (name: string, error: unknown) => HealthReport,
-  check: HealthCheckOptions, signal: AbortSignal | undefined): Promise<HealthReport> {
+  check: HealthCheckOptions, names: SettingNames, signal: AbortSignal | undefined): Promise<HealthReport> {
   const steps = report.steps;
   try {
     report.models = await backend.listModels(signal);
@@ -80,7 +81,7 @@ async function checkWith(backend: RemoteBackend, report: HealthReport, failed: (
     steps.push({
       name: 'Context length', status: 'error',
       message: `The packed repository is ${check.packedTokens.toLocaleString('en-US')} tokens, but the server holds ${contextLength.toLocaleString('en-US')} tokens (with ${answerTokens.toLocaleString('en-US')} kept for the answer).`,
-      hint: `Set prolong.pack.tokenBudget to at most ${Math.max(0, contextLength - answerTokens).toLocaleString('en-US')}, exclude folders with prolong.pack.exclude, or restart the server with a longer context (vLLM --max-model-len, llama.cpp -c).`,
+      hint: `Set ${names.packBudget} to at most ${Math.max(0, contextLength - answerTokens).toLocaleString('en-US')}, exclude folders (${names.packExclude}), or restart the server with a longer context (vLLM --max-model-len, llama.cpp -c).`,
     });
   } else {
     const fits = check.packedTokens === undefined ? '' : `; the packed repository (${check.packedTokens.toLocaleString('en-US')} tokens) fits`;

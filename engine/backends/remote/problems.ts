@@ -6,27 +6,9 @@ import { UserError } from '../../errors';
 import { ConnectionError, IdleTimeoutError, formatSeconds } from './http';
 import type { ServerErrorBody } from './wire';
 
-/** Where the settings live, named in hints; the CLI and the extension word it differently. */
-export interface SettingNames {
-  url: string;
-  model: string;
-  apiKey: string;
-  timeout: string;
-}
-
-export const EXTENSION_SETTINGS: SettingNames = {
-  url: 'the setting prolong.server.url',
-  model: 'the setting prolong.server.model',
-  apiKey: 'the API key (run "ProLong: Configure Server")',
-  timeout: 'the setting prolong.server.requestTimeoutSeconds',
-};
-
-export const CLI_SETTINGS: SettingNames = {
-  url: '--server',
-  model: '--model',
-  apiKey: 'the PROLONG_API_KEY environment variable',
-  timeout: '--timeout',
-};
+// Where the settings live, named in hints; the CLI and the extension word it differently (engine/settingNames.ts).
+import { CLI_SETTINGS, type SettingNames } from '../../settingNames';
+export { CLI_SETTINGS, EXTENSION_SETTINGS, type SettingNames } from '../../settingNames';
 
 /** The prompt does not fit the server's context; carries the numbers and the ways out. */
 export class ContextTooLongError extends UserError {
@@ -36,14 +18,15 @@ export class ContextTooLongError extends UserError {
     readonly promptTokens: number,
     readonly maxNewTokens: number,
     readonly contextLength: number,
+    names: SettingNames = CLI_SETTINGS,
   ) {
     const over = promptTokens + maxNewTokens - contextLength;
     super(
       `The prompt is ${promptTokens.toLocaleString('en-US')} tokens and the answer may take ${maxNewTokens.toLocaleString('en-US')} more, ` +
       `but ${model} on ${server} holds ${contextLength.toLocaleString('en-US')} tokens in all (${over.toLocaleString('en-US')} too many).`,
       // the repository's share of the prompt is not known here, but it must shrink by `over` at least
-      `Options: pack at least ${over.toLocaleString('en-US')} fewer tokens (prolong.pack.tokenBudget, or --budget: the packed repository's tokens minus ${over.toLocaleString('en-US')}, or less); ` +
-      `exclude folders with prolong.pack.exclude; ask for fewer answer tokens; or restart the server with a longer context ` +
+      `Options: pack at least ${over.toLocaleString('en-US')} fewer tokens (${names.packBudget}: the packed repository's tokens minus ${over.toLocaleString('en-US')}, or less); ` +
+      `exclude folders (${names.packExclude}); ask for fewer answer tokens (${names.maxTokens}); or restart the server with a longer context ` +
       `(vLLM --max-model-len, llama.cpp -c).`,
     );
     this.name = 'ContextTooLongError';
@@ -125,7 +108,7 @@ export function httpProblem(status: number, body: ServerErrorBody | undefined, u
   }
   if (status === 400 && isContextLengthError(body)) {
     return new UserError(`The prompt is longer than ${where} accepts (HTTP 400${said}).`,
-      'Lower prolong.pack.tokenBudget, exclude folders with prolong.pack.exclude, or restart the server with a longer context (vLLM --max-model-len, llama.cpp -c).');
+      `Lower ${names.packBudget}, exclude folders (${names.packExclude}), or restart the server with a longer context (vLLM --max-model-len, llama.cpp -c).`);
   }
   if (status === 429 || status === 503) {
     return new UserError(`${where} is busy or still loading (HTTP ${status}${said}) and kept refusing after retries.`, 'Try again in a minute.');

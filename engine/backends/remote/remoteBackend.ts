@@ -207,7 +207,7 @@ export class RemoteBackend implements Backend {
         const text = await response.text().catch(() => '');
         const body = errorBodyOf(parseJson(text), text);
         if (response.status === 400 && isContextLengthError(body) && body?.promptTokens && body.contextTokens) {
-          throw new ContextTooLongError(this.client.label, model.id, body.promptTokens, request.sampling.maxTokens, body.contextTokens);
+          throw new ContextTooLongError(this.client.label, model.id, body.promptTokens, request.sampling.maxTokens, body.contextTokens, this.client.settingNames);
         }
         throw httpProblem(response.status, body, this.client.endpoint(path), model.id, this.client.settingNames);
       }
@@ -252,7 +252,7 @@ export class RemoteBackend implements Backend {
     if (count.note) warn(count.note);
     if (split && count.exact) this.lastExactCount = { key: split.key, tokens: count.tokens };
     if (count.tokens > room) {
-      throw new ContextTooLongError(this.client.label, model.id, count.tokens, request.sampling.maxTokens, model.contextLength);
+      throw new ContextTooLongError(this.client.label, model.id, count.tokens, request.sampling.maxTokens, model.contextLength, this.client.settingNames);
     }
     return count;
   }
