@@ -1,4 +1,5 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { packStats } from '../packer/stats';
 import { resolve } from 'node:path';
 import { pack, OUTPUT_FILE_REASON, PACK_ORDERS, type PackOrder, type PackProgress } from '../packer';
 import { UserError } from '../errors';
@@ -44,18 +45,7 @@ const command: Subcommand = {
     if (showProgress) process.stderr.write('\r\x1b[K');
     if (values.out) writeChunks(values.out, result.chunks);
     if (values.json) {
-      const stats = {
-        files: result.files.map((f) => ({ path: f.path, bytes: f.bytes, tokens: f.tokens })),
-        skipped: result.skipped.map((s) => ({ path: s.path, reason: s.reason })),
-        totalTokens: result.totalTokens,
-        totalBytes: result.totalBytes,
-        ms: Math.round(result.ms),
-        order: result.order,
-        tokenizer: result.tokenizer,
-        invalidUtf8: result.invalidUtf8,
-        dropped: result.dropped,
-      };
-      if (!(await writeToStdout([JSON.stringify(stats, null, 2) + '\n']))) return 0;
+      if (!(await writeToStdout([JSON.stringify(packStats(result), null, 2) + '\n']))) return 0;
     } else if (!values.out) {
       if (!(await writeToStdout(result.chunks))) return 0;
     }

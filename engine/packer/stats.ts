@@ -10,8 +10,8 @@ export interface PackStats {
   order: string;
   tokenizer: string;
   invalidUtf8: string[];
-  /** Paths of the files left out to meet the budget. */
-  dropped: string[];
+  /** The files left out to meet the budget, with what they would have taken. */
+  dropped: { path: string; bytes: number; tokens: number; kind: string }[];
 }
 
 export function packStats(result: PackResult): PackStats {
@@ -24,6 +24,6 @@ export function packStats(result: PackResult): PackStats {
     order: result.order,
     tokenizer: result.tokenizer,
     invalidUtf8: [...result.invalidUtf8],
-    dropped: result.dropped.map((f) => f.path),
+    dropped: result.dropped.map((f) => ({ path: f.path, bytes: f.bytes, tokens: f.tokens, kind: f.kind })),
   };
 }
