@@ -110,7 +110,7 @@ test('a gated repository without a token says to accept the license at the model
   hub.faults = {};
 });
 
-test('404 for a repository or revision, a refused connection: one line each with what to do', async () => {
+test('404 for a repository or revision, a refused connection, an unknown host: one line each with what to do', async () => {
   await assert.rejects(pullCheckpoint({ repo: 'fixture-org/missing', settings: settings() }),
     (e: unknown) => e instanceof UserError && e.message.startsWith('fixture-org/missing was not found on') && e.hint === `Check the name and revision at ${hub.endpoint}/fixture-org/missing.`);
   await assert.rejects(pullCheckpoint({ repo: 'not a repo', settings: settings() }), (e: unknown) => e instanceof UserError && /not a Hugging Face model id/.test(e.message));
@@ -120,6 +120,11 @@ test('404 for a repository or revision, a refused connection: one line each with
   await new Promise((resolve) => closed.close(resolve));
   await assert.rejects(pullCheckpoint({ repo, settings: settings({ endpoint: `http://127.0.0.1:${port}` }) }),
     (e: unknown) => e instanceof UserError && e.message === `http://127.0.0.1:${port} refused the connection.`);
+  // a name that never resolves (RFC 2606's .invalid): no network or DNS, said in one line; without DNS at all the
+  // resolver answers EAI_AGAIN instead, the same message
+  await assert.rejects(pullCheckpoint({ repo, settings: settings({ endpoint: 'http://prolong-no-such-host.invalid' }) }),
+    (e: unknown) => e instanceof UserError && /^Cannot resolve prolong-no-such-host\.invalid \((ENOTFOUND|EAI_AGAIN)\): no network or DNS\.$/.test(e.message)
+      && /HF_ENDPOINT/.test(e.hint ?? ''));
 });
 
 test('a file whose bytes do not match the Hub\'s sha256 is deleted and named; the files before it stay', async () => {
@@ -211,4 +216,18 @@ test('the disk space check names the size needed and the cache folder before any
     e.message.startsWith(`${repo} needs 1000000000.00 GB more in the Hugging Face cache ${cacheDir}, but its disk has`) && /HF_HUB_CACHE/.test(e.hint ?? ''));
   checkDiskSpace(cacheDir, 1, repo);
   assert.ok(!existsSync(cacheDir));
+});
+
+test('a disk that fills up mid-download is named with its folder; the partial file stays for the resume', async (t) => {
+  if (!existsSync('/dev/full')) { t.skip('no /dev/full on this system'); return; }
+  const s = settings();
+  const shard = hub.repos.get(repo)!.files.find((f) => f.lfs)!;
+  const blobs = join(s.cacheDir, `models--${repo.replace('/', '--')}`, 'blobs');
+  mkdirSync(blobs, { recursive: true });
+  // writes into /dev/full fail with ENOSPC, as on a full disk
+  symlinkSync('/dev/full', join(blobs, `${shard.sha256}.incomplete`));
+  await assert.rejects(pullCheckpoint({ repo, settings: s }), (e: unknown) => e instanceof UserError
+    && e.message.startsWith(`The disk under ${s.cacheDir} filled up after`) && e.message.includes(`of ${shard.path} (ENOSPC); the partial file is kept.`)
+    && /resumes where it stopped/.test(e.hint ?? ''));
+  assert.ok(lstatSync(join(blobs, `${shard.sha256}.incomplete`)).isSymbolicLink(), 'the partial file was not deleted');
 });
