@@ -161,7 +161,8 @@ async function readRepository(
   return packed.document;
 }
 
-function summary(info: BackendInfo, result: GenerateResult): string {
+/** The line after an answer: model, prompt size, time to first token (only when a token came), tokens and time, how it ended. */
+export function summary(info: BackendInfo, result: GenerateResult): string {
   const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   const parts = [`${info.model} (${info.detail})`];
   // 0: the server reported no usage (a stream cut short or cancelled before its last event)

@@ -118,3 +118,12 @@ test('prolong ask --json names a server under "server" and says which backend an
   assert.equal(typeof json.server, 'string');
   assert.equal(json.device, undefined);
 });
+
+test('the ask summary gives a time to first token only when a token came (a question cancelled before it says none)', async () => {
+  const { summary } = await import('../../engine/cli/ask');
+  const info = { kind: 'remote' as const, model: 'm', detail: 'vllm at http://h:1' };
+  const cancelled = summary(info, { text: '', finishReason: 'cancelled', promptTokens: 120, completionTokens: 0, timeToFirstTokenMs: 0, totalMs: 1500, warnings: [] });
+  assert.equal(cancelled, 'm (vllm at http://h:1) · prompt 120 tokens · 0 tokens in 1.50 s — cancelled');
+  const answered = summary(info, { text: 'x', finishReason: 'stop', promptTokens: 120, completionTokens: 3, cachedPromptTokens: 100, timeToFirstTokenMs: 250, totalMs: 400, warnings: [] });
+  assert.equal(answered, 'm (vllm at http://h:1) · prompt 120 tokens (100 from the prefix cache) · first token after 0.25 s · 3 tokens in 0.40 s');
+});
