@@ -13,6 +13,7 @@ import { CancelledError, UserError, errorMessage } from '../../engine/errors';
 import type { BackendInfo } from '../../engine/backends/types';
 import { packedFileTexts } from '../../engine/packer';
 import { formatLength, formatResults, resultsCsv } from '../../engine/probes/report';
+import { listSavedRuns, savedRunEntry } from './savedRuns';
 import { isCurrentSuite, parseProbeResults } from '../../engine/probes/results';
 import { rulerEffectiveLength, RULER_THRESHOLD } from '../../engine/probes/effectiveLength';
 import type { RepositoryFile } from '../../engine/probes/tasks/common';
@@ -232,10 +233,7 @@ class ProbesController implements vscode.Disposable {
   async open(target?: vscode.Uri): Promise<ProbesViewState | undefined> {
     try {
       if (this.running) throw new UserError('A probe run is in progress.', 'Cancel it (or let it finish) before opening saved results.');
-      const uri = target ?? (await vscode.window.showOpenDialog({
-        title: 'Open Probe Results', canSelectMany: false, openLabel: 'Open Results', filters: { 'Probe results (JSON)': ['json'] },
-        ...(existsSync(this.history.dir) ? { defaultUri: vscode.Uri.file(this.history.dir) } : {}),
-      }))?.[0];
+      const uri = target ?? (await this.pickSavedRuns('Open Probe Results', 'Open Results', false))?.[0];
       if (!uri) return undefined;
       const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
       const result = parseProbeResults(text, uri.fsPath || uri.toString());
@@ -248,14 +246,41 @@ class ProbesController implements vscode.Disposable {
     }
   }
 
+  /**
+   * The kept and saved runs by model, date and lengths (the run shown left out when comparing), with "Browse…" for
+   * any other file; straight to the file dialog when there are none.
+   */
+  private async pickSavedRuns(title: string, openLabel: string, many: boolean): Promise<vscode.Uri[] | undefined> {
+    const dialog = () => vscode.window.showOpenDialog({
+      title, canSelectMany: many, openLabel, filters: { 'Probe results (JSON)': ['json'] },
+      ...(existsSync(this.history.dir) ? { defaultUri: vscode.Uri.file(this.history.dir) } : {}),
+    });
+    const shown = many ? this.state.result?.metadata : undefined;
+    const runs = listSavedRuns([this.history.dir, this.savedDir().fsPath])
+      .filter((run) => !(shown && run.startedAt === shown.startedAt && run.model === shown.backend.model));
+    if (runs.length === 0) return dialog();
+    type Item = vscode.QuickPickItem & { file?: string };
+    const browse: Item = { label: '$(folder-opened) Browse…', description: 'another results file', alwaysShow: true };
+    const items: Item[] = [...runs.map((run) => ({ ...savedRunEntry(run), file: run.file })), { label: '', kind: vscode.QuickPickItemKind.Separator }, browse];
+    const placeHolder = many ? 'Tick the runs to compare with the one shown' : 'A kept or saved run';
+    const picked: Item[] | undefined = many
+      ? await vscode.window.showQuickPick(items, { title, placeHolder, canPickMany: true, matchOnDescription: true })
+      : await vscode.window.showQuickPick(items, { title, placeHolder, matchOnDescription: true }).then((item) => (item ? [item] : undefined));
+    if (!picked || picked.length === 0) return undefined;
+    if (picked.includes(browse)) return dialog();
+    return picked.flatMap((item) => (item.file ? [vscode.Uri.file(item.file)] : []));
+  }
+
+  /** Where "Save Results" writes by default (beside the kept runs, outside the workspace being packed). */
+  private savedDir(): vscode.Uri {
+    return vscode.Uri.joinPath(this.context.globalStorageUri, 'saved-probes');
+  }
+
   /** Adds saved runs' RULER averages to the chart and the table, beside whatever the panel shows. */
   async compare(target?: vscode.Uri | vscode.Uri[]): Promise<ProbesViewState | undefined> {
     try {
       const uris = target === undefined
-        ? await vscode.window.showOpenDialog({
-          title: 'Compare With Saved Probe Results', canSelectMany: true, openLabel: 'Compare', filters: { 'Probe results (JSON)': ['json'] },
-          ...(existsSync(this.history.dir) ? { defaultUri: vscode.Uri.file(this.history.dir) } : {}),
-        })
+        ? await this.pickSavedRuns('Compare With Saved Probe Results', 'Compare', true)
         : Array.isArray(target) ? target : [target];
       if (!uris || uris.length === 0) return undefined;
       const skippedSelf: string[] = [];
@@ -293,7 +318,7 @@ class ProbesController implements vscode.Disposable {
       const name = `prolong-probes-${result.metadata.backend.model.replace(/[^\w.-]+/g, '_')}-${date}.json`;
       // the extension's storage by default (beside the kept runs), not the workspace being packed: results written
       // there would be packed into the next question's context
-      const saved = vscode.Uri.joinPath(this.context.globalStorageUri, 'saved-probes');
+      const saved = this.savedDir();
       if (!target) await vscode.workspace.fs.createDirectory(saved);
       const uri = target ?? await vscode.window.showSaveDialog({
         title: 'Save Probe Results', saveLabel: 'Save Results', defaultUri: vscode.Uri.joinPath(saved, name),

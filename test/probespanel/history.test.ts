@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseProbeResults } from '../../engine/probes/results';
 import type { ProbeRunResult } from '../../engine/probes/types';
 import { tempDir } from '../tempDirs';
+import { listSavedRuns, savedRunEntry } from '../../extension/probes/savedRuns';
 import { HISTORY_LIMIT, RunHistory, estimateMs, filesToPrune, formatEstimate, historyFileName, measuredSpeed } from '../../extension/probes/history';
 
 function result(startedAt: string, model: string, cancelled = false): ProbeRunResult {
@@ -64,4 +65,26 @@ test('the probes quick pick estimates time from the backend\'s measured speed in
     assert.equal(formatEstimate(estimateMs(Array(50).fill(131072), 0.5)), 'about 55 min');
     assert.equal(formatEstimate(4 * 3600_000), 'about 4.0 h');
   }
+});
+
+test('Open and Compare list the kept and saved runs newest first by model, date and lengths; a run in both folders once', () => {
+  const root = tempDir('prolong-saved-runs-');
+  const kept = new RunHistory(join(root, 'probe-runs'));
+  const saved = join(root, 'saved-probes');
+  const older = result('2026-11-01T10:00:00.000Z', 'org/older');
+  older.metadata.lengths = [4096, 8192];
+  older.ruler.effectiveLength = 4096;
+  kept.save(older);
+  const newer = result('2026-11-20T08:30:00.000Z', 'org/newer', true);
+  kept.save(newer);
+  mkdirSync(saved);
+  writeFileSync(join(saved, 'copy-of-older.json'), JSON.stringify(older));
+  writeFileSync(join(saved, 'notes.json'), '{"not": "a run"}');
+  const runs = listSavedRuns([kept.dir, saved, join(root, 'missing')]);
+  assert.deepEqual(runs.map((r) => r.model), ['org/newer', 'org/older']);
+  assert.deepEqual(savedRunEntry(runs[1]!), {
+    label: 'org/older', description: '2026-11-01 10:00 · 4K/8K · 1 task', detail: `effective length 4K · ${join(kept.dir, historyFileName(older))}`,
+  });
+  assert.equal(savedRunEntry(runs[0]!).description, '2026-11-20 08:30 · 4K · 1 task · cancelled');
+  assert.match(savedRunEntry(runs[0]!).detail, /^below 85\.6 at every length · /);
 });

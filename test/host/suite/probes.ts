@@ -16,6 +16,9 @@ import { startFixture } from '../../remote/fixtures/server';
 import { api, hostTest } from './hostTest';
 import { ui } from './ui';
 
+const QUICK_INPUT = '.quick-input-widget .quick-input-box input';
+const QUICK_LIST = '.quick-input-widget .quick-input-list';
+
 /** The Probes webview's inner frame is the one with the panel's header. */
 const FRAME = '.probes-header';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -225,6 +228,16 @@ hostTest('Probes: Save Results writes the JSON and the CSV beside it; Open Resul
   await vscode.workspace.fs.writeFile(broken, new TextEncoder().encode('{"metadata": {}}'));
   assert.equal(await vscode.commands.executeCommand('prolong.openProbeResults', broken), undefined, 'a file that is not probe results is refused');
   await ui({ action: 'waitForText', frame: FRAME, selector: '#phase', text: 'from file' });
+
+  // Open without a file: the kept runs by model, date and lengths, before any file dialog
+  const opening = vscode.commands.executeCommand<ProbesViewState | undefined>('prolong.openProbeResults');
+  await ui({ action: 'waitForText', selector: QUICK_LIST, text: 'Browse…' });
+  await ui({ action: 'fill', selector: QUICK_INPUT, value: 'oracle' });
+  await ui({ action: 'waitForText', selector: QUICK_LIST, text: '1K/2K · 4 tasks' });
+  await ui({ action: 'press', selector: QUICK_INPUT, key: 'Enter' });
+  const reopened = await opening;
+  assert.equal(reopened?.result?.metadata.backend.model, 'oracle', 'the picked kept run is open');
+  assert.match(reopened?.file ?? '', /probe-runs[\\/][^\\/]+-oracle\.json$/, 'from the kept runs');
 });
 
 hostTest('Probes: with a server in the settings the real remote backend answers; Cancel closes its HTTP request', async () => {
