@@ -9,6 +9,7 @@ import './ask';
 import './probes';
 import './panels';
 import './chat';
+import './server';
 import './models';
 
 hostTest('the extension activates and registers its commands', async () => {
