@@ -474,6 +474,7 @@ function errorAction(error: unknown): PanelAction | undefined {
   const message = errorMessage(error);
   if (error instanceof ContextTooLongError || /prolong\.pack\.tokenBudget/.test(message)) return 'openTokenBudgetSetting';
   if (/Configure Server|prolong\.server\./.test(message)) return 'configureServer';
+  if (/"ProLong: Select Model"/.test(message)) return 'chooseLocalModel';
   if (/prolong\.engine\.|prolong\.backend/.test(message)) return 'openBackendSettings';
   if (/prolong\.pack\.|prolong\.tokenizer\./.test(message)) return 'showPackReport';
   return undefined;

@@ -247,15 +247,16 @@ hostTest('Ask: with prolong.backend "local" and no model, the panel says which s
     await config.update('backend', 'local', vscode.ConfigurationTarget.Workspace);
     await ask('Local?');
     const error = await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="error"] .error', text: 'prolong.engine.modelPath' });
-    assert.match(error.text ?? '', /prolong convert/);
-    assert.equal((await ui({ action: 'count', frame: FRAME, selector: '.turn:last-child vscode-button[data-action="openBackendSettings"]' })).count, 1);
+    assert.match(error.text ?? '', /Run "ProLong: Select Model" to pick, download or convert one/);
+    assert.doesNotMatch(error.text ?? '', /`|prolong convert/, 'no CLI command or raw backticks in the panel');
+    assert.equal((await ui({ action: 'count', frame: FRAME, selector: '.turn:last-child vscode-button[data-action="chooseLocalModel"]' })).count, 1);
     // a relative path is read from the workspace folder, and one that names nothing says so with the setting
     await config.update('engine.modelPath', 'models/missing', vscode.ConfigurationTarget.Workspace);
     await ask('Local again?');
     const missing = join(vscode.workspace.workspaceFolders![0]!.uri.fsPath, 'models', 'missing');
     const named = await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="error"] .error', text: 'does not exist' });
     assert.ok((named.text ?? '').includes(`prolong.engine.modelPath names ${missing}, which does not exist`), named.text);
-    assert.equal((await ui({ action: 'count', frame: FRAME, selector: '.turn:last-child vscode-button[data-action="openBackendSettings"]' })).count, 1);
+    assert.equal((await ui({ action: 'count', frame: FRAME, selector: '.turn:last-child vscode-button[data-action="chooseLocalModel"]' })).count, 1);
   } finally {
     await config.update('backend', undefined, vscode.ConfigurationTarget.Workspace);
     await config.update('engine.modelPath', undefined, vscode.ConfigurationTarget.Workspace);
