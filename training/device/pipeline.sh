@@ -46,7 +46,7 @@ s2data=$!
 # Each stage trains its variants side by side (the GPU has room for several of this size; steps are bound by the
 # host, not the GPU) and keeps the one with the best held-out answer accuracy.
 train() { # stage variant init theta positions minutes lr warmup lm-share copy-share
-  python3 training/train.py --data $D --stage $1 ${3:+--init $3} --out $J/ck-$1$2 --theta $4 --max-positions $5 --minutes $6 --lr $7 --warmup $8 --tokens-per-step $TPS --held-out $HELD_OUT --lm-share $9 --copy-share ${10} > $R/train-$1$2.log 2>&1 || log "TRAIN $1$2 FAILED: $(tail -5 $R/train-$1$2.log)"
+  python3 training/train.py --data $D --stage $1 ${3:+--init $3} --out $J/ck-$1$2 --theta $4 --max-positions $5 --minutes $6 --lr $7 --warmup $8 --tokens-per-step $TPS --held-out $HELD_OUT --lm-share $9 --copy-share ${10} ${TRAIN_EXTRA:-} > $R/train-$1$2.log 2>&1 || log "TRAIN $1$2 FAILED: $(tail -5 $R/train-$1$2.log)"
   log "$1$2: $(grep -E 'steps,|held-out' $R/train-$1$2.log | tr '\n' ' ' | cut -c1-600)"
 }
 best() { # stage variants...
@@ -63,23 +63,27 @@ def score(v):
 print(max(variants, key=score))
 PY
 }
-log "train s1 variants ($S1_MIN min)"
-train s1 a "" 10000 4096 $S1_MIN 2e-3 150 0.2 0.3 & t1a=$!
-train s1 b "" 10000 4096 $S1_MIN 3e-3 150 0.1 0.5 & t1b=$!
-train s1 c "" 10000 4096 $S1_MIN 2e-3 150 0.25 0 & t1c=$!
-wait $t1a $t1b $t1c
-b1=$(best s1 a b c); log "s1 best: $b1"; ln -sfn $J/ck-s1$b1 $J/ck-s1
+# variants as name:lr:warmup:lm-share:copy-share, trained side by side; TRAIN_EXTRA goes to every trainer
+S1_SET=${S1_SET:-"a:2e-3:150:0.2:0.3 b:3e-3:150:0.1:0.5 c:2e-3:150:0.25:0"}
+S2_SET=${S2_SET:-"a:1e-3:50:0.15:0.15 b:2e-3:50:0.1:0.3"}
+variants() { # stage init theta positions minutes set
+  local pids=() names=()
+  for v in $6; do IFS=: read -r name lr warm lm copy <<< "$v"
+    train $1 $name "$2" $3 $4 $5 $lr $warm $lm $copy & pids+=($!); names+=($name)
+  done
+  wait "${pids[@]}"
+  local b; b=$(best $1 "${names[@]}"); log "$1 best: $b"; ln -sfn $J/ck-$1$b $J/ck-$1
+}
+log "train s1 variants ($S1_MIN min): $S1_SET"
+variants s1 "" 10000 4096 $S1_MIN "$S1_SET"
 convert s1
 ( for L in 1k 2k 4k 8k 16k; do probe s1 niah-$L niah $L $SAMPLES & done; wait; log "probes s1 done" ) &
 s1probes=$!
 wait $s2data
-log "train s2 variants ($S2_MIN min)"
-train s2 a $J/ck-s1 500000 16384 $S2_MIN 1e-3 50 0.15 0.15 & t2a=$!
-train s2 b $J/ck-s1 500000 16384 $S2_MIN 2e-3 50 0.1 0.3 & t2b=$!
-wait $t2a $t2b
-b2=$(best s2 a b); log "s2 best: $b2"; ln -sfn $J/ck-s2$b2 $J/ck-s2
+log "train s2 variants ($S2_MIN min): $S2_SET"
+variants s2 $J/ck-s1 500000 16384 $S2_MIN "$S2_SET"
 convert s2
-for s in s1a s1b s1c s2a s2b; do cp $J/ck-$s/training_log.json $R/training_log-$s.json 2>/dev/null; done
+for ck in $J/ck-s1?* $J/ck-s2?*; do cp $ck/training_log.json $R/training_log-${ck##*/ck-}.json 2>/dev/null; done
 cat $D/*.json > $R/data-summaries.json 2>/dev/null
 wait $s1probes
 PROBE_TIMEOUT=300
