@@ -76,9 +76,12 @@ def rotate_half(x):
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
 
 
+USE_SDPA = True  # the trainer's --manual-attention turns it off, to tell a fused-kernel problem from a model one
+
+
 def attention(q, k, v):
     """Causal attention over [batch, heads, seq, dim]; k/v already repeated to the query heads."""
-    if hasattr(F, "scaled_dot_product_attention"):
+    if USE_SDPA and hasattr(F, "scaled_dot_product_attention"):
         return F.scaled_dot_product_attention(q, k, v, is_causal=True)
     scores = (q @ k.transpose(-1, -2)) / math.sqrt(q.shape[-1])
     n = q.shape[-2]

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import model as model_module  # noqa: E402
 from model import Config, LlamaModel, parameter_count, save_hf_checkpoint  # noqa: E402
 
 KINDS = ["lm", "ask", "niah_single_1", "niah_single_2", "niah_single_3", "niah_multikey_1", "niah_multikey_2",
@@ -70,7 +71,7 @@ class Rows:
             labels[b, first - 1: n - 1] = row[first:n]
         return torch.from_numpy(ids).to(device), torch.from_numpy(labels).to(device)
 
-    def copy_batch(self, lm_rows, count: int, length: int, rng, device):
+    def copy_batch(self, lm_rows, count: int, length: int, rng, device, random_ids=None):
         """Rows that repeat a span of code later in the row ([bos] A filler A), with the loss on the repeat from its
         third token: dense practice at finding an earlier occurrence and continuing it, the induction that every
         retrieval task needs, which answer-only task rows teach only a few tokens at a time."""
@@ -84,6 +85,8 @@ class Rows:
             span = min(span, a_len - 2)
             a_start = int(rng.integers(1, a_len - span))
             a = self.tokens[a_off + a_start: a_off + a_start + span].astype(np.int64)
+            if random_ids is not None:  # no code statistics to lean on: only copying lowers this loss
+                a = rng.choice(random_ids, size=len(a))
             fill = min(length - 1 - 2 * span, f_len - 1)
             f = self.tokens[f_off + 1: f_off + 1 + fill].astype(np.int64)
             row = np.concatenate([[self.tokens[a_off]], a, f, a])
@@ -165,6 +168,11 @@ def main() -> None:
     # LM rows put a 128K-vocabulary softmax on every position, which made their steps the slow ones (about 3 steps/s
     # for 65K-token steps); a random share of positions keeps the signal and buys many more optimizer steps
     p.add_argument("--lm-positions", type=float, default=1.0)
+    # float32 everywhere instead of bfloat16 autocast, to tell a precision problem from an optimisation one
+    p.add_argument("--fp32", action="store_true")
+    p.add_argument("--manual-attention", action="store_true")
+    p.add_argument("--copy-random", type=int, default=0, help="copy spans of random ids drawn from this many ids")
+    p.add_argument("--copy-length", type=int, default=0)
     p.add_argument("--held-out", type=int, default=400)
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--seed", type=int, default=1)
@@ -176,9 +184,10 @@ def main() -> None:
     args = p.parse_args()
 
     torch.manual_seed(args.seed)
+    model_module.USE_SDPA = not args.manual_attention
     rng = np.random.default_rng(args.seed)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.type == "cuda":
+    if device.type == "cuda" and not args.fp32:
         torch.backends.cuda.matmul.allow_tf32 = True
         autocast = lambda: torch.autocast("cuda", dtype=torch.bfloat16)  # noqa: E731
     else:
@@ -233,6 +242,7 @@ def main() -> None:
     step, seen_tokens, loss_tokens = 0, 0, 0
     window = {"lm": [], "task": [], "copy": []}
     lm_all = np.concatenate(list(lm_groups.values())) if lm_groups else np.array([], dtype=np.int64)
+    copy_ids = np.random.default_rng(7).choice(128000, size=args.copy_random, replace=False) if args.copy_random else None
     task_lengths = sorted({k[1] for k in task_groups}) or [max(k[1] for k in lm_groups)]
     while step < args.max_steps:
         elapsed = time.time() - started
@@ -254,8 +264,8 @@ def main() -> None:
             keys = list(task_groups)
             key = keys[rng.choice(len(keys), p=np.array([task_tokens[k] for k in keys]) / task_total)]
         if kind == "copy":
-            length = int(rng.choice(task_lengths))
-            ids, labels = rows.copy_batch(lm_all, max(1, args.tokens_per_step // length), length, rng, device)
+            length = args.copy_length or int(rng.choice(task_lengths))
+            ids, labels = rows.copy_batch(lm_all, max(1, args.tokens_per_step // length), length, rng, device, copy_ids)
         else:
             length = key[1]
             batch_rows = rng.choice(lm_groups[key] if kind == "lm" else task_groups[key], size=max(1, args.tokens_per_step // length))

@@ -45,8 +45,8 @@ log "data s1 from $(ls $J/roots/* | wc -l) repositories"; data s1 512:2,1024:2,2
 s2data=$!
 # Each stage trains its variants side by side (the GPU has room for several of this size; steps are bound by the
 # host, not the GPU) and keeps the one with the best held-out answer accuracy.
-train() { # stage variant init theta positions minutes lr warmup lm-share copy-share
-  python3 training/train.py --data $D --stage $1 ${3:+--init $3} --out $J/ck-$1$2 --theta $4 --max-positions $5 --minutes $6 --lr $7 --warmup $8 --tokens-per-step $TPS --held-out $HELD_OUT --lm-share $9 --copy-share ${10} ${TRAIN_EXTRA:-} > $R/train-$1$2.log 2>&1 || log "TRAIN $1$2 FAILED: $(tail -5 $R/train-$1$2.log)"
+train() { # stage variant init theta positions minutes lr warmup lm-share copy-share [extra args, '+' for spaces]
+  python3 training/train.py --data $D --stage $1 ${3:+--init $3} --out $J/ck-$1$2 --theta $4 --max-positions $5 --minutes $6 --lr $7 --warmup $8 --tokens-per-step $TPS --held-out $HELD_OUT --lm-share $9 --copy-share ${10} ${11//+/ } ${TRAIN_EXTRA:-} > $R/train-$1$2.log 2>&1 || log "TRAIN $1$2 FAILED: $(tail -5 $R/train-$1$2.log)"
   log "$1$2: $(grep -E 'steps,|held-out' $R/train-$1$2.log | tr '\n' ' ' | cut -c1-600)"
 }
 best() { # stage variants...
@@ -63,13 +63,13 @@ def score(v):
 print(max(variants, key=score))
 PY
 }
-# variants as name:lr:warmup:lm-share:copy-share, trained side by side; TRAIN_EXTRA goes to every trainer
+# variants as name:lr:warmup:lm-share:copy-share[:extra args joined by '+'], trained side by side; TRAIN_EXTRA goes to every trainer
 S1_SET=${S1_SET:-"a:2e-3:150:0.2:0.3 b:3e-3:150:0.1:0.5 c:2e-3:150:0.25:0"}
 S2_SET=${S2_SET:-"a:1e-3:50:0.15:0.15 b:2e-3:50:0.1:0.3"}
 variants() { # stage init theta positions minutes set
   local pids=() names=()
-  for v in $6; do IFS=: read -r name lr warm lm copy <<< "$v"
-    train $1 $name "$2" $3 $4 $5 $lr $warm $lm $copy & pids+=($!); names+=($name)
+  for v in $6; do IFS=: read -r name lr warm lm copy extra <<< "$v"
+    train $1 $name "$2" $3 $4 $5 $lr $warm $lm $copy "${extra:-}" & pids+=($!); names+=($name)
   done
   wait "${pids[@]}"
   local b; b=$(best $1 "${names[@]}"); log "$1 best: $b"; ln -sfn $J/ck-$1$b $J/ck-$1
