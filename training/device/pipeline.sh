@@ -74,8 +74,16 @@ variants() { # stage init theta positions minutes set
   wait "${pids[@]}"
   local b; b=$(best $1 "${names[@]}"); log "$1 best: $b"; ln -sfn $J/ck-$1$b $J/ck-$1
 }
+# Induction warm-up (runs D and E in training/README.md): pure copying in 256-token rows forms the induction heads
+# that every retrieval task needs within ~500 steps; mixed with LM and task rows from the start, it never formed.
+S0_MIN=${S0_MIN:-1.2}; S1_INIT=
+if [ "$S0_MIN" != 0 ]; then
+  log "train s0 (induction warm-up, $S0_MIN min)"
+  python3 training/train.py --data $D --stage s1 --out $J/ck-s0 --theta 10000 --max-positions 4096 --minutes $S0_MIN --lr 3e-3 --warmup 100 --tokens-per-step 16384 --held-out $HELD_OUT --lm-share 0 --copy-share 1 --copy-length 256 --log-every 25 > $R/train-s0.log 2>&1 && S1_INIT=$J/ck-s0 || log "TRAIN s0 FAILED: $(tail -5 $R/train-s0.log)"
+  log "s0: $(grep -E 'steps,' $R/train-s0.log) copy loss $(grep '^step' $R/train-s0.log | tail -1 | awk '{print $11}')"
+fi
 log "train s1 variants ($S1_MIN min): $S1_SET"
-variants s1 "" 10000 4096 $S1_MIN "$S1_SET"
+variants s1 "$S1_INIT" 10000 4096 $S1_MIN "$S1_SET"
 convert s1
 ( for L in 1k 2k 4k 8k 16k; do probe s1 niah-$L niah $L $SAMPLES & done; wait; log "probes s1 done" ) &
 s1probes=$!
@@ -83,7 +91,7 @@ wait $s2data
 log "train s2 variants ($S2_MIN min): $S2_SET"
 variants s2 $J/ck-s1 500000 16384 $S2_MIN "$S2_SET"
 convert s2
-for ck in $J/ck-s1?* $J/ck-s2?*; do cp $ck/training_log.json $R/training_log-${ck##*/ck-}.json 2>/dev/null; done
+for ck in $J/ck-s0 $J/ck-s1?* $J/ck-s2?*; do cp $ck/training_log.json $R/training_log-${ck##*/ck-}.json 2>/dev/null; done
 cat $D/*.json > $R/data-summaries.json 2>/dev/null
 wait $s1probes
 PROBE_TIMEOUT=300
