@@ -1,0 +1,79 @@
+// A model that reads (test/fixtures/reader-model, trained by training/, see its README) answers needle questions
+// through the engine on the CPU. Random weights cannot tell a working engine from a broken one; this model can:
+// a wrong rotary, KV cache, chunk boundary or prefix cut turns its right answers into wrong ones.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import type { GenerateEvent, GenerateRequest } from '../../engine/backends/types';
+import { promptCounterFor } from '../../engine/probes/promptCounter';
+import { buildInstances, runProbes } from '../../engine/probes/runner';
+import type { ProbeInstance } from '../../engine/probes/types';
+import { LocalBackend } from '../../engine/runtime/localBackend';
+
+const READER = join(__dirname, '..', 'fixtures', 'reader-model');
+const counter = promptCounterFor(undefined, () => {});
+
+function backend(prefillChunkTokens: number): LocalBackend {
+  return new LocalBackend({ modelDir: READER, executionProvider: 'cpu', contextTokens: 4096, prefillChunkTokens });
+}
+
+/** niah_single_1 at 1K with the CLI's evaluation seed: the model answered every one of them when measured. */
+function needles(samples: number): ProbeInstance[] {
+  return buildInstances({ tasks: ['niah_single_1'], lengths: [1024], samples, seed: 'eval' }, counter).instances;
+}
+
+function request(instance: ProbeInstance): GenerateRequest {
+  return { messages: instance.messages, assistantPrefix: instance.assistantPrefix, sampling: { maxTokens: instance.maxTokens, temperature: 0 } };
+}
+
+const none = (_event: GenerateEvent) => {};
+
+test('the reader model finds the needle in 1K-token haystacks (probe score through the engine process)', async () => {
+  const engine = backend(256);
+  try {
+    const result = await runProbes({ tasks: ['niah_single_1'], lengths: [1024], samples: 10, seed: 'eval', backend: engine, counter });
+    assert.equal(result.metadata.error, undefined);
+    const score = result.scores.find((s) => s.task === 'niah_single_1' && s.length === 1024);
+    assert.ok(score, 'a niah_single_1 score at 1K');
+    // measured 100 (training/README.md); a broken rotary or cache scores 0
+    assert.ok(score.score >= 80, `niah_single_1 at 1K scored ${score.score}: ${JSON.stringify(result.instances.map((i) => i.prediction))}`);
+  } finally {
+    await engine.dispose();
+  }
+});
+
+test('the same answers with small prefill chunks, after a cancelled answer, and from a reused prefix', async () => {
+  const [first, second] = needles(2);
+  const whole = backend(1024);
+  const chunked = backend(64);
+  try {
+    for (const instance of [first!, second!]) {
+      const reference = await whole.generate(request(instance), none);
+      assert.ok(reference.text.includes(instance.answers[0]!), `${instance.id}: "${reference.text}" lacks ${instance.answers[0]}`);
+      // 64-token chunks cross the haystack at other boundaries: the cache they build must give the same answer
+      const inChunks = await chunked.generate(request(instance), none);
+      assert.equal(inChunks.text, reference.text, `${instance.id} in 64-token chunks`);
+    }
+
+    // A cancelled answer leaves a cache cut mid-answer; asking again reuses the prompt and answers in full.
+    const controller = new AbortController();
+    const cancelled = await whole.generate(request(first!), (event) => { if (event.type === 'text') controller.abort(); }, controller.signal);
+    assert.equal(cancelled.finishReason, 'cancelled');
+    const again = await whole.generate(request(first!), none);
+    assert.ok((again.cachedPromptTokens ?? 0) > 0, 'the prompt came from the cache');
+    assert.ok(again.text.includes(first!.answers[0]!), `after a cancel: "${again.text}"`);
+
+    // A second question over the same haystack: the shared prefix is reused, the new question is answered.
+    const followUp: GenerateRequest = {
+      ...request(first!),
+      messages: first!.messages.map((message, index) => index === first!.context.message
+        ? { ...message, content: `${message.content}\n` } : message),
+    };
+    const reused = await whole.generate(followUp, none);
+    assert.ok((reused.cachedPromptTokens ?? 0) > first!.promptTokens / 2, `reused ${reused.cachedPromptTokens} of ${reused.promptTokens}`);
+    assert.ok(reused.text.includes(first!.answers[0]!), `from a reused prefix: "${reused.text}"`);
+  } finally {
+    await whole.dispose();
+    await chunked.dispose();
+  }
+});
