@@ -14,6 +14,7 @@ import { resolveTokenizerPath } from '../../../engine/tokenizer';
 import { FixtureHub } from '../../models/fixtureHub';
 import { api, hostTest, log } from './hostTest';
 import { ui } from './ui';
+import type { ProbeRunResult } from '../../../engine/probes/types';
 
 const QUICK_INPUT = '.quick-input-widget .quick-input-box input';
 const QUICK_LIST = '.quick-input-widget .quick-input-list';
@@ -99,5 +100,28 @@ hostTest('Models: Select Model → Download a model… shows progress and cancel
     }
     await hub.stop();
     rmSync(work, { recursive: true, force: true });
+  }
+});
+
+hostTest('Probes on a model that reads (test/fixtures/reader-model) through the local engine: two needle tasks score above zero', async () => {
+  const prolong = await api();
+  prolong.overrideBackend(undefined);
+  const config = vscode.workspace.getConfiguration('prolong');
+  const modelDir = join(vscode.extensions.getExtension('prolong.prolong-vscode')!.extensionPath, 'test', 'fixtures', 'reader-model');
+  try {
+    await config.update('backend', 'local', vscode.ConfigurationTarget.Workspace);
+    await config.update('engine.modelPath', modelDir, vscode.ConfigurationTarget.Workspace);
+    await config.update('engine.executionProvider', 'cpu', vscode.ConfigurationTarget.Workspace);
+    const result = await vscode.commands.executeCommand<ProbeRunResult | undefined>('prolong.runProbes',
+      { tasks: ['niah_single_1', 'niah_single_2'], lengths: ['1k'], samples: 3, seed: 'eval' });
+    assert.ok(result, 'the command returns the results');
+    assert.equal(result.metadata.error, undefined);
+    const scores = result.scores.map((s) => [s.task, s.length, s.score] as const);
+    log(`reader model scores: ${JSON.stringify(scores)}`);
+    assert.deepEqual(scores.map(([task, length]) => [task, length]), [['niah_single_1', 1024], ['niah_single_2', 1024]]);
+    for (const [task, , score] of scores) assert.ok(score > 0, `${task} scored ${score}: ${JSON.stringify(result.instances.map((i) => i.prediction))}`);
+    await ui({ action: 'waitForText', frame: '.probes-header', selector: '#phase', text: 'done' });
+  } finally {
+    for (const name of ['backend', 'engine.modelPath', 'engine.executionProvider']) await config.update(name, undefined, vscode.ConfigurationTarget.Workspace);
   }
 });
