@@ -3,6 +3,8 @@
 // a wrong rotary, KV cache, chunk boundary or prefix cut turns its right answers into wrong ones.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GenerateEvent, GenerateRequest } from '../../engine/backends/types';
 import { promptCounterFor } from '../../engine/probes/promptCounter';
@@ -27,6 +29,15 @@ function request(instance: ProbeInstance): GenerateRequest {
 }
 
 const none = (_event: GenerateEvent) => {};
+
+test('the reader model\'s files are the ones its card describes (sha256 in its README)', () => {
+  const card = readFileSync(join(READER, 'README.md'), 'utf8');
+  for (const file of ['model.onnx.data', 'model.onnx']) {
+    const listed = new RegExp(`- ${file.replace(/\./g, '\\.')} \`([0-9a-f]{64})\``).exec(card)?.[1];
+    assert.ok(listed, `${file} has a hash in the card`);
+    assert.equal(createHash('sha256').update(readFileSync(join(READER, file))).digest('hex'), listed, file);
+  }
+});
 
 test('the reader model finds the needle in 1K-token haystacks (probe score through the engine process)', async () => {
   const engine = backend(256);
