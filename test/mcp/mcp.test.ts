@@ -135,7 +135,11 @@ test('probe runs the tasks against the configured server with progress, saves th
   const scores = (run.structuredContent as { scores: { task: string; length: number; score: number }[] }).scores;
   // the fixture's answer holds no needle: a score of 0, measured on both samples
   assert.deepEqual(scores.map((s) => [s.task, s.length, s.score]), [['niah_single_1', 4096, 0]]);
-  assert.deepEqual(progress, [1, 2]);
+  // The client SDK runs a notification's handler in a microtask but a response's at once: when the last progress
+  // notification and the result arrive in one read (a loaded machine), that notification meets a finished request and
+  // is dropped. So: progress arrived, in order, counting instances; the last one may be missing.
+  assert.ok(progress.length >= 1 && progress.length <= 2, `progress ${JSON.stringify(progress)}`);
+  assert.deepEqual(progress, [1, 2].slice(0, progress.length));
   assert.equal(fixture.requests.filter((r) => r.path === '/v1/chat/completions').length, 2);
   assert.match(text(run), /Saved to /);
 
