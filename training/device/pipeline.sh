@@ -94,7 +94,7 @@ convert s2
 for ck in $J/ck-s0 $J/ck-s1?* $J/ck-s2?*; do cp $ck/training_log.json $R/training_log-${ck##*/ck-}.json 2>/dev/null; done
 cat $D/*.json > $R/data-summaries.json 2>/dev/null
 wait $s1probes
-PROBE_TIMEOUT=300
+PROBE_TIMEOUT=${S2_PROBE_TIMEOUT:-300}
 for L in 1k 2k 4k 8k 16k; do probe s2 niah-$L niah $L $SAMPLES & done
 for L in 4k 8k; do probe s2 other-$L vt,cwe,fwe,json_kv,repo_qa_1,repo_qa_2 $L $SAMPLES "--repo $J/repo" & done
 wait
