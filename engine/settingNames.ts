@@ -20,6 +20,8 @@ export interface SettingNames {
   maxTokens: string;
   /** A tokenizer.json for the model. */
   tokenizer: string;
+  /** How to use a real model instead of the bundled demo model. */
+  realModel: string;
 }
 
 export const EXTENSION_SETTINGS: SettingNames = {
@@ -33,6 +35,7 @@ export const EXTENSION_SETTINGS: SettingNames = {
   packExclude: 'the setting prolong.pack.exclude, or a .prolongignore file',
   maxTokens: 'the setting prolong.ask.maxAnswerTokens',
   tokenizer: 'the setting prolong.tokenizer.path',
+  realModel: 'run "ProLong: Select Model" (ProLong-8B on this machine) or "ProLong: Configure Server" (a ProLong server)',
 };
 
 export const CLI_SETTINGS: SettingNames = {
@@ -46,4 +49,5 @@ export const CLI_SETTINGS: SettingNames = {
   packExclude: 'a .prolongignore file',
   maxTokens: '--max-tokens',
   tokenizer: '--tokenizer',
+  realModel: '--model DIR (a converted model: `prolong pull princeton-nlp/Llama-3-8B-ProLong-512k-Instruct`) or --server URL (a ProLong server)',
 };

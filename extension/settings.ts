@@ -6,12 +6,24 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { ENGINE_SECTION, readEngineSettings, type EngineSettings } from '../engine/runtime/engineSettings';
 import { tokenizerBesideModel } from '../engine/tokenizer';
+import { demoModelDir } from '../engine/models/demoModel';
+import { readSidecar } from '../kernels/sidecar';
 
 export type BackendSetting = 'remote' | 'local';
 
-/** Which backend prolong.backend asks for. */
+/**
+ * Which backend answers. prolong.backend "remote" or "local" says it; "auto" (the default) means the server when
+ * prolong.server.url is set, else the local engine (on prolong.engine.modelPath, or the bundled demo model).
+ */
 export function backendSetting(): BackendSetting {
-  return vscode.workspace.getConfiguration('prolong').get<string>('backend') === 'local' ? 'local' : 'remote';
+  const value = vscode.workspace.getConfiguration('prolong').get<string>('backend');
+  if (value === 'local' || value === 'remote') return value;
+  return vscode.workspace.getConfiguration('prolong.server').get<string>('url')?.trim() ? 'remote' : 'local';
+}
+
+/** True when the local engine would run the bundled demo model: it is the backend and no model path is set. */
+export function usesDemoModel(): boolean {
+  return backendSetting() === 'local' && !engineSettings().settings.modelDir;
 }
 
 /**
@@ -34,7 +46,10 @@ export function tokenizerPathSetting(): string | undefined {
   return path ? resolveSettingPath(path) : undefined;
 }
 
-/** The prolong.engine.* settings, checked by readEngineSettings (the model path resolved); `warnings` name the values it dropped. */
+/**
+ * The prolong.engine.* settings, checked by readEngineSettings (the model path resolved; empty when none is set,
+ * which the backend reads as the bundled demo model); `warnings` name the values it dropped.
+ */
 export function engineSettings(): { settings: EngineSettings; warnings: string[] } {
   const config = vscode.workspace.getConfiguration(ENGINE_SECTION);
   const read = readEngineSettings((name) => config.get(name));
@@ -52,9 +67,13 @@ export function countingTokenizerPath(): string | undefined {
   return tokenizerBesideModel(engineSettings().settings.modelDir) ?? configured;
 }
 
-/** The local engine's context before its model loads: prolong.engine.contextTokens when it is set. */
+/**
+ * The local engine's context before its model loads: prolong.engine.contextTokens when it is set, else the demo
+ * model's own (it always fits: 38M parameters).
+ */
 export function configuredEngineContext(): number | undefined {
   if (backendSetting() !== 'local') return undefined;
   const tokens = engineSettings().settings.contextTokens;
-  return tokens > 0 ? tokens : undefined;
+  if (tokens > 0) return tokens;
+  return usesDemoModel() ? readSidecar(demoModelDir()).model.contextLength : undefined;
 }

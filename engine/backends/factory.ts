@@ -1,13 +1,13 @@
 /**
  * Creates the Backend that CLI options or extension settings ask for: a remote OpenAI-compatible server when a
- * server is given, else the bundled local engine on a converted model directory.
+ * server is given, else the bundled local engine on a converted model directory, else on the bundled demo model.
  */
-import { UserError } from '../errors';
 import type { Backend } from './types';
 import { CLI_SETTINGS, type SettingNames } from './remote/problems';
 import { RemoteBackend, type RemoteBackendOptions } from './remote/remoteBackend';
 import { LocalBackend } from '../runtime/localBackend';
 import type { ExecutionProviderSetting, LoadOptions } from '../runtime/protocol';
+import { demoModelDir } from '../models/demoModel';
 
 export interface BackendChoice {
   /** Server root URL (http://host:port); selects the remote backend. */
@@ -23,7 +23,7 @@ export interface BackendChoice {
   api?: 'chat' | 'completions';
   /** How error hints name the settings; default: CLI flags. */
   settingNames?: SettingNames;
-  /** Local engine: converted model directory (without a server, `model` is read as this directory). */
+  /** Local engine: converted model directory (without a server, `model` is read as this directory; neither: the demo model). */
   modelDir?: string;
   /** Local engine: 'auto' (WebGPU if an adapter exists, else CPU), 'webgpu' or 'cpu'. */
   executionProvider?: ExecutionProviderSetting;
@@ -41,16 +41,12 @@ export interface BackendChoice {
 
 export function createBackend(choice: BackendChoice): Backend {
   if (choice.server && choice.server.trim()) return new RemoteBackend(remoteBackendOptions(choice));
-  const local = localBackendOptions(choice);
-  if (local) return new LocalBackend(local);
-  throw new UserError('No model backend is configured.',
-    `Give a ProLong server with ${(choice.settingNames ?? CLI_SETTINGS).url}, or a converted model directory for the local engine.`);
+  return new LocalBackend(localBackendOptions(choice));
 }
 
-/** The local engine's options for a choice without a server, if it names a model directory. */
-export function localBackendOptions(choice: BackendChoice): LoadOptions | undefined {
-  const modelDir = (choice.modelDir ?? choice.model ?? '').trim();
-  if (!modelDir) return undefined;
+/** The local engine's options for a choice without a server: its model directory, or the bundled demo model. */
+export function localBackendOptions(choice: BackendChoice): LoadOptions {
+  const modelDir = (choice.modelDir ?? choice.model ?? '').trim() || demoModelDir();
   return {
     modelDir,
     executionProvider: choice.executionProvider ?? 'auto',

@@ -72,6 +72,8 @@ export interface BackendInfo {
   contextLength?: number;
   /** One line for the user: device/execution provider, or server URL and software. */
   detail: string;
+  /** Shown wherever this backend answers (the bundled demo model says what it cannot do, and the way to a real model). */
+  notice?: string;
 }
 
 export interface PromptTokenCount {

@@ -13,10 +13,11 @@ import { userCacheDir } from '../util/userCache';
 import { COMMAND_SUMMARIES } from './summaries';
 import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
 
-const usage = 'prolong ask "QUESTION" (--server URL [--model NAME] | --model MODEL_DIR [--ep auto|webgpu|cpu] [--context N]) '
+const usage = 'prolong ask "QUESTION" [--server URL [--model NAME] | --model MODEL_DIR [--ep auto|webgpu|cpu] [--context N]] '
   + '[--dir DIR | --context-file FILE | --no-repository] [--budget N] '
   + '[--max-tokens N] [--temperature T] [--timeout SECONDS] [--header "Name: value"]... [--api chat|completions] [--tokenizer PATH] [--no-cache] [--json]\n'
-  + '  Without --server, --model is a converted model directory (`prolong convert`) run by the bundled local engine.\n'
+  + '  Without --server, --model is a converted model directory (`prolong convert`) run by the bundled local engine;\n'
+  + '  with neither, the engine runs the bundled demo model (38M parameters: it finds things, it does not reason).\n'
   + '  The API key, if the server needs one, comes from the PROLONG_API_KEY environment variable.\n'
   + '  The local engine on the CPU keeps the last prompt\'s KV cache in $XDG_CACHE_HOME/prolong/prefix-cache (the next\n'
   + '  question about the same repository starts from it); --no-cache neither reads nor writes it.\n'
@@ -51,9 +52,6 @@ const command: Subcommand = {
     if (values.check) return checkCommand(values, signal);
     const question = positionals.join(' ').trim();
     if (!question) throw new UserError('prolong ask needs a question.', `Usage: ${usage}`);
-    if (!values.server && !values.model) {
-      throw new UserError('prolong ask needs --server URL (a ProLong server, e.g. http://gpu-box:8000) or --model MODEL_DIR (a converted model for the local engine).', `Usage: ${usage}`);
-    }
     const ep = values.ep ?? 'auto';
     if (ep !== 'auto' && ep !== 'webgpu' && ep !== 'cpu') throw new UserError(`--ep must be auto, webgpu or cpu, not '${ep}'.`);
     const sources = [values.dir !== undefined, values['context-file'] !== undefined, values['no-repository'] === true].filter(Boolean).length;
@@ -82,6 +80,7 @@ const command: Subcommand = {
     try {
       // Ask the server first: a wrong URL or key should fail before a long pack.
       const info = await backend.info(signal);
+      if (info.notice && !values.json) process.stderr.write(`note: ${info.notice}\n`);
       const repository = await readRepository(values, info, maxTokens, (repository) => backend.countPromptTokens({ messages: buildRepositoryPrompt({ repository, question }) }, signal), signal);
       const messages = buildRepositoryPrompt({ repository, question });
       let streamed = false;
@@ -92,7 +91,7 @@ const command: Subcommand = {
       }, signal);
       if (values.json) {
         const backendName = info.kind === 'local' ? { device: info.detail } : { server: info.detail };
-        process.stdout.write(JSON.stringify({ backend: info.kind, ...backendName, model: info.model, ...result }, null, 2) + '\n');
+        process.stdout.write(JSON.stringify({ backend: info.kind, ...backendName, model: info.model, ...(info.notice ? { notice: info.notice } : {}), ...result }, null, 2) + '\n');
       } else {
         if (streamed && !result.text.endsWith('\n')) process.stdout.write('\n');
         process.stderr.write(summary(info, result) + '\n');

@@ -1,5 +1,7 @@
 import { basename, resolve } from 'node:path';
 import { createBackend } from '../backends/factory';
+import { demoModelNotice } from '../models/demoModel';
+import { CLI_SETTINGS } from '../settingNames';
 import { UserError } from '../errors';
 import { pack, packedFileTexts } from '../packer';
 import { formatLength, formatResults, resultsCsv } from '../probes/report';
@@ -15,9 +17,10 @@ import { COMMAND_SUMMARIES } from './summaries';
 import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
 
 const usage = 'prolong probe [--tasks LIST|all|ruler] [--lengths 4k,8k,...] [--samples N] '
-  + '(--server URL [--model NAME] [--timeout SECONDS] [--header "Name: value"]... [--api chat|completions] | --model MODEL_DIR [--ep auto|webgpu|cpu] [--context N]) '
+  + '[--server URL [--model NAME] [--timeout SECONDS] [--header "Name: value"]... [--api chat|completions] | --model MODEL_DIR [--ep auto|webgpu|cpu] [--context N]] '
   + '[--backend local|remote] [--seed TEXT] [--repo DIR] [--tokenizer PATH] [--threshold 85.6] [--out results.json] [--csv results.csv] [--jsonl] [--dry-run]\n'
-  + '  Without --server, --model is a converted model directory (`prolong convert`) run by the bundled local engine.\n'
+  + '  Without --server, --model is a converted model directory (`prolong convert`) run by the bundled local engine;\n'
+  + '  with neither, the engine runs the bundled demo model (38M parameters, trained to 8K tokens).\n'
   + '  The API key, if the server needs one, comes from the PROLONG_API_KEY environment variable.';
 
 /** The shortest context length a probe is built for, in tokens. */
@@ -128,9 +131,7 @@ const command: Subcommand = {
     }
 
     if (backendKind === 'remote' && !values.server) throw new UserError('--backend remote needs --server URL (a ProLong server, e.g. http://gpu-box:8000).', `Usage: ${usage}`);
-    if (backendKind === 'local' && !values.model) {
-      throw new UserError('prolong probe needs --server URL (a ProLong server) or --model MODEL_DIR (a converted model for the local engine).', `Usage: ${usage}`);
-    }
+    if (backendKind === 'local' && !values.model) process.stderr.write(`note: ${demoModelNotice(CLI_SETTINGS)}\n`);
     const backend = backendKind === 'remote'
       ? createBackend({
         server: values.server, model: values.model, apiKey: process.env.PROLONG_API_KEY || undefined, tokenizerPath, ...server,

@@ -9,6 +9,8 @@ import type {
 } from '../backends/types';
 import { CancelledError, UserError } from '../errors';
 import { EngineClient } from './engineClient';
+import { demoModelNotice, isDemoModelDir } from '../models/demoModel';
+import { CLI_SETTINGS } from '../settingNames';
 import type { EngineGenerateRequest, EngineGenerateResult, EngineInfo, EngineStats, LoadOptions } from './protocol';
 
 export class LocalBackend implements Backend {
@@ -30,6 +32,11 @@ export class LocalBackend implements Backend {
     return this.loading;
   }
 
+  /** True when the engine runs the bundled demo model (its answers come with a notice). */
+  get usesDemoModel(): boolean {
+    return isDemoModelDir(this.options.modelDir);
+  }
+
   /** Process id of the engine (for reports and tests). */
   get enginePid(): number | undefined {
     return this.client.pid;
@@ -44,6 +51,7 @@ export class LocalBackend implements Backend {
     return {
       kind: 'local', model: info.model, contextLength: info.contextTokens,
       detail: `${info.executionProviderReason}; KV cache ${kvDescription(info)}`,
+      ...(this.usesDemoModel ? { notice: demoModelNotice(this.options.settingNames ?? CLI_SETTINGS) } : {}),
     };
   }
 

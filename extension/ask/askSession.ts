@@ -17,7 +17,9 @@ import { runAsk } from './askCore';
 import { answerRoom, contextBudget } from './budget';
 import { answerStats, packChange } from './stats';
 import { TokenCounts } from './tokenCounts';
-import { configuredEngineContext, countingTokenizerPath, engineSettings } from '../settings';
+import { configuredEngineContext, countingTokenizerPath, usesDemoModel } from '../settings';
+import { DEMO_MODEL_NAME, demoModelNotice } from '../../engine/models/demoModel';
+import { EXTENSION_SETTINGS } from '../../engine/settingNames';
 import { exampleQuestions } from './onboarding';
 import { groupDigits as n } from '../../webview/shared/numbers';
 import { describeDropped, namedDroppedFiles } from '../../engine/packer/budget';
@@ -145,8 +147,8 @@ export class AskSession implements vscode.Disposable {
     if ((vscode.workspace.workspaceFolders ?? []).length === 0) return { situation: 'noFolder' };
     if (!this.info) {
       const setting = backendSetting();
+      // (the local engine always has a model: without prolong.engine.modelPath, the bundled demo model)
       if (setting === 'remote' && !vscode.workspace.getConfiguration('prolong.server').get<string>('url')?.trim()) return { situation: 'noBackend', backend: 'remote' };
-      if (setting === 'local' && !engineSettings().settings.modelDir) return { situation: 'noBackend', backend: 'local' };
     }
     return { situation: 'ready', examples: exampleQuestions(this.pack?.result.files.map((file) => file.path) ?? []) };
   }
@@ -439,13 +441,15 @@ export class AskSession implements vscode.Disposable {
   private backendSummary(): BackendSummary {
     const setting = backendSetting();
     if (this.info) {
-      const { kind, model, detail } = this.info.info;
+      const { kind, model, detail, notice } = this.info.info;
       // the local engine's detail starts with where it runs and why ("WebGPU: …; KV cache …"): shown, not only hovered
       const runsOn = kind === 'local' ? detail.split(';')[0]?.trim() : undefined;
-      return { label: `${kind} · ${model}`, detail, runsOn };
+      return { label: `${kind} · ${model}`, detail, runsOn, ...(notice ? { notice } : {}) };
     }
-    if (this.backendProblem) return { label: setting, detail: '', problem: this.backendProblem };
-    return { label: setting, detail: setting === 'local' ? 'the bundled engine loads its model on the first question' : '' };
+    // before the first question loads it, the demo model is known from the settings: its notice shows from the start
+    const demo = !backendInfoIsCheap() && usesDemoModel() ? { label: `local · ${DEMO_MODEL_NAME}`, notice: demoModelNotice(EXTENSION_SETTINGS) } : undefined;
+    if (this.backendProblem) return { label: demo?.label ?? setting, detail: '', problem: this.backendProblem, ...(demo ? { notice: demo.notice } : {}) };
+    return { label: demo?.label ?? setting, detail: setting === 'local' ? 'the bundled engine loads its model on the first question' : '', ...(demo ? { notice: demo.notice } : {}) };
   }
 
   private save(): void {

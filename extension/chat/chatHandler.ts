@@ -85,6 +85,8 @@ export async function handleChatRequest(request: ChatRequestInput, history: read
       onStage: (stage) => out.progress(stage === 'connecting' ? 'Connecting to the model…' : 'Reading the repository…'),
       answerRoom: (info, maxTokens) => deps.answerRoom(info, maxTokens),
       onWarning: (message) => warnings.push(message),
+      // the bundled demo model's notice ends the reply, with the answer it qualifies
+      onInfo: (_backend, info) => { if (info.notice) warnings.push(info.notice); },
       onEvent: (event) => {
         if (event.type === 'text') out.markdown(event.text);
         else if (event.type === 'warning') warnings.push(event.message);

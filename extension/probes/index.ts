@@ -25,7 +25,9 @@ import { PROBES_VIEW_TYPE, ProbesPanel } from './panel';
 import { chooseRunPlan } from './quickPicks';
 import { REPOSITORY_TASKS, equivalentCommand, readRunArgs } from './runConfig';
 import { runProbesInWorker } from './workerRun';
-import { configuredEngineContext, countingTokenizerPath } from '../settings';
+import { configuredEngineContext, countingTokenizerPath, usesDemoModel } from '../settings';
+import { DEMO_MODEL_NAME, demoModelNotice } from '../../engine/models/demoModel';
+import { EXTENSION_SETTINGS } from '../../engine/settingNames';
 import { withCancellation } from '../cancellation';
 
 /** workspaceState key: the file of this workspace's last run in the history folder. */
@@ -130,12 +132,15 @@ class ProbesController implements vscode.Disposable {
       // A local engine's context is known without loading its model only when prolong.engine.contextTokens sets it.
       const contextLength = info ? info.contextLength : configuredEngineContext();
       const speed = info ? measuredSpeed(this.history.dir, info.model) : undefined;
-      const chosen = await chooseRunPlan(args, contextLength, this.context.workspaceState, info ? backendLabel(info) : 'the local engine', speed?.msPerToken);
+      const demo = !info && usesDemoModel();
+      const chosen = await chooseRunPlan(args, contextLength, this.context.workspaceState, info ? backendLabel(info) : demo ? `the demo model (${DEMO_MODEL_NAME})` : 'the local engine', speed?.msPerToken);
       if (!chosen) return undefined;
+      const notice = info?.notice ?? (demo ? demoModelNotice(EXTENSION_SETTINGS) : undefined);
+      if (notice) chosen.notes.unshift(notice);
       if (info === undefined && contextLength === undefined) {
         chosen.notes.push('The local engine reports its context length once the model is loaded; lengths past it are skipped then.');
       }
-      const run = this.start(chosen.plan, info ? backendLabel(info) : 'local engine (the model loads for the first instance)', chosen.notes);
+      const run = this.start(chosen.plan, info ? backendLabel(info) : `local engine${demo ? ` · ${DEMO_MODEL_NAME}` : ''} (the model loads for the first instance)`, chosen.notes);
       this.runEnded = run.catch(() => undefined);
       return await run;
     } catch (error) {

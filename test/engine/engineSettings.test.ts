@@ -2,6 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { localBackendOptions } from '../../engine/backends/factory';
 import { readEngineSettings } from '../../engine/runtime/engineSettings';
+import { isDemoModelDir } from '../../engine/models/demoModel';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 
 test('engine settings become the local backend\'s load options', () => {
   const values: Record<string, unknown> = { modelPath: ' /models/prolong-8b-int4 ', executionProvider: 'cpu', contextTokens: 65536, prefillChunkTokens: 1024, deviceMemory: 24 };
@@ -14,7 +17,7 @@ test('engine settings become the local backend\'s load options', () => {
   });
 });
 
-test('wrong values fall back to the defaults with a warning naming the setting; no model path means no local engine', () => {
+test('wrong values fall back to the defaults with a warning naming the setting; no model path means the demo model', () => {
   const values: Record<string, unknown> = { executionProvider: 'cuda', contextTokens: -5, prefillChunkTokens: 'big' };
   const { settings, warnings } = readEngineSettings((name) => values[name]);
   assert.equal(settings.executionProvider, 'auto');
@@ -22,7 +25,9 @@ test('wrong values fall back to the defaults with a warning naming the setting; 
   assert.equal(settings.prefillChunkTokens, 2048);
   assert.equal(warnings.length, 3);
   assert.ok(warnings.some((w) => w.startsWith('prolong.engine.executionProvider')));
-  assert.equal(localBackendOptions(settings), undefined);
+  const options = localBackendOptions(settings);
+  assert.ok(isDemoModelDir(options.modelDir), options.modelDir);
+  assert.ok(existsSync(join(options.modelDir, 'model.onnx.data')));
 });
 
 test('device memory keeps its fraction of a GiB; token counts are whole', () => {

@@ -299,6 +299,16 @@ function renderHeader(): void {
     change.title = 'Choose another model or backend';
     backend.append(' ', change);
     if (view.backend.runsOn) backend.append(text('div', `Runs on ${view.backend.runsOn}`, 'runs-on'));
+    if (view.backend.notice) {
+      // the bundled demo model: what it can and cannot do, and the two ways to a real model, always in view
+      const notice = text('div', view.backend.notice, 'backend-notice');
+      notice.setAttribute('role', 'note');
+      const actions = document.createElement('div');
+      actions.className = 'actions';
+      actions.append(actionButton('chooseLocalModel', 'Select Model'), actionButton('configureServer', 'Configure Server'));
+      notice.append(actions);
+      backend.append(notice);
+    }
     if (view.backend.problem) {
       // one line here (its first sentence); the turn that met the problem shows it whole, with a button
       const problem = text('div', `⚠ ${firstSentence(view.backend.problem)}`, 'problem');

@@ -114,6 +114,8 @@ export interface BackendSummary {
   runsOn?: string;
   /** Why no backend is available, with what to do. */
   problem?: string;
+  /** Shown under the header while this backend answers: the bundled demo model says what it cannot do. */
+  notice?: string;
 }
 
 /** What the empty view offers, by situation: one clear call to action each. */

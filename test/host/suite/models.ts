@@ -103,25 +103,24 @@ hostTest('Models: Select Model → Download a model… shows progress and cancel
   }
 });
 
-hostTest('Probes on a model that reads (test/fixtures/reader-model) through the local engine: two needle tasks score above zero', async () => {
+hostTest('With no settings at all, Probes run on the bundled demo model (local engine) and say what it is: two needle tasks score above zero', async () => {
   const prolong = await api();
   prolong.overrideBackend(undefined);
   const config = vscode.workspace.getConfiguration('prolong');
-  const modelDir = join(vscode.extensions.getExtension('prolong.prolong-vscode')!.extensionPath, 'test', 'fixtures', 'reader-model');
-  try {
-    await config.update('backend', 'local', vscode.ConfigurationTarget.Workspace);
-    await config.update('engine.modelPath', modelDir, vscode.ConfigurationTarget.Workspace);
-    await config.update('engine.executionProvider', 'cpu', vscode.ConfigurationTarget.Workspace);
-    const result = await vscode.commands.executeCommand<ProbeRunResult | undefined>('prolong.runProbes',
-      { tasks: ['niah_single_1', 'niah_single_2'], lengths: ['1k'], samples: 3, seed: 'eval' });
-    assert.ok(result, 'the command returns the results');
-    assert.equal(result.metadata.error, undefined);
-    const scores = result.scores.map((s) => [s.task, s.length, s.score] as const);
-    log(`reader model scores: ${JSON.stringify(scores)}`);
-    assert.deepEqual(scores.map(([task, length]) => [task, length]), [['niah_single_1', 1024], ['niah_single_2', 1024]]);
-    for (const [task, , score] of scores) assert.ok(score > 0, `${task} scored ${score}: ${JSON.stringify(result.instances.map((i) => i.prediction))}`);
-    await ui({ action: 'waitForText', frame: '.probes-header', selector: '#phase', text: 'done' });
-  } finally {
-    for (const name of ['backend', 'engine.modelPath', 'engine.executionProvider']) await config.update(name, undefined, vscode.ConfigurationTarget.Workspace);
+  for (const name of ['backend', 'engine.modelPath', 'engine.executionProvider', 'server.url']) {
+    const values = config.inspect(name);
+    assert.equal(values?.workspaceValue ?? values?.globalValue, undefined, `${name} is not set`);
   }
+  const result = await vscode.commands.executeCommand<ProbeRunResult | undefined>('prolong.runProbes',
+    { tasks: ['niah_single_1', 'niah_single_2'], lengths: ['1k'], samples: 3, seed: 'eval' });
+  assert.ok(result, 'the command returns the results');
+  assert.equal(result.metadata.error, undefined);
+  assert.equal(result.metadata.backend.kind, 'local');
+  assert.equal(result.metadata.backend.model, 'prolong-demo-38m');
+  const scores = result.scores.map((s) => [s.task, s.length, s.score] as const);
+  log(`demo model scores: ${JSON.stringify(scores)}`);
+  assert.deepEqual(scores.map(([task, length]) => [task, length]), [['niah_single_1', 1024], ['niah_single_2', 1024]]);
+  for (const [task, , score] of scores) assert.ok(score > 0, `${task} scored ${score}: ${JSON.stringify(result.instances.map((i) => i.prediction))}`);
+  await ui({ action: 'waitForText', frame: '.probes-header', selector: '#phase', text: 'done' });
+  await ui({ action: 'waitForText', frame: '.probes-header', selector: '#notes', text: 'small demo model' });
 });

@@ -220,17 +220,33 @@ hostTest('Panels: the prefill bar has a width in a normal side bar and the heade
   'a turn cancelled before any token shows no first-token time');
 });
 
-hostTest('Panels: the empty view offers one call to action per situation: connect a backend, then example questions', async () => {
+hostTest('Panels: the empty view offers one call to action per situation: the demo model\'s notice, connect a backend, then example questions', async () => {
   const prolong = await api();
-  prolong.overrideBackend(undefined); // prolong.backend "remote" with no server in the settings
+  prolong.overrideBackend(undefined);
   await vscode.commands.executeCommand('prolong.newConversation');
   await vscode.commands.executeCommand('prolong.askAboutWorkspace');
-  await ui({ action: 'text', frame: ASK, selector: '.onboarding[data-situation="noBackend"] vscode-button[data-action="configureServer"][appearance="primary"]' });
-  assert.equal((await ui({ action: 'count', frame: ASK, selector: '.onboarding vscode-button[data-action="chooseLocalModel"]' })).count, 1);
+  // no settings: the bundled demo model answers, and the header says what it is with the ways to a real model
+  await ui({ action: 'waitForText', frame: ASK, selector: '#backend-summary', text: 'prolong-demo-38m' });
+  await ui({ action: 'waitForText', frame: ASK, selector: '#backend-summary .backend-notice', text: 'small demo model' });
+  for (const action of ['chooseLocalModel', 'configureServer']) {
+    assert.equal((await ui({ action: 'count', frame: ASK, selector: `.backend-notice vscode-button[data-action="${action}"]` })).count, 1, action);
+  }
+  await ui({ action: 'text', frame: ASK, selector: '.onboarding[data-situation="ready"]' });
+  // prolong.backend "remote" with no server: connect one
+  const config = vscode.workspace.getConfiguration('prolong');
+  await config.update('backend', 'remote', vscode.ConfigurationTarget.Workspace);
+  try {
+    await ui({ action: 'text', frame: ASK, selector: '.onboarding[data-situation="noBackend"] vscode-button[data-action="configureServer"][appearance="primary"]' });
+    assert.equal((await ui({ action: 'count', frame: ASK, selector: '.onboarding vscode-button[data-action="chooseLocalModel"]' })).count, 1);
+    assert.equal((await ui({ action: 'count', frame: ASK, selector: '.backend-notice' })).count, 0, 'no demo notice for a server');
+  } finally {
+    await config.update('backend', undefined, vscode.ConfigurationTarget.Workspace);
+  }
   prolong.overrideBackend(backend);
   await ui({ action: 'text', frame: ASK, selector: '.onboarding[data-situation="ready"] a.example' });
   await ui({ action: 'waitForText', frame: ASK, selector: '#backend-summary', text: 'panel-model' });
   assert.equal((await ui({ action: 'count', frame: ASK, selector: '#backend-summary a.switch-model[data-action="switchModel"]' })).count, 1);
+  assert.equal((await ui({ action: 'count', frame: ASK, selector: '.backend-notice' })).count, 0, 'no demo notice for another backend');
   backend.step = stream(['It doubles numbers (src/lib/util.ts:1).']);
   await ui({ action: 'click', frame: ASK, selector: '.onboarding a.example' });
   await ui({ action: 'waitForText', frame: ASK, selector: '.turn:last-child[data-status="done"] .answer', text: 'doubles' });
