@@ -23,6 +23,7 @@ const nodeEntries = [
   ['extension/models/worker.ts', 'models-worker'],
   ['training/data/makeData.ts', 'training-data'],
   ['training/data/checkExport.ts', 'training-check'],
+  ['training/data/unconvert.ts', 'training-unconvert'],
 ];
 /** Browser entries for webviews: [source, output name under out/webview/]. */
 const webEntries = [

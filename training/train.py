@@ -1,7 +1,10 @@
 """Trains one stage of the demo model on the rows written by training/data/makeData.ts.
 
     python3 training/train.py --data DIR --stage s1 --out CKPT_DIR [--init CKPT_DIR] --theta 10000 \
-        --max-positions 4096 --minutes 5 --lr 1e-3 --tokens-per-step 65536 --lm-share 0.3
+        --max-positions 4096 --minutes 5 --lr 1e-3 --tokens-per-step 65536 --lm-share 0.3 [--task-weights ask=4,repo_qa_1=2]
+
+--init takes a checkpoint this script wrote (trainer_state.pt) or, without one, any Hugging Face checkpoint with
+model.py's parameter names in model.safetensors (such as training/data/unconvert.ts makes from a converted model).
 
 Each step is either an LM step (rows of packed repositories, loss on every token) or a task step (probe instances
 and repository questions of one row length, loss on the answer and its end-of-turn token only), so the two losses
@@ -17,6 +20,7 @@ import glob
 import json
 import math
 import os
+import struct
 import sys
 import time
 
@@ -53,10 +57,10 @@ class Rows:
         self.index = np.concatenate(index)
 
     def groups(self) -> dict:
-        """Row numbers by (is_lm, bucket length)."""
+        """Row numbers by (kind, bucket length); kind 0 is LM rows."""
         out: dict = {}
         for r, (_, _, _, kind, bucket) in enumerate(self.index):
-            out.setdefault((int(kind) == 0, int(bucket)), []).append(r)
+            out.setdefault((int(kind), int(bucket)), []).append(r)
         return {k: np.array(v) for k, v in out.items()}
 
     def batch(self, rows, length: int, device):
@@ -95,6 +99,61 @@ class Rows:
             first = n - span + 2
             labels[b, first - 1: n - 1] = row[first:n]
         return torch.from_numpy(ids).to(device), torch.from_numpy(labels).to(device)
+
+
+def read_safetensors(path: str) -> dict:
+    """A .safetensors file as {name: float32 tensor}: the safetensors package where installed, else by hand (8-byte
+    little-endian header size, a JSON header of dtype/shape/data_offsets, then the raw little-endian bytes)."""
+    try:
+        from safetensors.torch import load_file
+        return {k: v.float() for k, v in load_file(path).items()}
+    except ImportError:
+        pass
+    dtypes = {"F32": np.float32, "F16": np.float16, "BF16": None}
+    with open(path, "rb") as f:
+        blob = f.read()
+    if len(blob) < 8:
+        raise SystemExit(f"{path}: too short for a safetensors file")
+    (size,) = struct.unpack("<Q", blob[:8])
+    if 8 + size > len(blob):
+        raise SystemExit(f"{path}: header of {size} bytes runs past the end of the file ({len(blob)} bytes)")
+    header = json.loads(blob[8: 8 + size])
+    base, out = 8 + size, {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        if info["dtype"] not in dtypes:
+            raise SystemExit(f"{path}: {name} has dtype {info['dtype']}; only F32, F16 and BF16 are read")
+        start, end = info["data_offsets"]
+        raw = blob[base + start: base + end]
+        if info["dtype"] == "BF16":
+            values = (np.frombuffer(raw, dtype=np.uint16).astype(np.uint32) << 16).view(np.float32)
+        else:
+            values = np.frombuffer(raw, dtype=dtypes[info["dtype"]]).astype(np.float32)
+        if values.size != int(np.prod(info["shape"], dtype=np.int64)):
+            raise SystemExit(f"{path}: {name} has {values.size} values for shape {info['shape']}")
+        out[name] = torch.from_numpy(values.reshape(info["shape"]).copy())
+    return out
+
+
+def parse_task_weights(text: str | None) -> dict:
+    """'ask=4,repo_qa_1=2' -> {kind index: weight}; kinds as in KINDS (lm is not a task kind)."""
+    weights: dict = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or name not in KINDS or name == "lm":
+            raise SystemExit(f"--task-weights: {item!r} is not kind=weight with a task kind from {', '.join(KINDS[1:])}")
+        try:
+            weight = float(value)
+        except ValueError:
+            raise SystemExit(f"--task-weights: {item!r}: {value!r} is not a number")
+        if weight < 0 or not math.isfinite(weight):
+            raise SystemExit(f"--task-weights: {item!r}: the weight must be finite and not negative")
+        weights[KINDS.index(name)] = weight
+    return weights
 
 
 def loss_of(model: LlamaModel, ids, labels, chunk: int = 8192):
@@ -173,6 +232,7 @@ def main() -> None:
     p.add_argument("--manual-attention", action="store_true")
     p.add_argument("--copy-random", type=int, default=0, help="copy spans of random ids drawn from this many ids")
     p.add_argument("--copy-length", type=int, default=0)
+    p.add_argument("--task-weights", help="kind=weight,...: multiplies the token-proportional chance of drawing that kind's task rows")
     p.add_argument("--held-out", type=int, default=400)
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--seed", type=int, default=1)
@@ -202,8 +262,15 @@ def main() -> None:
                         num_key_value_heads=hf["num_key_value_heads"], rope_theta=args.theta,
                         max_position_embeddings=args.max_positions)
         model = LlamaModel(config)
-        state = torch.load(os.path.join(args.init, "trainer_state.pt"), map_location="cpu")
-        model.load_state_dict(state)
+        state_path = os.path.join(args.init, "trainer_state.pt")
+        if os.path.exists(state_path):
+            state = torch.load(state_path, map_location="cpu")
+        elif os.path.exists(os.path.join(args.init, "model.safetensors")):
+            state = read_safetensors(os.path.join(args.init, "model.safetensors"))
+            print(f"--init {args.init}: no trainer_state.pt, loading model.safetensors", flush=True)
+        else:
+            raise SystemExit(f"--init {args.init}: neither trainer_state.pt nor model.safetensors there")
+        model.load_state_dict(state, strict=True)
     else:
         config = Config(hidden_size=args.hidden, intermediate_size=args.mlp, num_hidden_layers=args.layers,
                         num_attention_heads=args.heads, num_key_value_heads=args.kv_heads, rope_theta=args.theta,
@@ -212,21 +279,33 @@ def main() -> None:
     model.to(device)
     model.train()
 
+    task_weights = parse_task_weights(args.task_weights)
     rows = Rows(args.data, args.stage)
+    # groups by (kind, bucket); LM rows (kind 0) stay one group per bucket as before
     groups = rows.groups()
-    # held-out task rows for the accuracy report, never trained on
+    # held-out task rows for the accuracy report, never trained on: drawn per bucket from all its task rows, exactly
+    # as when groups were keyed by (is_lm, bucket) (same pools, order and random draws, so the same rows)
     held_out = []
-    for (is_lm, bucket), members in groups.items():
-        if is_lm:
-            continue
-        rng.shuffle(members)
-        take = min(len(members) // 10, args.held_out // max(1, sum(1 for k in groups if not k[0])))
-        held_out.extend(members[:take].tolist())
-        groups[(is_lm, bucket)] = members[take:]
-    task_groups = {k: v for k, v in groups.items() if not k[0] and len(v) > 0}
-    lm_groups = {k: v for k, v in groups.items() if k[0] and len(v) > 0}
-    task_tokens = {k: sum(int(rows.index[r][1]) for r in v) for k, v in task_groups.items()}
+    buckets = list(dict.fromkeys(b for k, b in groups if k != 0))  # in order of first appearance
+    per_bucket = args.held_out // max(1, len(buckets))
+    for bucket in buckets:
+        keys = [k for k in groups if k[0] != 0 and k[1] == bucket]
+        pool = np.sort(np.concatenate([groups[k] for k in keys]))
+        rng.shuffle(pool)
+        take = pool[:min(len(pool) // 10, per_bucket)]
+        held_out.extend(take.tolist())
+        taken = set(take.tolist())
+        for k in keys:
+            groups[k] = np.array([r for r in groups[k].tolist() if r not in taken], dtype=np.int64)
+    task_groups = {k: v for k, v in groups.items() if k[0] != 0 and len(v) > 0}
+    lm_groups = {k: v for k, v in groups.items() if k[0] == 0 and len(v) > 0}
+    task_tokens = {k: sum(int(rows.index[r][1]) for r in v) * task_weights.get(k[0], 1.0) for k, v in task_groups.items()}
     task_total = sum(task_tokens.values())
+    if task_groups and task_total <= 0:
+        raise SystemExit("--task-weights leaves no task rows to draw: give some kind a positive weight")
+    missing = sorted(KINDS[k] for k in task_weights if not any(g[0] == k for g in task_groups))
+    if missing:
+        print(f"--task-weights: no {', '.join(missing)} rows in stage {args.stage}", flush=True)
 
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
@@ -234,7 +313,8 @@ def main() -> None:
                                   lr=args.lr, betas=(0.9, 0.95), eps=1e-8, **({"fused": True} if device.type == "cuda" else {}))
     budget_s = args.minutes * 60
     log = {"stage": args.stage, "config": config.hf_config(), "parameters": parameter_count(model), "args": vars(args),
-           "rows": {f"{'lm' if k[0] else 'task'}@{k[1]}": len(v) for k, v in groups.items()}, "steps": []}
+           "rows": {f"{KINDS[k[0]]}@{k[1]}": len(v) for k, v in groups.items()},
+           "task_weights": {KINDS[k]: w for k, w in task_weights.items()}, "steps": []}
     print(f"{args.stage}: {parameter_count(model):,} parameters, {len(rows.index):,} rows, {len(rows.tokens):,} tokens, "
           f"{len(held_out)} held out, device {device}", flush=True)
 

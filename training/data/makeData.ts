@@ -44,6 +44,8 @@ const TASK_WEIGHTS: Partial<Record<Kind, number>> = {
 interface Options {
   roots: string[]; out: string; stage: string; lengths: { length: number; weight: number }[];
   examples: number; shard: number; shards: number; seed: string; lmDocs: number; maxDocChars: number;
+  /** TASK_WEIGHTS with --weights kind=w,... applied (0 leaves a kind out). */
+  weights: Partial<Record<Kind, number>>;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -51,22 +53,28 @@ function parseOptions(argv: string[]): Options {
     args: argv, options: {
       roots: { type: 'string' }, out: { type: 'string' }, stage: { type: 'string' }, lengths: { type: 'string' },
       examples: { type: 'string' }, shard: { type: 'string' }, shards: { type: 'string' }, seed: { type: 'string' },
-      'lm-docs': { type: 'string' }, 'max-doc-chars': { type: 'string' },
+      'lm-docs': { type: 'string' }, 'max-doc-chars': { type: 'string' }, weights: { type: 'string' },
     },
   });
   if (!values.roots || !values.out || !values.stage || !values.lengths || !values.examples) {
-    throw new Error('usage: training-data --roots DIR[,DIR] --out DIR --stage NAME --lengths L:W,... --examples N [--shard I --shards N] [--seed S] [--lm-docs N]');
+    throw new Error('usage: training-data --roots DIR[,DIR] --out DIR --stage NAME --lengths L:W,... --examples N [--shard I --shards N] [--seed S] [--lm-docs N] [--weights kind=W,...]');
   }
   const lengths = values.lengths.split(',').map((part) => {
     const [l, w] = part.split(':');
     return { length: Number(l), weight: Number(w ?? 1) };
   });
   if (lengths.some((l) => !(l.length >= 256) || !(l.weight > 0))) throw new Error(`bad --lengths ${values.lengths}`);
+  const weights: Partial<Record<Kind, number>> = { ...TASK_WEIGHTS };
+  for (const part of (values.weights ?? '').split(',').filter(Boolean)) {
+    const [kind, weight] = part.split('=');
+    if (!KINDS.includes(kind as Kind) || kind === 'lm' || !(Number(weight) >= 0)) throw new Error(`bad --weights entry '${part}': kind=weight with a task kind (${KINDS.slice(1).join(', ')})`);
+    weights[kind as Kind] = Number(weight);
+  }
   return {
     roots: values.roots.split(','), out: values.out, stage: values.stage, lengths,
     examples: Number(values.examples), shard: Number(values.shard ?? 0), shards: Number(values.shards ?? 1),
     seed: values.seed ?? 'train', lmDocs: Number(values['lm-docs'] ?? 1_000_000),
-    maxDocChars: Number(values['max-doc-chars'] ?? 3_000_000),
+    maxDocChars: Number(values['max-doc-chars'] ?? 3_000_000), weights,
   };
 }
 
@@ -161,7 +169,7 @@ async function main(): Promise<void> {
   }
 
   const tasks = new Map<ProbeTaskName, ReturnType<typeof createTask>>();
-  const kindWeights = Object.entries(TASK_WEIGHTS).map(([item, weight]) => ({ item: item as Kind, weight: weight! }));
+  const kindWeights = Object.entries(options.weights).filter(([, weight]) => weight! > 0).map(([item, weight]) => ({ item: item as Kind, weight: weight! }));
   const lengthWeights = options.lengths.map((l) => ({ item: l.length, weight: l.weight }));
   const random = new SeededRandom(options.seed, options.stage, options.shard);
   const withRepository = packed.filter((repo) => repo.files.length >= 4);

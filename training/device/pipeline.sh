@@ -3,6 +3,11 @@
 # CPUs), stage 1 (short context), stage 2 (long context, raised RoPE base; its data made while stage 1 trains),
 # export checks, int4 conversion, and probes of both stages' models (stage 1's on the CPUs while stage 2 trains).
 # Everything lands in $R; run.sh brings it back. Stage lengths in minutes come from the environment.
+# Continuation mode: INIT_MODEL=<converted model dir, relative to the repo root> (e.g. media/demo-model) makes only
+# stage 2 data, turns that model back into a float32 checkpoint (training/data/unconvert.ts -> $J/ck-init), skips
+# s0/s1 and trains the S2_SET variants from it; SKIP_PROBES=1 then ends after converting s2, without probes.
+# DATA_EXTRA goes to every data shard (e.g. "--weights ask=30,repo_qa_1=4": more repository questions); BEST_KIND
+# keeps the variant best at one kind of held-out row (e.g. ask) instead of the best on average.
 set -u
 J=/tmp/job; R=$J/res; D=$J/data; cd $J/repo
 export PYTHONUNBUFFERED=1 NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
@@ -24,7 +29,7 @@ log "roots $roots; $(nproc) cores; $(nvidia-smi --query-gpu=name,memory.total --
 data() { # stage lengths examples
   local pids=()
   for i in $(seq 0 $((SHARDS - 1))); do
-    $PIN node $J/out/training-data.js --roots "$roots" --out $D --stage $1 --lengths $2 --examples $3 --shard $i --shards $SHARDS --seed train > $R/data-$1-$i.log 2>&1 & pids+=($!)
+    $PIN node $J/out/training-data.js --roots "$roots" --out $D --stage $1 --lengths $2 --examples $3 --shard $i --shards $SHARDS --seed train ${DATA_EXTRA:-} > $R/data-$1-$i.log 2>&1 & pids+=($!)
   done
   for p in "${pids[@]}"; do wait $p || log "data $1 shard failed: $(tail -3 $R/data-$1-*.log | tail -3)"; done
   log "data $1 done: $(du -sh $D | cut -f1)"
@@ -40,7 +45,10 @@ probe() { # stage name tasks lengths samples [extra]
   $PIN timeout ${PROBE_TIMEOUT:-400} node $J/out/cli.js probe --model $J/model-$1 --ep cpu --tasks $3 --lengths $4 --samples $5 --seed eval --jsonl ${6:-} > $R/probe-$1-$2.jsonl 2> $R/probe-$1-$2.err
 }
 
-log "data s1 from $(ls $J/roots/* | wc -l) repositories"; data s1 512:2,1024:2,2048:1 $EX1
+INIT_MODEL=${INIT_MODEL:-}; SKIP_PROBES=${SKIP_PROBES:-0}
+if [ -z "$INIT_MODEL" ]; then
+  log "data s1 from $(ls $J/roots/* | wc -l) repositories"; data s1 512:2,1024:2,2048:1 $EX1
+fi
 (log "data s2"; data s2 1024:1,2048:1,4096:2,8192:3 $EX2) &
 s2data=$!
 # Each stage trains its variants side by side (the GPU has room for several of this size; steps are bound by the
@@ -52,11 +60,13 @@ train() { # stage variant init theta positions minutes lr warmup lm-share copy-s
 best() { # stage variants...
   local stage=$1; shift
   python3 - $J $stage "$@" <<'PY'
-import json, sys
+import json, os, sys
 j, stage, variants = sys.argv[1], sys.argv[2], sys.argv[3:]
+kind = os.environ.get("BEST_KIND", "")  # e.g. "ask": the variant best at that kind of row, not on average
 def score(v):
     try:
         acc = json.load(open(f"{j}/ck-{stage}{v}/training_log.json"))["held_out_accuracy"]
+        acc = {k: a for k, a in acc.items() if k.startswith(kind + "@")} if kind else acc
         return sum(acc.values()) / max(1, len(acc))
     except Exception:
         return -1
@@ -64,6 +74,7 @@ print(max(variants, key=score))
 PY
 }
 # variants as name:lr:warmup:lm-share:copy-share[:extra args joined by '+'], trained side by side; TRAIN_EXTRA goes to every trainer
+# (per-kind task weighting, for example: "c:1e-3:50:0.15:0.15:--task-weights+ask=4,repo_qa_1=2")
 S1_SET=${S1_SET:-"a:2e-3:150:0.2:0.3 b:3e-3:150:0.1:0.5 c:2e-3:150:0.25:0"}
 S2_SET=${S2_SET:-"a:1e-3:50:0.15:0.15 b:2e-3:50:0.1:0.3"}
 variants() { # stage init theta positions minutes set
@@ -76,6 +87,28 @@ variants() { # stage init theta positions minutes set
 }
 # Induction warm-up (runs D and E in training/README.md): pure copying in 256-token rows forms the induction heads
 # that every retrieval task needs within ~500 steps; mixed with LM and task rows from the start, it never formed.
+if [ -n "$INIT_MODEL" ]; then
+  log "continuation from $INIT_MODEL: unconvert to $J/ck-init; s0 and s1 skipped"
+  if ! node $J/out/training-unconvert.js $INIT_MODEL $J/ck-init > $R/unconvert.log 2>&1; then
+    log "UNCONVERT FAILED: $(tail -3 $R/unconvert.log)"; touch $J/all.done; exit 1
+  fi
+  log "$(tail -1 $R/unconvert.log)"
+  wait $s2data
+  log "train s2 variants from $INIT_MODEL ($S2_MIN min): $S2_SET"
+  variants s2 $J/ck-init 500000 16384 $S2_MIN "$S2_SET"
+  convert s2
+  for ck in $J/ck-s2?*; do cp $ck/training_log.json $R/training_log-${ck##*/ck-}.json 2>/dev/null; done
+  cat $D/*.json > $R/data-summaries.json 2>/dev/null
+  if [ "$SKIP_PROBES" != 1 ]; then
+    PROBE_TIMEOUT=${S2_PROBE_TIMEOUT:-300}
+    for L in 1k 2k 4k 8k 16k; do probe s2 niah-$L niah $L $SAMPLES & done
+    for L in 4k 8k; do probe s2 other-$L vt,cwe,fwe,json_kv,repo_qa_1,repo_qa_2 $L $SAMPLES "--repo $J/repo" & done
+    wait
+  fi
+  log "ALL DONE"
+  touch $J/all.done
+  exit 0
+fi
 S0_MIN=${S0_MIN:-1.2}; S1_INIT=
 if [ "$S0_MIN" != 0 ]; then
   log "train s0 (induction warm-up, $S0_MIN min)"
