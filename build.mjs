@@ -24,6 +24,7 @@ const nodeEntries = [
   ['training/data/makeData.ts', 'training-data'],
   ['training/data/checkExport.ts', 'training-check'],
   ['training/data/unconvert.ts', 'training-unconvert'],
+  ['training/data/evalAsk.ts', 'training-eval-ask'],
 ];
 /** Browser entries for webviews: [source, output name under out/webview/]. */
 const webEntries = [

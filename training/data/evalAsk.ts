@@ -1,0 +1,72 @@
+/**
+ * Repository questions through the engine, as the Ask view asks them: a repository packed by our packer (within a
+ * token budget), then "Which file defines `X`?" for seeded symbols defined in exactly one packed file; an answer is
+ * right when it names that file's path. One pack per repository, so every question after the first reuses the
+ * engine's prefix cache (as follow-up questions in the Ask view do).
+ *
+ *   node out/training-eval-ask.js --repo DIR | --generate ts|py [--model DIR] [--budget 8000] [--questions 50]
+ *     [--seed eval] [--ep cpu] [--verbose]
+ *
+ * --generate writes a generated repository (training/data/fixtureRepo.ts, seeded) to a temporary folder, removed at
+ * the end. Without --model: the bundled demo model. Prints the share of right answers.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildRepositoryPrompt } from '../../engine/backends/prompt';
+import { demoModelDir } from '../../engine/models/demoModel';
+import { pack, packedFileTexts } from '../../engine/packer';
+import { SeededRandom } from '../../engine/probes/random';
+import { uniqueDefinitions } from '../../engine/probes/tasks/repoQa';
+import { LocalBackend } from '../../engine/runtime/localBackend';
+import { writeFixtureRepo, type FixtureLanguage } from './fixtureRepo';
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      repo: { type: 'string' }, generate: { type: 'string' }, model: { type: 'string' }, budget: { type: 'string' },
+      questions: { type: 'string' }, seed: { type: 'string' }, ep: { type: 'string' }, verbose: { type: 'boolean' },
+    },
+  });
+  if (!values.repo === !values.generate || (values.generate && values.generate !== 'ts' && values.generate !== 'py')) {
+    throw new Error('give --repo DIR or --generate ts|py');
+  }
+  const seed = values.seed ?? 'eval';
+  const budget = Number(values.budget ?? 8000);
+  const count = Number(values.questions ?? 50);
+  const temporary = values.generate ? mkdtempSync(join(tmpdir(), 'prolong-eval-ask-')) : undefined;
+  const root = temporary ?? resolve(values.repo!);
+  if (temporary) writeFixtureRepo(temporary, values.generate as FixtureLanguage, seed);
+  const modelDir = values.model ?? demoModelDir();
+  const ep = values.ep === 'auto' || values.ep === 'webgpu' ? values.ep : 'cpu';
+  const backend = new LocalBackend({ modelDir, executionProvider: ep, contextTokens: Math.min(16_384, budget + 1024), prefillChunkTokens: 2048 });
+  try {
+    const result = await pack({ root, budget, order: 'path', repositoryName: values.generate ? `generated-${values.generate}` : basename(root) });
+    const files = packedFileTexts(result);
+    const pairs = [...uniqueDefinitions(files)].flatMap(([path, symbols]) => symbols.map((symbol) => ({ path, symbol })));
+    if (pairs.length === 0) throw new Error(`no symbol is defined in exactly one of the ${files.length} packed files of ${root}`);
+    const chosen = new SeededRandom('eval-ask', seed, basename(root)).sample(pairs, Math.min(count, pairs.length));
+    let right = 0;
+    const started = Date.now();
+    for (const { path, symbol } of chosen) {
+      const messages = buildRepositoryPrompt({ repository: result.document, question: `Which file defines \`${symbol}\`?` });
+      const answer = await backend.generate({ messages, sampling: { maxTokens: 48, temperature: 0 } }, () => {});
+      const ok = answer.text.includes(path);
+      if (ok) right++;
+      if (values.verbose) process.stdout.write(`${ok ? 'right' : 'wrong'}\t${symbol}\t${path}\t${JSON.stringify(answer.text.trim())}\n`);
+    }
+    const info = await backend.info();
+    process.stdout.write(`${info.model} on ${values.generate ? `a generated ${values.generate} repository (seed ${seed})` : root}: ${right}/${chosen.length} right `
+      + `(${(100 * right / chosen.length).toFixed(0)}%), pack ${files.length} files, ${result.totalTokens} tokens; ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+    return 0;
+  } finally {
+    await backend.dispose();
+    if (temporary) rmSync(temporary, { recursive: true, force: true });
+  }
+}
+
+main().then((code) => process.exit(code), (error: unknown) => {
+  process.stderr.write(`${(error as Error).message}\n`);
+  process.exit(1);
+});
