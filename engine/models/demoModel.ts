@@ -1,8 +1,8 @@
 /**
  * The demo model that ships with the product (media/demo-model, trained by training/, see its README): what the
  * local engine runs when nothing else is configured, so the first question gets a real answer with no download.
- * It is small (38M parameters) and finds things written in the repository; it does not reason about code, so every
- * surface that uses it says so and names the way to a real model.
+ * It is small (38M parameters): it finds needles in long text, but it does not reason about code and answers most
+ * repository questions wrongly, so every surface that uses it says so and names the way to a real model.
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -40,5 +40,5 @@ export function isDemoModelDir(dir: string): boolean {
 
 /** What the user reads wherever the demo model answers: what it can do, and how to get a real model. */
 export function demoModelNotice(names: SettingNames): string {
-  return `This is ProLong's small demo model (38M parameters, bundled, runs on this machine): it finds things written in the repository, such as names, values and needles in up to 16K tokens, but it does not reason about code and often answers wrongly. For real answers use a real model: ${names.realModel}.`;
+  return `This is ProLong's small demo model (38M parameters, bundled, runs on this machine): it finds needles in up to 16K tokens of text (try the probes), but it does not reason about code and its answers to questions about the repository are mostly wrong. For real answers use a real model: ${names.realModel}.`;
 }
