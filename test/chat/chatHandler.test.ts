@@ -138,3 +138,12 @@ test('an answer stopped at the token limit says so and offers to continue', asyn
   ]);
   assert.deepEqual(chatFollowups(outcome).map((f) => f.label), ['Continue', 'What depends on README.md?', 'Show the pack report']);
 });
+
+test('a backend with a notice (the bundled demo model) ends the reply with it, after the answer', async () => {
+  const backend = new ScriptedBackend(['It is in src/config.ts.']);
+  backend.info = async () => ({ kind: 'local', model: 'prolong-demo-38m', detail: 'CPU', notice: 'This is ProLong\'s small demo model: it does not reason about code.' });
+  const { out, log } = recorder();
+  await handleChatRequest({ prompt: 'Where is the port?' }, [], deps(backend), out, new AbortController().signal);
+  assert.equal(log[log.length - 1], 'md:\n\n> This is ProLong\'s small demo model: it does not reason about code.');
+  assert.ok(log.indexOf('md:It is in src/config.ts.') < log.length - 1);
+});
