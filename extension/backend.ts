@@ -1,7 +1,8 @@
 /**
  * The one place that turns settings into the Backend the panels (Ask, Probes) use: `prolong.backend` picks
  * "remote" (the configured server, API key from SecretStorage) or "local" (the bundled engine on
- * `prolong.engine.modelPath`, run in its own process). The backend is built on first use, cached, rebuilt when
+ * `prolong.engine.modelPath`, or on the bundled demo model when that is empty, run in its own process); "auto" is
+ * the server when one is configured, else local. The backend is built on first use, cached, rebuilt when
  * a setting it depends on or the server's API key changes, and disposed on deactivation.
  *
  *   registerBackend(context)          once, in activate()
@@ -96,10 +97,8 @@ async function build(context: vscode.ExtensionContext): Promise<Backend> {
   if (backendSetting() === 'remote') return createServerBackend(context);
   const { settings, warnings } = engineSettings();
   for (const warning of warnings) void vscode.window.showWarningMessage(`ProLong: ${warning}`);
-  if (!settings.modelDir) {
-    throw new UserError('The local engine has no model: the setting prolong.engine.modelPath is empty (prolong.backend is "local").',
-      'Run "ProLong: Select Model" to pick, download or convert one, or set prolong.backend to "remote".');
-  }
+  // no model path: the bundled demo model (createBackend's default), whose answers come with its notice
+  if (!settings.modelDir) return createBackend({ ...settings, tokenizerPath: tokenizerPathSetting(), prefixCacheDir: join(context.globalStorageUri.fsPath, 'prefix-cache'), settingNames: EXTENSION_SETTINGS });
   // checked here, so the message names the setting (the engine alone would only name the missing file)
   if (!existsSync(settings.modelDir)) {
     throw new UserError(`prolong.engine.modelPath names ${settings.modelDir}, which does not exist.`,

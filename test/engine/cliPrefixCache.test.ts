@@ -2,27 +2,14 @@
 // processes, and the second starts from the KV the first saved.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { tinyModel } from './fixtures';
+import { runProlong } from './cliProcess';
 
-const repoRoot = join(__dirname, '..', '..');
-const tsxLoader = pathToFileURL(join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 const scratch = mkdtempSync(join(tmpdir(), 'prolong-cli-prefix-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
-
-function prolong(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', tsxLoader, join(repoRoot, 'engine/cli/main.ts'), ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d; });
-    child.stderr.on('data', (d: Buffer) => { stderr += d; });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 test('two identical `prolong ask` runs on the CPU: the second reuses the saved prefix (cachedPromptTokens > 0)', async () => {
   const modelDir = await tinyModel({ shape: { vocabSize: 128256, tieWordEmbeddings: true }, withTokenizer: true, eosTokenIds: [128009], maxContext: 8192 });
@@ -30,7 +17,7 @@ test('two identical `prolong ask` runs on the CPU: the second reuses the saved p
   mkdirSync(repo);
   for (let i = 0; i < 12; i++) writeFileSync(join(repo, `m${i}.ts`), Array.from({ length: 30 }, (_, j) => `export const value${i}_${j} = ${i * j};\n`).join(''));
   const cache = join(scratch, 'cache');
-  const ask = (...extra: string[]) => prolong(['ask', '--model', modelDir, '--ep', 'cpu', '--dir', repo, '--max-tokens', '2', '--json', ...extra, 'Which value is largest?'], { XDG_CACHE_HOME: cache });
+  const ask = (...extra: string[]) => runProlong(['ask', '--model', modelDir, '--ep', 'cpu', '--dir', repo, '--max-tokens', '2', '--json', ...extra, 'Which value is largest?'], { XDG_CACHE_HOME: cache });
   type Answer = { backend: string; device?: string; server?: string; promptTokens: number; cachedPromptTokens: number };
 
   const first = await ask();

@@ -4,11 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { runProlong } from './cliProcess';
 import type { GenerateEvent, GenerateRequest } from '../../engine/backends/types';
 import { promptCounterFor } from '../../engine/probes/promptCounter';
 import { buildInstances, runProbes } from '../../engine/probes/runner';
@@ -96,23 +95,10 @@ test('the same answers with small prefill chunks, after a cancelled answer, and 
 });
 
 // The CLI with no model and no server: the demo model answers, and says what it is.
-const repoRoot = join(__dirname, '..', '..');
-const tsxLoader = pathToFileURL(join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
-
-function prolong(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', tsxLoader, join(repoRoot, 'engine/cli/main.ts'), ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d; });
-    child.stderr.on('data', (d: Buffer) => { stderr += d; });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 test('`prolong probe` and `prolong ask` without --model or --server run the demo model and say it is one', async () => {
   const scratch = mkdtempSync(join(tmpdir(), 'prolong-demo-cli-'));
   try {
-    const probe = await prolong(['probe', '--tasks', 'niah_single_1', '--lengths', '1k', '--samples', '5', '--seed', 'eval', '--ep', 'cpu', '--out', join(scratch, 'r.json')]);
+    const probe = await runProlong(['probe', '--tasks', 'niah_single_1', '--lengths', '1k', '--samples', '5', '--seed', 'eval', '--ep', 'cpu', '--out', join(scratch, 'r.json')]);
     assert.equal(probe.code, 0, probe.stderr);
     assert.match(probe.stderr, /small demo model .*--model DIR .*--server URL/);
     const result = JSON.parse(readFileSync(join(scratch, 'r.json'), 'utf8')) as { metadata: { backend: { kind: string; model: string } }; scores: { score: number }[] };
@@ -123,7 +109,7 @@ test('`prolong probe` and `prolong ask` without --model or --server run the demo
     mkdirSync(repo);
     writeFileSync(join(repo, 'a.py'), 'def alpha_value():\n    return 1\n');
     writeFileSync(join(repo, 'b.py'), 'def beta_value():\n    return 2\n');
-    const ask = await prolong(['ask', '--dir', repo, '--ep', 'cpu', '--max-tokens', '8', '--json', 'Which file defines `beta_value`?'], { XDG_CACHE_HOME: join(scratch, 'cache') });
+    const ask = await runProlong(['ask', '--dir', repo, '--ep', 'cpu', '--max-tokens', '8', '--json', 'Which file defines `beta_value`?'], { XDG_CACHE_HOME: join(scratch, 'cache') });
     assert.equal(ask.code, 0, ask.stderr);
     const answer = JSON.parse(ask.stdout) as { backend: string; model: string; notice?: string; completionTokens: number };
     assert.deepEqual([answer.backend, answer.model], ['local', DEMO_MODEL_NAME]);

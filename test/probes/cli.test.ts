@@ -90,9 +90,10 @@ test('prolong probe --dry-run lists instances without a backend; bad options are
   const bad = await prolong(['--tasks', 'niah_single_9']);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /Unknown probe task 'niah_single_9'/);
-  const noBackend = await prolong(['--tasks', 'vt', '--lengths', '4k']);
-  assert.equal(noBackend.code, 1);
-  assert.match(noBackend.stderr, /needs --server URL \(a ProLong server\) or --model MODEL_DIR/);
+  // (with neither --server nor --model the demo model runs: test/engine/demoModel.test.ts)
+  const remoteWithoutServer = await prolong(['--backend', 'remote', '--tasks', 'vt', '--lengths', '4k']);
+  assert.equal(remoteWithoutServer.code, 1);
+  assert.match(remoteWithoutServer.stderr, /--backend remote needs --server URL/);
 });
 
 test('prolong probe takes --timeout, --header and --api like prolong ask, and passes them to the server', async () => {

@@ -45,6 +45,12 @@ probe() { # stage name tasks lengths samples [extra]
   $PIN timeout ${PROBE_TIMEOUT:-400} node $J/out/cli.js probe --model $J/model-$1 --ep cpu --tasks $3 --lengths $4 --samples $5 --seed eval --jsonl ${6:-} > $R/probe-$1-$2.jsonl 2> $R/probe-$1-$2.err
 }
 
+probe_s2() { # stage 2's model: NIAH at 1K-16K, the other tasks at 4K and 8K (repository QA on this repository)
+  PROBE_TIMEOUT=${S2_PROBE_TIMEOUT:-300}
+  for L in 1k 2k 4k 8k 16k; do probe s2 niah-$L niah $L $SAMPLES & done
+  for L in 4k 8k; do probe s2 other-$L vt,cwe,fwe,json_kv,repo_qa_1,repo_qa_2 $L $SAMPLES "--repo $J/repo" & done
+  wait
+}
 INIT_MODEL=${INIT_MODEL:-}; SKIP_PROBES=${SKIP_PROBES:-0}
 if [ -z "$INIT_MODEL" ]; then
   log "data s1 from $(ls $J/roots/* | wc -l) repositories"; data s1 512:2,1024:2,2048:1 $EX1
@@ -99,12 +105,7 @@ if [ -n "$INIT_MODEL" ]; then
   convert s2
   for ck in $J/ck-s2?*; do cp $ck/training_log.json $R/training_log-${ck##*/ck-}.json 2>/dev/null; done
   cat $D/*.json > $R/data-summaries.json 2>/dev/null
-  if [ "$SKIP_PROBES" != 1 ]; then
-    PROBE_TIMEOUT=${S2_PROBE_TIMEOUT:-300}
-    for L in 1k 2k 4k 8k 16k; do probe s2 niah-$L niah $L $SAMPLES & done
-    for L in 4k 8k; do probe s2 other-$L vt,cwe,fwe,json_kv,repo_qa_1,repo_qa_2 $L $SAMPLES "--repo $J/repo" & done
-    wait
-  fi
+  [ "$SKIP_PROBES" != 1 ] && probe_s2
   log "ALL DONE"
   touch $J/all.done
   exit 0
@@ -127,9 +128,6 @@ convert s2
 for ck in $J/ck-s0 $J/ck-s1?* $J/ck-s2?*; do cp $ck/training_log.json $R/training_log-${ck##*/ck-}.json 2>/dev/null; done
 cat $D/*.json > $R/data-summaries.json 2>/dev/null
 wait $s1probes
-PROBE_TIMEOUT=${S2_PROBE_TIMEOUT:-300}
-for L in 1k 2k 4k 8k 16k; do probe s2 niah-$L niah $L $SAMPLES & done
-for L in 4k 8k; do probe s2 other-$L vt,cwe,fwe,json_kv,repo_qa_1,repo_qa_2 $L $SAMPLES "--repo $J/repo" & done
-wait
+probe_s2
 log "ALL DONE"
 touch $J/all.done

@@ -171,13 +171,16 @@ hostTest('Ask: when the repository does not fit the model\'s context, the budget
 
 hostTest('Ask: a backend problem shows in the panel with its message and a button that helps; Ask again and Copy', async () => {
   const prolong = await api();
-  prolong.overrideBackend(undefined); // the settings' backend: remote, with no server configured here
+  prolong.overrideBackend(undefined);
+  const config = vscode.workspace.getConfiguration('prolong');
+  await config.update('backend', 'remote', vscode.ConfigurationTarget.Workspace); // with no server configured here
   try {
     await ask('Does this fail?');
     const error = await ui({ action: 'waitForText', frame: FRAME, selector: '.turn[data-status="error"] .error', text: 'No ProLong server is configured' });
     assert.match(error.text ?? '', /Configure Server/);
     assert.equal((await ui({ action: 'count', frame: FRAME, selector: '.turn[data-status="error"] vscode-button[data-action="configureServer"]' })).count, 1);
   } finally {
+    await config.update('backend', undefined, vscode.ConfigurationTarget.Workspace);
     prolong.overrideBackend(backend);
   }
   // "Ask again" replaces the failed turn with a new answer to the same question.
@@ -239,17 +242,20 @@ hostTest('Ask: with prolong.backend "remote" and a server in the settings, the r
   }
 });
 
-hostTest('Ask: with prolong.backend "local" and no model, the panel says which setting to fill in', async () => {
+hostTest('Ask: with prolong.backend "local" and no model path the bundled demo model answers, its notice in the header; a path that names nothing says which setting', async () => {
   const prolong = await api();
   const config = vscode.workspace.getConfiguration('prolong');
   prolong.overrideBackend(undefined);
   try {
     await config.update('backend', 'local', vscode.ConfigurationTarget.Workspace);
-    await ask('Local?');
-    const error = await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="error"] .error', text: 'prolong.engine.modelPath' });
-    assert.match(error.text ?? '', /Run "ProLong: Select Model" to pick, download or convert one/);
-    assert.doesNotMatch(error.text ?? '', /`|prolong convert/, 'no CLI command or raw backticks in the panel');
-    assert.equal((await ui({ action: 'count', frame: FRAME, selector: '.turn:last-child vscode-button[data-action="chooseLocalModel"]' })).count, 1);
+    await config.update('ask.maxAnswerTokens', 12, vscode.ConfigurationTarget.Workspace);
+    await ask('Which file defines main?');
+    await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child .stats', text: 'answer tokens' });
+    assert.ok(((await ui({ action: 'text', frame: FRAME, selector: '.turn:last-child .answer' })).text ?? '').trim().length > 0, 'the demo model wrote an answer');
+    await ui({ action: 'waitForText', frame: FRAME, selector: '#backend-summary', text: 'local · prolong-demo-38m' });
+    const notice = await ui({ action: 'waitForText', frame: FRAME, selector: '#backend-summary .backend-notice', text: 'small demo model' });
+    assert.match(notice.text ?? '', /ProLong: Select Model.*ProLong: Configure Server/);
+    assert.doesNotMatch(notice.text ?? '', /--model|--server/, 'no CLI flags in the panel');
     // a relative path is read from the workspace folder, and one that names nothing says so with the setting
     await config.update('engine.modelPath', 'models/missing', vscode.ConfigurationTarget.Workspace);
     await ask('Local again?');
@@ -260,6 +266,7 @@ hostTest('Ask: with prolong.backend "local" and no model, the panel says which s
   } finally {
     await config.update('backend', undefined, vscode.ConfigurationTarget.Workspace);
     await config.update('engine.modelPath', undefined, vscode.ConfigurationTarget.Workspace);
+    await config.update('ask.maxAnswerTokens', undefined, vscode.ConfigurationTarget.Workspace);
     prolong.overrideBackend(backend);
   }
 });
