@@ -231,6 +231,19 @@ hostTest('Panels: the empty view offers one call to action per situation: the de
   for (const action of ['chooseLocalModel', 'configureServer']) {
     assert.equal((await ui({ action: 'count', frame: ASK, selector: `.backend-notice vscode-button[data-action="${action}"]` })).count, 1, action);
   }
+  // readable and marked in every theme: its text against the view, its left rule visible
+  for (const theme of THEMES) {
+    await useTheme(theme, ASK);
+    const notice = await style(ASK, '#backend-summary .backend-notice', ['color', 'background-color', 'border-left-color', 'border-left-width']);
+    const own = parseColor(notice['background-color'] ?? '');
+    const background = own && own[3] === 1 ? own : parseColor((await style(ASK, 'body', ['--vscode-sideBar-background']))['--vscode-sideBar-background'] ?? '');
+    assert.ok(background, `${theme.kind}: the notice has a background color`);
+    const ratio = contrast(parseColor(notice.color ?? '')!, background);
+    assert.ok(ratio >= 4.5, `${theme.kind}: the notice's text contrast is ${ratio.toFixed(2)}`);
+    assert.ok((parseColor(notice['border-left-color'] ?? '')?.[3] ?? 0) > 0 && notice['border-left-width'] !== '0px', `${theme.kind}: ${JSON.stringify(notice)}`);
+    await screenshot('.part.sidebar', `ask-demo-notice-${theme.kind.replace(' ', '-')}`);
+  }
+  await vscode.workspace.getConfiguration('workbench').update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
   await ui({ action: 'text', frame: ASK, selector: '.onboarding[data-situation="ready"]' });
   // prolong.backend "remote" with no server: connect one
   const config = vscode.workspace.getConfiguration('prolong');
