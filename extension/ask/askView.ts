@@ -182,6 +182,9 @@ async function runAction(action: PanelAction, folder: vscode.WorkspaceFolder | u
     case 'configureServer':
       await vscode.commands.executeCommand('prolong.configureServer');
       return;
+    case 'runProbes':
+      await vscode.commands.executeCommand('prolong.runProbes');
+      return;
     case 'openTokenBudgetSetting':
       await vscode.commands.executeCommand('workbench.action.openSettings', 'prolong.pack.tokenBudget');
       return;

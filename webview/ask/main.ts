@@ -305,7 +305,7 @@ function renderHeader(): void {
       notice.setAttribute('role', 'note');
       const actions = document.createElement('div');
       actions.className = 'actions';
-      actions.append(actionButton('chooseLocalModel', 'Select Model'), actionButton('configureServer', 'Configure Server'));
+      actions.append(actionButton('chooseLocalModel', 'Select Model'), actionButton('configureServer', 'Configure Server'), actionButton('runProbes', 'Run Probes'));
       notice.append(actions);
       backend.append(notice);
     }
@@ -595,6 +595,7 @@ const actionLabels: Record<PanelAction, string> = {
   openFolder: 'Open Folder',
   chooseLocalModel: 'Choose a Local Model',
   switchModel: 'Switch model',
+  runProbes: 'Run Probes',
 };
 
 function statsLine(turn: Turn): string {

@@ -96,7 +96,9 @@ export type PanelAction =
   /** The models picker (prolong.selectModel) when there is one, else the model path setting. */
   | 'chooseLocalModel'
   /** Switch backend or model from the view's header (the models picker, else the backend settings). */
-  | 'switchModel';
+  | 'switchModel'
+  /** The context probes (prolong.runProbes): what the bundled demo model does well. */
+  | 'runProbes';
 
 export interface PackSummary {
   folder: string;

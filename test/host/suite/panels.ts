@@ -228,7 +228,7 @@ hostTest('Panels: the empty view offers one call to action per situation: the de
   // no settings: the bundled demo model answers, and the header says what it is with the ways to a real model
   await ui({ action: 'waitForText', frame: ASK, selector: '#backend-summary', text: 'prolong-demo-38m' });
   await ui({ action: 'waitForText', frame: ASK, selector: '#backend-summary .backend-notice', text: 'small demo model' });
-  for (const action of ['chooseLocalModel', 'configureServer']) {
+  for (const action of ['chooseLocalModel', 'configureServer', 'runProbes']) {
     assert.equal((await ui({ action: 'count', frame: ASK, selector: `.backend-notice vscode-button[data-action="${action}"]` })).count, 1, action);
   }
   // readable and marked in every theme: its text against the view, its left rule visible
