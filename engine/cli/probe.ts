@@ -1,6 +1,7 @@
 import { basename, resolve } from 'node:path';
 import { createBackend } from '../backends/factory';
 import { demoModelNotice } from '../models/demoModel';
+import { readSidecar } from '../../kernels/sidecar';
 import { CLI_SETTINGS } from '../settingNames';
 import { UserError } from '../errors';
 import { pack, packedFileTexts } from '../packer';
@@ -21,12 +22,30 @@ const usage = 'prolong probe [--tasks LIST|all|ruler] [--lengths 4k,8k,...] [--s
   + '[--backend local|remote] [--seed TEXT] [--repo DIR] [--tokenizer PATH] [--threshold 85.6] [--out results.json] [--csv results.csv] [--jsonl] [--dry-run]\n'
   + '  Without --server, --model is a converted model directory (`prolong convert`) run by the bundled local engine;\n'
   + '  with neither, the engine runs the bundled demo model (38M parameters, trained to 8K tokens).\n'
+  + '  --lengths defaults to 4k-128k for a server, the lengths the local model runs, and 1k-16k for the demo model.\n'
   + '  The API key, if the server needs one, comes from the PROLONG_API_KEY environment variable.';
 
 /** The shortest context length a probe is built for, in tokens. */
 const MIN_LENGTH = 1024;
 
 const REPOSITORY_TASKS: readonly ProbeTaskName[] = ['repo_qa_1', 'repo_qa_2', 'code_needle'];
+
+/**
+ * --lengths when not given: 4K to 128K for a server; for the local engine, those its model runs (read from the
+ * converted model before it loads), and 1K to 16K for the bundled demo model.
+ */
+function defaultLengths(values: { server?: string; model?: string; backend?: string }): string {
+  const all = '4k,8k,16k,32k,64k,128k';
+  if (values.server || values.backend === 'remote') return all;
+  if (!values.model) return '1k,2k,4k,8k,16k';
+  try {
+    const limit = readSidecar(values.model).model.contextLength;
+    const fitting = all.split(',').filter((length) => parseCount(length, 'lengths') <= limit);
+    return fitting.length > 0 ? fitting.join(',') : all;
+  } catch {
+    return all; // not a converted model: loading it says so
+  }
+}
 
 function promptCounter(tokenizerPath: string | undefined): PromptCounter {
   return promptCounterFor(tokenizerPath, (message) => process.stderr.write(`note: ${message}\n`));
@@ -81,7 +100,7 @@ const command: Subcommand = {
     }, usage);
     if (values.help) { process.stdout.write(`${usage}\n`); return 0; }
     const tasks = parseTaskList(values.tasks ?? 'all');
-    const lengths = (values.lengths ?? '4k,8k,16k,32k,64k,128k').split(',').map((part) => parseCount(part, 'lengths'));
+    const lengths = (values.lengths ?? defaultLengths(values)).split(',').map((part) => parseCount(part, 'lengths'));
     const tooShort = lengths.find((length) => length < MIN_LENGTH);
     if (tooShort !== undefined) throw new UserError(`--lengths: ${tooShort} tokens is too short for a probe (at least ${MIN_LENGTH}).`, 'Give context lengths such as 4k,8k,16k (k = 1024 tokens).');
     const samples = values.samples ? parseCount(values.samples, 'samples') : 5;

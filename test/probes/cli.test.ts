@@ -90,6 +90,12 @@ test('prolong probe --dry-run lists instances without a backend; bad options are
   const bad = await prolong(['--tasks', 'niah_single_9']);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /Unknown probe task 'niah_single_9'/);
+  // without --lengths and a model: the demo model's 1K-16K (a server's default, 4K-128K, would not fit it)
+  const demo = await prolong(['--dry-run', '--tasks', 'vt', '--samples', '1']);
+  assert.equal(demo.code, 0, demo.stderr);
+  assert.deepEqual([...demo.stdout.matchAll(/^vt\/(\d+)\/0\t/gm)].map((m) => Number(m[1])), [1024, 2048, 4096, 8192, 16384]);
+  const server = await prolong(['--dry-run', '--tasks', 'vt', '--samples', '1', '--backend', 'remote']);
+  assert.deepEqual([...server.stdout.matchAll(/^vt\/(\d+)\/0\t/gm)].map((m) => Number(m[1])), [4096, 8192, 16384, 32768, 65536, 131072]);
   // (with neither --server nor --model the demo model runs: test/engine/demoModel.test.ts)
   const remoteWithoutServer = await prolong(['--backend', 'remote', '--tasks', 'vt', '--lengths', '4k']);
   assert.equal(remoteWithoutServer.code, 1);
