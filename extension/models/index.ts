@@ -4,6 +4,7 @@
  * Downloads and conversions run in a worker thread with a cancellable progress notification; the model they make
  * becomes prolong.engine.modelPath (user settings, so a remote window reads it too) with prolong.backend "local".
  */
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { CancelledError, errorMessage, UserError } from '../../engine/errors';
@@ -14,7 +15,9 @@ import { defaultModelsDir, listCacheModels, listConvertedModels, removeConverted
 import { machineMemory } from '../../engine/models/machine';
 import { describeFit, formatBytes, formatContext, modelFit, type PullDtype } from '../../engine/models/modelFit';
 import { SERVER_SECTION, apiKeySecretName, backendChoice, displayUrl, readServerSettings } from '../server/serverSettings';
-import { engineSettings, tokenizerPathSetting } from '../settings';
+import { engineSettings, tokenizerPathSetting, usesDemoModel } from '../settings';
+import { DEMO_MODEL_NAME, demoModelDir } from '../../engine/models/demoModel';
+import { readSidecar } from '../../kernels/sidecar';
 import { withCancellation } from '../cancellation';
 import { curatedEntries, modelPickerEntries, type ModelChoice, type PickerEntry } from './pickerItems';
 import { runModelJob } from './workerRun';
@@ -97,6 +100,7 @@ export async function selectModel(context: vscode.ExtensionContext): Promise<voi
       converted: allConverted(context), cached: listCacheModels(hub.cacheDir, memory), serverModels: server.models, serverLabel: server.label, serverProblem: server.problem,
       currentModelDir: engineSettings().settings.modelDir || undefined,
       currentServerModel: vscode.workspace.getConfiguration(SERVER_SECTION).get<string>('model') || undefined, available: memory,
+      demo: demoEntry(),
     });
     pick.items = entries.map(toItem);
     pick.busy = false;
@@ -124,6 +128,7 @@ export async function selectModel(context: vscode.ExtensionContext): Promise<voi
       void vscode.window.showInformationMessage(`ProLong now asks ${chosen.id} on the server.`);
       return;
     case 'checkServer': await vscode.commands.executeCommand('prolong.checkServer'); return;
+    case 'demo': await useDemoModel(); return;
     case 'download': await pickDownload(context);
   }
 }
@@ -214,6 +219,29 @@ export async function download(context: vscode.ExtensionContext, repo: string, d
 
 function formatEta(seconds: number): string {
   return seconds >= 90 ? `${Math.round(seconds / 60)} min` : `${Math.ceil(seconds)} s`;
+}
+
+function demoEntry(): { name: string; bytes: number; contextLength: number; current: boolean } | undefined {
+  try {
+    const dir = demoModelDir();
+    return {
+      name: DEMO_MODEL_NAME, bytes: statSync(join(dir, 'model.onnx.data')).size + statSync(join(dir, 'model.onnx')).size,
+      contextLength: readSidecar(dir).model.contextLength, current: usesDemoModel(),
+    };
+  } catch {
+    return undefined; // a package without it: nothing to offer
+  }
+}
+
+/** Back to the bundled demo model: the local engine with no model path (user and workspace values cleared). */
+async function useDemoModel(): Promise<void> {
+  const engine = vscode.workspace.getConfiguration('prolong.engine');
+  await engine.update('modelPath', undefined, vscode.ConfigurationTarget.Global);
+  if (engine.inspect('modelPath')?.workspaceValue !== undefined) await engine.update('modelPath', undefined, vscode.ConfigurationTarget.Workspace);
+  const prolong = vscode.workspace.getConfiguration('prolong');
+  await prolong.update('backend', 'local', vscode.ConfigurationTarget.Global);
+  if (prolong.inspect('backend')?.workspaceValue !== undefined) await prolong.update('backend', 'local', vscode.ConfigurationTarget.Workspace);
+  void vscode.window.showInformationMessage(`ProLong now uses the bundled demo model (${DEMO_MODEL_NAME}): it finds needles, it does not reason about code.`);
 }
 
 async function useLocalModel(dir: string, name: string, note?: string): Promise<void> {

@@ -13,7 +13,9 @@ export type ModelChoice =
   | { kind: 'checkpoint'; repo: string; commit: string; dtype: ModelFit['suggestedDtype'] }
   | { kind: 'server'; id: string }
   | { kind: 'checkServer' }
-  | { kind: 'download' };
+  | { kind: 'download' }
+  /** The bundled demo model: no model path, the local engine. */
+  | { kind: 'demo' };
 
 export interface PickerEntry { label: string; description?: string; detail?: string; separator?: boolean; choice?: ModelChoice; picked?: boolean }
 
@@ -22,6 +24,8 @@ export function modelPickerEntries(input: {
   serverLabel?: string; currentModelDir?: string; currentServerModel?: string; available: AvailableMemory;
   /** Why the configured server's models could not be listed (unreachable, refused, 401...). */
   serverProblem?: string;
+  /** The bundled demo model, always there; current when the local engine runs it. */
+  demo?: { name: string; bytes: number; contextLength: number; current: boolean };
 }): PickerEntry[] {
   const entries: PickerEntry[] = [];
   if (input.converted.length > 0) entries.push({ label: 'Converted models', separator: true });
@@ -48,6 +52,14 @@ export function modelPickerEntries(input: {
   for (const s of input.serverModels) {
     const current = input.currentServerModel === s.id;
     entries.push({ label: `${current ? '$(check) ' : ''}${s.id}`, description: s.contextLength ? `context ${formatContext(s.contextLength)}` : undefined, choice: { kind: 'server', id: s.id }, picked: current });
+  }
+  if (input.demo) {
+    entries.push({ label: 'Bundled', separator: true });
+    entries.push({
+      label: `${input.demo.current ? '$(check) ' : ''}${input.demo.name}`,
+      description: `demo model · int4 · ${formatBytes(input.demo.bytes)} · context ${formatContext(input.demo.contextLength)}`,
+      detail: 'finds needles in long text; does not reason about code (no download)', choice: { kind: 'demo' }, picked: input.demo.current,
+    });
   }
   entries.push({ label: 'Hub', separator: true });
   entries.push({ label: '$(cloud-download) Download a model…', description: 'from the Hugging Face Hub, then convert', choice: { kind: 'download' } });

@@ -35,7 +35,7 @@ export async function createServerBackend(context: vscode.ExtensionContext): Pro
   for (const warning of warnings) void vscode.window.showWarningMessage(warning);
   if (!settings.url) {
     throw new UserError('No ProLong server is configured (the setting prolong.backend is "remote").',
-      'Run "ProLong: Configure Server", or set prolong.backend to "local" and prolong.engine.modelPath to a converted model directory.');
+      'Run "ProLong: Configure Server", or set prolong.backend to "auto" or "local" for the local engine (on prolong.engine.modelPath, or the bundled demo model when it is empty).');
   }
   const apiKey = await context.secrets.get(apiKeySecretName(settings.url));
   return createBackend(backendChoice(settings, apiKey, tokenizerPathSetting()));

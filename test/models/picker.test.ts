@@ -43,3 +43,14 @@ test('a configured server that cannot be reached gets an entry saying why, which
   const healthy = modelPickerEntries({ converted: [], cached: [], serverModels: [], serverLabel: 'http://gpu:8000', available: memory });
   assert.ok(!healthy.some((e) => e.label.includes('On the server')), 'a reachable server with no models lists no group');
 });
+
+test('the bundled demo model has its own group, marked when it is the one in use, and picks back to it', () => {
+  const demo = { name: 'prolong-demo-38m', bytes: 24_100_000, contextLength: 16384, current: true };
+  const entries = modelPickerEntries({ converted: [], cached: [], serverModels: [], available: memory, demo });
+  assert.deepEqual(entries.map((e) => e.separator ? `--${e.label}` : e.label), ['--Bundled', '$(check) prolong-demo-38m', '--Hub', '$(cloud-download) Download a model…']);
+  assert.equal(entries[1]!.description, 'demo model · int4 · 23 MiB · context 16K');
+  assert.deepEqual(entries[1]!.choice, { kind: 'demo' });
+  assert.equal(entries[1]!.picked, true);
+  const other = modelPickerEntries({ converted: [], cached: [], serverModels: [], available: memory, demo: { ...demo, current: false } });
+  assert.equal(other[1]!.label, 'prolong-demo-38m');
+});
