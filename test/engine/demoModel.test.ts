@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProlong } from './cliProcess';
+import { webgpuUnavailableReason } from '../../kernels/webgpuProbe';
 import type { GenerateEvent, GenerateRequest } from '../../engine/backends/types';
 import { promptCounterFor } from '../../engine/probes/promptCounter';
 import { buildInstances, runProbes } from '../../engine/probes/runner';
@@ -117,5 +118,22 @@ test('`prolong probe` and `prolong ask` without --model or --server run the demo
     assert.ok(answer.completionTokens > 0);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
+  }
+});
+
+test('the demo model finds needles on the WebGPU execution provider too (the default on a machine with a GPU)', async (t) => {
+  const work = mkdtempSync(join(tmpdir(), 'prolong-demo-webgpu-'));
+  const unavailable = await webgpuUnavailableReason(work);
+  rmSync(work, { recursive: true, force: true });
+  if (unavailable) { t.skip(`no WebGPU adapter: ${unavailable}`); return; }
+  const engine = new LocalBackend({ modelDir: READER, executionProvider: 'webgpu', contextTokens: 2048, prefillChunkTokens: 512 });
+  try {
+    const result = await runProbes({ tasks: ['niah_single_1'], lengths: [1024], samples: 3, seed: 'eval', backend: engine, counter });
+    assert.equal(result.metadata.error, undefined);
+    assert.match(result.metadata.backend.detail ?? '', /WebGPU/);
+    // measured 100 (lavapipe and CPU alike)
+    assert.ok(result.scores[0]!.score >= 66, `niah_single_1 at 1K on WebGPU scored ${result.scores[0]!.score}: ${JSON.stringify(result.instances.map((i) => i.prediction))}`);
+  } finally {
+    await engine.dispose();
   }
 });
