@@ -447,9 +447,10 @@ export class AskSession implements vscode.Disposable {
       return { label: `${kind} · ${model}`, detail, runsOn, ...(notice ? { notice } : {}) };
     }
     // before the first question loads it, the demo model is known from the settings: its notice shows from the start
-    const demo = !backendInfoIsCheap() && usesDemoModel() ? { label: `local · ${DEMO_MODEL_NAME}`, notice: demoModelNotice(EXTENSION_SETTINGS) } : undefined;
-    if (this.backendProblem) return { label: demo?.label ?? setting, detail: '', problem: this.backendProblem, ...(demo ? { notice: demo.notice } : {}) };
-    return { label: demo?.label ?? setting, detail: setting === 'local' ? 'the bundled engine loads its model on the first question' : '', ...(demo ? { notice: demo.notice } : {}) };
+    const demo = !backendInfoIsCheap() && usesDemoModel();
+    const known = demo ? { label: `local · ${DEMO_MODEL_NAME}`, notice: demoModelNotice(EXTENSION_SETTINGS) } : { label: setting };
+    if (this.backendProblem) return { ...known, detail: '', problem: this.backendProblem };
+    return { ...known, detail: setting === 'local' ? 'the bundled engine loads its model on the first question' : '' };
   }
 
   private save(): void {
