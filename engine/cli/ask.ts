@@ -17,7 +17,7 @@ const usage = 'prolong ask "QUESTION" [--server URL [--model NAME] | --model MOD
   + '[--dir DIR | --context-file FILE | --no-repository] [--budget N] '
   + '[--max-tokens N] [--temperature T] [--timeout SECONDS] [--header "Name: value"]... [--api chat|completions] [--tokenizer PATH] [--no-cache] [--json]\n'
   + '  Without --server, --model is a converted model directory (`prolong convert`) run by the bundled local engine;\n'
-  + '  with neither, the engine runs the bundled demo model (38M parameters: it finds things, it does not reason).\n'
+  + '  with neither, the engine runs the bundled demo model (38M parameters: it finds needles, it does not reason about code).\n'
   + '  The API key, if the server needs one, comes from the PROLONG_API_KEY environment variable.\n'
   + '  The local engine on the CPU keeps the last prompt\'s KV cache in $XDG_CACHE_HOME/prolong/prefix-cache (the next\n'
   + '  question about the same repository starts from it); --no-cache neither reads nor writes it.\n'
