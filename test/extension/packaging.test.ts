@@ -94,9 +94,9 @@ test('the files of this platform\'s VSIX run on their own: pack, probe prompts a
     // with no model and no server, the VSIX's own demo model answers through the VSIX's engine
     const ask = cli('ask', '--dir', repo, '--ep', 'cpu', '--max-tokens', '4', '--json', '--no-cache', 'Which file defines a?');
     assert.equal(ask.status, 0, ask.stderr);
-    const answer = JSON.parse(ask.stdout) as { model: string; completionTokens: number };
+    const answer = JSON.parse(ask.stdout) as { model: string; promptTokens: number; finishReason: string };
     assert.equal(answer.model, 'prolong-demo-38m');
-    assert.ok(answer.completionTokens > 0);
+    assert.ok(answer.promptTokens > 0 && ['stop', 'length'].includes(answer.finishReason), JSON.stringify(answer));
     // the native binding and onnxruntime-common load from the VSIX's own node_modules and run a model
     const model = join(repo, 'relu.onnx');
     const writer = new OnnxModelWriter(`${model}.data`);
