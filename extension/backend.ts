@@ -97,14 +97,13 @@ async function build(context: vscode.ExtensionContext): Promise<Backend> {
   if (backendSetting() === 'remote') return createServerBackend(context);
   const { settings, warnings } = engineSettings();
   for (const warning of warnings) void vscode.window.showWarningMessage(`ProLong: ${warning}`);
-  // no model path: the bundled demo model (createBackend's default), whose answers come with its notice
-  if (!settings.modelDir) return createBackend({ ...settings, tokenizerPath: tokenizerPathSetting(), prefixCacheDir: join(context.globalStorageUri.fsPath, 'prefix-cache'), settingNames: EXTENSION_SETTINGS });
-  // checked here, so the message names the setting (the engine alone would only name the missing file)
-  if (!existsSync(settings.modelDir)) {
+  // checked here, so the message names the setting (the engine alone would only name the missing file); no model
+  // path at all is the bundled demo model (createBackend's default), whose answers come with its notice
+  if (settings.modelDir && !existsSync(settings.modelDir)) {
     throw new UserError(`prolong.engine.modelPath names ${settings.modelDir}, which does not exist.`,
       'Run "ProLong: Select Model" to pick a converted model, or set prolong.engine.modelPath to a converted model\'s folder (absolute, ~/…, or relative to the workspace folder).');
   }
-  if (!existsSync(join(settings.modelDir, sidecarFileName))) {
+  if (settings.modelDir && !existsSync(join(settings.modelDir, sidecarFileName))) {
     throw new UserError(`prolong.engine.modelPath names ${settings.modelDir}, which has no ${sidecarFileName}: it is not a converted model.`,
       'Run "ProLong: Select Model" to convert a Hugging Face checkpoint (it sets this setting), or set it to a folder the converter wrote.');
   }

@@ -6,8 +6,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { ENGINE_SECTION, readEngineSettings, type EngineSettings } from '../engine/runtime/engineSettings';
 import { tokenizerBesideModel } from '../engine/tokenizer';
-import { demoModelDir } from '../engine/models/demoModel';
-import { readSidecar } from '../kernels/sidecar';
+import { demoModelContextLength } from '../engine/models/demoModel';
 
 export type BackendSetting = 'remote' | 'local';
 
@@ -75,5 +74,5 @@ export function configuredEngineContext(): number | undefined {
   if (backendSetting() !== 'local') return undefined;
   const tokens = engineSettings().settings.contextTokens;
   if (tokens > 0) return tokens;
-  return usesDemoModel() ? readSidecar(demoModelDir()).model.contextLength : undefined;
+  return usesDemoModel() ? demoModelContextLength() : undefined;
 }

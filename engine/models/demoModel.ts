@@ -6,7 +6,7 @@
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { sidecarFileName } from '../../kernels/sidecar';
+import { readSidecar, sidecarFileName } from '../../kernels/sidecar';
 import type { SettingNames } from '../settingNames';
 
 /** The model's name as the engine reports it (its sidecar's source). */
@@ -27,6 +27,13 @@ export function demoModelDir(): string {
     if (existsSync(join(candidate, sidecarFileName))) return (found = candidate);
   }
   throw new Error(`the bundled demo model (${RELATIVE_DIR}) is missing next to ${__dirname}: reinstall the extension or check out the repository again`);
+}
+
+let contextLength: number | undefined;
+
+/** The demo model's context in tokens (from its sidecar, read once): known before the model loads. */
+export function demoModelContextLength(): number {
+  return (contextLength ??= readSidecar(demoModelDir()).model.contextLength);
 }
 
 /** True when `dir` is the bundled demo model's folder. */

@@ -16,8 +16,7 @@ import { machineMemory } from '../../engine/models/machine';
 import { describeFit, formatBytes, formatContext, modelFit, type PullDtype } from '../../engine/models/modelFit';
 import { SERVER_SECTION, apiKeySecretName, backendChoice, displayUrl, readServerSettings } from '../server/serverSettings';
 import { engineSettings, tokenizerPathSetting, usesDemoModel } from '../settings';
-import { DEMO_MODEL_NAME, demoModelDir } from '../../engine/models/demoModel';
-import { readSidecar } from '../../kernels/sidecar';
+import { DEMO_MODEL_NAME, demoModelContextLength, demoModelDir } from '../../engine/models/demoModel';
 import { withCancellation } from '../cancellation';
 import { curatedEntries, modelPickerEntries, type ModelChoice, type PickerEntry } from './pickerItems';
 import { runModelJob } from './workerRun';
@@ -226,7 +225,7 @@ function demoEntry(): { name: string; bytes: number; contextLength: number; curr
     const dir = demoModelDir();
     return {
       name: DEMO_MODEL_NAME, bytes: statSync(join(dir, 'model.onnx.data')).size + statSync(join(dir, 'model.onnx')).size,
-      contextLength: readSidecar(dir).model.contextLength, current: usesDemoModel(),
+      contextLength: demoModelContextLength(), current: usesDemoModel(),
     };
   } catch {
     return undefined; // a package without it: nothing to offer
