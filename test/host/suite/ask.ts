@@ -247,16 +247,26 @@ hostTest('Ask: with prolong.backend "local" and no model path the bundled demo m
   const config = vscode.workspace.getConfiguration('prolong');
   prolong.overrideBackend(undefined);
   try {
+    // the backend change is delivered (to the extension's listener too) before the question: a backend change while
+    // an answer runs ends that answer
+    const delivered = new Promise<void>((resolve) => {
+      const listener = vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration('prolong.backend')) { listener.dispose(); resolve(); }
+      });
+    });
     await config.update('backend', 'local', vscode.ConfigurationTarget.Workspace);
+    await delivered;
     await config.update('ask.maxAnswerTokens', 12, vscode.ConfigurationTarget.Workspace);
-    await ask('Which file defines main?');
-    // the engine read the prompt and ended the answer (what the demo model says varies with the workspace's temporary name)
-    const stats = await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child .stats', text: 'answer tokens' });
-    assert.match(stats.text ?? '', /prompt [\d,]+ tokens/);
-    assert.equal((await ui({ action: 'count', frame: FRAME, selector: '.turn:last-child[data-status="error"]' })).count, 0);
     await ui({ action: 'waitForText', frame: FRAME, selector: '#backend-summary', text: 'local · prolong-demo-38m' });
     const notice = await ui({ action: 'waitForText', frame: FRAME, selector: '#backend-summary .backend-notice', text: 'small demo model' });
     assert.match(notice.text ?? '', /ProLong: Select Model.*ProLong: Configure Server/);
+    await ask('Which file defines main?');
+    await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child .question', text: 'Which file defines main?' });
+    // the engine read the prompt and ended the answer (what the demo model says varies with the workspace's temporary name)
+    const stats = await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child .stats', text: 'answer tokens', timeoutMs: 60_000 });
+    assert.match(stats.text ?? '', /prompt [\d,]+ tokens/, (await ui({ action: 'text', frame: FRAME, selector: '.turn:last-child' })).text);
+    assert.equal((await ui({ action: 'count', frame: FRAME, selector: '.turn:last-child[data-status="done"], .turn:last-child[data-status="length"]' })).count, 1);
+    await ui({ action: 'waitForText', frame: FRAME, selector: '#backend-summary .backend-notice', text: 'small demo model' });
     assert.doesNotMatch(notice.text ?? '', /--model|--server/, 'no CLI flags in the panel');
     // a relative path is read from the workspace folder, and one that names nothing says so with the setting
     await config.update('engine.modelPath', 'models/missing', vscode.ConfigurationTarget.Workspace);
