@@ -18,7 +18,8 @@ import { EXTENSION_SETTINGS } from '../engine/settingNames';
 import type { Backend } from '../engine/backends/types';
 import { ENGINE_SECTION } from '../engine/runtime/engineSettings';
 import { sidecarFileName } from '../kernels/sidecar';
-import { backendSetting, engineSettings, tokenizerPathSetting } from './settings';
+import { backendSetting, engineSettings, tokenizerPathSetting, usesDemoModel } from './settings';
+import { DEMO_MODEL_NAME, demoModelNotice } from '../engine/models/demoModel';
 import { createServerBackend } from './server';
 
 export { backendSetting, type BackendSetting } from './settings';
@@ -52,6 +53,15 @@ export function registerBackend(context: vscode.ExtensionContext): void {
 /** True when asking the backend for its info is cheap (no model load): the remote server, or a test's backend. */
 export function backendInfoIsCheap(): boolean {
   return state?.override !== undefined || backendSetting() === 'remote';
+}
+
+/**
+ * The bundled demo model's name and notice when the settings say it answers, for a panel to show before the first
+ * question loads it (its info is not cheap); undefined for any other backend, whose info says itself.
+ */
+export function demoModelBeforeLoad(): { name: string; notice: string } | undefined {
+  if (backendInfoIsCheap() || !usesDemoModel()) return undefined;
+  return { name: DEMO_MODEL_NAME, notice: demoModelNotice(EXTENSION_SETTINGS) };
 }
 
 /** The backend for the current settings (built once, then shared). Rejects with a UserError naming what to configure. */

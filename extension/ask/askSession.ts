@@ -10,16 +10,14 @@ import { QUESTION_MARKER, REPOSITORY_SYSTEM_PROMPT } from '../../engine/backends
 import type { Backend, BackendInfo, GenerateEvent, GenerateResult } from '../../engine/backends/types';
 import { ContextTooLongError } from '../../engine/backends/remote/problems';
 import type { LastPack, WorkspacePacking } from '../pack';
-import { backendInfoIsCheap, backendSetting, getBackend, onDidChangeBackend } from '../backend';
+import { backendInfoIsCheap, backendSetting, demoModelBeforeLoad, getBackend, onDidChangeBackend } from '../backend';
 import { ACTIVE_STATUSES, RETRYABLE_STATUSES, type AskViewState, type BackendSummary, type Onboarding, type PanelAction, type Turn, type TurnStatus } from '../../webview/ask/protocol';
 import { historyOf } from './conversation';
 import { runAsk } from './askCore';
 import { answerRoom, contextBudget } from './budget';
 import { answerStats, packChange } from './stats';
 import { TokenCounts } from './tokenCounts';
-import { configuredEngineContext, countingTokenizerPath, usesDemoModel } from '../settings';
-import { DEMO_MODEL_NAME, demoModelNotice } from '../../engine/models/demoModel';
-import { EXTENSION_SETTINGS } from '../../engine/settingNames';
+import { configuredEngineContext, countingTokenizerPath } from '../settings';
 import { exampleQuestions } from './onboarding';
 import { groupDigits as n } from '../../webview/shared/numbers';
 import { describeDropped, namedDroppedFiles } from '../../engine/packer/budget';
@@ -447,8 +445,8 @@ export class AskSession implements vscode.Disposable {
       return { label: `${kind} · ${model}`, detail, runsOn, ...(notice ? { notice } : {}) };
     }
     // before the first question loads it, the demo model is known from the settings: its notice shows from the start
-    const demo = !backendInfoIsCheap() && usesDemoModel();
-    const known = demo ? { label: `local · ${DEMO_MODEL_NAME}`, notice: demoModelNotice(EXTENSION_SETTINGS) } : { label: setting };
+    const demo = demoModelBeforeLoad();
+    const known = demo ? { label: `local · ${demo.name}`, notice: demo.notice } : { label: setting };
     if (this.backendProblem) return { ...known, detail: '', problem: this.backendProblem };
     return { ...known, detail: setting === 'local' ? 'the bundled engine loads its model on the first question' : '' };
   }

@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { backendInfoIsCheap, getBackend } from '../backend';
+import { backendInfoIsCheap, demoModelBeforeLoad, getBackend } from '../backend';
 import type { WorkspacePacking } from '../pack';
 import { CancelledError, UserError, errorMessage } from '../../engine/errors';
 import type { BackendInfo } from '../../engine/backends/types';
@@ -25,9 +25,7 @@ import { PROBES_VIEW_TYPE, ProbesPanel } from './panel';
 import { chooseRunPlan } from './quickPicks';
 import { REPOSITORY_TASKS, equivalentCommand, readRunArgs } from './runConfig';
 import { runProbesInWorker } from './workerRun';
-import { configuredEngineContext, countingTokenizerPath, usesDemoModel } from '../settings';
-import { DEMO_MODEL_NAME, demoModelNotice } from '../../engine/models/demoModel';
-import { EXTENSION_SETTINGS } from '../../engine/settingNames';
+import { configuredEngineContext, countingTokenizerPath } from '../settings';
 import { withCancellation } from '../cancellation';
 
 /** workspaceState key: the file of this workspace's last run in the history folder. */
@@ -132,15 +130,15 @@ class ProbesController implements vscode.Disposable {
       // A local engine's context is known without loading its model only when prolong.engine.contextTokens sets it.
       const contextLength = info ? info.contextLength : configuredEngineContext();
       const speed = info ? measuredSpeed(this.history.dir, info.model) : undefined;
-      const demo = !info && usesDemoModel();
-      const chosen = await chooseRunPlan(args, contextLength, this.context.workspaceState, info ? backendLabel(info) : demo ? `the demo model (${DEMO_MODEL_NAME})` : 'the local engine', speed?.msPerToken);
+      const demo = info ? undefined : demoModelBeforeLoad();
+      const chosen = await chooseRunPlan(args, contextLength, this.context.workspaceState, info ? backendLabel(info) : demo ? `the demo model (${demo.name})` : 'the local engine', speed?.msPerToken);
       if (!chosen) return undefined;
-      const notice = info?.notice ?? (demo ? demoModelNotice(EXTENSION_SETTINGS) : undefined);
+      const notice = info?.notice ?? demo?.notice;
       if (notice) chosen.notes.unshift(notice);
       if (info === undefined && contextLength === undefined) {
         chosen.notes.push('The local engine reports its context length once the model is loaded; lengths past it are skipped then.');
       }
-      const run = this.start(chosen.plan, info ? backendLabel(info) : `local engine${demo ? ` · ${DEMO_MODEL_NAME}` : ''} (the model loads for the first instance)`, chosen.notes);
+      const run = this.start(chosen.plan, info ? backendLabel(info) : `local engine${demo ? ` · ${demo.name}` : ''} (the model loads for the first instance)`, chosen.notes);
       this.runEnded = run.catch(() => undefined);
       return await run;
     } catch (error) {
