@@ -11,6 +11,7 @@
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { float16BitsToFloat32 } from '../../kernels/float16';
+import { dequantizeInt4, type Int4BlockSize } from '../../kernels/int4';
 import { writeSafetensors } from '../../kernels/safetensors';
 
 class UnconvertError extends Error {}
@@ -249,21 +250,8 @@ function linearWeight(src: TensorSource, prefix: string, n: number, k: number): 
     const scales = src.floats(`${prefix}.scales`, n * blocks);
     const zpStride = Math.ceil(blocks / 2);
     const zeroPoints = src.uint8(`${prefix}.zero_points`, n * zpStride);
-    const out = new Float32Array(n * k);
-    for (let row = 0; row < n; row++) {
-      for (let b = 0; b < blocks; b++) {
-        const scale = scales[row * blocks + b]!;
-        const zp = (zeroPoints[row * zpStride + (b >> 1)]! >> ((b & 1) * 4)) & 15;
-        const base = (row * blocks + b) * (blockSize / 2);
-        const end = Math.min(blockSize, k - b * blockSize);
-        for (let i = 0; i < end; i++) {
-          const byte = packed[base + (i >> 1)]!;
-          const q = (i & 1) ? byte >> 4 : byte & 15;
-          out[row * k + b * blockSize + i] = Math.fround((q - zp) * scale);
-        }
-      }
-    }
-    return out;
+    if (blockSize !== 32 && blockSize !== 64 && blockSize !== 128) fail(`${prefix}.weight_q4 has blocks of ${blockSize}; the converter writes 32, 64 or 128`);
+    return dequantizeInt4({ n, k, blockSize: blockSize as Int4BlockSize, packed, scales, zeroPoints });
   }
   if (src.has(`${prefix}.weight_t`)) {
     const t = src.floats(`${prefix}.weight_t`, n * k); // [K, N]
