@@ -9,6 +9,7 @@ import { Checkpoint } from './checkpoint';
 import { buildDecoderGraph } from './decoderGraph';
 import { readDecoderConfig } from './hfConfig';
 import type { Int4BlockSize } from './int4';
+import { ggufFileName, tokenizerJsonOf, writeGgufModel, type GgufWeightType } from './ggufModel';
 import { OnnxModelWriter } from './onnxWriter';
 import { ioNames, sidecarFileName, sidecarFormat, sidecarVersion, type IoDtype, type ModelSidecar, type WeightDtype } from './sidecar';
 
@@ -29,6 +30,10 @@ export interface ConvertOptions {
   maxContext?: number;
   /** Logits for every position instead of the last one only (for tests). */
   allLogits?: boolean;
+  /** Also write model.gguf (llama.cpp's format, for the engine's llama.cpp runtime) in this weight type. */
+  gguf?: GgufWeightType;
+  /** tokenizer.json for the GGUF's vocabulary when the checkpoint has none (the bundled Llama 3 one). */
+  ggufTokenizerFallback?: string;
 }
 
 export interface ConvertProgress {
@@ -49,7 +54,7 @@ export interface ConvertResult {
 const tokenizerFiles = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json', 'chat_template.jinja'];
 
 /** Names a converted model folder holds; a folder with anything else is not replaced wholesale. */
-const modelFolderNames = new Set([modelFileName, externalDataFileName, sidecarFileName, `${sidecarFileName}.partial`, ...tokenizerFiles]);
+const modelFolderNames = new Set([modelFileName, externalDataFileName, ggufFileName, sidecarFileName, `${sidecarFileName}.partial`, ...tokenizerFiles]);
 
 /**
  * Converts into a hidden temporary sibling of `outDir` and swaps it in only when the conversion finished: a failed
@@ -123,17 +128,26 @@ async function convertInto(
     rmSync(sidecarPath, { force: true }); // a half-written model must not look finished
     writer = new OnnxModelWriter(dataPath);
     totalParameters = checkpoint.parameterCount();
+    const passes = options.gguf ? 2 : 1;
     try {
       await buildDecoderGraph(checkpoint, writer, {
         dtype: options.dtype, ioDtype, int4BlockSize, int4AccuracyLevel: options.int4AccuracyLevel ?? 0, int4Embedding: options.int4Embedding ?? false, contextLength,
         allLogits: options.allLogits ?? false,
-      }, (doneParameters, tensor) => onProgress?.({ doneParameters, totalParameters, tensor }), signal);
+      }, (doneParameters, tensor) => onProgress?.({ doneParameters, totalParameters: passes * totalParameters, tensor }), signal);
       writer.finish(modelPath, `${c.architecture}-decoder`, { source: hfDir, dtype: options.dtype });
+      if (options.gguf) {
+        let done = totalParameters;
+        await writeGgufModel(checkpoint, join(outDir, ggufFileName), {
+          type: options.gguf, contextLength, chatTemplate: chatTemplateOf(hfDir), name: basename(resolve(hfDir)),
+          tokenizerPath: tokenizerJsonOf(hfDir, options.ggufTokenizerFallback ?? join(hfDir, 'tokenizer.json')),
+        }, (parameters, tensor) => { done += parameters; onProgress?.({ doneParameters: done, totalParameters: passes * totalParameters, tensor }); }, signal);
+      }
     } catch (error) {
       const problem = fullDisk(error, 'the partial files were removed'); // before abandon: it counts what was written
       writer.abandon();
       rmSync(modelPath, { force: true });
       rmSync(dataPath, { force: true });
+      rmSync(join(outDir, ggufFileName), { force: true });
       throw problem;
     }
   } finally {
@@ -165,6 +179,7 @@ async function convertInto(
       inputs: { inputIds: ioNames.inputIds, attentionMask: ioNames.attentionMask, pastKey: ioNames.pastKey, pastValue: ioNames.pastValue },
       outputs: { logits: ioNames.logits, presentKey: ioNames.presentKey, presentValue: ioNames.presentValue },
     },
+    gguf: options.gguf ? { file: ggufFileName, type: options.gguf } : undefined,
     tokenizer: {
       file: copied.includes('tokenizer.json') ? 'tokenizer.json' : undefined,
       configFile: copied.includes('tokenizer_config.json') ? 'tokenizer_config.json' : undefined,
@@ -211,7 +226,7 @@ function numberOrUndefined(value: unknown): number | undefined {
 }
 
 /** The default chat template: chat_template.jinja, or tokenizer_config.json's chat_template (a string or a named list). */
-function chatTemplateOf(hfDir: string): string | undefined {
+export function chatTemplateOf(hfDir: string): string | undefined {
   const jinja = join(hfDir, 'chat_template.jinja');
   if (existsSync(jinja)) return readFileSync(jinja, 'utf8');
   const template = readJson(join(hfDir, 'tokenizer_config.json'))?.chat_template;

@@ -4,3 +4,5 @@ export { readSidecar, sidecarFileName, ioNames, layerName, type ModelSidecar, ty
 export { writeRandomCheckpoint, randomShapes, type RandomCheckpointShape, type RandomCheckpointOptions, type RandomShapeName } from './randomCheckpoint';
 export { readDecoderConfig, type DecoderConfig, type RopeScaling } from './hfConfig';
 export { float32ToFloat16, float16ToFloat32 } from './float16';
+export { convertToGgufFile, ggufFileName, ggufProblem, type GgufWeightType } from './ggufModel';
+export { readGgufHeader, type GgufHeader } from './gguf';

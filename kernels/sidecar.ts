@@ -64,6 +64,8 @@ export interface ModelSidecar {
     inputs: { inputIds: string; attentionMask: string; pastKey: string; pastValue: string };
     outputs: { logits: string; presentKey: string; presentValue: string };
   };
+  /** llama.cpp's copy of the same weights (`prolong convert --gguf`), for the engine's llama.cpp runtime. */
+  gguf?: { file: string; type: 'f32' | 'f16' | 'q4_0' };
   tokenizer: {
     /** tokenizer.json relative to the sidecar's directory, when the checkpoint had one. */
     file?: string;

@@ -4,12 +4,13 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { UserError } from '../errors';
 import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
-import { convertCheckpoint, randomShapes, writeRandomCheckpoint, type ConvertOptions, type RandomShapeName } from '../../kernels/index';
+import { chatTemplateOf } from '../../kernels/convert';
+import { convertCheckpoint, convertToGgufFile, randomShapes, writeRandomCheckpoint, type ConvertOptions, type RandomShapeName } from '../../kernels/index';
 import { resolveTokenizerPath } from '../tokenizer';
 
 const LLAMA3_VOCAB = 128256;
 
-const usage = 'prolong convert HF_DIR OUT_DIR [--dtype fp32|fp16|int4] [--max-context N] [--random-shape NAME]';
+const usage = 'prolong convert HF_DIR OUT_DIR|OUT.gguf [--dtype fp32|fp16|int4] [--gguf f32|f16|q4_0] [--max-context N] [--random-shape NAME]';
 const help = `usage: ${usage}
 
 Converts a Llama/Mistral/Qwen2 checkpoint (config.json + *.safetensors) into OUT_DIR/model.onnx (+ model.onnx.data)
@@ -21,6 +22,8 @@ options:
   --block-size 32|64|128   int4 block size (default 32)
   --int4-embedding         with int4: quantize the embedding too (GatherBlockQuantized) instead of fp16
   --accuracy-level 0|1|2|4 int4 MatMulNBits accuracy_level (default 0: exact; 4: int8 activations, faster on CPU)
+  --gguf f32|f16|q4_0      also write model.gguf (llama.cpp's format) for the engine's llama.cpp runtime;
+                           with OUT.gguf (a file name ending in .gguf) write only that file
   --max-context N          longest sequence the model will run, e.g. 65536 or 512k (default: max_position_embeddings)
   --all-logits             output logits for every position (tests), not only the last
   --random-shape NAME      first write random weights of shape NAME into HF_DIR (${Object.keys(randomShapes).join(', ')})
@@ -33,7 +36,7 @@ const convertCommand: Subcommand = {
   usage,
   async run(args: string[], signal: AbortSignal): Promise<number> {
     const { values, positionals } = parseCommandArgs(args, {
-      dtype: { type: 'string', default: 'fp16' }, 'io-dtype': { type: 'string' }, 'block-size': { type: 'string' }, 'accuracy-level': { type: 'string' }, 'int4-embedding': { type: 'boolean' },
+      dtype: { type: 'string', default: 'fp16' }, 'io-dtype': { type: 'string' }, 'block-size': { type: 'string' }, 'accuracy-level': { type: 'string' }, 'int4-embedding': { type: 'boolean' }, gguf: { type: 'string' },
       'max-context': { type: 'string' }, 'all-logits': { type: 'boolean' }, 'random-shape': { type: 'string' },
       seed: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     }, usage);
@@ -44,7 +47,12 @@ const convertCommand: Subcommand = {
     if (dtype !== 'fp32' && dtype !== 'fp16' && dtype !== 'int4') throw new UserError(`--dtype ${dtype} is not fp32, fp16 or int4.`, 'Pick one of those.');
     const ioDtype = values['io-dtype'];
     if (ioDtype !== undefined && ioDtype !== 'fp32' && ioDtype !== 'fp16') throw new UserError(`--io-dtype ${ioDtype} is not fp32 or fp16.`, 'Pick one of those.');
+    const gguf = values.gguf;
+    if (gguf !== undefined && gguf !== 'f32' && gguf !== 'f16' && gguf !== 'q4_0') throw new UserError(`--gguf ${gguf} is not f32, f16 or q4_0.`, 'Pick one of those.');
+    const ggufOnly = outDir.toLowerCase().endsWith('.gguf');
+    if (ggufOnly && gguf === undefined) throw new UserError(`${outDir} is a .gguf file name, but --gguf is not given.`, 'Add --gguf q4_0 (or f16, f32), or give an output folder.');
     const options: ConvertOptions = {
+      gguf, ggufTokenizerFallback: resolveTokenizerPath(),
       dtype, ioDtype, allLogits: values['all-logits'] ?? false,
       int4BlockSize: values['block-size'] === undefined ? undefined : positiveInt(values['block-size'], '--block-size') as 32 | 64 | 128,
       int4Embedding: values['int4-embedding'] ?? false,
@@ -66,14 +74,24 @@ const convertCommand: Subcommand = {
     }
 
     let lastPercent = -1;
-    const result = await convertCheckpoint(hfDir, outDir, options, (p) => {
+    const progress = (p: { doneParameters: number; totalParameters: number; tensor: string }) => {
       const percent = Math.floor((100 * p.doneParameters) / p.totalParameters);
       if (percent === lastPercent) return;
       // a live line on a terminal; every 10% as plain lines in logs
       if (process.stderr.isTTY) process.stderr.write(`\rconverting ${percent}% ${p.tensor.padEnd(50).slice(0, 50)}`);
       else if (Math.floor(percent / 10) !== Math.floor(lastPercent / 10)) process.stderr.write(`converting ${percent}% (${p.tensor})\n`);
       lastPercent = percent;
-    }, signal);
+    };
+    if (ggufOnly) {
+      const written = await convertToGgufFile(hfDir, outDir, { type: gguf!, maxContext: options.maxContext, tokenizerFallback: resolveTokenizerPath(), chatTemplate: chatTemplateOf(hfDir) },
+        (doneParameters, totalParameters, tensor) => progress({ doneParameters, totalParameters, tensor }), signal);
+      if (process.stderr.isTTY) process.stderr.write('\n');
+      const summary = { outFile: outDir, gguf, parameters: written.parameters, fileMiB: Math.round(written.bytes / 2 ** 20), seconds: Number(written.seconds.toFixed(1)), peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) };
+      if (values.json) process.stdout.write(JSON.stringify(summary) + '\n');
+      else process.stdout.write(`converted ${written.parameters.toLocaleString('en-US')} parameters to ${outDir} (${gguf}, ${summary.fileMiB} MiB) in ${summary.seconds} s; peak RSS ${summary.peakRssMiB} MiB\n`);
+      return 0;
+    }
+    const result = await convertCheckpoint(hfDir, outDir, options, progress, signal);
     if (process.stderr.isTTY) process.stderr.write('\n');
     const peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
     const summary = {
