@@ -22,6 +22,10 @@ export interface SettingNames {
   tokenizer: string;
   /** How to use a real model instead of the bundled demo model. */
   realModel: string;
+  /** Which runtime runs the local model (onnxruntime or llama.cpp). */
+  runtime: string;
+  /** How to install the llama.cpp runtime. */
+  installLlamaCpp: string;
 }
 
 export const EXTENSION_SETTINGS: SettingNames = {
@@ -36,6 +40,8 @@ export const EXTENSION_SETTINGS: SettingNames = {
   maxTokens: 'the setting prolong.ask.maxAnswerTokens',
   tokenizer: 'the setting prolong.tokenizer.path',
   realModel: 'run "ProLong: Select Model" (ProLong-8B on this machine) or "ProLong: Configure Server" (a ProLong server)',
+  runtime: 'the setting prolong.engine.runtime',
+  installLlamaCpp: 'the command "ProLong: Install llama.cpp Runtime"',
 };
 
 export const CLI_SETTINGS: SettingNames = {
@@ -50,4 +56,6 @@ export const CLI_SETTINGS: SettingNames = {
   maxTokens: '--max-tokens',
   tokenizer: '--tokenizer',
   realModel: '--model DIR (a converted model: `prolong pull princeton-nlp/Llama-3-8B-ProLong-512k-Instruct`) or --server URL (a ProLong server)',
+  runtime: '--runtime',
+  installLlamaCpp: '`prolong runtime install`',
 };

@@ -3,13 +3,10 @@
  * one KV cache kept between requests for prefix reuse, and the generation loop (chunked prefill, sampling,
  * stop tokens and strings, UTF-8-safe streaming, cancellation checked between every two model runs).
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { sidecarFileName } from '../../kernels/sidecar';
-import type { ChatMessage, GenerateEvent } from '../backends/types';
+import type { GenerateEvent } from '../backends/types';
 import { UserError } from '../errors';
-import { loadTokenizer, type TextTokenizer } from '../tokenizer';
-import { ChatTemplate } from '../tokenizer/chatTemplate';
 import { StreamDecoder } from '../tokenizer/streamDecoder';
 import { chooseExecutionProvider, type ProviderChoice } from './executionProvider';
 import { CLI_SETTINGS, type SettingNames } from '../settingNames';
@@ -22,31 +19,7 @@ import { modelKey, PrefixStore } from './prefixStore';
 import type { EngineGenerateRequest, EngineGenerateResult, EngineInfo, EngineStats, ExecutionProviderName, KvPlacement, LoadOptions, PromptInput } from './protocol';
 import { Sampler, samplerSettings } from './sampler';
 import { StopStringFilter } from './stopStrings';
-
-interface TextSide {
-  tokenizer: TextTokenizer;
-  template: ChatTemplate | undefined;
-  templateError: unknown;
-  stopIds: Set<number>;
-}
-
-const NEXT_TURN_MARK = 'PROLONG-NEXT-USER-TURN-4e1c9b';
-
-/**
- * The text every continuation of `messages` with a user turn starts with: the rendering up to where the next
- * user message's content would begin (so the user header is included). Rendering without a generation prompt
- * is not enough: some templates (Llama 3.0's) always end with the assistant's header.
- */
-function partialPrompt(template: ChatTemplate, messages: ChatMessage[]): string {
-  let rendered = '';
-  try {
-    rendered = template.render([...messages, { role: 'user', content: NEXT_TURN_MARK }], { addGenerationPrompt: false });
-  } catch {
-    // a template that refuses two user turns in a row: fall back to the plain rendering
-  }
-  const at = rendered.indexOf(NEXT_TURN_MARK);
-  return at >= 0 ? rendered.slice(0, at) : template.render(messages, { addGenerationPrompt: false });
-}
+import { loadTextSide, promptTokens, type TextSide } from './textSide';
 
 /**
  * The KV placement: the one asked for, else on WebGPU `device-shared` (pre-allocated buffers appended in place:
@@ -116,7 +89,7 @@ export class Engine {
     const runner = await ModelRunner.load(files, choice.name, kvPlacement, options.webgpuValidation, options.profileFilePrefix);
     const info: EngineInfo = {
       model: files.sidecar.model.source.split(/[\\/]/).filter(Boolean).pop() ?? options.modelDir,
-      modelDir: options.modelDir, executionProvider: choice.name, executionProviderReason: choice.reason,
+      modelDir: options.modelDir, runtime: 'onnx', runtimeReason: 'onnxruntime runs the ONNX model', executionProvider: choice.name, executionProviderReason: choice.reason,
       kvPlacement, contextTokens, estimate,
     };
     if (options.contextTokens === 0 && contextTokens < limit) {
@@ -136,24 +109,12 @@ export class Engine {
     if (this.text) return this.text;
     const sidecar = this.runner.files.sidecar;
     const own = sidecar.tokenizer.file ? join(this.options.modelDir, sidecar.tokenizer.file) : undefined;
-    // The model's own tokenizer wins: the token ids must be the ones it was trained with.
-    const path = own && existsSync(own) ? own : this.options.tokenizerPath || undefined;
-    const tokenizer = loadTokenizer(path);
-    let template: ChatTemplate | undefined;
-    let templateError: unknown;
-    try { template = ChatTemplate.forTokenizer(path); } catch (error) { templateError = error; }
-    const stopIds = new Set<number>(sidecar.model.eosTokenIds);
-    for (const id of template?.stopTokenIds(tokenizer) ?? []) stopIds.add(id);
-    this.text = { tokenizer, template, templateError, stopIds };
+    this.text = loadTextSide(own, this.options.tokenizerPath, sidecar.model.eosTokenIds);
     return this.text;
   }
 
   promptTokens(prompt: PromptInput): number[] {
-    if (prompt.kind === 'tokens') return [...prompt.tokens];
-    const { tokenizer, template, templateError } = this.textSide();
-    if (!template) throw templateError instanceof Error ? templateError : new UserError('The model has no chat template.', 'Put its tokenizer_config.json beside its tokenizer.json.');
-    const text = prompt.partial ? partialPrompt(template, prompt.messages) : template.render(prompt.messages) + (prompt.assistantPrefix ?? '');
-    return tokenizer.encodeWithSpecialTokens(text);
+    return promptTokens(this.textSide(), prompt);
   }
 
   stats(): EngineStats {

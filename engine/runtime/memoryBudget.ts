@@ -30,8 +30,8 @@ export function kvBytesPerToken(dims: ModelDimensions): number {
  * Peak KV bytes for a context: the cache itself, plus one more copy while a step runs (on the GPU each step
  * writes a new present tensor next to the past one; on the CPU the buffer is copied when it grows).
  */
-export function kvPeakBytes(dims: ModelDimensions, contextTokens: number): number {
-  return 2 * kvBytesPerToken(dims) * contextTokens;
+export function kvPeakBytes(dims: ModelDimensions, contextTokens: number, kvCopies = 2): number {
+  return kvCopies * kvBytesPerToken(dims) * contextTokens;
 }
 
 /** Activations of one prefill chunk (float32, a few live at once) plus the logits row. */
@@ -63,9 +63,9 @@ function nvidiaFreeMemory(): number | undefined {
 }
 
 /** Longest context (a multiple of 1024) whose weights + KV + working memory fit in `available` bytes; 0 if none. */
-export function largestFittingContext(dims: ModelDimensions, weightBytes: number, chunkTokens: number, available: number): number {
+export function largestFittingContext(dims: ModelDimensions, weightBytes: number, chunkTokens: number, available: number, kvCopies = 2): number {
   const room = available - weightBytes - workBytes(dims, chunkTokens);
-  return room > 0 ? Math.floor(room / (2 * kvBytesPerToken(dims)) / 1024) * 1024 : 0;
+  return room > 0 ? Math.floor(room / (kvCopies * kvBytesPerToken(dims)) / 1024) * 1024 : 0;
 }
 
 const GiB = 1024 ** 3;
@@ -76,10 +76,12 @@ const copies = (count = 1) => count > 1 ? `${count} x ` : '';
 /** Weights (times their copies) + KV cache + working memory, against what is available; throws nothing. */
 export function estimateMemory(options: {
   dims: ModelDimensions; weightBytes: number; contextTokens: number; chunkTokens: number; available: AvailableMemory; weightCopies?: number;
+  /** Copies of the KV cache at the peak (2: onnxruntime's past and present; 1: llama.cpp's cache, written in place). */
+  kvCopies?: number;
 }): MemoryEstimate {
   const { dims, weightBytes, contextTokens, chunkTokens, available } = options;
   const weights = weightBytes * (options.weightCopies ?? 1);
-  const kv = kvPeakBytes(dims, contextTokens);
+  const kv = kvPeakBytes(dims, contextTokens, options.kvCopies);
   const work = workBytes(dims, chunkTokens);
   return { weightBytes: weights, kvBytes: kv, workBytes: work, totalBytes: weights + kv + work, availableBytes: available.bytes, availableSource: available.source };
 }
@@ -90,6 +92,7 @@ export function checkMemory(options: {
   provider: ExecutionProviderName; available: AvailableMemory;
   /** Sessions holding the weights (2 with graph-captured decoding). */
   weightCopies?: number;
+  kvCopies?: number;
   /** How the hint names the context setting; default: the CLI's flag. */
   names?: SettingNames;
 }): MemoryEstimate {
@@ -98,7 +101,7 @@ export function checkMemory(options: {
   const { dims, weightBytes, contextTokens, available } = options;
   const { kvBytes: kv, workBytes: work, totalBytes: total } = estimate;
   const device = options.provider === 'cpu' ? 'host' : 'GPU';
-  const fits = largestFittingContext(dims, weightBytes * (options.weightCopies ?? 1), options.chunkTokens, available.bytes);
+  const fits = largestFittingContext(dims, weightBytes * (options.weightCopies ?? 1), options.chunkTokens, available.bytes, options.kvCopies);
   const hint = fits >= 1024
     ? `Set ${(options.names ?? CLI_SETTINGS).context} to ${fits} or less, or use a smaller or int4 model.`
     : 'The weights alone do not fit: use a smaller or int4 model, or another execution provider.';

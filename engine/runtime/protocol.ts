@@ -7,7 +7,12 @@ import type { SettingNames } from '../settingNames';
 
 /** Which execution provider runs the model: `auto` tries WebGPU and falls back to the CPU. */
 export type ExecutionProviderSetting = 'auto' | 'webgpu' | 'cpu';
-export type ExecutionProviderName = 'webgpu' | 'cpu';
+/** onnxruntime's providers, and llama.cpp's GPU backends (the llama.cpp runtime on the CPU is `cpu`). */
+export type ExecutionProviderName = 'webgpu' | 'cpu' | 'cuda' | 'vulkan' | 'metal';
+
+/** Which library runs the local model: onnxruntime (the ONNX model) or llama.cpp (model.gguf). `auto`: see runtimeChoice.ts. */
+export type RuntimeSetting = 'auto' | 'onnx' | 'llama.cpp';
+export type RuntimeName = 'onnx' | 'llama.cpp';
 
 /**
  * Where the KV cache lives between steps: `device` keeps each run's present outputs on the device;
@@ -20,8 +25,12 @@ export type ExecutionProviderName = 'webgpu' | 'cpu';
 export type KvPlacement = 'device' | 'device-shared' | 'device-graph' | 'host-copy';
 
 export interface LoadOptions {
-  /** Directory with model.onnx (+ external data) and the kernels' sidecar JSON. */
+  /** Directory with model.onnx (+ external data), maybe model.gguf, and the kernels' sidecar JSON; or one .gguf file (llama.cpp runtime). */
   modelDir: string;
+  /** Default `auto`. */
+  runtime?: RuntimeSetting;
+  /** Folder the llama.cpp runtime was installed into (`prolong runtime install`); absent: only a copy beside this program is found. */
+  llamaCppDir?: string;
   executionProvider: ExecutionProviderSetting;
   /** Longest prompt + answer the engine must hold; KV memory is budgeted for it up front. 0: the model's limit. */
   contextTokens: number;
@@ -68,6 +77,9 @@ export interface EngineGenerateRequest {
 export interface EngineInfo {
   model: string;
   modelDir: string;
+  runtime: RuntimeName;
+  /** Why this runtime runs the model, for the user. */
+  runtimeReason: string;
   executionProvider: ExecutionProviderName;
   /** Why this provider was chosen, for the user. */
   executionProviderReason: string;

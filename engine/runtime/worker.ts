@@ -4,7 +4,7 @@
  */
 import { CancelledError, UserError } from '../errors';
 import { serializeError } from './engineClient';
-import { Engine } from './engine';
+import { loadEngine, type LoadedEngine } from './loadEngine';
 import type { EngineMessage, EngineReplies, EngineRequest } from './protocol';
 
 if (!process.send) {
@@ -14,7 +14,7 @@ if (!process.send) {
 
 const send = (message: EngineMessage) => { process.send?.(message); };
 
-let engine: Engine | undefined;
+let engine: LoadedEngine | undefined;
 type QueuedRequest = Exclude<EngineRequest, { type: 'cancel' }>;
 const queue: QueuedRequest[] = [];
 const controllers = new Map<number, AbortController>();
@@ -59,7 +59,7 @@ async function handle(request: QueuedRequest, signal: AbortSignal): Promise<Engi
     case 'load': {
       await engine?.dispose();
       engine = undefined;
-      engine = await Engine.load(request.options);
+      engine = await loadEngine(request.options);
       return engine.info;
     }
     case 'count':
@@ -83,7 +83,7 @@ async function handle(request: QueuedRequest, signal: AbortSignal): Promise<Engi
   }
 }
 
-function loaded(): Engine {
+function loaded(): LoadedEngine {
   if (!engine) throw new UserError('No model is loaded in the local engine.', 'Set prolong.engine.modelPath to a converted model directory.');
   return engine;
 }

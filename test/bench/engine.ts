@@ -5,14 +5,15 @@
 //   node out/bench-engine.js --random llama-3.2-1b --weights fp16,int4 --work /tmp/models --contexts 4096,32768 --kv device,host-copy
 // Prompts are seeded random token ids (random-weight models have no meaningful text); stop tokens are ignored. --help lists the options.
 import { execFile } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { convertCheckpoint, randomShapes, writeRandomCheckpoint, type RandomShapeName, type WeightDtype } from '../../kernels';
 import { sidecarFileName } from '../../kernels/sidecar';
 import { errorMessage } from '../../engine/errors';
 import { LocalBackend } from '../../engine/runtime/localBackend';
-import type { ExecutionProviderSetting, KvPlacement } from '../../engine/runtime/protocol';
+import type { ExecutionProviderSetting, KvPlacement, RuntimeSetting } from '../../engine/runtime/protocol';
+import { readGgufHeader } from '../../kernels/gguf';
 import { seededRandom } from '../../engine/runtime/sampler';
 import { BenchCli } from './cli';
 
@@ -26,6 +27,11 @@ interface Args {
   /** Contexts for the host-copy baseline (default: all). */
   baselineContexts?: number[];
   provider: ExecutionProviderSetting;
+  runtime: RuntimeSetting;
+  /** Context to allocate, when larger than the longest prompt needs (a 512K cache with a short prompt). */
+  contextTokens?: number;
+  /** Where the llama.cpp runtime is installed. */
+  llamaCppDir?: string;
   chunk: number;
   decodeTokens: number;
   questionTokens: number;
@@ -39,7 +45,7 @@ interface Args {
 
 const bench = new BenchCli('bench-engine', `usage: npm run bench:engine -- (--model DIR[,DIR] | --random SHAPE --weights LIST) [options]
 Measures prefill tok/s, TTFT, decode ms/token, 2nd-question TTFT (prefix reuse), peak memory and event-loop delay.
-  --model DIRS             converted model directories, comma-separated
+  --model DIRS             converted model directories or .gguf files, comma-separated
   --random SHAPE           write and convert a random-weight model: ${Object.keys(randomShapes).join(', ')}
   --weights LIST           with --random: fp32, fp16, int4 or none, comma-separated (default fp16)
   --work DIR               where random models are written (default /tmp/prolong-bench-models)
@@ -48,6 +54,9 @@ Measures prefill tok/s, TTFT, decode ms/token, 2nd-question TTFT (prefix reuse),
   --kv LIST                device, device-shared, device-graph, host-copy (default device)
   --baseline-contexts LIST contexts for host-copy (default: --contexts)
   --ep auto|webgpu|cpu     execution provider (default auto)
+  --runtime auto|onnx|llama.cpp  which runtime runs the model (default auto)
+  --context-tokens N       allocate this context (default: the longest --contexts plus the answer)
+  --llama-cpp DIR          where the llama.cpp runtime is installed (prolong runtime install --dir DIR)
   --chunk N                prefill chunk tokens (default 2048)
   --decode-tokens N        tokens decoded per question (default 32)
   --question-tokens N      question tokens at the prompt's end (default 32)
@@ -60,7 +69,7 @@ function parseBenchArgs(): Args {
   const text = { type: 'string' } as const;
   const { values } = bench.parse({
     options: {
-      model: text, random: text, weights: text, work: text, contexts: text, kv: text, 'baseline-contexts': text, ep: text, chunk: text,
+      model: text, random: text, weights: text, work: text, contexts: text, kv: text, 'baseline-contexts': text, ep: text, chunk: text, runtime: text, 'llama-cpp': text, 'context-tokens': text,
       'decode-tokens': text, 'question-tokens': text, json: text, 'prepare-only': { type: 'boolean' }, 'webgpu-validation': text, profile: text,
     },
   });
@@ -76,6 +85,9 @@ function parseBenchArgs(): Args {
     kv: bench.listOf('--kv', values.kv ?? 'device', ['device', 'device-shared', 'device-graph', 'host-copy']),
     baselineContexts: values['baseline-contexts'] ? counts('--baseline-contexts', values['baseline-contexts']) : undefined,
     provider: bench.oneOf('--ep', values.ep ?? 'auto', ['auto', 'webgpu', 'cpu']),
+    runtime: bench.oneOf('--runtime', values.runtime ?? 'auto', ['auto', 'onnx', 'llama.cpp']),
+    llamaCppDir: values['llama-cpp'],
+    contextTokens: values['context-tokens'] ? bench.number('--context-tokens', values['context-tokens']) : undefined,
     chunk: bench.number('--chunk', values.chunk ?? '2048'),
     decodeTokens: bench.number('--decode-tokens', values['decode-tokens'] ?? '32'),
     questionTokens: bench.number('--question-tokens', values['question-tokens'] ?? '32'),
@@ -151,7 +163,7 @@ function randomTokens(seed: number, count: number, vocab: number): number[] {
 }
 
 interface Row {
-  model: string; weights: string; kv: KvPlacement; provider: string; context: number;
+  model: string; weights: string; kv: KvPlacement | 'llama.cpp'; provider: string; context: number;
   prefillTokensPerSecond: number; timeToFirstTokenMs: number; decodeMsPerToken: number;
   secondTimeToFirstTokenMs: number; secondReusedTokens: number; secondToFirstRatio: number;
   peakHostMiB: number; peakDeviceMiB: number | undefined; deviceBaselineMiB: number | undefined;
@@ -160,9 +172,20 @@ interface Row {
   answerTokens: number[];
 }
 
+/** Vocabulary and weight type, from the sidecar or the GGUF's header (a .gguf model, or a folder run by llama.cpp). */
+function modelFacts(dir: string, runtime: string): { model: { vocabSize: number }; onnx: { dtype: string } } {
+  if (dir.toLowerCase().endsWith('.gguf')) {
+    const header = readGgufHeader(dir);
+    const fileType = header.metadata.get('general.file_type');
+    return { model: { vocabSize: (header.metadata.get('tokenizer.ggml.tokens') as unknown[] | undefined)?.length ?? 128256 }, onnx: { dtype: `gguf ${fileType === 2 ? 'q4_0' : fileType === 1 ? 'f16' : fileType === 0 ? 'f32' : String(fileType)}` } };
+  }
+  const sidecar = JSON.parse(readFileSync(join(dir, sidecarFileName), 'utf8')) as { model: { vocabSize: number }; onnx: { dtype: string }; gguf?: { type: string } };
+  return runtime === 'llama.cpp' && sidecar.gguf ? { ...sidecar, onnx: { dtype: `gguf ${sidecar.gguf.type}` } } : sidecar;
+}
+
 async function benchModel(dir: string, kv: KvPlacement, args: Args, contexts: number[], rows: Row[]): Promise<void> {
-  const longest = Math.max(...contexts) + args.decodeTokens + args.questionTokens + 16;
-  const backend = new LocalBackend({ modelDir: dir, executionProvider: args.provider, contextTokens: longest, prefillChunkTokens: args.chunk, kvPlacement: kv, webgpuValidation: args.webgpuValidation,
+  const longest = Math.max(Math.max(...contexts) + args.decodeTokens + args.questionTokens + 16, args.contextTokens ?? 0);
+  const backend = new LocalBackend({ modelDir: dir, runtime: args.runtime, llamaCppDir: args.llamaCppDir, executionProvider: args.provider, contextTokens: longest, prefillChunkTokens: args.chunk, kvPlacement: kv, webgpuValidation: args.webgpuValidation,
     profileFilePrefix: args.profile ? join(args.profile, `ort-${kv}`) : undefined });
   const baseline = await GpuMemoryPoll.read();
   const poll = new GpuMemoryPoll();
@@ -170,14 +193,15 @@ async function benchModel(dir: string, kv: KvPlacement, args: Args, contexts: nu
   try {
     const loadStart = performance.now();
     const info = await backend.load();
-    log(`${dir} [${kv}]: ${info.executionProviderReason}; loaded in ${((performance.now() - loadStart) / 1000).toFixed(1)} s; ` +
+    log(`${dir} [${kv}]: ${info.runtimeReason}; ${info.executionProviderReason}; loaded in ${((performance.now() - loadStart) / 1000).toFixed(1)} s; ` +
       `estimate ${(info.estimate.totalBytes / 2 ** 30).toFixed(2)} GiB of ${(info.estimate.availableBytes / 2 ** 30).toFixed(1)} (${info.estimate.availableSource})`);
-    const sidecar = JSON.parse((await import('node:fs')).readFileSync(join(dir, sidecarFileName), 'utf8')) as { model: { vocabSize: number }; onnx: { dtype: string } };
+    const sidecar = modelFacts(dir, info.runtime);
     const vocab = sidecar.model.vocabSize;
     // Warm-up, prefix reuse included: shader compilation and first allocations stay out of the numbers.
-    const warm = randomTokens(1, 300, vocab);
+    // Two full prefill chunks and a partial one: GPU runtimes compile their kernels for each batch shape on first use.
+    const warm = randomTokens(1, Math.min(2 * args.chunk + 300, longest - 64), vocab);
     await backend.run({ prompt: { kind: 'tokens', tokens: warm }, sampling: { maxTokens: 4 }, ignoreStopTokens: true });
-    await backend.run({ prompt: { kind: 'tokens', tokens: [...warm.slice(0, 200), 5, 6, 7] }, sampling: { maxTokens: 4 }, ignoreStopTokens: true });
+    await backend.run({ prompt: { kind: 'tokens', tokens: [...warm.slice(0, warm.length - 100), 5, 6, 7] }, sampling: { maxTokens: 4 }, ignoreStopTokens: true });
     for (const context of contexts) {
       const documentTokens = randomTokens(100 + context, context - args.questionTokens, vocab);
       const first = [...documentTokens, ...randomTokens(200 + context, args.questionTokens, vocab)];
@@ -195,7 +219,7 @@ async function benchModel(dir: string, kv: KvPlacement, args: Args, contexts: nu
       const e1 = one.engine!;
       const e2 = two.engine!;
       const row: Row = {
-        model: dir, weights: sidecar.onnx.dtype, kv, provider: info.executionProvider, context,
+        model: dir, weights: sidecar.onnx.dtype, kv: info.runtime === 'llama.cpp' ? 'llama.cpp' : kv, provider: info.executionProvider, context,
         prefillTokensPerSecond: first.length / (e1.prefillMs / 1000),
         timeToFirstTokenMs: e1.timeToFirstTokenMs,
         decodeMsPerToken: e1.decodeMs / Math.max(1, e1.completionTokens - 1),
