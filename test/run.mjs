@@ -2,7 +2,7 @@
 // Usage: node test/run.mjs [substring filter...]
 // Each test process gets its own temporary and cache folders (test/isolate.mjs) under one root folder for the run;
 // the run fails, listing them, when tests leave files in their temporary folders. The root is removed at the end.
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -35,11 +35,26 @@ export function leftBehind(root) {
   return left;
 }
 
+/**
+ * The engine's llama.cpp runtime for its tests (test/engine/llamaCpp.test.ts), installed once into test/.llama-cpp by
+ * the same command a user runs (`prolong runtime install`, npm from the registry), its npm cache inside that folder.
+ */
+function ensureLlamaCppRuntime() {
+  const dir = join('test', '.llama-cpp');
+  if (existsSync(join(dir, 'node_modules', 'node-llama-cpp', 'package.json'))) return;
+  const gpu = ['darwin-arm64'].includes(`${process.platform}-${process.arch}`) ? [] : ['--gpu', 'cpu'];
+  console.error(`test/run.mjs: installing the llama.cpp runtime into ${dir} (once)`);
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'engine/cli/main.ts', 'runtime', 'install', ...gpu, '--dir', dir],
+    { stdio: 'inherit', env: { ...process.env, npm_config_cache: join(process.cwd(), dir, '.npm-cache') } });
+  if (result.status !== 0) { console.error('test/run.mjs: the llama.cpp runtime could not be installed (its tests will fail)'); }
+}
+
 const isMain = process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isMain) {
   const filters = process.argv.slice(2);
   const files = find('test').filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
   if (files.length === 0) { console.error('test/run.mjs: no test files matched'); process.exit(1); }
+  ensureLlamaCppRuntime();
   const root = mkdtempSync(join(tmpdir(), 'prolong-tests-'));
   // Compiled tokenizers are shared by the run's processes (one compile per run, not per test file).
   const env = { ...process.env, PROLONG_TEST_ROOT: root, PROLONG_TOKENIZER_CACHE: join(root, 'tokenizers') };

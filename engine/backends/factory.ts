@@ -6,7 +6,7 @@ import type { Backend } from './types';
 import { CLI_SETTINGS, type SettingNames } from './remote/problems';
 import { RemoteBackend, type RemoteBackendOptions } from './remote/remoteBackend';
 import { LocalBackend } from '../runtime/localBackend';
-import type { ExecutionProviderSetting, LoadOptions } from '../runtime/protocol';
+import type { ExecutionProviderSetting, LoadOptions, RuntimeSetting } from '../runtime/protocol';
 import { demoModelDir } from '../models/demoModel';
 
 export interface BackendChoice {
@@ -25,6 +25,10 @@ export interface BackendChoice {
   settingNames?: SettingNames;
   /** Local engine: converted model directory (without a server, `model` is read as this directory; neither: the demo model). */
   modelDir?: string;
+  /** Local engine: which runtime runs the model (default auto: llama.cpp where it is installed, has a GPU and the model a GGUF). */
+  runtime?: RuntimeSetting;
+  /** Local engine: the folder the llama.cpp runtime is installed in. */
+  llamaCppDir?: string;
   /** Local engine: 'auto' (WebGPU if an adapter exists, else CPU), 'webgpu' or 'cpu'. */
   executionProvider?: ExecutionProviderSetting;
   /** Local engine: context to budget memory for; 0 or absent: the model's, or the longest that fits. */
@@ -50,6 +54,8 @@ export function localBackendOptions(choice: BackendChoice): LoadOptions {
   return {
     modelDir,
     executionProvider: choice.executionProvider ?? 'auto',
+    runtime: choice.runtime ?? 'auto',
+    ...(choice.llamaCppDir ? { llamaCppDir: choice.llamaCppDir } : {}),
     contextTokens: choice.contextTokens ?? 0,
     ...(choice.contextTokensSource ? { contextTokensSource: choice.contextTokensSource } : {}),
     prefillChunkTokens: choice.prefillChunkTokens ?? 2048,

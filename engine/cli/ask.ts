@@ -12,8 +12,9 @@ import { parseHeaders, parseServerOptions } from './serverOptions';
 import { userCacheDir } from '../util/userCache';
 import { COMMAND_SUMMARIES } from './summaries';
 import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
+import { runtimeFlags } from './runtimeFlags';
 
-const usage = 'prolong ask "QUESTION" [--server URL [--model NAME] | --model MODEL_DIR [--ep auto|webgpu|cpu] [--context N]] '
+const usage = 'prolong ask "QUESTION" [--server URL [--model NAME] | --model MODEL_DIR|FILE.gguf [--ep auto|webgpu|cpu] [--runtime auto|onnx|llama.cpp] [--llama-cpp DIR] [--context N]] '
   + '[--dir DIR | --context-file FILE | --no-repository] [--budget N] '
   + '[--max-tokens N] [--temperature T] [--timeout SECONDS] [--header "Name: value"]... [--api chat|completions] [--tokenizer PATH] [--no-cache] [--json]\n'
   + '  Without --server, --model is a converted model directory (`prolong convert`) run by the bundled local engine;\n'
@@ -42,6 +43,8 @@ const command: Subcommand = {
       api: { type: 'string' },
       tokenizer: { type: 'string' },
       ep: { type: 'string' },
+      runtime: { type: 'string' },
+      'llama-cpp': { type: 'string' },
       context: { type: 'string' },
       json: { type: 'boolean' },
       check: { type: 'boolean' },
@@ -71,6 +74,7 @@ const command: Subcommand = {
       tokenizerPath: values.tokenizer,
       api: server.api,
       executionProvider: ep,
+      ...runtimeFlags(values),
       contextTokens: values.context ? parseCount(values.context, 'context') : undefined,
       contextTokensSource: values.context ? { what: '--context', fix: 'Give --context {limit} or less' } : undefined,
       // The same prefix store as the extension's engine (a file per model): a second question about the same

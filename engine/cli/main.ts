@@ -16,6 +16,7 @@ const subcommands: Record<string, () => Promise<Subcommand>> = {
   mcp: async () => (await import('./mcp')).default,
   pull: async () => (await import('./pull')).default,
   models: async () => (await import('./models')).default,
+  runtime: async () => (await import('./runtime')).default,
 };
 
 function usage(): string {

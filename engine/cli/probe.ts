@@ -16,9 +16,10 @@ import { checkOutputPath, refuseUnsafeRoot, writeOutputFile } from './outputFile
 import { parseServerOptions } from './serverOptions';
 import { COMMAND_SUMMARIES } from './summaries';
 import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
+import { runtimeFlags } from './runtimeFlags';
 
 const usage = 'prolong probe [--tasks LIST|all|ruler] [--lengths 4k,8k,...] [--samples N] '
-  + '[--server URL [--model NAME] [--timeout SECONDS] [--header "Name: value"]... [--api chat|completions] | --model MODEL_DIR [--ep auto|webgpu|cpu] [--context N]] '
+  + '[--server URL [--model NAME] [--timeout SECONDS] [--header "Name: value"]... [--api chat|completions] | --model MODEL_DIR|FILE.gguf [--ep auto|webgpu|cpu] [--runtime auto|onnx|llama.cpp] [--llama-cpp DIR] [--context N]] '
   + '[--backend local|remote] [--seed TEXT] [--repo DIR] [--tokenizer PATH] [--threshold 85.6] [--out results.json] [--csv results.csv] [--jsonl] [--dry-run]\n'
   + '  Without --server, --model is a converted model directory (`prolong convert`) run by the bundled local engine;\n'
   + '  with neither, the engine runs the bundled demo model (38M parameters, trained to 8K tokens).\n'
@@ -84,6 +85,8 @@ const command: Subcommand = {
       server: { type: 'string' },
       model: { type: 'string' },
       ep: { type: 'string' },
+      runtime: { type: 'string' },
+      'llama-cpp': { type: 'string' },
       context: { type: 'string' },
       seed: { type: 'string' },
       repo: { type: 'string' },
@@ -156,7 +159,7 @@ const command: Subcommand = {
         server: values.server, model: values.model, apiKey: process.env.PROLONG_API_KEY || undefined, tokenizerPath, ...server,
       })
       : createBackend({
-        modelDir: values.model, tokenizerPath, executionProvider: ep,
+        modelDir: values.model, tokenizerPath, executionProvider: ep, ...runtimeFlags(values),
         // Budget the engine's memory for the longest probe length unless told otherwise.
         contextTokens: values.context ? parseCount(values.context, 'context') : Math.max(...lengths),
         contextTokensSource: values.context ? { what: '--context', fix: 'Give --context {limit} or less' }

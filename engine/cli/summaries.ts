@@ -5,4 +5,5 @@ export const COMMAND_SUMMARIES = {
   convert: 'convert a Hugging Face checkpoint to ONNX: a model directory for the local engine',
   probe: 'measure how much context a model really uses (RULER, JSON KV, needle grid, your code as haystack)',
   ask: 'ask a question about a repository: packs it and streams the answer (local engine or a server)',
+  runtime: 'install the llama.cpp runtime (GPU) for the local engine, or show what is installed',
 } as const;

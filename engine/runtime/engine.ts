@@ -89,7 +89,7 @@ export class Engine {
     const runner = await ModelRunner.load(files, choice.name, kvPlacement, options.webgpuValidation, options.profileFilePrefix);
     const info: EngineInfo = {
       model: files.sidecar.model.source.split(/[\\/]/).filter(Boolean).pop() ?? options.modelDir,
-      modelDir: options.modelDir, runtime: 'onnx', runtimeReason: 'onnxruntime runs the ONNX model', executionProvider: choice.name, executionProviderReason: choice.reason,
+      modelDir: options.modelDir, runtime: 'onnx', runtimeReason: 'onnxruntime', executionProvider: choice.name, executionProviderReason: choice.reason,
       kvPlacement, contextTokens, estimate,
     };
     if (options.contextTokens === 0 && contextTokens < limit) {

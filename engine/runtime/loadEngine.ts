@@ -33,7 +33,7 @@ export async function loadEngine(options: LoadOptions): Promise<LoadedEngine> {
       throw new UserError(`The model folder ${options.modelDir} has no model.gguf for the llama.cpp runtime.`,
         `Convert it again with --gguf q4_0 (prolong convert HF_DIR OUT_DIR --dtype int4 --gguf q4_0), or set ${names.runtime} to onnx.`);
     }
-    return onnx('onnxruntime: the model folder has no model.gguf for llama.cpp');
+    return onnx('onnxruntime (the model has no GGUF)');
   }
   if (!findLlamaCpp(options.llamaCppDir)) {
     if (setting === 'llama.cpp' || isGgufFile) throw notInstalledError(options.llamaCppDir, names);

@@ -50,7 +50,9 @@ export class LocalBackend implements Backend {
     const info = await this.load();
     return {
       kind: 'local', model: info.model, contextLength: info.contextTokens,
-      detail: `${info.executionProviderReason}; KV cache ${kvDescription(info)}`,
+      detail: info.runtime === 'llama.cpp'
+        ? `${info.executionProviderReason}; KV cache held by llama.cpp; ${info.runtimeReason}`
+        : `${info.executionProviderReason}; KV cache ${kvDescription(info)}${info.runtimeReason.includes('llama.cpp') ? `; ${info.runtimeReason}` : ''}`,
       ...(this.usesDemoModel ? { notice: demoModelNotice(this.options.settingNames ?? CLI_SETTINGS) } : {}),
     };
   }

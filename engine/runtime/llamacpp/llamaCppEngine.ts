@@ -115,10 +115,10 @@ export class LlamaCppEngine {
       throw new UserError(`llama.cpp could not load ${source.ggufPath}: ${(error as Error).message}.`, 'Convert the model again (prolong convert HF_DIR OUT_DIR --gguf q4_0).', { cause: error });
     }
     let context: LlamaContext;
-    try {
-      // One core left to the rest of the machine: llama.cpp's threads spin at every barrier, and a descheduled one
+    // One core left to the rest of the machine: llama.cpp's threads spin at every barrier, and a descheduled one
       // stalls them all (seen on 2 cores: 770 ms per decoded token with every core, 2 ms with one thread).
-      const threads = Math.max(1, llama.cpuMathCores - 1);
+    const threads = Math.max(1, llama.cpuMathCores - 1);
+    try {
       context = await model.createContext({ contextSize: contextTokens, batchSize: chunkTokens, flashAttention: true, sequences: 1, ignoreMemorySafetyChecks: true, threads });
     } catch (error) {
       await model.dispose();
@@ -126,7 +126,7 @@ export class LlamaCppEngine {
         `Set ${names.context} lower (the estimate was ${(estimate.totalBytes / GiB).toFixed(1)} GiB of ${(available.bytes / GiB).toFixed(1)} GiB).`, { cause: error });
     }
     const devices = llama.gpu === false ? [] : await llama.getGpuDeviceNames().catch(() => [] as string[]);
-    const where = llama.gpu === false ? `the CPU (${llama.cpuMathCores} threads)` : `${llama.gpu === 'cuda' ? 'CUDA' : llama.gpu === 'vulkan' ? 'Vulkan' : 'Metal'}${devices.length ? ` on ${devices.join(', ')}` : ''}`;
+    const where = llama.gpu === false ? `the CPU (${threads} thread${threads === 1 ? '' : 's'})` : `${llama.gpu === 'cuda' ? 'CUDA' : llama.gpu === 'vulkan' ? 'Vulkan' : 'Metal'}${devices.length ? ` on ${devices.join(', ')}` : ''}`;
     const info: EngineInfo = {
       model: source.name, modelDir: options.modelDir, runtime: 'llama.cpp',
       runtimeReason: `${runtimeReason} (node-llama-cpp ${runtime.version})`,

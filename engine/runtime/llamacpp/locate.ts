@@ -4,11 +4,17 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UserError } from '../../errors';
 import type { SettingNames } from '../../settingNames';
+import { userCacheDir } from '../../util/userCache';
 import type { Llama, LlamaGpuType, NodeLlamaCppModule } from './api';
+
+/** Where the CLI installs and finds the llama.cpp runtime: $PROLONG_LLAMA_CPP_DIR, else $XDG_CACHE_HOME/prolong/llama.cpp (the extension: its global storage). */
+export function defaultLlamaCppDir(): string {
+  return process.env.PROLONG_LLAMA_CPP_DIR || join(userCacheDir(), 'llama.cpp');
+}
 
 /** The version this project installs and tests; its prebuilt binary packages carry the same version. */
 export const LLAMA_CPP_PACKAGE = 'node-llama-cpp';
@@ -23,7 +29,7 @@ export interface LlamaCppRuntime {
 
 /** node-llama-cpp's package.json under `dir` (an install folder: dir/node_modules/node-llama-cpp), else undefined. */
 function packageJsonIn(dir: string): string | undefined {
-  const candidate = join(dir, 'node_modules', LLAMA_CPP_PACKAGE, 'package.json');
+  const candidate = resolve(dir, 'node_modules', LLAMA_CPP_PACKAGE, 'package.json');
   return existsSync(candidate) ? candidate : undefined;
 }
 

@@ -1,0 +1,63 @@
+// `prolong runtime`: the engine's llama.cpp runtime: install it (npm, into its own folder) and say what is there.
+import { resolve } from 'node:path';
+import { UserError } from '../errors';
+import { CLI_SETTINGS } from '../settingNames';
+import { availableBinaries, binaryDescriptions, installedRuntime, installLlamaCpp, type LlamaCppBinary } from '../runtime/llamacpp/install';
+import { defaultLlamaCppDir, loadLlamaCpp, startLlama } from '../runtime/llamacpp/locate';
+import { parseCommandArgs, type Subcommand } from './subcommand';
+import { COMMAND_SUMMARIES } from './summaries';
+
+const usage = 'prolong runtime install [--gpu cpu|vulkan|cuda|metal] [--dir DIR] | prolong runtime status [--dir DIR] [--json]';
+
+
+const help = `usage: ${usage}
+
+The local engine runs a model with onnxruntime (built in) or with llama.cpp (node-llama-cpp, installed here by npm
+into a folder of its own: ${defaultLlamaCppDir()}, or --dir / $PROLONG_LLAMA_CPP_DIR). With llama.cpp and a GPU
+build, a model converted with --gguf (or a .gguf file) runs several times faster on the GPU.
+  install   --gpu: ${availableBinaries().map((b) => `${b} (${binaryDescriptions[b]})`).join('; ') || 'none for this platform'}
+            (default: the first of those)
+  status    what is installed and which GPU llama.cpp finds
+`;
+
+const runtimeCommand: Subcommand = {
+  summary: COMMAND_SUMMARIES.runtime,
+  usage,
+  async run(args: string[], signal: AbortSignal): Promise<number> {
+    const { values, positionals } = parseCommandArgs(args, {
+      gpu: { type: 'string' }, dir: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    }, usage);
+    if (values.help) { process.stdout.write(help); return 0; }
+    const dir = resolve(values.dir ?? defaultLlamaCppDir());
+    const action = positionals[0];
+    if (action === 'install' && positionals.length === 1) {
+      const choices = availableBinaries();
+      const binary = (values.gpu ?? choices[0]) as LlamaCppBinary;
+      if (!(binary in binaryDescriptions)) throw new UserError(`--gpu ${values.gpu} is not cpu, vulkan, cuda or metal.`, `Pick one of: ${choices.join(', ')}.`);
+      process.stderr.write(`installing llama.cpp (${binaryDescriptions[binary]}) into ${dir} with npm\n`);
+      const installed = await installLlamaCpp(dir, binary, { signal, onOutput: (line) => process.stderr.write(`  npm: ${line}\n`) });
+      process.stdout.write(`installed node-llama-cpp ${installed.version} (${installed.binaries.join(', ')}) in ${dir}\n`);
+      return 0;
+    }
+    if (action === 'status' && positionals.length === 1) {
+      const installed = installedRuntime(dir);
+      let gpu: string | false = false;
+      let devices: string[] = [];
+      if (installed) {
+        const llama = await startLlama(await loadLlamaCpp(dir, CLI_SETTINGS), 'auto', CLI_SETTINGS);
+        gpu = llama.gpu;
+        devices = llama.gpu === false ? [] : await llama.getGpuDeviceNames().catch(() => []);
+        await llama.dispose();
+      }
+      const status = { dir, installed: installed !== undefined, version: installed?.version, binaries: installed?.binaries ?? [], gpu, devices };
+      if (values.json) process.stdout.write(JSON.stringify(status) + '\n');
+      else if (!installed) process.stdout.write(`llama.cpp runtime: not installed in ${dir} (prolong runtime install)\n`);
+      else process.stdout.write(`llama.cpp runtime: node-llama-cpp ${installed.version} in ${dir} (${installed.binaries.join(', ')}); ${gpu === false ? 'CPU only' : `${gpu} on ${devices.join(', ') || 'no device listed'}`}\n`);
+      return 0;
+    }
+    process.stderr.write(help);
+    return 2;
+  },
+};
+
+export default runtimeCommand;
