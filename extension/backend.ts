@@ -113,9 +113,22 @@ async function build(context: vscode.ExtensionContext): Promise<Backend> {
     throw new UserError(`prolong.engine.modelPath names ${settings.modelDir}, which does not exist.`,
       'Run "ProLong: Select Model" to pick a converted model, or set prolong.engine.modelPath to a converted model\'s folder (absolute, ~/…, or relative to the workspace folder).');
   }
-  if (settings.modelDir && !existsSync(join(settings.modelDir, sidecarFileName))) {
+  if (settings.modelDir && !settings.modelDir.toLowerCase().endsWith('.gguf') && !existsSync(join(settings.modelDir, sidecarFileName))) {
     throw new UserError(`prolong.engine.modelPath names ${settings.modelDir}, which has no ${sidecarFileName}: it is not a converted model.`,
       'Run "ProLong: Select Model" to convert a Hugging Face checkpoint (it sets this setting), or set it to a folder the converter wrote.');
   }
-  return createBackend({ ...settings, tokenizerPath: tokenizerPathSetting(), prefixCacheDir: join(context.globalStorageUri.fsPath, 'prefix-cache'), settingNames: EXTENSION_SETTINGS });
+  return createBackend({
+    ...settings, llamaCppDir: settings.llamaCppDir || llamaCppInstallDir(context), tokenizerPath: tokenizerPathSetting(),
+    prefixCacheDir: join(context.globalStorageUri.fsPath, 'prefix-cache'), settingNames: EXTENSION_SETTINGS,
+  });
+}
+
+/** Where "ProLong: Install llama.cpp Runtime" installs the runtime (and where the engine finds it): the extension's global storage. */
+export function llamaCppInstallDir(context: vscode.ExtensionContext): string {
+  return join(context.globalStorageUri.fsPath, 'llama.cpp');
+}
+
+/** The engine process restarts with the current settings (after the llama.cpp runtime was installed). */
+export function restartBackend(): void {
+  invalidate();
 }

@@ -6,6 +6,7 @@ import { registerAsk } from './ask';
 import { registerProbes } from './probes';
 import { registerChat } from './chat';
 import { registerModels } from './models';
+import { registerLlamaCppInstall } from './runtime/installLlamaCpp';
 import type { ProlongExtensionApi } from './api';
 
 export function activate(context: vscode.ExtensionContext): ProlongExtensionApi {
@@ -16,6 +17,7 @@ export function activate(context: vscode.ExtensionContext): ProlongExtensionApi 
   const ask = registerAsk(context, packing);
   registerProbes(context, packing);
   registerModels(context);
+  registerLlamaCppInstall(context);
   const chat = registerChat(context, ask);
   return { lastPack: () => packing.lastPack, overrideBackend, chat };
 }

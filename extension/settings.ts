@@ -53,6 +53,7 @@ export function engineSettings(): { settings: EngineSettings; warnings: string[]
   const config = vscode.workspace.getConfiguration(ENGINE_SECTION);
   const read = readEngineSettings((name) => config.get(name));
   if (read.settings.modelDir) read.settings.modelDir = resolveSettingPath(read.settings.modelDir);
+  if (read.settings.llamaCppDir) read.settings.llamaCppDir = resolveSettingPath(read.settings.llamaCppDir);
   return read;
 }
 

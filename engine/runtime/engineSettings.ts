@@ -8,8 +8,11 @@ import type { BackendChoice } from '../backends/factory';
 
 export const ENGINE_SECTION = 'prolong.engine';
 
-export type EngineSettings = Required<Pick<BackendChoice, 'modelDir' | 'executionProvider' | 'contextTokens' | 'prefillChunkTokens'>>
-  & Pick<BackendChoice, 'deviceMemoryGiB'>;
+export type EngineSettings = Required<Pick<BackendChoice, 'modelDir' | 'executionProvider' | 'contextTokens' | 'prefillChunkTokens' | 'runtime'>>
+  & Pick<BackendChoice, 'deviceMemoryGiB'> & {
+    /** prolong.engine.llamaCppPath: the llama.cpp runtime's folder; empty: the extension's own install folder. */
+    llamaCppDir: string;
+  };
 
 export function readEngineSettings(get: (name: string) => unknown): { settings: EngineSettings; warnings: string[] } {
   const warnings: string[] = [];
@@ -26,6 +29,10 @@ export function readEngineSettings(get: (name: string) => unknown): { settings: 
   const executionProvider = provider === 'auto' || provider === 'webgpu' || provider === 'cpu' ? provider : 'auto';
   if (executionProvider !== provider) warnings.push(`${ENGINE_SECTION}.executionProvider must be "auto", "webgpu" or "cpu"; using "auto".`);
   const modelPath = get('modelPath');
+  const runtimeValue = get('runtime') ?? 'auto';
+  const runtime = runtimeValue === 'auto' || runtimeValue === 'onnx' || runtimeValue === 'llama.cpp' ? runtimeValue : 'auto';
+  if (runtime !== runtimeValue) warnings.push(`${ENGINE_SECTION}.runtime must be "auto", "onnx" or "llama.cpp"; using "auto".`);
+  const llamaCppPath = get('llamaCppPath');
   // GiB may be fractional (7.5); rounding down would turn 0.5 into 0, which means "detect"
   // prolong.engine.deviceMemory (in GiB); the old name deviceMemoryGiB is still read when the new one is not set
   let memory = number('deviceMemory', 0, 0, false);
@@ -41,6 +48,8 @@ export function readEngineSettings(get: (name: string) => unknown): { settings: 
     settings: {
       modelDir: typeof modelPath === 'string' ? modelPath.trim() : '',
       executionProvider,
+      runtime,
+      llamaCppDir: typeof llamaCppPath === 'string' ? llamaCppPath.trim() : '',
       contextTokens: number('contextTokens', 0, 0),
       prefillChunkTokens: number('prefillChunkTokens', 2048, 1),
       deviceMemoryGiB: memory > 0 ? memory : undefined,

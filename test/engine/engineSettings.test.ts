@@ -7,23 +7,26 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 test('engine settings become the local backend\'s load options', () => {
-  const values: Record<string, unknown> = { modelPath: ' /models/prolong-8b-int4 ', executionProvider: 'cpu', contextTokens: 65536, prefillChunkTokens: 1024, deviceMemory: 24 };
+  const values: Record<string, unknown> = { modelPath: ' /models/prolong-8b-int4 ', executionProvider: 'cpu', contextTokens: 65536, prefillChunkTokens: 1024, deviceMemory: 24,
+    runtime: 'llama.cpp', llamaCppPath: ' /opt/llama.cpp ' };
   const { settings, warnings } = readEngineSettings((name) => values[name]);
   assert.deepEqual(warnings, []);
   const options = localBackendOptions(settings);
   assert.deepEqual(options, {
-    modelDir: '/models/prolong-8b-int4', executionProvider: 'cpu', contextTokens: 65536, prefillChunkTokens: 1024,
+    modelDir: '/models/prolong-8b-int4', executionProvider: 'cpu', runtime: 'llama.cpp', llamaCppDir: '/opt/llama.cpp', contextTokens: 65536, prefillChunkTokens: 1024,
     tokenizerPath: undefined, deviceMemoryBytes: 24 * 1024 ** 3, prefixCacheDir: undefined,
   });
 });
 
 test('wrong values fall back to the defaults with a warning naming the setting; no model path means the demo model', () => {
-  const values: Record<string, unknown> = { executionProvider: 'cuda', contextTokens: -5, prefillChunkTokens: 'big' };
+  const values: Record<string, unknown> = { executionProvider: 'cuda', contextTokens: -5, prefillChunkTokens: 'big', runtime: 'tensorrt' };
   const { settings, warnings } = readEngineSettings((name) => values[name]);
+  assert.equal(settings.runtime, 'auto');
+  assert.ok(warnings.some((w) => w.startsWith('prolong.engine.runtime must be')));
   assert.equal(settings.executionProvider, 'auto');
   assert.equal(settings.contextTokens, 0);
   assert.equal(settings.prefillChunkTokens, 2048);
-  assert.equal(warnings.length, 3);
+  assert.equal(warnings.length, 4);
   assert.ok(warnings.some((w) => w.startsWith('prolong.engine.executionProvider')));
   const options = localBackendOptions(settings);
   assert.ok(isDemoModelDir(options.modelDir), options.modelDir);
