@@ -41,18 +41,20 @@ export async function loadEngine(options: LoadOptions): Promise<LoadedEngine> {
   }
   const runtime = await loadLlamaCpp(options.llamaCppDir, names);
   // the CPU asked for: llama.cpp without its GPU backend (auto then prefers onnxruntime, below)
-  const llama = await startLlama(runtime, options.executionProvider === 'cpu' ? false : 'auto', names);
+  const excluded = options.llamaCppExcludeGpus ?? [];
+  const llama = await startLlama(runtime, options.executionProvider === 'cpu' ? false : 'auto', names, excluded);
+  const left = excluded.length > 0 ? `; left out: llama.cpp's ${excluded.join(', ')} backend, which stopped the engine process earlier` : '';
   if (setting === 'auto' && llama.gpu === false && !isGgufFile) {
     await llama.dispose();
     return onnx(options.executionProvider === 'cpu'
       ? 'onnxruntime: on the CPU it is faster than llama.cpp'
-      : 'onnxruntime: the installed llama.cpp runtime has no GPU backend on this machine, and on the CPU onnxruntime is faster');
+      : `onnxruntime: the installed llama.cpp runtime has no GPU backend on this machine, and on the CPU onnxruntime is faster${left}`);
   }
   const reason = setting === 'llama.cpp' || isGgufFile
     ? `llama.cpp${setting === 'llama.cpp' ? `, as ${names.runtime} asks` : ': the model is a GGUF file'}`
     : `llama.cpp: the model has a GGUF and the installed llama.cpp runtime has a GPU backend (${llama.gpu}), faster than onnxruntime's WebGPU`;
   try {
-    return await LlamaCppEngine.load(options, source, runtime, llama, reason);
+    return await LlamaCppEngine.load(options, source, runtime, llama, reason + left);
   } catch (error) {
     await llama.dispose().catch(() => undefined);
     throw error;

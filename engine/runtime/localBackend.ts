@@ -17,17 +17,29 @@ export class LocalBackend implements Backend {
   private readonly client = new EngineClient();
   private loading: Promise<EngineInfo> | undefined;
 
+  /** What the running engine process loaded (to know what a crash took down). */
+  private loaded: EngineInfo | undefined;
+  /** llama.cpp GPU backends that stopped the engine process: the next loads leave them out. */
+  private readonly crashedGpus = new Set<'cuda' | 'vulkan' | 'metal'>();
+
   constructor(readonly options: LoadOptions) {
-    // After a crash the next request starts a new process; it must load the model again.
-    this.client.onCrash = () => { this.loading = undefined; };
+    // After a crash the next request starts a new process; it must load the model again. A llama.cpp GPU backend
+    // that aborted the process (a prebuilt that this driver cannot run) is left out from then on.
+    this.client.onCrash = () => {
+      const provider = this.loaded?.runtime === 'llama.cpp' ? this.loaded.executionProvider : undefined;
+      if (provider === 'cuda' || provider === 'vulkan' || provider === 'metal') this.crashedGpus.add(provider);
+      this.loading = undefined;
+      this.loaded = undefined;
+    };
   }
 
   /** Starts the engine process and loads the model (once; again after a crash). */
   load(): Promise<EngineInfo> {
     if (!this.loading) {
-      const loading = this.client.request<'load'>({ type: 'load', options: this.options });
+      const options = this.crashedGpus.size > 0 ? { ...this.options, llamaCppExcludeGpus: [...this.crashedGpus] } : this.options;
+      const loading = this.client.request<'load'>({ type: 'load', options });
       this.loading = loading;
-      loading.catch(() => { if (this.loading === loading) this.loading = undefined; });
+      loading.then((info) => { if (this.loading === loading) this.loaded = info; }, () => { if (this.loading === loading) this.loading = undefined; });
     }
     return this.loading;
   }

@@ -31,6 +31,8 @@ export interface LoadOptions {
   runtime?: RuntimeSetting;
   /** Folder the llama.cpp runtime was installed into (`prolong runtime install`); absent: only a copy beside this program is found. */
   llamaCppDir?: string;
+  /** llama.cpp GPU backends not to use (one that stopped the engine process before: a driver that cannot run it). */
+  llamaCppExcludeGpus?: ('cuda' | 'vulkan' | 'metal')[];
   executionProvider: ExecutionProviderSetting;
   /** Longest prompt + answer the engine must hold; KV memory is budgeted for it up front. 0: the model's limit. */
   contextTokens: number;

@@ -121,6 +121,8 @@ test('the runtime choice and its reason are reported, and a wrong choice is an e
     // auto on the CPU: onnxruntime is the faster one there (BENCHMARKS.md)
     { options: { runtime: 'auto' }, runtime: 'onnx', reason: /on the CPU it is faster than llama\.cpp/ },
     { options: { runtime: 'llama.cpp' }, runtime: 'llama.cpp', reason: /llama\.cpp, as --runtime asks/ },
+    // a GPU backend that stopped the engine process before (LocalBackend passes it after a crash) is left out, and said
+    { options: { runtime: 'llama.cpp', llamaCppExcludeGpus: ['vulkan', 'cuda'] }, runtime: 'llama.cpp', reason: /left out: llama\.cpp's vulkan, cuda backend/ },
     { options: { runtime: 'auto', modelDir: join(modelDir, 'model.gguf') }, runtime: 'llama.cpp', reason: /the model is a GGUF file/ },
     { options: { runtime: 'auto', modelDir: demoModelDir() }, runtime: 'onnx', reason: /no GGUF/ },
     { options: { runtime: 'llama.cpp', llamaCppDir: join(work, 'nothing') }, error: /llama\.cpp runtime is not installed in .*nothing.*prolong runtime install/s },

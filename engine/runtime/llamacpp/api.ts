@@ -53,7 +53,7 @@ export interface Llama {
 
 export interface NodeLlamaCppModule {
   getLlama(options?: {
-    gpu?: 'auto' | LlamaGpuType; build?: 'never'; logLevel?: 'disabled' | 'fatal' | 'error' | 'warn' | 'info';
+    gpu?: 'auto' | LlamaGpuType | { type: 'auto'; exclude: LlamaGpuType[] }; build?: 'never'; logLevel?: 'disabled' | 'fatal' | 'error' | 'warn' | 'info';
     logger?: (level: string, message: string) => void; progressLogs?: boolean; skipDownload?: boolean;
   }): Promise<Llama>;
 }

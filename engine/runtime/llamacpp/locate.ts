@@ -69,11 +69,16 @@ export async function loadLlamaCpp(installDir: string | undefined, names: Settin
  * llama.cpp with the GPU backend its installed binary has (`auto`: CUDA, Vulkan or Metal where the binary and the
  * machine have one), else the CPU. Never builds from source and never downloads.
  */
-export async function startLlama(runtime: LlamaCppRuntime, gpu: 'auto' | LlamaGpuType, names: SettingNames): Promise<Llama> {
+export async function startLlama(runtime: LlamaCppRuntime, gpu: 'auto' | LlamaGpuType, names: SettingNames, exclude: LlamaGpuType[] = []): Promise<Llama> {
   const messages: string[] = [];
   const start = (which: 'auto' | LlamaGpuType) => runtime.module.getLlama({
-    gpu: which, build: 'never', skipDownload: true, progressLogs: false, logLevel: 'error',
-    logger: (level, message) => { if (level === 'error' || level === 'fatal') messages.push(message.trim()); },
+    gpu: which === 'auto' && exclude.length > 0 ? { type: 'auto', exclude } : which, build: 'never', skipDownload: true, progressLogs: false, logLevel: 'error',
+    // llama.cpp's errors (a CUDA error before an abort, say) go to the engine's stderr, the extension's log
+    logger: (level, message) => {
+      if (level !== 'error' && level !== 'fatal') return;
+      messages.push(message.trim());
+      process.stderr.write(`llama.cpp: ${message.trim()}\n`);
+    },
   });
   try {
     const llama = await start(gpu);
