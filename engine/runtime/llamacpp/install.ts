@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CancelledError, UserError } from '../../errors';
+import { CancelledError, throwIfAborted, UserError } from '../../errors';
 import { findLlamaCpp, LLAMA_CPP_PACKAGE, LLAMA_CPP_VERSION } from './locate';
 
 export type LlamaCppBinary = 'cpu' | 'vulkan' | 'cuda' | 'metal';
@@ -92,7 +92,10 @@ export function manualInstallCommand(dir: string, binary: LlamaCppBinary, platfo
 }
 
 export async function installLlamaCpp(dir: string, binary: LlamaCppBinary, options: InstallOptions = {}): Promise<InstalledRuntime> {
+  throwIfAborted(options.signal, 'llama.cpp install');
   const packages = packagesFor(binary, options.platform);
+  // a runtime installed before stays when this install fails (npm rolls back what it began)
+  const hadRuntime = findLlamaCppIn(dir) !== undefined;
   mkdirSync(dir, { recursive: true });
   const manifest = join(dir, 'package.json');
   if (!existsSync(manifest)) {
@@ -119,7 +122,9 @@ export async function installLlamaCpp(dir: string, binary: LlamaCppBinary, optio
     };
     child.stdout.on('data', onLine);
     child.stderr.on('data', onLine);
-    const abort = () => child.kill();
+    // npm finishes the download in flight on the first signal; a second one, a moment later, stops it at once
+    let force: NodeJS.Timeout | undefined;
+    const abort = () => { child.kill(); force = setTimeout(() => child.kill('SIGKILL'), 300); force.unref(); };
     options.signal?.addEventListener('abort', abort, { once: true });
     child.on('error', (error: NodeJS.ErrnoException) => {
       options.signal?.removeEventListener('abort', abort);
@@ -128,6 +133,7 @@ export async function installLlamaCpp(dir: string, binary: LlamaCppBinary, optio
         : error);
     });
     child.on('close', (code) => {
+      clearTimeout(force);
       options.signal?.removeEventListener('abort', abort);
       if (options.signal?.aborted) { reject(new CancelledError('llama.cpp install')); return; }
       if (code === 0) { resolve(); return; }
@@ -136,7 +142,7 @@ export async function installLlamaCpp(dir: string, binary: LlamaCppBinary, optio
     });
   }).catch((error: unknown) => {
     // a cancelled or failed install must not leave a half-written node-llama-cpp that later looks installed
-    if (!(error instanceof UserError && /was not found/.test(error.message))) rmSync(join(dir, 'node_modules', LLAMA_CPP_PACKAGE), { recursive: true, force: true });
+    if (!hadRuntime) rmSync(join(dir, 'node_modules', LLAMA_CPP_PACKAGE), { recursive: true, force: true });
     throw error;
   });
   const installed = installedRuntime(dir);
