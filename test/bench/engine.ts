@@ -192,7 +192,7 @@ async function benchModel(dir: string, kv: KvPlacement, args: Args, contexts: nu
   poll.start();
   try {
     const loadStart = performance.now();
-    const info = await backend.load();
+    let info = await backend.load();
     log(`${dir} [${kv}]: ${info.runtimeReason}; ${info.executionProviderReason}; loaded in ${((performance.now() - loadStart) / 1000).toFixed(1)} s; ` +
       `estimate ${(info.estimate.totalBytes / 2 ** 30).toFixed(2)} GiB of ${(info.estimate.availableBytes / 2 ** 30).toFixed(1)} (${info.estimate.availableSource})`);
     const sidecar = modelFacts(dir, info.runtime);
@@ -200,7 +200,16 @@ async function benchModel(dir: string, kv: KvPlacement, args: Args, contexts: nu
     // Warm-up, prefix reuse included: shader compilation and first allocations stay out of the numbers.
     // Two full prefill chunks and a partial one: GPU runtimes compile their kernels for each batch shape on first use.
     const warm = randomTokens(1, Math.min(2 * args.chunk + 300, longest - 64), vocab);
-    await backend.run({ prompt: { kind: 'tokens', tokens: warm }, sampling: { maxTokens: 4 }, ignoreStopTokens: true });
+    try {
+      await backend.run({ prompt: { kind: 'tokens', tokens: warm }, sampling: { maxTokens: 4 }, ignoreStopTokens: true });
+    } catch (error) {
+      // what a user's next request meets after an engine crash: the backend restarts it, leaving out a GPU backend that aborted
+      if (!/stopped unexpectedly/.test(errorMessage(error))) throw error;
+      log(`${dir}: ${errorMessage(error)}; the next request restarts the engine`);
+      info = await backend.load();
+      log(`${dir}: restarted: ${info.runtimeReason}; ${info.executionProviderReason}`);
+      await backend.run({ prompt: { kind: 'tokens', tokens: warm }, sampling: { maxTokens: 4 }, ignoreStopTokens: true });
+    }
     await backend.run({ prompt: { kind: 'tokens', tokens: [...warm.slice(0, warm.length - 100), 5, 6, 7] }, sampling: { maxTokens: 4 }, ignoreStopTokens: true });
     for (const context of contexts) {
       const documentTokens = randomTokens(100 + context, context - args.questionTokens, vocab);
