@@ -28,7 +28,7 @@ export const binaryDescriptions: Record<LlamaCppBinary, string> = {
   cpu: 'CPU only (about 11 MB)',
   vulkan: 'Vulkan: NVIDIA, AMD and Intel GPUs (about 24 MB)',
   cuda: 'CUDA: NVIDIA GPUs, with the CUDA runtime (about 320 MB; needs a driver for CUDA 13)',
-  metal: 'Metal: Apple silicon (about 10 MB)',
+  metal: 'Metal: Apple silicon',
 };
 
 export function platformKey(platform: string = process.platform, arch: string = process.arch): string {
