@@ -39,16 +39,15 @@ export async function loadEngine(options: LoadOptions): Promise<LoadedEngine> {
     if (setting === 'llama.cpp' || isGgufFile) throw notInstalledError(options.llamaCppDir, names);
     return onnx(`onnxruntime: the llama.cpp runtime is not installed (${names.installLlamaCpp} installs it)`);
   }
+  // the CPU asked for: onnxruntime is the faster there, no need to start llama.cpp to find that out
+  if (setting === 'auto' && options.executionProvider === 'cpu' && !isGgufFile) return onnx('onnxruntime: on the CPU it is faster than llama.cpp');
   const runtime = await loadLlamaCpp(options.llamaCppDir, names);
-  // the CPU asked for: llama.cpp without its GPU backend (auto then prefers onnxruntime, below)
   const excluded = options.llamaCppExcludeGpus ?? [];
   const llama = await startLlama(runtime, options.executionProvider === 'cpu' ? false : 'auto', names, excluded);
   const left = excluded.length > 0 ? `; left out: llama.cpp's ${excluded.join(', ')} backend, which stopped the engine process earlier` : '';
   if (setting === 'auto' && llama.gpu === false && !isGgufFile) {
     await llama.dispose();
-    return onnx(options.executionProvider === 'cpu'
-      ? 'onnxruntime: on the CPU it is faster than llama.cpp'
-      : `onnxruntime: the installed llama.cpp runtime has no GPU backend on this machine, and on the CPU onnxruntime is faster${left}`);
+    return onnx(`onnxruntime: the installed llama.cpp runtime has no GPU backend on this machine, and on the CPU onnxruntime is faster${left}`);
   }
   const reason = setting === 'llama.cpp' || isGgufFile
     ? `llama.cpp${setting === 'llama.cpp' ? `, as ${names.runtime} asks` : ': the model is a GGUF file'}`

@@ -120,6 +120,9 @@ test('the runtime choice and its reason are reported, and a wrong choice is an e
   const cases: { options: Partial<LoadOptions>; runtime?: string; reason?: RegExp; error?: RegExp }[] = [
     // auto on the CPU: onnxruntime is the faster one there (BENCHMARKS.md)
     { options: { runtime: 'auto' }, runtime: 'onnx', reason: /on the CPU it is faster than llama\.cpp/ },
+    // auto with any provider: llama.cpp only with a GPU backend (none on CI: no GPU, or lavapipe's software Vulkan;
+    // on a machine where llama.cpp finds a GPU, run with PROLONG_TEST_GPU=1)
+    { options: { runtime: 'auto', executionProvider: 'auto' }, runtime: process.env.PROLONG_TEST_GPU ? 'llama.cpp' : 'onnx', reason: process.env.PROLONG_TEST_GPU ? /has a GPU backend/ : /has no GPU backend on this machine/ },
     { options: { runtime: 'llama.cpp' }, runtime: 'llama.cpp', reason: /llama\.cpp, as --runtime asks/ },
     // a GPU backend that stopped the engine process before (LocalBackend passes it after a crash) is left out, and said
     { options: { runtime: 'llama.cpp', llamaCppExcludeGpus: ['vulkan', 'cuda'] }, runtime: 'llama.cpp', reason: /left out: llama\.cpp's vulkan, cuda backend/ },
