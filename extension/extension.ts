@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { registerServerCommands } from './server';
 import { WorkspacePacking } from './pack';
-import { registerBackend, overrideBackend } from './backend';
+import { getBackend, registerBackend, overrideBackend } from './backend';
 import { registerAsk } from './ask';
 import { registerProbes } from './probes';
 import { registerChat } from './chat';
@@ -19,7 +19,7 @@ export function activate(context: vscode.ExtensionContext): ProlongExtensionApi 
   registerModels(context);
   registerLlamaCppInstall(context);
   const chat = registerChat(context, ask);
-  return { lastPack: () => packing.lastPack, overrideBackend, chat };
+  return { lastPack: () => packing.lastPack, overrideBackend, backendInfo: async () => (await getBackend()).info(), chat };
 }
 
 export function deactivate(): void {}

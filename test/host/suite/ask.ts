@@ -5,10 +5,14 @@
 import * as vscode from 'vscode';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import type { Backend, BackendInfo, GenerateEvent, GenerateRequest, GenerateResult, PromptTokenCount } from '../../../engine/backends/types';
 import { QUESTION_MARKER } from '../../../engine/backends/prompt';
 import { startFixture } from '../../remote/fixtures/server';
-import { tinyModel } from '../../engine/fixtures';
+import { checkpointDirOf, tinyModel } from '../../engine/fixtures';
+import { convertToGgufFile } from '../../../kernels';
+import { resolveTokenizerPath } from '../../../engine/tokenizer';
 import { api, hostTest } from './hostTest';
 import { ui } from './ui';
 
@@ -314,6 +318,43 @@ hostTest('Ask: with prolong.backend "local" and a converted model, the bundled e
       await config.update(name, undefined, vscode.ConfigurationTarget.Workspace);
     }
     prolong.overrideBackend(backend);
+  }
+});
+
+hostTest('Ask: with prolong.engine.runtime "llama.cpp" and a .gguf model file, the engine answers on llama.cpp and says so', async () => {
+  const prolong = await api();
+  // the same random model as above, as a GGUF file; the runtime test/run.mjs installed into test/.llama-cpp
+  const modelDir = await tinyModel({ shape: { vocabSize: 128256, tieWordEmbeddings: true }, withTokenizer: true, eosTokenIds: [128009], maxContext: 4096 });
+  const gguf = join(tmpdir(), `tiny-${process.pid}.gguf`);
+  await convertToGgufFile(checkpointDirOf(modelDir), gguf, { type: 'f32', maxContext: 4096, tokenizerFallback: resolveTokenizerPath() });
+  const extensionPath = vscode.extensions.getExtension('prolong.prolong-vscode')!.extensionPath;
+  const config = vscode.workspace.getConfiguration('prolong');
+  prolong.overrideBackend(undefined);
+  await ui({ action: 'click', frame: FRAME, selector: '#new-conversation' });
+  try {
+    await config.update('backend', 'local', vscode.ConfigurationTarget.Workspace);
+    await config.update('engine.modelPath', gguf, vscode.ConfigurationTarget.Workspace);
+    await config.update('engine.runtime', 'llama.cpp', vscode.ConfigurationTarget.Workspace);
+    await config.update('engine.llamaCppPath', join(extensionPath, 'test', '.llama-cpp'), vscode.ConfigurationTarget.Workspace);
+    await config.update('engine.executionProvider', 'cpu', vscode.ConfigurationTarget.Workspace);
+    await config.update('ask.maxAnswerTokens', 6, vscode.ConfigurationTarget.Workspace);
+    await ask('What does main.ts print, says llama.cpp?');
+    await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child .question', text: 'says llama.cpp?' });
+    await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="length"] .stats', text: '6 answer tokens', timeoutMs: 90_000 });
+    const info = await prolong.backendInfo();
+    assert.equal(info.kind, 'local');
+    assert.match(info.detail ?? '', /llama\.cpp on the CPU .*KV cache held by llama\.cpp; llama\.cpp, as the setting prolong\.engine\.runtime asks/);
+    // the same model as a runtime that cannot run it: the error names the setting
+    await config.update('engine.runtime', 'onnx', vscode.ConfigurationTarget.Workspace);
+    await ask('And on onnxruntime?');
+    const error = await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="error"] .error', text: 'GGUF file' });
+    assert.match(error.text ?? '', /only the llama\.cpp runtime runs.*prolong\.engine\.runtime/);
+  } finally {
+    for (const name of ['backend', 'engine.modelPath', 'engine.runtime', 'engine.llamaCppPath', 'engine.executionProvider', 'ask.maxAnswerTokens']) {
+      await config.update(name, undefined, vscode.ConfigurationTarget.Workspace);
+    }
+    prolong.overrideBackend(backend);
+    rmSync(gguf, { force: true });
   }
 });
 
