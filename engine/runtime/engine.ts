@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { sidecarFileName } from '../../kernels/sidecar';
 import type { GenerateEvent } from '../backends/types';
 import { UserError } from '../errors';
-import { StreamDecoder } from '../tokenizer/streamDecoder';
 import { chooseExecutionProvider, type ProviderChoice } from './executionProvider';
 import { CLI_SETTINGS, type SettingNames } from '../settingNames';
 import { graphDecodeProblem } from './graphDecoder';
@@ -18,8 +17,8 @@ import { longestCommonPrefix, PrefixTracker } from './prefixCache';
 import { modelKey, PrefixStore } from './prefixStore';
 import type { EngineGenerateRequest, EngineGenerateResult, EngineInfo, EngineStats, ExecutionProviderName, KvPlacement, LoadOptions, PromptInput } from './protocol';
 import { Sampler, samplerSettings } from './sampler';
-import { StopStringFilter } from './stopStrings';
 import { loadTextSide, promptTokens, type TextSide } from './textSide';
+import { AnswerStream, checkPrompt } from './answerStream';
 
 /**
  * The KV placement: the one asked for, else on WebGPU `device-shared` (pre-allocated buffers appended in place:
@@ -127,15 +126,7 @@ export class Engine {
     const start = performance.now();
     const prompt = this.promptTokens(request.prompt);
     const maxTokens = Math.max(0, Math.floor(request.sampling.maxTokens));
-    const vocab = this.runner.files.sidecar.model.vocabSize;
-    if (prompt.length === 0) throw new UserError('The prompt is empty.', 'Ask a question.');
-    const outside = prompt.find((t) => !(t >= 0 && t < vocab));
-    const names = this.options.settingNames ?? CLI_SETTINGS;
-    if (outside !== undefined) throw new UserError(`The prompt has token id ${outside}, outside the model's vocabulary of ${vocab}.`, `Put the model's own tokenizer.json in its directory (or point ${names.tokenizer} at it).`);
-    if (prompt.length + maxTokens > this.info.contextTokens) {
-      throw new UserError(`The prompt has ${prompt.length} tokens; with up to ${maxTokens} answer tokens that exceeds the engine's context of ${this.info.contextTokens} tokens.`,
-        `Pack less (${names.packBudget}), ask for fewer answer tokens (${names.maxTokens}), or raise ${names.context} if memory allows.`);
-    }
+    checkPrompt(prompt, maxTokens, this.runner.files.sidecar.model.vocabSize, this.info.contextTokens, this.options.settingNames ?? CLI_SETTINGS);
 
     try {
       return await this.runRequest(prompt, maxTokens, request, onEvent, signal, start);
@@ -184,44 +175,29 @@ export class Engine {
 
     const sampler = new Sampler(samplerSettings(request.sampling));
     sampler.observe(prompt);
-    const text = this.textSide();
-    const decoder = new StreamDecoder(text.tokenizer);
-    const filter = new StopStringFilter(request.sampling.stop ?? []);
-    const stopIds = request.ignoreStopTokens ? new Set<number>() : text.stopIds;
+    const answer = new AnswerStream(this.textSide(), request, maxTokens, onEvent);
     let next = sampler.sample(logits);
     const timeToFirstTokenMs = performance.now() - start;
     onEvent({ type: 'first-token', timeToFirstTokenMs });
 
-    const generated: number[] = [];
-    let answer = '';
     let finish: EngineGenerateResult['finishReason'];
-    let cutByStopString = false;
     const decodeStart = performance.now();
     for (;;) {
-      if (stopIds.has(next)) { finish = 'stop'; break; }
-      generated.push(next);
+      const ended = answer.push(next);
+      if (ended) { finish = ended; break; }
       sampler.observe([next]);
-      const shown = filter.push(decoder.push(next));
-      if (shown.text) { answer += shown.text; onEvent({ type: 'text', text: shown.text }); }
-      if (shown.stopped) { finish = 'stop'; cutByStopString = true; break; }
-      if (generated.length >= maxTokens) { finish = 'length'; break; }
       if (signal.aborted) { finish = 'cancelled'; break; }
       logits = await this.runner.run([next], this.kv);
       this.prefix.append([next]);
       if (signal.aborted) { finish = 'cancelled'; break; }
       next = sampler.sample(logits);
     }
-    if (!cutByStopString) {
-      // What the decoder and the stop filter still hold belongs to the answer, up to a stop string.
-      const tail = filter.push(decoder.flush());
-      const rest = tail.stopped ? tail.text : tail.text + filter.flush();
-      if (rest) { answer += rest; onEvent({ type: 'text', text: rest }); }
-    }
+    answer.finish();
     const decodeMs = performance.now() - decodeStart;
     this.saveToDisk(prompt);
     this.statistics.decodeMs = decodeMs;
-    this.statistics.decodeTokens = Math.max(0, generated.length - 1);
-    return result(finish, answer, generated, timeToFirstTokenMs, prefillMs, decodeMs);
+    this.statistics.decodeTokens = Math.max(0, answer.tokens.length - 1);
+    return result(finish, answer.text, answer.tokens, timeToFirstTokenMs, prefillMs, decodeMs);
   }
 
   /**

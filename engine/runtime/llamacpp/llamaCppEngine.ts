@@ -11,12 +11,11 @@ import { readSidecar } from '../../../kernels/sidecar';
 import type { GenerateEvent } from '../../backends/types';
 import { UserError } from '../../errors';
 import { CLI_SETTINGS } from '../../settingNames';
-import { StreamDecoder } from '../../tokenizer/streamDecoder';
 import { checkMemory, largestFittingContext, type AvailableMemory, type ModelDimensions } from '../memoryBudget';
 import type { EngineGenerateRequest, EngineGenerateResult, EngineInfo, EngineStats, LoadOptions, PromptInput } from '../protocol';
 import { samplerSettings } from '../sampler';
-import { StopStringFilter } from '../stopStrings';
 import { loadTextSide, promptTokens, type TextSide } from '../textSide';
+import { AnswerStream, checkPrompt } from '../answerStream';
 import type { Llama, LlamaContext, LlamaEvaluateOptions, LlamaModel, LlamaSequence } from './api';
 import type { LlamaCppRuntime } from './locate';
 
@@ -164,15 +163,7 @@ export class LlamaCppEngine {
     const start = performance.now();
     const prompt = this.promptTokens(request.prompt);
     const maxTokens = Math.max(0, Math.floor(request.sampling.maxTokens));
-    const names = this.options.settingNames ?? CLI_SETTINGS;
-    const vocab = this.source.dims.vocabSize;
-    if (prompt.length === 0) throw new UserError('The prompt is empty.', 'Ask a question.');
-    const outside = vocab > 0 ? prompt.find((t) => !(t >= 0 && t < vocab)) : undefined;
-    if (outside !== undefined) throw new UserError(`The prompt has token id ${outside}, outside the model's vocabulary of ${vocab}.`, `Put the model's own tokenizer.json beside it (or point ${names.tokenizer} at it).`);
-    if (prompt.length + maxTokens > this.info.contextTokens) {
-      throw new UserError(`The prompt has ${prompt.length} tokens; with up to ${maxTokens} answer tokens that exceeds the engine's context of ${this.info.contextTokens} tokens.`,
-        `Pack less (${names.packBudget}), ask for fewer answer tokens (${names.maxTokens}), or raise ${names.context} if memory allows.`);
-    }
+    checkPrompt(prompt, maxTokens, this.source.dims.vocabSize, this.info.contextTokens, this.options.settingNames ?? CLI_SETTINGS);
     try {
       return await this.runRequest(prompt, maxTokens, request, onEvent, signal, start);
     } catch (error) {
@@ -218,48 +209,34 @@ export class LlamaCppEngine {
     }
     if (signal.aborted) return result('cancelled', '', [], 0, performance.now() - start, 0);
 
-    const text = this.textSide();
-    const decoder = new StreamDecoder(text.tokenizer);
-    const filter = new StopStringFilter(request.sampling.stop ?? []);
-    const stopIds = request.ignoreStopTokens ? new Set<number>() : text.stopIds;
+    const answer = new AnswerStream(this.textSide(), request, maxTokens, onEvent);
     const s = samplerSettings(request.sampling);
     const evaluateOptions: LlamaEvaluateOptions = {
       temperature: s.temperature, topK: s.topK > 0 ? s.topK : undefined, topP: s.topP < 1 ? s.topP : undefined, seed: s.seed,
       repeatPenalty: s.repetitionPenalty !== 1 ? { penalty: s.repetitionPenalty } : false, yieldEogToken: true,
     };
-    const generated: number[] = [];
-    let answer = '';
     let finish: EngineGenerateResult['finishReason'] = 'length';
-    let cutByStopString = false;
     let prefillMs = 0;
     let timeToFirstTokenMs = 0;
     let decodeStart = 0;
     for await (const token of sequence.evaluate(prompt.slice(at), evaluateOptions)) {
-      if (generated.length === 0 && timeToFirstTokenMs === 0) {
+      if (decodeStart === 0) {
         prefillMs = performance.now() - start;
         timeToFirstTokenMs = prefillMs;
         decodeStart = performance.now();
         onEvent({ type: 'prefill', doneTokens: prompt.length, totalTokens: prompt.length, reusedTokens: cached });
         onEvent({ type: 'first-token', timeToFirstTokenMs });
       }
-      if (stopIds.has(token)) { finish = 'stop'; break; }
-      generated.push(token);
-      const shown = filter.push(decoder.push(token));
-      if (shown.text) { answer += shown.text; onEvent({ type: 'text', text: shown.text }); }
-      if (shown.stopped) { finish = 'stop'; cutByStopString = true; break; }
-      if (generated.length >= maxTokens) { finish = 'length'; break; }
+      const ended = answer.push(token);
+      if (ended) { finish = ended; break; }
       if (signal.aborted) { finish = 'cancelled'; break; }
     }
-    if (!cutByStopString) {
-      const tail = filter.push(decoder.flush());
-      const restText = tail.stopped ? tail.text : tail.text + filter.flush();
-      if (restText) { answer += restText; onEvent({ type: 'text', text: restText }); }
-    }
+    answer.finish();
     const decodeMs = decodeStart > 0 ? performance.now() - decodeStart : 0;
     this.statistics.prefillMs = prefillMs;
     this.statistics.decodeMs = decodeMs;
-    this.statistics.decodeTokens = Math.max(0, generated.length - 1);
-    return result(finish, answer, generated, timeToFirstTokenMs, prefillMs, decodeMs);
+    this.statistics.decodeTokens = Math.max(0, answer.tokens.length - 1);
+    return result(finish, answer.text, answer.tokens, timeToFirstTokenMs, prefillMs, decodeMs);
   }
 
   async dispose(): Promise<void> {
