@@ -7,7 +7,7 @@ import { machineMemory } from '../models/machine';
 import { describeFit, formatBytes, formatContext } from '../models/modelFit';
 import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
 
-const usage = 'prolong pull ORG/NAME [--revision R] [--dtype auto|fp16|int4] [--out DIR]';
+const usage = 'prolong pull ORG/NAME [--revision R] [--dtype auto|fp16|int4] [--gguf] [--out DIR]';
 const help = `usage: ${usage}
 
 Downloads what the converter needs of a Hugging Face model (config, safetensors, tokenizer) into the Hugging Face
@@ -17,6 +17,7 @@ Honours HF_TOKEN (or the token file), HF_ENDPOINT and HF_HUB_OFFLINE. A cut down
 options:
   --revision R          branch, tag or commit (default main)
   --dtype auto|fp16|int4  weight precision (default auto: the one that reaches the longest context here)
+  --gguf                  also write model.gguf (Q4_0 / F16) for the engine's llama.cpp runtime (prolong runtime install)
   --out DIR             converted model folder (default ${defaultModelsDir()}/ORG--NAME--DTYPE)
   --max-context N       longest sequence the converted model runs (default: its trained context)
   --memory-gib N        judge the fit against N GiB (default: GPU memory from nvidia-smi, else host memory)
@@ -28,7 +29,7 @@ const pullCommand: Subcommand = {
   usage,
   async run(args: string[], signal: AbortSignal): Promise<number> {
     const { values, positionals } = parseCommandArgs(args, {
-      revision: { type: 'string' }, dtype: { type: 'string', default: 'auto' }, out: { type: 'string' }, 'max-context': { type: 'string' },
+      revision: { type: 'string' }, dtype: { type: 'string', default: 'auto' }, gguf: { type: 'boolean' }, out: { type: 'string' }, 'max-context': { type: 'string' },
       'memory-gib': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     }, usage);
     if (values.help) { process.stdout.write(help); return 0; }
@@ -41,7 +42,7 @@ const pullCommand: Subcommand = {
     let lastLine = '';
     let lastTenth = -1;
     const result = await pullModel({
-      repo: positionals[0]!, revision: values.revision, dtype, outDir: values.out, modelsDir: defaultModelsDir(), settings: hubSettings(),
+      repo: positionals[0]!, revision: values.revision, dtype, gguf: values.gguf ?? false, outDir: values.out, modelsDir: defaultModelsDir(), settings: hubSettings(),
       available: machineMemory(memoryGib), signal,
       maxContext: values['max-context'] === undefined ? undefined : parseCount(values['max-context'], 'max-context'),
       onPlan: ({ fit, dtype: chosen }) => process.stderr.write(`${positionals[0]}: ${describeFit(fit)} (${fit.available.source}); converting to ${chosen}\n`),

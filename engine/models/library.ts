@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs
 import { join } from 'node:path';
 import { UserError } from '../errors';
 import { convertCheckpoint, type ConvertProgress } from '../../kernels/convert';
+import { resolveTokenizerPath } from '../tokenizer';
 import { readSidecar, sidecarFileName, type ModelSidecar } from '../../kernels/sidecar';
 import { userCacheDir } from '../util/userCache';
 import { checkRepoId, listCachedCheckpoints, pullCheckpoint, type CachedCheckpoint, type DownloadProgress, type HubSettings } from './hub';
@@ -71,6 +72,8 @@ export interface PullModelOptions {
   available: AvailableMemory;
   /** Longest context the converted graph will run (default: the trained context). */
   maxContext?: number;
+  /** Also write model.gguf (Q4_0 for int4, F16 for fp16) for the engine's llama.cpp runtime. */
+  gguf?: boolean;
   onDownload?: (progress: DownloadProgress) => void;
   onConvert?: (progress: ConvertProgress) => void;
   /** The fit and dtype chosen, before the weights are downloaded. */
@@ -110,7 +113,10 @@ export async function pullModel(options: PullModelOptions): Promise<PulledModel>
     options.onPlan?.(plan);
   }
   const modelDir = options.outDir ?? join(options.modelsDir, modelFolderName(pulled.repo, plan.dtype));
-  const result = await convertCheckpoint(pulled.dir, modelDir, { dtype: plan.dtype, maxContext: options.maxContext }, options.onConvert, options.signal);
+  const result = await convertCheckpoint(pulled.dir, modelDir, {
+    dtype: plan.dtype, maxContext: options.maxContext,
+    ...(options.gguf ? { gguf: plan.dtype === 'fp16' ? 'f16' as const : 'q4_0' as const, ggufTokenizerFallback: resolveTokenizerPath() } : {}),
+  }, options.onConvert, options.signal);
   return {
     repo: pulled.repo, commit: pulled.commit, checkpointDir: pulled.dir, modelDir, dtype: plan.dtype, fit: plan.fit,
     downloadedBytes: pulled.downloadedBytes, reusedBytes: pulled.reusedBytes, convertSeconds: result.seconds,

@@ -20,6 +20,8 @@ import { DEMO_MODEL_NAME, demoModelContextLength, demoModelDir } from '../../eng
 import { withCancellation } from '../cancellation';
 import { curatedEntries, modelPickerEntries, type ModelChoice, type PickerEntry } from './pickerItems';
 import { runModelJob } from './workerRun';
+import { llamaCppInstallDir } from '../backend';
+import { hasGpuLlamaCpp } from '../../engine/runtime/llamacpp/install';
 import type { ModelJob } from './workerProtocol';
 
 export const HUB_TOKEN_SECRET = 'prolong.huggingface.token';
@@ -183,7 +185,11 @@ async function pickDownload(context: vscode.ExtensionContext): Promise<void> {
 
 /** Download (unless in the cache) + convert in the worker, with a cancellable progress notification; then use it. */
 export async function download(context: vscode.ExtensionContext, repo: string, dtype: PullDtype | 'auto', revision?: string): Promise<PulledModel | undefined> {
-  const job: ModelJob = { repo, revision, dtype, modelsDir: modelsDir(context), settings: await currentHubSettings(context), available: available() };
+  const job: ModelJob = {
+    repo, revision, dtype, modelsDir: modelsDir(context), settings: await currentHubSettings(context), available: available(),
+    // with llama.cpp's GPU build installed the model gets a GGUF too, so that it runs there (prolong.engine.runtime auto)
+    gguf: hasGpuLlamaCpp(engineSettings().settings.llamaCppDir || llamaCppInstallDir(context)),
+  };
   let result: PulledModel;
   try {
     result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `ProLong: ${repo}`, cancellable: true }, (progress, token) =>

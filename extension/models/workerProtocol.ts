@@ -16,6 +16,8 @@ export interface ModelJob {
   outDir?: string;
   settings: HubSettings;
   available: AvailableMemory;
+  /** Also write model.gguf for the llama.cpp runtime (it is installed with a GPU build). */
+  gguf?: boolean;
 }
 
 /** An error as it crosses the thread boundary: a UserError keeps its hint, a cancellation stays one. */

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readGgufHeader } from '../../kernels/gguf';
 import { CancelledError } from '../../engine/errors';
 import { listConvertedModels, pullModel, removeConvertedModel } from '../../engine/models/library';
 import { readSidecar } from '../../kernels/sidecar';
@@ -33,10 +34,13 @@ test('pullModel downloads, converts into MODELS/ORG--NAME--DTYPE, and a second p
   assert.equal(readSidecar(pulled.modelDir).model.source, join(settings.cacheDir, 'models--fixture-org--tiny-pull', 'snapshots', commit));
   assert.deepEqual(listConvertedModels(modelsDir).map((m) => [m.name, m.sidecar.onnx.dtype]), [[repo, 'fp16']]);
   hub.requests.length = 0;
-  const again = await pullModel({ repo, dtype: 'int4', modelsDir, settings, available: memory });
+  // with the llama.cpp runtime's GPU build installed the extension asks for a GGUF too (Q4_0 beside int4)
+  const again = await pullModel({ repo, dtype: 'int4', modelsDir, settings, available: memory, gguf: true });
   assert.equal(again.downloadedBytes, 0);
   assert.equal(fileRequests().length, 0);
   assert.equal(readSidecar(again.modelDir).onnx.dtype, 'int4');
+  assert.deepEqual(readSidecar(again.modelDir).gguf, { file: 'model.gguf', type: 'q4_0' });
+  assert.equal(readGgufHeader(join(again.modelDir, 'model.gguf')).metadata.get('general.file_type'), 2);
   removeConvertedModel(again.modelDir);
   assert.deepEqual(listConvertedModels(modelsDir).map((m) => m.sidecar.onnx.dtype), ['fp16']);
   assert.throws(() => removeConvertedModel(work), /not a converted ProLong model/);

@@ -86,6 +86,11 @@ function findLlamaCppIn(dir: string): { version: string } | undefined {
   return { version: (JSON.parse(readFileSync(path, 'utf8')) as { version?: string }).version ?? 'unknown' };
 }
 
+/** True when `dir` holds the llama.cpp runtime with a GPU build (Vulkan, CUDA or Metal). */
+export function hasGpuLlamaCpp(dir: string): boolean {
+  return installedRuntime(dir)?.binaries.some((name) => /vulkan|cuda|metal/.test(name)) ?? false;
+}
+
 /** The command a user can run by hand when the install cannot run here. */
 export function manualInstallCommand(dir: string, binary: LlamaCppBinary, platform?: string): string {
   return `cd "${dir}" && npm install --ignore-scripts --omit=optional ${packagesFor(binary, platform).join(' ')}`;
