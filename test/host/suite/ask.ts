@@ -350,11 +350,13 @@ hostTest('Ask: with prolong.engine.runtime "llama.cpp" and a .gguf model file, t
     const error = await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="error"] .error', text: 'GGUF file' });
     assert.match(error.text ?? '', /only the llama\.cpp runtime runs.*prolong\.engine\.runtime/);
   } finally {
+    // the test backend first: settings reset one by one must not build (and load) a real engine in between
+    prolong.overrideBackend(backend);
     for (const name of ['backend', 'engine.modelPath', 'engine.runtime', 'engine.llamaCppPath', 'engine.executionProvider', 'ask.maxAnswerTokens']) {
       await config.update(name, undefined, vscode.ConfigurationTarget.Workspace);
     }
-    prolong.overrideBackend(backend);
     rmSync(gguf, { force: true });
+    await vscode.commands.executeCommand('prolong.newConversation');
   }
 });
 
