@@ -60,8 +60,16 @@ if (isMain) {
   const env = { ...process.env, PROLONG_TEST_ROOT: root, PROLONG_TOKENIZER_CACHE: join(root, 'tokenizers') };
   let status;
   try {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', '--import', './test/isolate.mjs', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit', env });
-    status = result.status ?? 1;
+    // The extension-host suite drives a real browser with timed waits: it runs on its own, after the rest, so that two
+    // cores busy with engine and kernel tests do not make it miss a keystroke or a frame.
+    const host = files.filter((f) => f.includes(join('test', 'host')));
+    const rest = files.filter((f) => !host.includes(f));
+    status = 0;
+    for (const [group, concurrency] of [[rest, 2], [host, 1]]) {
+      if (group.length === 0) continue;
+      const result = spawnSync(process.execPath, ['--import', 'tsx', '--import', './test/isolate.mjs', '--test', `--test-concurrency=${concurrency}`, ...group], { stdio: 'inherit', env });
+      status = status || (result.status ?? 1);
+    }
     const left = leftBehind(root);
     if (left.length > 0) {
       console.error(`\ntest/run.mjs: tests left ${left.length} file(s) or folder(s) in their temporary folders (use test/tempDirs.ts, or remove them):`);
