@@ -1,9 +1,10 @@
 import { resolve } from 'node:path';
 import { UserError } from '../errors';
 import { parseServerOptions } from './serverOptions';
+import { runtimeFlags } from './runtimeFlags';
 import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
 
-const usage = 'prolong mcp [--dir DIR] [--server URL [--model NAME] | --model MODEL_DIR] [--api chat|completions] [--timeout SECONDS] '
+const usage = 'prolong mcp [--dir DIR] [--server URL [--model NAME] | --model MODEL_DIR|FILE.gguf [--runtime auto|onnx|llama.cpp] [--llama-cpp DIR]] [--api chat|completions] [--timeout SECONDS] '
   + '[--header "Name: value"]... [--tokenizer PATH] [--context N] [--probe-results DIR_OR_FILE]...\n'
   + '  An MCP server over stdio with the tools pack, ask, probe and probe_summary. The API key comes from PROLONG_API_KEY.';
 
@@ -20,6 +21,8 @@ const command: Subcommand = {
       header: { type: 'string', multiple: true },
       tokenizer: { type: 'string' },
       context: { type: 'string' },
+      runtime: { type: 'string' },
+      'llama-cpp': { type: 'string' },
       'probe-results': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     }, usage);
@@ -37,6 +40,7 @@ const command: Subcommand = {
         server: values.server, model: values.model, apiKey: process.env.PROLONG_API_KEY || undefined,
         headers: server.headers, requestTimeoutMs: server.requestTimeoutMs, api: server.api, tokenizerPath: values.tokenizer,
         contextTokens: values.context ? parseCount(values.context, 'context') : undefined,
+        ...(values.server ? {} : runtimeFlags(values)),
       } : undefined,
     });
     const transport = new StdioServerTransport();
