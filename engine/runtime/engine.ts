@@ -15,10 +15,11 @@ import { availableMemory, checkMemory, estimateMemory, largestFittingContext } f
 import { ModelRunner, readModelFiles } from './modelRunner';
 import { longestCommonPrefix, PrefixTracker } from './prefixCache';
 import { modelKey, PrefixStore } from './prefixStore';
-import type { EngineGenerateRequest, EngineGenerateResult, EngineInfo, EngineStats, ExecutionProviderName, KvPlacement, LoadOptions, PromptInput } from './protocol';
+import type { EngineGenerateRequest, EngineGenerateResult, EngineInfo, ExecutionProviderName, KvPlacement, LoadOptions } from './protocol';
 import { Sampler, samplerSettings } from './sampler';
-import { loadTextSide, promptTokens, type TextSide } from './textSide';
-import { AnswerStream, checkPrompt } from './answerStream';
+import { loadTextSide, type TextSide } from './textSide';
+import { RuntimeEngine } from './runtimeEngine';
+import { AnswerStream } from './answerStream';
 
 /**
  * The KV placement: the one asked for, else on WebGPU `device-shared` (pre-allocated buffers appended in place:
@@ -38,23 +39,20 @@ export async function choosePlacement(requested: KvPlacement | undefined, provid
   return { name: 'device-graph', note: 'decode steps replayed from a WebGPU graph capture' };
 }
 
-export class Engine {
+export class Engine extends RuntimeEngine {
   private kv: KvCache;
   private readonly prefix = new PrefixTracker();
-  private text: TextSide | undefined;
   /** The prefix cache on disk, when configured and the cache is host memory. */
   private readonly store: PrefixStore | undefined;
   private pendingSave: Promise<void> = Promise.resolve();
-  private readonly statistics: EngineStats = {
-    cachedTokens: 0, lastReusedTokens: 0, lastPrefilledTokens: 0, prefillMs: 0, decodeMs: 0, decodeTokens: 0, peakRssBytes: 0,
-  };
 
   private constructor(
     private readonly runner: ModelRunner,
     readonly info: EngineInfo,
-    private readonly options: LoadOptions,
+    protected readonly options: LoadOptions,
     private readonly chunkTokens: number,
   ) {
+    super();
     this.kv = runner.createKvCache(info.contextTokens);
     this.store = options.prefixCacheDir && this.kv instanceof CpuKvCache
       ? new PrefixStore(options.prefixCacheDir, modelKey(options.modelDir, sidecarFileName, runner.files.sidecar.onnx.externalData))
@@ -103,41 +101,25 @@ export class Engine {
     return engine;
   }
 
-  /** Tokenizer, chat template and stop ids. */
-  private textSide(): TextSide {
-    if (this.text) return this.text;
+  protected loadTextSide(): TextSide {
     const sidecar = this.runner.files.sidecar;
     const own = sidecar.tokenizer.file ? join(this.options.modelDir, sidecar.tokenizer.file) : undefined;
-    this.text = loadTextSide(own, this.options.tokenizerPath, sidecar.model.eosTokenIds);
-    return this.text;
+    return loadTextSide(own, this.options.tokenizerPath, sidecar.model.eosTokenIds);
   }
 
-  promptTokens(prompt: PromptInput): number[] {
-    return promptTokens(this.textSide(), prompt);
+  protected vocabularySize(): number {
+    return this.runner.files.sidecar.model.vocabSize;
   }
 
-  stats(): EngineStats {
-    this.statistics.cachedTokens = this.prefix.length;
-    this.statistics.peakRssBytes = process.resourceUsage().maxRSS * 1024;
-    return { ...this.statistics };
+  protected cachedTokens(): number {
+    return this.prefix.length;
   }
 
-  async generate(request: EngineGenerateRequest, onEvent: (event: GenerateEvent) => void, signal: AbortSignal): Promise<EngineGenerateResult> {
-    const start = performance.now();
-    const prompt = this.promptTokens(request.prompt);
-    const maxTokens = Math.max(0, Math.floor(request.sampling.maxTokens));
-    checkPrompt(prompt, maxTokens, this.runner.files.sidecar.model.vocabSize, this.info.contextTokens, this.options.settingNames ?? CLI_SETTINGS);
-
-    try {
-      return await this.runRequest(prompt, maxTokens, request, onEvent, signal, start);
-    } catch (error) {
-      // A failed run may leave the cache half-written: start the next request from scratch.
-      this.resetCache();
-      throw error;
-    }
+  protected async resetAfterFailure(): Promise<void> {
+    this.resetCache();
   }
 
-  private async runRequest(prompt: number[], maxTokens: number, request: EngineGenerateRequest,
+  protected async runRequest(prompt: number[], maxTokens: number, request: EngineGenerateRequest,
     onEvent: (event: GenerateEvent) => void, signal: AbortSignal, start: number): Promise<EngineGenerateResult> {
     this.restoreFromDisk(prompt);
     // Prefix reuse: cut the cache back to the longest common prefix, prefill only the rest.
@@ -146,15 +128,7 @@ export class Engine {
     this.prefix.truncate(reused);
     if (this.kv.length !== this.prefix.length) this.resetCache();
     const cached = this.prefix.length;
-    this.statistics.lastReusedTokens = cached;
-    this.statistics.lastPrefilledTokens = prompt.length - cached;
-    onEvent({ type: 'prefill', doneTokens: cached, totalTokens: prompt.length, reusedTokens: cached });
-
-    const result = (finishReason: EngineGenerateResult['finishReason'], text: string, tokens: number[], ttft: number, prefillMs: number, decodeMs: number): EngineGenerateResult => ({
-      text, finishReason, promptTokens: prompt.length, completionTokens: tokens.length, cachedPromptTokens: cached,
-      timeToFirstTokenMs: ttft, totalMs: performance.now() - start, prefillMs, decodeMs,
-      ...(request.returnTokens ? { tokens } : {}),
-    });
+    const result = this.runStarted(prompt, cached, request, onEvent, start);
 
     let logits: Float32Array | undefined;
     for (let at = cached; at < prompt.length; at += this.chunkTokens) {

@@ -12,10 +12,11 @@ import type { GenerateEvent } from '../../backends/types';
 import { UserError } from '../../errors';
 import { CLI_SETTINGS } from '../../settingNames';
 import { checkMemory, largestFittingContext, type AvailableMemory, type ModelDimensions } from '../memoryBudget';
-import type { EngineGenerateRequest, EngineGenerateResult, EngineInfo, EngineStats, LoadOptions, PromptInput } from '../protocol';
+import type { EngineGenerateRequest, EngineGenerateResult, EngineInfo, LoadOptions } from '../protocol';
 import { samplerSettings } from '../sampler';
-import { loadTextSide, promptTokens, type TextSide } from '../textSide';
-import { AnswerStream, checkPrompt } from '../answerStream';
+import { loadTextSide, type TextSide } from '../textSide';
+import { RuntimeEngine } from '../runtimeEngine';
+import { AnswerStream } from '../answerStream';
 import type { Llama, LlamaContext, LlamaEvaluateOptions, LlamaModel, LlamaSequence } from './api';
 import type { LlamaCppRuntime } from './locate';
 
@@ -74,22 +75,19 @@ export function ggufSource(modelPath: string): GgufModelSource | undefined {
 
 const GiB = 1024 ** 3;
 
-export class LlamaCppEngine {
-  private text: TextSide | undefined;
-  private readonly statistics: EngineStats = {
-    cachedTokens: 0, lastReusedTokens: 0, lastPrefilledTokens: 0, prefillMs: 0, decodeMs: 0, decodeTokens: 0, peakRssBytes: 0,
-  };
-
+export class LlamaCppEngine extends RuntimeEngine {
   private constructor(
     readonly info: EngineInfo,
-    private readonly options: LoadOptions,
+    protected readonly options: LoadOptions,
     private readonly source: GgufModelSource,
     private readonly chunkTokens: number,
     private readonly llama: Llama,
     private readonly model: LlamaModel,
     private readonly context: LlamaContext,
     private readonly sequence: LlamaSequence,
-  ) {}
+  ) {
+    super();
+  }
 
   static async load(options: LoadOptions, source: GgufModelSource, runtime: LlamaCppRuntime, llama: Llama, runtimeReason: string): Promise<LlamaCppEngine> {
     const names = options.settingNames ?? CLI_SETTINGS;
@@ -138,57 +136,36 @@ export class LlamaCppEngine {
     return engine;
   }
 
-  private textSide(): TextSide {
-    if (this.text) return this.text;
-    this.text = loadTextSide(this.source.ownTokenizer, this.options.tokenizerPath, this.source.eosTokenIds);
-    if (this.source.dims.vocabSize > 0 && this.text.tokenizer.vocabSize !== undefined && this.text.tokenizer.vocabSize > this.source.dims.vocabSize) {
+  protected loadTextSide(): TextSide {
+    const text = loadTextSide(this.source.ownTokenizer, this.options.tokenizerPath, this.source.eosTokenIds);
+    if (this.source.dims.vocabSize > 0 && text.tokenizer.vocabSize > this.source.dims.vocabSize) {
       const names = this.options.settingNames ?? CLI_SETTINGS;
-      throw new UserError(`The tokenizer (${this.text.tokenizer.source}) has ${this.text.tokenizer.vocabSize} tokens but ${this.source.ggufPath} has ${this.source.dims.vocabSize}: it is not this model's tokenizer.`,
+      throw new UserError(`The tokenizer (${text.tokenizer.source}) has ${text.tokenizer.vocabSize} tokens but ${this.source.ggufPath} has ${this.source.dims.vocabSize}: it is not this model's tokenizer.`,
         `Put the model's tokenizer.json beside it, or point ${names.tokenizer} at it.`);
     }
-    return this.text;
+    return text;
   }
 
-  promptTokens(prompt: PromptInput): number[] {
-    return promptTokens(this.textSide(), prompt);
+  protected vocabularySize(): number {
+    return this.source.dims.vocabSize;
   }
 
-  stats(): EngineStats {
-    this.statistics.cachedTokens = this.sequence.nextTokenIndex;
-    this.statistics.peakRssBytes = process.resourceUsage().maxRSS * 1024;
-    return { ...this.statistics };
+  protected cachedTokens(): number {
+    return this.sequence.nextTokenIndex;
   }
 
-  async generate(request: EngineGenerateRequest, onEvent: (event: GenerateEvent) => void, signal: AbortSignal): Promise<EngineGenerateResult> {
-    const start = performance.now();
-    const prompt = this.promptTokens(request.prompt);
-    const maxTokens = Math.max(0, Math.floor(request.sampling.maxTokens));
-    checkPrompt(prompt, maxTokens, this.source.dims.vocabSize, this.info.contextTokens, this.options.settingNames ?? CLI_SETTINGS);
-    try {
-      return await this.runRequest(prompt, maxTokens, request, onEvent, signal, start);
-    } catch (error) {
-      // a failed evaluation may leave the cache half-written: start the next request from scratch
-      await this.sequence.clearHistory().catch(() => undefined);
-      throw error;
-    }
+  protected async resetAfterFailure(): Promise<void> {
+    await this.sequence.clearHistory().catch(() => undefined);
   }
 
-  private async runRequest(prompt: number[], maxTokens: number, request: EngineGenerateRequest,
+  protected async runRequest(prompt: number[], maxTokens: number, request: EngineGenerateRequest,
     onEvent: (event: GenerateEvent) => void, signal: AbortSignal, start: number): Promise<EngineGenerateResult> {
     const sequence = this.sequence;
     // Prefix reuse: keep the longest common prefix; an answer needs its last prompt token evaluated again (its logits)
     const common = sequence.compareContextTokens(prompt).firstDifferentIndex;
     const cached = Math.min(common, maxTokens > 0 ? prompt.length - 1 : prompt.length);
     if (sequence.nextTokenIndex > cached) await sequence.eraseContextTokenRanges([{ start: cached, end: sequence.nextTokenIndex }]);
-    this.statistics.lastReusedTokens = cached;
-    this.statistics.lastPrefilledTokens = prompt.length - cached;
-    onEvent({ type: 'prefill', doneTokens: cached, totalTokens: prompt.length, reusedTokens: cached });
-
-    const result = (finishReason: EngineGenerateResult['finishReason'], text: string, tokens: number[], ttft: number, prefillMs: number, decodeMs: number): EngineGenerateResult => ({
-      text, finishReason, promptTokens: prompt.length, completionTokens: tokens.length, cachedPromptTokens: cached,
-      timeToFirstTokenMs: ttft, totalMs: performance.now() - start, prefillMs, decodeMs,
-      ...(request.returnTokens ? { tokens } : {}),
-    });
+    const result = this.runStarted(prompt, cached, request, onEvent, start);
 
     // Every chunk but the last is evaluated without sampling (progress and cancel between chunks); the last one goes
     // to llama.cpp's generator, whose first token comes from that chunk's last position.
