@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { CancelledError, errorMessage } from '../../engine/errors';
-import { availableBinaries, binaryDescriptions, installedRuntime, installLlamaCpp, type LlamaCppBinary } from '../../engine/runtime/llamacpp/install';
+import { availableBinaries, binaryDescriptions, installedRuntime, installLlamaCpp, packagesFor, type LlamaCppBinary } from '../../engine/runtime/llamacpp/install';
 import { llamaCppInstallDir, restartBackend } from '../backend';
 import { withCancellation } from '../cancellation';
 import { engineSettings } from '../settings';
@@ -31,7 +31,7 @@ async function install(context: vscode.ExtensionContext, given?: LlamaCppBinary)
     const present = installedRuntime(dir);
     const picked = await vscode.window.showQuickPick(choices.map((b) => ({
       label: b === 'cpu' ? 'CPU' : b === 'cuda' ? 'CUDA' : b[0]!.toUpperCase() + b.slice(1), description: binaryDescriptions[b], binary: b,
-      detail: present?.binaries.some((name) => name.endsWith(b === 'cpu' ? 'x64' : b)) ? 'installed' : undefined,
+      detail: packagesFor(b).some((spec) => present?.binaries.some((name) => spec.startsWith(`@node-llama-cpp/${name}@`))) ? 'installed' : undefined,
     })), { title: 'Install the llama.cpp runtime', placeHolder: `Which build of llama.cpp? It goes into ${dir}, by npm.` });
     if (!picked) return;
     binary = picked.binary;
