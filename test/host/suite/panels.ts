@@ -58,7 +58,16 @@ const backend = new PanelBackend();
 
 async function ask(question: string): Promise<void> {
   await ui({ action: 'fill', frame: ASK, selector: '#question textarea', value: question });
-  await ui({ action: 'press', frame: ASK, selector: '#question textarea', key: 'Enter' });
+  // Sending empties the box. A filled value can reach the toolkit's text area after the scripted Enter (a person's
+  // keystrokes come long before theirs): then Enter finds it empty, and the box still holds the question. Press again.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await ui({ action: 'press', frame: ASK, selector: '#question textarea', key: 'Enter' });
+    const deadline = Date.now() + 3_000;
+    while (Date.now() < deadline) {
+      if ((await ui({ action: 'value', frame: ASK, selector: '#question textarea' })).text !== question) return;
+      await sleep(100);
+    }
+  }
 }
 
 /** The question box shows `expected` (the toolkit's text area updates its inner textarea a moment later). */
