@@ -35,13 +35,14 @@ export async function loadEngine(options: LoadOptions): Promise<LoadedEngine> {
     }
     return onnx('onnxruntime (the model has no GGUF)');
   }
-  if (!findLlamaCpp(options.llamaCppDir)) {
+  const found = findLlamaCpp(options.llamaCppDir);
+  if (!found) {
     if (setting === 'llama.cpp' || isGgufFile) throw notInstalledError(options.llamaCppDir, names);
     return onnx(`onnxruntime: the llama.cpp runtime is not installed (${names.installLlamaCpp} installs it)`);
   }
   // the CPU asked for: onnxruntime is the faster there, no need to start llama.cpp to find that out
   if (setting === 'auto' && options.executionProvider === 'cpu' && !isGgufFile) return onnx('onnxruntime: on the CPU it is faster than llama.cpp');
-  const runtime = await loadLlamaCpp(options.llamaCppDir, names);
+  const runtime = await loadLlamaCpp(options.llamaCppDir, names, found);
   const excluded = options.llamaCppExcludeGpus ?? [];
   const llama = await startLlama(runtime, options.executionProvider === 'cpu' ? false : 'auto', names, excluded);
   const left = excluded.length > 0 ? `; left out: llama.cpp's ${excluded.join(', ')} backend, which stopped the engine process earlier` : '';

@@ -6,10 +6,10 @@
  * node-llama-cpp's would try to download or build llama.cpp where they do not match.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CancelledError, throwIfAborted, UserError } from '../../errors';
-import { findLlamaCpp, LLAMA_CPP_PACKAGE, LLAMA_CPP_VERSION } from './locate';
+import { findLlamaCppIn, LLAMA_CPP_PACKAGE, LLAMA_CPP_VERSION } from './locate';
 
 export type LlamaCppBinary = 'cpu' | 'vulkan' | 'cuda' | 'metal';
 
@@ -80,12 +80,6 @@ export function installedRuntime(dir: string): InstalledRuntime | undefined {
   return { dir, version: found.version, binaries };
 }
 
-function findLlamaCppIn(dir: string): { version: string } | undefined {
-  const path = join(dir, 'node_modules', LLAMA_CPP_PACKAGE, 'package.json');
-  if (!existsSync(path)) return undefined;
-  return { version: (JSON.parse(readFileSync(path, 'utf8')) as { version?: string }).version ?? 'unknown' };
-}
-
 /** True when `dir` holds the llama.cpp runtime with a GPU build (Vulkan, CUDA or Metal). */
 export function hasGpuLlamaCpp(dir: string): boolean {
   return installedRuntime(dir)?.binaries.some((name) => /vulkan|cuda|metal/.test(name)) ?? false;
@@ -151,6 +145,6 @@ export async function installLlamaCpp(dir: string, binary: LlamaCppBinary, optio
     throw error;
   });
   const installed = installedRuntime(dir);
-  if (!installed || !findLlamaCpp(dir)) throw new UserError(`npm finished, but ${dir} has no ${LLAMA_CPP_PACKAGE}.`, `Run by hand: ${manualInstallCommand(dir, binary, options.platform)}`);
+  if (!installed) throw new UserError(`npm finished, but ${dir} has no ${LLAMA_CPP_PACKAGE}.`, `Run by hand: ${manualInstallCommand(dir, binary, options.platform)}`);
   return installed;
 }

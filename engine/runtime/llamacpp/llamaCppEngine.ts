@@ -5,6 +5,7 @@
  * token ids, keeps the cache between requests (cut back to the common prefix), and samples.
  */
 import { existsSync, statSync } from 'node:fs';
+import { freemem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { readGgufHeader } from '../../../kernels/gguf';
 import { readSidecar } from '../../../kernels/sidecar';
@@ -231,6 +232,5 @@ async function llamaMemory(llama: Llama, override: number | undefined): Promise<
     const vram = await llama.getVramState().catch(() => undefined);
     if (vram && vram.free > 0) return { bytes: vram.free, source: `free GPU memory (llama.cpp ${llama.gpu})` };
   }
-  const { freemem } = await import('node:os');
   return { bytes: freemem(), source: 'free host memory' };
 }

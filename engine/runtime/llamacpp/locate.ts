@@ -27,10 +27,16 @@ export interface LlamaCppRuntime {
   module: NodeLlamaCppModule;
 }
 
-/** node-llama-cpp's package.json under `dir` (an install folder: dir/node_modules/node-llama-cpp), else undefined. */
-function packageJsonIn(dir: string): string | undefined {
+type FoundRuntime = { packageJson: string; version: string };
+
+function described(packageJson: string): FoundRuntime {
+  return { packageJson, version: (JSON.parse(readFileSync(packageJson, 'utf8')) as { version?: string }).version ?? 'unknown' };
+}
+
+/** node-llama-cpp in an install folder (dir/node_modules/node-llama-cpp), else undefined. */
+export function findLlamaCppIn(dir: string): FoundRuntime | undefined {
   const candidate = resolve(dir, 'node_modules', LLAMA_CPP_PACKAGE, 'package.json');
-  return existsSync(candidate) ? candidate : undefined;
+  return existsSync(candidate) ? described(candidate) : undefined;
 }
 
 function ownPackageJson(): string | undefined {
@@ -38,11 +44,11 @@ function ownPackageJson(): string | undefined {
 }
 
 /** Where the runtime is, or undefined when it is not installed in `installDir` nor beside this program. */
-export function findLlamaCpp(installDir: string | undefined): { packageJson: string; version: string } | undefined {
-  const packageJson = (installDir ? packageJsonIn(installDir) : undefined) ?? ownPackageJson();
-  if (!packageJson) return undefined;
-  const version = (JSON.parse(readFileSync(packageJson, 'utf8')) as { version?: string }).version ?? 'unknown';
-  return { packageJson, version };
+export function findLlamaCpp(installDir: string | undefined): FoundRuntime | undefined {
+  const installed = installDir ? findLlamaCppIn(installDir) : undefined;
+  if (installed) return installed;
+  const own = ownPackageJson();
+  return own ? described(own) : undefined;
 }
 
 export function notInstalledError(installDir: string | undefined, names: SettingNames): UserError {
@@ -50,8 +56,8 @@ export function notInstalledError(installDir: string | undefined, names: Setting
     `Install it with ${names.installLlamaCpp}, or set ${names.runtime} to onnx.`);
 }
 
-export async function loadLlamaCpp(installDir: string | undefined, names: SettingNames): Promise<LlamaCppRuntime> {
-  const found = findLlamaCpp(installDir);
+/** `found`: what findLlamaCpp already returned, when the caller looked first. */
+export async function loadLlamaCpp(installDir: string | undefined, names: SettingNames, found = findLlamaCpp(installDir)): Promise<LlamaCppRuntime> {
   if (!found) throw notInstalledError(installDir, names);
   const packageDir = join(found.packageJson, '..');
   // node-llama-cpp is an ES module: import() by file URL, from wherever it was installed
