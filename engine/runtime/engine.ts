@@ -18,7 +18,7 @@ import { modelKey, PrefixStore } from './prefixStore';
 import type { EngineGenerateRequest, EngineGenerateResult, EngineInfo, ExecutionProviderName, KvPlacement, LoadOptions } from './protocol';
 import { Sampler, samplerSettings } from './sampler';
 import { loadTextSide, type TextSide } from './textSide';
-import { RuntimeEngine } from './runtimeEngine';
+import { checkedChunkTokens, chosenContext, RuntimeEngine } from './runtimeEngine';
 import { AnswerStream } from './answerStream';
 
 /**
@@ -64,21 +64,11 @@ export class Engine extends RuntimeEngine {
     const names = options.settingNames ?? CLI_SETTINGS;
     const files = readModelFiles(options.modelDir);
     const limit = files.sidecar.model.contextLength;
-    if (options.contextTokens > limit) {
-      const source = options.contextTokensSource;
-      if (source) {
-        throw new UserError(`The engine was asked for a ${options.contextTokens}-token context (${source.what}), but the model in ${options.modelDir} runs at most ${limit} tokens.`,
-          `${source.fix.replace('{limit}', String(limit))}, or convert the model with a longer context.`);
-      }
-      throw new UserError(`The context (${names.context}) is ${options.contextTokens} tokens, but the model in ${options.modelDir} runs at most ${limit} tokens.`,
-        `Set ${names.context} to ${limit} or less (or 0 for the most that fits), or convert the model with a longer context.`);
-    }
-    const chunkTokens = Math.max(1, Math.min(Math.floor(options.prefillChunkTokens) || 2048, options.contextTokens || limit));
+    const chunkTokens = checkedChunkTokens(options, limit, `the model in ${options.modelDir}`);
     const choice = await choose(options.executionProvider, names);
     const available = availableMemory(choice.name, options.deviceMemoryBytes);
-    // 0: the model's whole context if it fits, else the longest that does (the packer fits the pack to it).
     const fitting = largestFittingContext(files.dims, files.weightBytes, chunkTokens, available.bytes);
-    const contextTokens = options.contextTokens > 0 ? options.contextTokens : Math.min(limit, Math.max(fitting, Math.min(limit, 1024)));
+    const contextTokens = chosenContext(options.contextTokens, limit, fitting);
     const memory = { modelDir: options.modelDir, dims: files.dims, weightBytes: files.weightBytes, contextTokens, chunkTokens, provider: choice.name, available, names };
     const placement = await choosePlacement(options.kvPlacement, choice.name, estimateMemory({ ...memory, weightCopies: 2 }).totalBytes <= available.bytes);
     const estimate = checkMemory({ ...memory, weightCopies: placement.name === 'device-graph' ? 2 : 1 });

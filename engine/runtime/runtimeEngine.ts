@@ -4,10 +4,34 @@
  * the cache reset after a run that failed half-way. Each runtime supplies the run itself.
  */
 import type { GenerateEvent } from '../backends/types';
+import { UserError } from '../errors';
 import { CLI_SETTINGS } from '../settingNames';
 import { checkPrompt } from './answerStream';
 import type { EngineGenerateRequest, EngineGenerateResult, EngineInfo, EngineStats, LoadOptions, PromptInput } from './protocol';
 import { promptTokens, type TextSide } from './textSide';
+
+/**
+ * Before a runtime allocates anything: a context longer than the model runs is an error naming what set it (`model`
+ * says which model: "the model in DIR"). Returns the tokens per prefill run.
+ */
+export function checkedChunkTokens(options: LoadOptions, limit: number, model: string): number {
+  const names = options.settingNames ?? CLI_SETTINGS;
+  if (options.contextTokens > limit) {
+    const source = options.contextTokensSource;
+    if (source) {
+      throw new UserError(`The engine was asked for a ${options.contextTokens}-token context (${source.what}), but ${model} runs at most ${limit} tokens.`,
+        `${source.fix.replace('{limit}', String(limit))}, or convert the model with a longer context.`);
+    }
+    throw new UserError(`The context (${names.context}) is ${options.contextTokens} tokens, but ${model} runs at most ${limit} tokens.`,
+      `Set ${names.context} to ${limit} or less (or 0 for the most that fits), or convert the model with a longer context.`);
+  }
+  return Math.max(1, Math.min(Math.floor(options.prefillChunkTokens) || 2048, options.contextTokens || limit));
+}
+
+/** The context to load: the one asked for, or for 0 the model's whole context if it fits, else the longest that does (at least 1K; the packer fits the pack to it). */
+export function chosenContext(requested: number, limit: number, fitting: number): number {
+  return requested > 0 ? requested : Math.min(limit, Math.max(fitting, Math.min(limit, 1024)));
+}
 
 export abstract class RuntimeEngine {
   private text: TextSide | undefined;

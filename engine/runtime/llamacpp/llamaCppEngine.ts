@@ -16,7 +16,7 @@ import { checkMemory, largestFittingContext, type AvailableMemory, type ModelDim
 import type { EngineGenerateRequest, EngineGenerateResult, EngineInfo, LoadOptions } from '../protocol';
 import { samplerSettings } from '../sampler';
 import { loadTextSide, type TextSide } from '../textSide';
-import { RuntimeEngine } from '../runtimeEngine';
+import { checkedChunkTokens, chosenContext, RuntimeEngine } from '../runtimeEngine';
 import { AnswerStream } from '../answerStream';
 import type { Llama, LlamaContext, LlamaEvaluateOptions, LlamaModel, LlamaSequence } from './api';
 import type { LlamaCppRuntime } from './locate';
@@ -93,18 +93,13 @@ export class LlamaCppEngine extends RuntimeEngine {
   static async load(options: LoadOptions, source: GgufModelSource, runtime: LlamaCppRuntime, llama: Llama, runtimeReason: string): Promise<LlamaCppEngine> {
     const names = options.settingNames ?? CLI_SETTINGS;
     const limit = source.contextLength;
-    if (options.contextTokens > limit) {
-      const what = options.contextTokensSource;
-      throw new UserError(`The engine was asked for a ${options.contextTokens}-token context (${what?.what ?? names.context}), but the model ${source.ggufPath} runs at most ${limit} tokens.`,
-        what ? `${what.fix.replace('{limit}', String(limit))}.` : `Set ${names.context} to ${limit} or less (or 0 for the most that fits).`);
-    }
-    const chunkTokens = Math.max(1, Math.min(Math.floor(options.prefillChunkTokens) || 2048, options.contextTokens || limit));
+    const chunkTokens = checkedChunkTokens(options, limit, `the model ${source.ggufPath}`);
     const provider = llama.gpu === false ? 'cpu' : llama.gpu;
     const available = await llamaMemory(llama, options.deviceMemoryBytes);
     const weightBytes = statSync(source.ggufPath).size;
     // llama.cpp writes its cache in place: one copy of the KV, not onnxruntime's past + present
     const fitting = largestFittingContext(source.dims, weightBytes, chunkTokens, available.bytes, 1);
-    const contextTokens = options.contextTokens > 0 ? options.contextTokens : Math.min(limit, Math.max(fitting, Math.min(limit, 1024)));
+    const contextTokens = chosenContext(options.contextTokens, limit, fitting);
     const estimate = checkMemory({ modelDir: source.ggufPath, dims: source.dims, weightBytes, contextTokens, chunkTokens, provider, available, names, kvCopies: 1 });
     let model: LlamaModel;
     try {
@@ -114,7 +109,7 @@ export class LlamaCppEngine extends RuntimeEngine {
     }
     let context: LlamaContext;
     // One core left to the rest of the machine: llama.cpp's threads spin at every barrier, and a descheduled one
-      // stalls them all (seen on 2 cores: 770 ms per decoded token with every core, 2 ms with one thread).
+    // stalls them all (seen on 2 cores: 770 ms per decoded token with every core, 2 ms with one thread).
     const threads = Math.max(1, llama.cpuMathCores - 1);
     try {
       context = await model.createContext({ contextSize: contextTokens, batchSize: chunkTokens, flashAttention: true, sequences: 1, ignoreMemorySafetyChecks: true, threads });
