@@ -6,7 +6,7 @@ import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { UserError } from '../engine/errors';
 import { Checkpoint, hfNames } from './checkpoint';
-import { float32ToFloat16 } from './float16';
+import { float16BitsToFloat32, float32ToFloat16 } from './float16';
 import { GgmlType, GgufWriter, type GgufTensorSpec, type GgufValue } from './gguf';
 import type { DecoderConfig } from './hfConfig';
 import { ropeParameters } from './rope';
@@ -52,10 +52,8 @@ export function quantizeQ4_0(values: Float32Array): Uint8Array {
 export function dequantizeQ4_0(bytes: Uint8Array, count: number): Float32Array {
   const out = new Float32Array(count);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const half = new Uint16Array(1);
   for (let b = 0; b < count / 32; b++) {
-    half[0] = view.getUint16(b * 18, true);
-    const d = float16ToNumber(half[0]);
+    const d = float16BitsToFloat32(view.getUint16(b * 18, true));
     for (let j = 0; j < 16; j++) {
       const q = bytes[b * 18 + 2 + j]!;
       out[b * 32 + j] = ((q & 15) - 8) * d;
@@ -63,15 +61,6 @@ export function dequantizeQ4_0(bytes: Uint8Array, count: number): Float32Array {
     }
   }
   return out;
-}
-
-function float16ToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >> 10) & 0x1f;
-  const fraction = h & 0x3ff;
-  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
-  if (exponent === 31) return fraction ? NaN : sign * Infinity;
-  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
 }
 
 /**
