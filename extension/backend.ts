@@ -118,14 +118,17 @@ async function build(context: vscode.ExtensionContext): Promise<Backend> {
       'Run "ProLong: Select Model" to convert a Hugging Face checkpoint (it sets this setting), or set it to a folder the converter wrote.');
   }
   return createBackend({
-    ...settings, llamaCppDir: settings.llamaCppDir || llamaCppInstallDir(context), tokenizerPath: tokenizerPathSetting(),
+    ...settings, llamaCppDir: llamaCppDir(context), tokenizerPath: tokenizerPathSetting(),
     prefixCacheDir: join(context.globalStorageUri.fsPath, 'prefix-cache'), settingNames: EXTENSION_SETTINGS,
   });
 }
 
-/** Where "ProLong: Install llama.cpp Runtime" installs the runtime (and where the engine finds it): the extension's global storage. */
-export function llamaCppInstallDir(context: vscode.ExtensionContext): string {
-  return join(context.globalStorageUri.fsPath, 'llama.cpp');
+/**
+ * The llama.cpp runtime's folder: prolong.engine.llamaCppPath, else the extension's global storage, where
+ * "ProLong: Install llama.cpp Runtime" installs it and the engine finds it.
+ */
+export function llamaCppDir(context: vscode.ExtensionContext): string {
+  return engineSettings().settings.llamaCppDir || join(context.globalStorageUri.fsPath, 'llama.cpp');
 }
 
 /** The engine process restarts with the current settings (after the llama.cpp runtime was installed). */

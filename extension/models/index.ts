@@ -20,7 +20,7 @@ import { DEMO_MODEL_NAME, demoModelContextLength, demoModelDir } from '../../eng
 import { withCancellation } from '../cancellation';
 import { curatedEntries, modelPickerEntries, type ModelChoice, type PickerEntry } from './pickerItems';
 import { runModelJob } from './workerRun';
-import { llamaCppInstallDir } from '../backend';
+import { llamaCppDir } from '../backend';
 import { hasGpuLlamaCpp } from '../../engine/runtime/llamacpp/install';
 import type { ModelJob } from './workerProtocol';
 
@@ -188,7 +188,7 @@ export async function download(context: vscode.ExtensionContext, repo: string, d
   const job: ModelJob = {
     repo, revision, dtype, modelsDir: modelsDir(context), settings: await currentHubSettings(context), available: available(),
     // with llama.cpp's GPU build installed the model gets a GGUF too, so that it runs there (prolong.engine.runtime auto)
-    gguf: hasGpuLlamaCpp(engineSettings().settings.llamaCppDir || llamaCppInstallDir(context)),
+    gguf: hasGpuLlamaCpp(llamaCppDir(context)),
   };
   let result: PulledModel;
   try {

@@ -6,21 +6,15 @@
 import * as vscode from 'vscode';
 import { CancelledError, errorMessage } from '../../engine/errors';
 import { availableBinaries, binaryDescriptions, installedRuntime, installLlamaCpp, packagesFor, type LlamaCppBinary } from '../../engine/runtime/llamacpp/install';
-import { llamaCppInstallDir, restartBackend } from '../backend';
+import { llamaCppDir, restartBackend } from '../backend';
 import { withCancellation } from '../cancellation';
-import { engineSettings } from '../settings';
 
 export function registerLlamaCppInstall(context: vscode.ExtensionContext): void {
   context.subscriptions.push(vscode.commands.registerCommand('prolong.installLlamaCpp', (binary?: LlamaCppBinary) => install(context, binary)));
 }
 
-/** The folder the engine reads the runtime from: prolong.engine.llamaCppPath, else the extension's own. */
-function installDir(context: vscode.ExtensionContext): string {
-  return engineSettings().settings.llamaCppDir || llamaCppInstallDir(context);
-}
-
 async function install(context: vscode.ExtensionContext, given?: LlamaCppBinary): Promise<void> {
-  const dir = installDir(context);
+  const dir = llamaCppDir(context);
   const choices = availableBinaries();
   if (choices.length === 0) {
     void vscode.window.showErrorMessage(`ProLong: there is no llama.cpp build for ${process.platform}-${process.arch}; the built-in onnxruntime engine runs models here.`);
