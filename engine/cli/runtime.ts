@@ -3,11 +3,12 @@ import { resolve } from 'node:path';
 import { UserError } from '../errors';
 import { CLI_SETTINGS } from '../settingNames';
 import { availableBinaries, binaryDescriptions, installedRuntime, installLlamaCpp, type LlamaCppBinary } from '../runtime/llamacpp/install';
+import { buildDurations, buildLlamaCpp } from '../runtime/llamacpp/build';
 import { defaultLlamaCppDir, loadLlamaCpp, startLlama } from '../runtime/llamacpp/locate';
 import { parseCommandArgs, type Subcommand } from './subcommand';
 import { COMMAND_SUMMARIES } from './summaries';
 
-const usage = 'prolong runtime install [--gpu cpu|vulkan|cuda|metal] [--dir DIR] | prolong runtime status [--dir DIR] [--json]';
+const usage = 'prolong runtime install|build [--gpu cpu|vulkan|cuda|metal] [--dir DIR] | prolong runtime status [--dir DIR] [--json]';
 
 
 const help = `usage: ${usage}
@@ -17,6 +18,9 @@ into a folder of its own: ${defaultLlamaCppDir()}, or --dir / $PROLONG_LLAMA_CPP
 build, a model converted with --gguf (or a .gguf file) runs several times faster on the GPU.
   install   --gpu: ${availableBinaries().map((b) => `${b} (${binaryDescriptions[b]})`).join('; ') || 'none for this platform'}
             (default: the first of those)
+  build     compiles llama.cpp for this machine's GPU from the source node-llama-cpp ships (nothing is downloaded),
+            for when a prebuilt binary fails here (a CUDA driver older than the binary's toolkit); needs CMake, git,
+            a C++ compiler and, for --gpu cuda (the default), the CUDA toolkit; ${buildDurations}
   status    what is installed and which GPU llama.cpp finds
 `;
 
@@ -37,6 +41,15 @@ const runtimeCommand: Subcommand = {
       process.stderr.write(`installing llama.cpp (${binaryDescriptions[binary]}) into ${dir} with npm\n`);
       const installed = await installLlamaCpp(dir, binary, { signal, onOutput: (line) => process.stderr.write(`  npm: ${line}\n`) });
       process.stdout.write(`installed node-llama-cpp ${installed.version} (${installed.binaries.join(', ')}) in ${dir}\n`);
+      return 0;
+    }
+    if (action === 'build' && positionals.length === 1) {
+      const binary = (values.gpu ?? (process.platform === 'darwin' ? 'metal' : 'cuda')) as LlamaCppBinary;
+      if (!(binary in binaryDescriptions)) throw new UserError(`--gpu ${values.gpu} is not cpu, vulkan, cuda or metal.`, 'Pick one of: cuda, vulkan, metal, cpu.');
+      process.stderr.write(`building llama.cpp (${binary}) for this machine into ${dir} (${buildDurations})\n`);
+      const started = Date.now();
+      const installed = await buildLlamaCpp(dir, binary, { signal, onOutput: (line) => process.stderr.write(`  ${line}\n`) });
+      process.stdout.write(`built llama.cpp (${binary}) in ${Math.round((Date.now() - started) / 1000)} s: node-llama-cpp ${installed.version} in ${dir} (${installed.binaries.join(', ')})\n`);
       return 0;
     }
     if (action === 'status' && positionals.length === 1) {

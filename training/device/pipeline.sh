@@ -102,9 +102,18 @@ if [ -n "$INIT_MODEL" ]; then
   wait $s2data
   log "train s2 variants from $INIT_MODEL ($S2_MIN min): $S2_SET"
   variants s2 $J/ck-init 500000 16384 $S2_MIN "$S2_SET"
-  convert s2
+  # every variant is converted (run.sh brings each back), so the choice can rest on the product's probes
+  for ck in $J/ck-s2?*; do convert ${ck##*/ck-}; done
   for ck in $J/ck-s2?*; do cp $ck/training_log.json $R/training_log-${ck##*/ck-}.json 2>/dev/null; done
   cat $D/*.json > $R/data-summaries.json 2>/dev/null
+  if [ -n "${CONT_PROBES:-}" ]; then # tasks probed at 4K and 8K on each variant, and repository questions
+    PROBE_TIMEOUT=${S2_PROBE_TIMEOUT:-300}
+    for ck in $J/ck-s2?*; do v=${ck##*/ck-}
+      for L in 4k 8k; do probe $v weak-$L "$CONT_PROBES" $L ${SAMPLES} & done
+      $PIN timeout $PROBE_TIMEOUT node $J/out/training-eval-ask.js --generate py --questions 20 --model $J/model-$v --verbose > $R/ask-$v.log 2>&1 &
+    done
+    wait; log "probes of the variants done"
+  fi
   [ "$SKIP_PROBES" != 1 ] && probe_s2
   log "ALL DONE"
   touch $J/all.done

