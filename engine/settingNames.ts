@@ -26,6 +26,8 @@ export interface SettingNames {
   runtime: string;
   /** How to install the llama.cpp runtime. */
   installLlamaCpp: string;
+  /** How to build the llama.cpp runtime's binary on this machine (when a prebuilt one fails here). */
+  buildLlamaCpp: string;
 }
 
 export const EXTENSION_SETTINGS: SettingNames = {
@@ -42,6 +44,7 @@ export const EXTENSION_SETTINGS: SettingNames = {
   realModel: 'run "ProLong: Select Model" (ProLong-8B on this machine) or "ProLong: Configure Server" (a ProLong server)',
   runtime: 'the setting prolong.engine.runtime',
   installLlamaCpp: 'the command "ProLong: Install llama.cpp Runtime"',
+  buildLlamaCpp: 'the command "ProLong: Install llama.cpp Runtime" (Build for this machine)',
 };
 
 export const CLI_SETTINGS: SettingNames = {
@@ -58,4 +61,5 @@ export const CLI_SETTINGS: SettingNames = {
   realModel: '--model DIR (a converted model: `prolong pull princeton-nlp/Llama-3-8B-ProLong-512k-Instruct`) or --server URL (a ProLong server)',
   runtime: '--runtime',
   installLlamaCpp: '`prolong runtime install`',
+  buildLlamaCpp: '`prolong runtime build`',
 };

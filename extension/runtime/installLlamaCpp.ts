@@ -1,11 +1,12 @@
 /**
- * "ProLong: Install llama.cpp Runtime": picks the llama.cpp build for this machine (Vulkan, CUDA, Metal or CPU),
- * installs it with npm into the extension's storage (a cancellable progress notification showing npm's lines), and
+ * "ProLong: Install llama.cpp Runtime": picks the llama.cpp build for this machine (Vulkan, CUDA, Metal or CPU, or a
+ * CUDA or Vulkan binary built here from node-llama-cpp's bundled source, build.ts), installs it with npm into the extension's storage (a cancellable progress notification showing npm's lines), and
  * restarts the engine so that a model with a GGUF runs on it. The runtime is not in the VSIX (see install.ts).
  */
 import * as vscode from 'vscode';
 import { CancelledError, errorMessage } from '../../engine/errors';
 import { availableBinaries, binaryDescriptions, installedRuntime, installLlamaCpp, packagesFor, type LlamaCppBinary } from '../../engine/runtime/llamacpp/install';
+import { buildDurations, buildLlamaCpp } from '../../engine/runtime/llamacpp/build';
 import { llamaCppDir, restartBackend } from '../backend';
 import { withCancellation } from '../cancellation';
 
@@ -21,26 +22,45 @@ async function install(context: vscode.ExtensionContext, given?: LlamaCppBinary)
     return;
   }
   let binary = given && choices.includes(given) ? given : undefined;
+  let build = false;
   if (!binary) {
     const present = installedRuntime(dir);
-    const picked = await vscode.window.showQuickPick(choices.map((b) => ({
-      label: b === 'cpu' ? 'CPU' : b === 'cuda' ? 'CUDA' : b[0]!.toUpperCase() + b.slice(1), description: binaryDescriptions[b], binary: b,
+    const items: BinaryItem[] = choices.map((b) => ({
+      label: binaryLabel(b), description: binaryDescriptions[b], binary: b, build: false,
       detail: packagesFor(b).some((spec) => present?.binaries.some((name) => spec.startsWith(`@node-llama-cpp/${name}@`))) ? 'installed' : undefined,
-    })), { title: 'Install the llama.cpp runtime', placeHolder: `Which build of llama.cpp? It goes into ${dir}, by npm.` });
+    }));
+    // a prebuilt GPU binary can fail on a machine (a CUDA driver older than the binary's toolkit): build one here
+    for (const b of choices.filter((c) => c === 'cuda' || c === 'vulkan')) {
+      items.push({
+        label: `Build for this machine: ${binaryLabel(b)}`, binary: b, build: true,
+        description: `compiles llama.cpp here (${buildDurations}); needs CMake, git, a C++ compiler${b === 'cuda' ? ' and the CUDA toolkit' : ' and the Vulkan SDK'}`,
+        detail: present?.binaries.some((name) => name.includes(b) && name.endsWith('(built here)')) ? 'built here' : undefined,
+      });
+    }
+    const picked = await vscode.window.showQuickPick(items, { title: 'Install the llama.cpp runtime', placeHolder: `Which build of llama.cpp? It goes into ${dir}, by npm.` });
     if (!picked) return;
     binary = picked.binary;
+    build = picked.build;
   }
   const chosen = binary;
+  const verb = build ? 'building' : 'installing';
   try {
-    const installed = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `ProLong: installing llama.cpp (${chosen})`, cancellable: true },
-      (progress, token) => withCancellation(token, (signal) => installLlamaCpp(dir, chosen, {
-        signal, onOutput: (line) => progress.report({ message: line.length > 90 ? `${line.slice(0, 87)}...` : line }),
-      })));
+    const installed = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `ProLong: ${verb} llama.cpp (${chosen})`, cancellable: true },
+      (progress, token) => withCancellation(token, (signal) => {
+        const onOutput = (line: string) => progress.report({ message: line.length > 90 ? `${line.slice(0, 87)}...` : line });
+        return build ? buildLlamaCpp(dir, chosen, { signal, onOutput }) : installLlamaCpp(dir, chosen, { signal, onOutput });
+      }));
     restartBackend();
-    void vscode.window.showInformationMessage(`ProLong: llama.cpp runtime installed (node-llama-cpp ${installed.version}, ${installed.binaries.join(', ')}). `
+    void vscode.window.showInformationMessage(`ProLong: llama.cpp runtime ${build ? 'built' : 'installed'} (node-llama-cpp ${installed.version}, ${installed.binaries.join(', ')}). `
       + 'A model converted with --gguf, or a .gguf file, now runs on it where it finds a GPU (prolong.engine.runtime).');
   } catch (error) {
-    if (error instanceof CancelledError) { void vscode.window.showInformationMessage('ProLong: llama.cpp install cancelled; nothing was kept.'); return; }
+    if (error instanceof CancelledError) { void vscode.window.showInformationMessage(`ProLong: llama.cpp ${build ? 'build' : 'install'} cancelled; the runtime is as it was.`); return; }
     void vscode.window.showErrorMessage(`ProLong: ${errorMessage(error)}`);
   }
+}
+
+interface BinaryItem extends vscode.QuickPickItem { binary: LlamaCppBinary; build: boolean }
+
+function binaryLabel(binary: LlamaCppBinary): string {
+  return binary === 'cpu' ? 'CPU' : binary === 'cuda' ? 'CUDA' : binary[0]!.toUpperCase() + binary.slice(1);
 }

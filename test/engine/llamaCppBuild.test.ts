@@ -1,0 +1,165 @@
+// `prolong runtime build` (engine/runtime/llamacpp/build.ts) on a runtime folder made here: node-llama-cpp's layout
+// with a real git bundle of a tiny source tree and its patches, and a stand-in for node-llama-cpp's CLI that records
+// how it was called and writes a local build (the real one compiles llama.cpp for minutes: see the last test). Real
+// git clones the bundle and applies the patches. Checked: missing tools are named before anything starts, the source
+// is cloned and patched (a patch already in the source is skipped), the build's lines reach the progress view, the
+// result lists the local build, a failed build says what the build printed, and a cancel stops the build's whole
+// process group and leaves the runtime as it was.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { CancelledError, UserError } from '../../engine/errors';
+import { buildLlamaCpp, checkBuildTools } from '../../engine/runtime/llamacpp/build';
+import { installedRuntime } from '../../engine/runtime/llamacpp/install';
+import { localBuilds } from '../../engine/runtime/llamacpp/locate';
+import { tempDir } from '../tempDirs';
+
+const unix = process.platform !== 'win32';
+
+function git(cwd: string, ...args: string[]): string {
+  const result = spawnSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', ...args], { cwd, encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  return result.stdout;
+}
+
+/** A folder of stand-in tools (cmake, a compiler, nvcc) and the real git, to be the whole PATH. */
+function toolsDir(names: string[]): string {
+  const dir = tempDir('prolong-build-tools-');
+  for (const name of names) {
+    if (name === 'git') { symlinkSync(spawnSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).stdout.trim(), join(dir, 'git')); continue; }
+    writeFileSync(join(dir, name), '#!/bin/sh\nexit 0\n');
+    chmodSync(join(dir, name), 0o755);
+  }
+  return dir;
+}
+
+const FAKE_CLI = `
+const { mkdirSync, writeFileSync, existsSync, readFileSync } = require('node:fs');
+const { spawn } = require('node:child_process');
+const { join, resolve } = require('node:path');
+const pkg = resolve(__dirname, '..', '..');
+const source = join(pkg, 'llama', 'llama.cpp');
+writeFileSync(join(pkg, 'build-call.json'), JSON.stringify({
+  args: process.argv.slice(2), cwd: process.cwd(), skipDownload: process.env.NODE_LLAMA_CPP_SKIP_DOWNLOAD,
+  cloned: existsSync(join(source, '.git')), text: readFileSync(join(source, 'src.txt'), 'utf8'),
+}));
+const mode = process.env.FAKE_BUILD_MODE;
+console.log('-- Using CMAKE_CUDA_ARCHITECTURES=90-real');
+if (mode === 'fail') { console.error('CMake Error at ggml/CMakeLists.txt:12: no CUDA compiler'); process.exit(1); }
+if (mode === 'hang') {
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+  writeFileSync(join(pkg, 'compiler.pid'), String(child.pid));
+  console.log('[1/297] Building CUDA object');
+  setInterval(() => {}, 1000);
+} else {
+  const out = join(pkg, 'llama', 'localBuilds', 'linux-x64-cuda', 'Release');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'llama-addon.node'), '');
+  writeFileSync(join(pkg, 'llama', 'localBuilds', 'linux-x64-cuda', 'buildDone.status'), '');
+  console.log('[297/297] Linking CXX shared library Release/llama-addon.node');
+}
+`;
+
+/** Whether `pid` runs (a zombie, left unreaped by a container's init, does not). */
+function running(pid: number): boolean {
+  try { process.kill(pid, 0); } catch { return false; }
+  const stat = `/proc/${pid}/stat`;
+  return !(existsSync(stat) && / Z /.test(readFileSync(stat, 'utf8')));
+}
+
+/** A runtime folder as `prolong runtime install` leaves it, with node-llama-cpp's source bundle and patches. */
+function runtimeDir(): { dir: string; pkg: string } {
+  const dir = tempDir('prolong-build-rt-');
+  const pkg = join(dir, 'node_modules', 'node-llama-cpp');
+  mkdirSync(join(pkg, 'dist', 'cli'), { recursive: true });
+  mkdirSync(join(pkg, 'llama', 'patches'), { recursive: true });
+  writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'node-llama-cpp', version: '3.22.1' }));
+  writeFileSync(join(pkg, 'dist', 'cli', 'cli.js'), FAKE_CLI);
+  const repo = tempDir('prolong-build-src-');
+  git(repo, 'init', '-q', '-b', 'main');
+  writeFileSync(join(repo, 'src.txt'), 'one\nfixed\n');
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-qm', 'release');
+  git(repo, 'bundle', 'create', '-q', join(pkg, 'llama', 'gitRelease.bundle'), 'HEAD', 'main');
+  // one patch to apply, one already in the release
+  writeFileSync(join(repo, 'src.txt'), 'two\nfixed\n');
+  writeFileSync(join(pkg, 'llama', 'patches', 'a-change.diff'), git(repo, 'diff'));
+  git(repo, 'checkout', '-q', '--', 'src.txt');
+  writeFileSync(join(pkg, 'llama', 'patches', 'b-merged.diff'), [
+    'diff --git a/src.txt b/src.txt', '--- a/src.txt', '+++ b/src.txt', '@@ -1,2 +1,2 @@', ' one', '-broken', '+fixed', '',
+  ].join('\n'));
+  return { dir, pkg };
+}
+
+test('missing build tools are named before anything starts', { skip: !unix }, () => {
+  const empty = tempDir('prolong-build-none-');
+  const error = (() => { try { checkBuildTools('cuda', { PATH: empty, CUDA_PATH: join(empty, 'nowhere') }); } catch (e) { return e; } })();
+  assert.ok(error instanceof UserError, String(error));
+  assert.match(error.message, /CMake \(cmake\).*git.*a C\+\+ compiler/);
+  if (!existsSync('/usr/local/cuda/bin/nvcc')) assert.match(error.message, /the CUDA toolkit \(nvcc; set CUDA_PATH/);
+  assert.match(error.hint ?? '', /apt-get install cmake git g\+\+/);
+  // Vulkan needs the SDK's shader compiler
+  assert.throws(() => checkBuildTools('vulkan', { PATH: toolsDir(['cmake', 'git', 'g++']) }), /the Vulkan SDK \(glslc\)/);
+  // nvcc outside PATH, under CUDA_PATH, is found and put on the build's PATH
+  const tools = toolsDir(['cmake', 'git', 'c++']);
+  const cuda = tempDir('prolong-build-cuda-');
+  mkdirSync(join(cuda, 'bin'));
+  writeFileSync(join(cuda, 'bin', 'nvcc'), '#!/bin/sh\n');
+  const env = checkBuildTools('cuda', { PATH: tools, CUDA_PATH: cuda });
+  assert.equal(env.PATH, `${join(cuda, 'bin')}${delimiter}${tools}`);
+});
+
+test('a build clones the bundled source, applies its patches, runs node-llama-cpp\'s build and lists the local build', { skip: !unix }, async () => {
+  const { dir, pkg } = runtimeDir();
+  const lines: string[] = [];
+  const installed = await buildLlamaCpp(dir, 'cuda', { env: { PATH: toolsDir(['cmake', 'git', 'g++', 'nvcc']) }, onOutput: (line) => lines.push(line) });
+  const call = JSON.parse(readFileSync(join(pkg, 'build-call.json'), 'utf8')) as { args: string[]; cwd: string; skipDownload: string; cloned: boolean; text: string };
+  assert.deepEqual(call.args, ['source', 'build', '--gpu', 'cuda', '--noUsageExample']);
+  assert.equal(call.skipDownload, 'true');
+  assert.equal(call.cloned, true);
+  assert.equal(call.text, 'two\nfixed\n', 'the first patch applied');
+  assert.ok(lines.includes('patch a-change.diff: applied'), lines.join('\n'));
+  assert.ok(lines.includes('patch b-merged.diff: already in this release, skipped'), lines.join('\n'));
+  assert.ok(lines.some((line) => line.includes('Linking CXX shared library')), lines.join('\n'));
+  assert.deepEqual(localBuilds(pkg), ['linux-x64-cuda']);
+  assert.ok(installed.binaries.includes('linux-x64-cuda (built here)'), installed.binaries.join(', '));
+  assert.deepEqual(installedRuntime(dir)?.binaries, ['linux-x64-cuda (built here)']);
+  // a second build reuses the cloned source (the patched text stays)
+  await buildLlamaCpp(dir, 'cuda', { env: { PATH: toolsDir(['cmake', 'git', 'g++', 'nvcc']) } });
+  assert.equal((JSON.parse(readFileSync(join(pkg, 'build-call.json'), 'utf8')) as { text: string }).text, 'two\nfixed\n');
+});
+
+test('a failed build says what the build printed; the cloned source stays for the next try', { skip: !unix }, async () => {
+  const { dir, pkg } = runtimeDir();
+  await assert.rejects(
+    buildLlamaCpp(dir, 'cuda', { env: { PATH: toolsDir(['cmake', 'git', 'g++', 'nvcc']), FAKE_BUILD_MODE: 'fail' } }),
+    (error: Error) => error instanceof UserError && /node-llama-cpp's build \(cuda\) failed \(exit code 1\): .*CMake Error at ggml\/CMakeLists.txt:12: no CUDA compiler/.test(error.message),
+  );
+  assert.deepEqual(localBuilds(pkg), []);
+  assert.ok(existsSync(join(pkg, 'llama', 'llama.cpp', '.git')));
+});
+
+test('cancelling a build stops its whole process group (the compilers too) and keeps no build', { skip: !unix }, async () => {
+  const { dir, pkg } = runtimeDir();
+  const controller = new AbortController();
+  const build = buildLlamaCpp(dir, 'cuda', {
+    env: { PATH: toolsDir(['cmake', 'git', 'g++', 'nvcc']), FAKE_BUILD_MODE: 'hang' }, signal: controller.signal,
+    onOutput: (line) => { if (line.includes('Building CUDA object')) controller.abort(); },
+  });
+  await assert.rejects(build, (error: Error) => error instanceof CancelledError);
+  const pid = Number(readFileSync(join(pkg, 'compiler.pid'), 'utf8'));
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assert.ok(!running(pid), 'the compiler the build started was stopped');
+  assert.deepEqual(localBuilds(pkg), []);
+});
+
+// The real thing: node-llama-cpp 3.22.1 compiles llama.cpp for the CPU here (minutes on 2 cores), then the engine's
+// loader finds the local build. Run with PROLONG_TEST_LLAMA_BUILD=DIR, DIR a runtime folder from `prolong runtime install`
+// (it is changed: the build is added to it).
+test('a real CPU build from node-llama-cpp\'s bundled source loads', { skip: !process.env.PROLONG_TEST_LLAMA_BUILD, timeout: 40 * 60_000 }, async () => {
+  const dir = process.env.PROLONG_TEST_LLAMA_BUILD!;
+  const installed = await buildLlamaCpp(dir, 'cpu', { onOutput: (line) => process.stderr.write(`  ${line}\n`) });
+  assert.ok(installed.binaries.some((name) => name.endsWith('(built here)')), installed.binaries.join(', '));
+});
