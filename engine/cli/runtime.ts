@@ -56,16 +56,18 @@ const runtimeCommand: Subcommand = {
       const installed = installedRuntime(dir);
       let gpu: string | false = false;
       let devices: string[] = [];
+      let builtHere = false;
       if (installed) {
         const llama = await startLlama(await loadLlamaCpp(dir, CLI_SETTINGS), 'auto', CLI_SETTINGS);
         gpu = llama.gpu;
+        builtHere = llama.buildType === 'localBuild';
         devices = llama.gpu === false ? [] : await llama.getGpuDeviceNames().catch(() => []);
         await llama.dispose();
       }
-      const status = { dir, installed: installed !== undefined, version: installed?.version, binaries: installed?.binaries ?? [], gpu, devices };
+      const status = { dir, installed: installed !== undefined, version: installed?.version, binaries: installed?.binaries ?? [], gpu, devices, builtHere };
       if (values.json) process.stdout.write(JSON.stringify(status) + '\n');
       else if (!installed) process.stdout.write(`llama.cpp runtime: not installed in ${dir} (prolong runtime install)\n`);
-      else process.stdout.write(`llama.cpp runtime: node-llama-cpp ${installed.version} in ${dir} (${installed.binaries.join(', ')}); ${gpu === false ? 'CPU only' : `${gpu} on ${devices.join(', ') || 'no device listed'}`}\n`);
+      else process.stdout.write(`llama.cpp runtime: node-llama-cpp ${installed.version} in ${dir} (${installed.binaries.join(', ')}); ${gpu === false ? 'CPU only' : `${gpu} on ${devices.join(', ') || 'no device listed'}`}${builtHere ? ', with the binary built on this machine' : ''}\n`);
       return 0;
     }
     process.stderr.write(help);

@@ -44,6 +44,8 @@ export interface LlamaModel {
 
 export interface Llama {
   readonly gpu: LlamaGpuType;
+  /** A binary built on this machine (`prolong runtime build`) or a prebuilt one. */
+  readonly buildType: 'localBuild' | 'prebuilt';
   readonly cpuMathCores: number;
   getGpuDeviceNames(): Promise<string[]>;
   getVramState(): Promise<{ total: number; used: number; free: number }>;

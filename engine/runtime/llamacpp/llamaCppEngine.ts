@@ -124,7 +124,7 @@ export class LlamaCppEngine extends RuntimeEngine {
     const where = llama.gpu === false ? `the CPU (${threads} thread${threads === 1 ? '' : 's'})` : `${llama.gpu === 'cuda' ? 'CUDA' : llama.gpu === 'vulkan' ? 'Vulkan' : 'Metal'}${devices.length ? ` on ${devices.join(', ')}` : ''}`;
     const info: EngineInfo = {
       model: source.name, modelDir: options.modelDir, runtime: 'llama.cpp',
-      runtimeReason: `${runtimeReason} (node-llama-cpp ${runtime.version})`,
+      runtimeReason: `${runtimeReason} (node-llama-cpp ${runtime.version}${llama.buildType === 'localBuild' ? ', built on this machine' : ''})`,
       executionProvider: provider, executionProviderReason: `llama.cpp on ${where}`,
       kvPlacement: llama.gpu === false ? 'device' : 'device-shared', contextTokens, estimate,
     };
