@@ -45,7 +45,7 @@ export async function loadEngine(options: LoadOptions): Promise<LoadedEngine> {
   const runtime = await loadLlamaCpp(options.llamaCppDir, names, found);
   const excluded = options.llamaCppExcludeGpus ?? [];
   const llama = await startLlama(runtime, options.executionProvider === 'cpu' ? false : 'auto', names, excluded);
-  const left = excluded.length > 0 ? `; left out: llama.cpp's ${excluded.join(', ')} backend, which stopped the engine process earlier (a prebuilt binary this driver cannot run: ${names.buildLlamaCpp} compiles one for this machine)` : '';
+  const left = excluded.length > 0 ? `; left out: llama.cpp's ${excluded.join(', ')} backend, which stopped the engine process earlier (a prebuilt binary this driver cannot run: ${names.buildLlamaCpp} compiles one for this machine, ${excluded.join(' or ')})` : '';
   if (setting === 'auto' && llama.gpu === false && !isGgufFile) {
     await llama.dispose();
     return onnx(`onnxruntime: the installed llama.cpp runtime has no GPU backend on this machine, and on the CPU onnxruntime is faster${left}`);

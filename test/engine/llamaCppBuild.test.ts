@@ -3,8 +3,9 @@
 // how it was called and writes a local build (the real one compiles llama.cpp for minutes: see the last test). Real
 // git clones the bundle and applies the patches. Checked: missing tools are named before anything starts, the source
 // is cloned and patched (a patch already in the source is skipped), the build's lines reach the progress view, the
-// result lists the local build, a failed build says what the build printed, and a cancel stops the build's whole
-// process group and leaves the runtime as it was.
+// result lists the local build, a failed build says what the build printed and where its log is, and a failed or
+// cancelled rebuild (node-llama-cpp empties the build's folder first) leaves the working build in place; a cancel
+// stops the build's whole process group.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -46,6 +47,11 @@ writeFileSync(join(pkg, 'build-call.json'), JSON.stringify({
   cloned: existsSync(join(source, '.git')), text: readFileSync(join(source, 'src.txt'), 'utf8'),
 }));
 const mode = process.env.FAKE_BUILD_MODE;
+// as node-llama-cpp does: the build's folder is emptied first, then CMake builds in it
+const folder = join(pkg, 'llama', 'localBuilds', 'linux-x64-cuda');
+require('node:fs').rmSync(folder, { recursive: true, force: true });
+mkdirSync(join(folder, 'Release'), { recursive: true });
+writeFileSync(join(folder, 'Release', 'half-built.o'), '');
 console.log('-- Using CMAKE_CUDA_ARCHITECTURES=90-real');
 if (mode === 'fail') { console.error('CMake Error at ggml/CMakeLists.txt:12: no CUDA compiler'); process.exit(1); }
 if (mode === 'hang') {
@@ -54,10 +60,9 @@ if (mode === 'hang') {
   console.log('[1/297] Building CUDA object');
   setInterval(() => {}, 1000);
 } else {
-  const out = join(pkg, 'llama', 'localBuilds', 'linux-x64-cuda', 'Release');
-  mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'llama-addon.node'), '');
-  writeFileSync(join(pkg, 'llama', 'localBuilds', 'linux-x64-cuda', 'buildDone.status'), '');
+  require('node:fs').rmSync(join(folder, 'Release', 'half-built.o'));
+  writeFileSync(join(folder, 'Release', 'llama-addon.node'), 'built ' + Date.now());
+  writeFileSync(join(folder, 'buildDone.status'), '');
   console.log('[297/297] Linking CXX shared library Release/llama-addon.node');
 }
 `;
@@ -80,6 +85,7 @@ function runtimeDir(): { dir: string; pkg: string } {
   const repo = tempDir('prolong-build-src-');
   git(repo, 'init', '-q', '-b', 'main');
   writeFileSync(join(repo, 'src.txt'), 'one\nfixed\n');
+  writeFileSync(join(repo, 'other.txt'), 'fixed\n');
   git(repo, 'add', '-A');
   git(repo, 'commit', '-qm', 'release');
   git(repo, 'bundle', 'create', '-q', join(pkg, 'llama', 'gitRelease.bundle'), 'HEAD', 'main');
@@ -88,7 +94,7 @@ function runtimeDir(): { dir: string; pkg: string } {
   writeFileSync(join(pkg, 'llama', 'patches', 'a-change.diff'), git(repo, 'diff'));
   git(repo, 'checkout', '-q', '--', 'src.txt');
   writeFileSync(join(pkg, 'llama', 'patches', 'b-merged.diff'), [
-    'diff --git a/src.txt b/src.txt', '--- a/src.txt', '+++ b/src.txt', '@@ -1,2 +1,2 @@', ' one', '-broken', '+fixed', '',
+    'diff --git a/other.txt b/other.txt', '--- a/other.txt', '+++ b/other.txt', '@@ -1 +1 @@', '-broken', '+fixed', '',
   ].join('\n'));
   return { dir, pkg };
 }
@@ -131,28 +137,43 @@ test('a build clones the bundled source, applies its patches, runs node-llama-cp
   assert.equal((JSON.parse(readFileSync(join(pkg, 'build-call.json'), 'utf8')) as { text: string }).text, 'two\nfixed\n');
 });
 
-test('a failed build says what the build printed; the cloned source stays for the next try', { skip: !unix }, async () => {
+test('a failed build says what it printed and where its whole output is; a working build and the cloned source stay', { skip: !unix }, async () => {
   const { dir, pkg } = runtimeDir();
-  await assert.rejects(
-    buildLlamaCpp(dir, 'cuda', { env: { PATH: toolsDir(['cmake', 'git', 'g++', 'nvcc']), FAKE_BUILD_MODE: 'fail' } }),
-    (error: Error) => error instanceof UserError && /node-llama-cpp's build \(cuda\) failed \(exit code 1\): .*CMake Error at ggml\/CMakeLists.txt:12: no CUDA compiler/.test(error.message),
-  );
+  const tools = toolsDir(['cmake', 'git', 'g++', 'nvcc']);
+  // a first build that fails leaves no build at all (not its half-built folder)
+  await assert.rejects(buildLlamaCpp(dir, 'cuda', { env: { PATH: tools, FAKE_BUILD_MODE: 'fail' } }), (error: Error) => error instanceof UserError
+    && /node-llama-cpp's build \(cuda\) failed \(exit code 1\): .*CMake Error at ggml\/CMakeLists.txt:12: no CUDA compiler/.test(error.message)
+    && error.hint!.includes(join(dir, 'build-cuda.log')));
+  assert.match(readFileSync(join(dir, 'build-cuda.log'), 'utf8'), /patch a-change.diff: applied[\s\S]*CMake Error at ggml/);
   assert.deepEqual(localBuilds(pkg), []);
+  assert.ok(!existsSync(join(pkg, 'llama', 'localBuilds', 'linux-x64-cuda')), 'the half-built folder is gone');
   assert.ok(existsSync(join(pkg, 'llama', 'llama.cpp', '.git')));
+  // a rebuild that fails leaves the working build as it was
+  await buildLlamaCpp(dir, 'cuda', { env: { PATH: tools } });
+  const addon = join(pkg, 'llama', 'localBuilds', 'linux-x64-cuda', 'Release', 'llama-addon.node');
+  const working = readFileSync(addon, 'utf8');
+  await assert.rejects(buildLlamaCpp(dir, 'cuda', { env: { PATH: tools, FAKE_BUILD_MODE: 'fail' } }), UserError);
+  assert.deepEqual(localBuilds(pkg), ['linux-x64-cuda']);
+  assert.equal(readFileSync(addon, 'utf8'), working);
+  assert.ok(!existsSync(join(pkg, 'llama', 'localBuilds', 'linux-x64-cuda', 'Release', 'half-built.o')));
 });
 
-test('cancelling a build stops its whole process group (the compilers too) and keeps no build', { skip: !unix }, async () => {
+test('cancelling a rebuild stops its whole process group (the compilers too) and keeps the build from before', { skip: !unix }, async () => {
   const { dir, pkg } = runtimeDir();
+  const tools = toolsDir(['cmake', 'git', 'g++', 'nvcc']);
+  await buildLlamaCpp(dir, 'cuda', { env: { PATH: tools } });
+  const working = readFileSync(join(pkg, 'llama', 'localBuilds', 'linux-x64-cuda', 'Release', 'llama-addon.node'), 'utf8');
   const controller = new AbortController();
   const build = buildLlamaCpp(dir, 'cuda', {
-    env: { PATH: toolsDir(['cmake', 'git', 'g++', 'nvcc']), FAKE_BUILD_MODE: 'hang' }, signal: controller.signal,
+    env: { PATH: tools, FAKE_BUILD_MODE: 'hang' }, signal: controller.signal,
     onOutput: (line) => { if (line.includes('Building CUDA object')) controller.abort(); },
   });
   await assert.rejects(build, (error: Error) => error instanceof CancelledError);
   const pid = Number(readFileSync(join(pkg, 'compiler.pid'), 'utf8'));
   await new Promise((resolve) => setTimeout(resolve, 500));
   assert.ok(!running(pid), 'the compiler the build started was stopped');
-  assert.deepEqual(localBuilds(pkg), []);
+  assert.deepEqual(localBuilds(pkg), ['linux-x64-cuda'], 'the build from before stays');
+  assert.equal(readFileSync(join(pkg, 'llama', 'localBuilds', 'linux-x64-cuda', 'Release', 'llama-addon.node'), 'utf8'), working);
 });
 
 // The real thing: node-llama-cpp 3.22.1 compiles llama.cpp for the CPU here (minutes on 2 cores), then the engine's

@@ -10,12 +10,12 @@
  * missing one is named.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { throwIfAborted, UserError } from '../../errors';
-import { installedRuntime, installLlamaCpp, type InstalledRuntime, type LlamaCppBinary } from './install';
+import { availableBinaries, installedRuntime, installLlamaCpp, type InstalledRuntime, type LlamaCppBinary } from './install';
 import { findLlamaCppIn, localBuilds } from './locate';
-import { runWithOutput } from './processOutput';
+import { runWithOutput, ToolFailedError } from './processOutput';
 
 export interface BuildOptions {
   /** The build's output (git, CMake, the compiler), line by line, for a progress view. */
@@ -50,6 +50,13 @@ function findNvcc(env: NodeJS.ProcessEnv): string | undefined {
   return undefined;
 }
 
+/** How to get the build tools on this platform. */
+function toolsHint(): string {
+  if (process.platform === 'darwin') return 'xcode-select --install, then brew install cmake';
+  if (process.platform === 'win32') return 'Visual Studio Build Tools with "Desktop development with C++" (it has CMake), git, and the CUDA toolkit from NVIDIA for CUDA';
+  return 'on Debian or Ubuntu: apt-get install cmake git g++; the CUDA toolkit from NVIDIA for CUDA';
+}
+
 /**
  * The tools a build for `gpu` needs, checked before anything starts; returns the environment to build in (nvcc's
  * folder put on PATH when it was found outside it), or throws a UserError naming every missing tool.
@@ -63,19 +70,20 @@ export function checkBuildTools(gpu: LlamaCppBinary, env: NodeJS.ProcessEnv = pr
   if (gpu === 'cuda') {
     const nvcc = findNvcc(env);
     if (!nvcc) missing.push('the CUDA toolkit (nvcc; set CUDA_PATH to where it is installed)');
-    else if (!onPath('nvcc', env)) buildEnv = { ...env, PATH: `${dirname(nvcc)}${delimiter}${env.PATH ?? ''}` };
+    else if (!onPath('nvcc', env)) buildEnv = { ...env, PATH: `${dirname(nvcc)}${delimiter}${env.PATH ?? env.Path ?? ''}` };
   }
   if (gpu === 'vulkan' && !onPath('glslc', env)) missing.push('the Vulkan SDK (glslc)');
   if (missing.length > 0) {
     throw new UserError(`Building llama.cpp (${gpu}) on this machine needs ${missing.join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not on PATH.`,
-      'Install them (on Debian or Ubuntu: apt-get install cmake git g++; the CUDA toolkit from NVIDIA), then build again; or install a prebuilt binary instead.');
+      `Install them (${toolsHint()}), then build again; or install a prebuilt binary instead.`);
   }
   return buildEnv;
 }
 
 /**
  * llama.cpp's source beside node-llama-cpp (llama/llama.cpp), cloned from the git bundle in its package, with the
- * package's patches applied as its own download command applies them; left as it is when it is already there.
+ * package's patches applied as its own download command applies them; left as it is when it is already there. It is
+ * cloned and patched in a folder beside and renamed into place last, so an interrupted clone is never taken for one.
  */
 async function ensureSource(packageDir: string, options: BuildOptions, env: NodeJS.ProcessEnv): Promise<void> {
   const llamaDir = join(packageDir, 'llama');
@@ -85,49 +93,111 @@ async function ensureSource(packageDir: string, options: BuildOptions, env: Node
   if (!existsSync(bundle)) {
     throw new UserError(`${packageDir} has no llama.cpp source (llama/gitRelease.bundle) to build from.`, 'Install the runtime again (prolong runtime install), then build.');
   }
-  rmSync(source, { recursive: true, force: true });
+  const staging = join(llamaDir, 'llama.cpp.prolong-clone');
+  rmSync(staging, { recursive: true, force: true });
+  const run = (args: string[], cwd: string, what: string) => runWithOutput('git', args, { cwd, env, onOutput: options.onOutput, signal: options.signal, what });
   try {
-    await runWithOutput('git', ['clone', '--quiet', bundle, source], { cwd: llamaDir, env, onOutput: options.onOutput, signal: options.signal, what: 'git (cloning the llama.cpp source bundle)' });
+    // the source as the bundle holds it, whatever git's line-ending settings (patches must apply to it)
+    await run(['-c', 'core.autocrlf=false', 'clone', '--quiet', bundle, staging], llamaDir, 'git (cloning the llama.cpp source bundle)');
     const patches = join(llamaDir, 'patches');
     for (const patch of existsSync(patches) ? readdirSync(patches).filter((name) => name.endsWith('.diff')).sort() : []) {
-      // a patch already in this release does not apply: check first, as node-llama-cpp skips merged patches
-      const check = spawnSync('git', ['apply', '--check', join(patches, patch)], { cwd: source, env, windowsHide: true });
-      if (check.status !== 0) { options.onOutput?.(`patch ${patch}: already in this release, skipped`); continue; }
-      await runWithOutput('git', ['apply', join(patches, patch)], { cwd: source, env, onOutput: options.onOutput, signal: options.signal, what: `git apply ${patch}` });
+      // a patch that reverses cleanly is already in this release (node-llama-cpp skips merged patches too)
+      const merged = spawnSync('git', ['apply', '--reverse', '--check', '--ignore-whitespace', join(patches, patch)], { cwd: staging, env, windowsHide: true });
+      if (merged.status === 0) { options.onOutput?.(`patch ${patch}: already in this release, skipped`); continue; }
+      await run(['apply', '--ignore-whitespace', join(patches, patch)], staging, `git apply ${patch}`);
       options.onOutput?.(`patch ${patch}: applied`);
     }
-  } catch (error) {
     rmSync(source, { recursive: true, force: true });
+    renameSync(staging, source);
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
     throw error;
   }
 }
 
+/** Where the builds there were before a build wait until it ends (node-llama-cpp deletes a build's folder first). */
+function previousBuildsDir(packageDir: string): string {
+  return join(packageDir, 'llama', 'localBuilds.prolong-previous');
+}
+
+/** Moves the finished local builds aside; returns their names (a folder that cannot move, in use on Windows, stays). */
+function setBuildsAside(packageDir: string): string[] {
+  const aside = previousBuildsDir(packageDir);
+  rmSync(aside, { recursive: true, force: true });
+  mkdirSync(aside, { recursive: true });
+  const moved: string[] = [];
+  for (const name of localBuilds(packageDir)) {
+    try { renameSync(join(packageDir, 'llama', 'localBuilds', name), join(aside, name)); moved.push(name); } catch { /* stays where it is */ }
+  }
+  return moved;
+}
+
+/**
+ * After a build: a folder the build did not finish is deleted, and each build set aside comes back unless the build
+ * made a new one of that name (a failed or cancelled rebuild leaves the working build in place).
+ */
+function restoreBuilds(packageDir: string, moved: string[]): void {
+  const builds = join(packageDir, 'llama', 'localBuilds');
+  const finished = new Set(localBuilds(packageDir));
+  if (existsSync(builds)) {
+    for (const name of readdirSync(builds)) if (!finished.has(name)) rmSync(join(builds, name), { recursive: true, force: true });
+  }
+  for (const name of moved) {
+    if (finished.has(name)) continue;
+    mkdirSync(builds, { recursive: true });
+    renameSync(join(previousBuildsDir(packageDir), name), join(builds, name));
+  }
+  rmSync(previousBuildsDir(packageDir), { recursive: true, force: true });
+}
+
+/** A prebuilt binary to install with node-llama-cpp when the folder has none: the CPU one where there is one. */
+function fallbackBinary(gpu: LlamaCppBinary): LlamaCppBinary {
+  const prebuilt = availableBinaries();
+  return prebuilt.includes('cpu') ? 'cpu' : prebuilt.includes(gpu) ? gpu : prebuilt[0] ?? 'cpu';
+}
+
 /**
  * Builds llama.cpp for `gpu` into the runtime in `dir` (installing node-llama-cpp there first when it is missing)
- * and returns what is installed, the local build listed among the binaries. A cancelled or failed build leaves the
- * runtime as it was: node-llama-cpp writes a local build's folder only when its build has finished.
+ * and returns what is installed, the local build listed among the binaries. The whole output goes to
+ * `dir/build-GPU.log`. A cancelled or failed build leaves the runtime's builds as they were.
  */
 export async function buildLlamaCpp(dir: string, gpu: LlamaCppBinary, options: BuildOptions = {}): Promise<InstalledRuntime> {
   throwIfAborted(options.signal, 'llama.cpp build');
   const env = checkBuildTools(gpu, options.env ?? process.env);
-  if (!findLlamaCppIn(dir)) {
-    // the CPU binary comes with it: a fallback while the build runs, and when it fails
-    await installLlamaCpp(dir, 'cpu', { signal: options.signal, registry: options.registry, onOutput: (line) => options.onOutput?.(`npm: ${line}`) });
+  mkdirSync(dir, { recursive: true });
+  const logPath = join(dir, `build-${gpu}.log`);
+  writeFileSync(logPath, `prolong runtime build --gpu ${gpu}, ${new Date().toISOString()}\n`);
+  const onOutput = (line: string) => { appendFileSync(logPath, line + '\n'); options.onOutput?.(line); };
+  try {
+    if (!findLlamaCppIn(dir)) {
+      // a prebuilt binary comes with it: a fallback while the build runs, and when it fails
+      await installLlamaCpp(dir, fallbackBinary(gpu), { signal: options.signal, registry: options.registry, onOutput: (line) => onOutput(`npm: ${line}`) });
+    }
+    const packageDir = dirname(findLlamaCppIn(dir)!.packageJson);
+    await ensureSource(packageDir, { ...options, onOutput }, env);
+    const cli = join(packageDir, 'dist', 'cli', 'cli.js');
+    const started = Date.now();
+    const moved = setBuildsAside(packageDir);
+    try {
+      await runWithOutput(process.execPath, [cli, 'source', 'build', '--gpu', gpu === 'cpu' ? 'false' : gpu, '--noUsageExample'], {
+        cwd: dir, onOutput, signal: options.signal, what: `node-llama-cpp's build (${gpu})`, processGroup: true,
+        // no download of anything while building (node-llama-cpp would fetch CMake or prebuilt binaries otherwise)
+        env: { ...env, ELECTRON_RUN_AS_NODE: '1', NODE_LLAMA_CPP_SKIP_DOWNLOAD: 'true' },
+      });
+    } finally {
+      restoreBuilds(packageDir, moved);
+    }
+    // the build this run finished: its folder's done marker is newer than the start
+    const built = localBuilds(packageDir).filter((name) => statSync(join(packageDir, 'llama', 'localBuilds', name, 'buildDone.status')).mtimeMs >= started - 2000);
+    if (built.length === 0) {
+      throw new UserError(`node-llama-cpp's build finished, but ${join(packageDir, 'llama', 'localBuilds')} has no new ${gpu} build.`,
+        `${logPath} has what the build printed; build again after fixing what it says.`);
+    }
+    return installedRuntime(dir)!;
+  } catch (error) {
+    if (error instanceof ToolFailedError && !error.notFound) {
+      throw new UserError(`${error.message}.`, `${logPath} has the whole output; fix what it says (${toolsHint()}), then build again.`, { cause: error });
+    }
+    throw error;
   }
-  const found = findLlamaCppIn(dir)!;
-  const packageDir = dirname(found.packageJson);
-  await ensureSource(packageDir, options, env);
-  const cli = join(packageDir, 'dist', 'cli', 'cli.js');
-  const before = new Set(localBuilds(packageDir));
-  await runWithOutput(process.execPath, [cli, 'source', 'build', '--gpu', gpu === 'cpu' ? 'false' : gpu, '--noUsageExample'], {
-    cwd: dir, onOutput: options.onOutput, signal: options.signal, what: `node-llama-cpp's build (${gpu})`, processGroup: true,
-    // no download of anything while building (node-llama-cpp would fetch CMake or prebuilt binaries otherwise)
-    env: { ...env, ELECTRON_RUN_AS_NODE: '1', NODE_LLAMA_CPP_SKIP_DOWNLOAD: 'true' },
-  });
-  const built = localBuilds(packageDir).filter((name) => !before.has(name) || name.includes(gpu === 'cpu' ? 'cpu' : gpu));
-  if (built.length === 0) {
-    throw new UserError(`node-llama-cpp's build finished, but ${join(packageDir, 'llama', 'localBuilds')} has no ${gpu} build.`,
-      'See the build output above for what CMake did; build again after fixing it.');
-  }
-  return installedRuntime(dir)!;
 }

@@ -107,7 +107,7 @@ export async function installLlamaCpp(dir: string, binary: LlamaCppBinary, optio
   if (options.registry) args.push('--registry', options.registry);
   const npm = options.npm ?? (process.platform === 'win32' ? 'npm.cmd' : 'npm');
   await runWithOutput(npm, args, {
-    cwd: dir, what: 'llama.cpp install', onOutput: options.onOutput, signal: options.signal,
+    cwd: dir, what: 'llama.cpp install', onOutput: options.onOutput, signal: options.signal, shell: process.platform === 'win32',
     env: { ...process.env, NODE_LLAMA_CPP_SKIP_DOWNLOAD: 'true', npm_config_update_notifier: 'false' },
   }).catch((error: unknown) => {
     if (!(error instanceof ToolFailedError)) throw error;

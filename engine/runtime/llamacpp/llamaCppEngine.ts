@@ -110,9 +110,10 @@ export class LlamaCppEngine extends RuntimeEngine {
     let context: LlamaContext;
     // One core left to the rest of the machine: llama.cpp's threads spin at every barrier, and a descheduled one
     // stalls them all (seen on 2 cores: 770 ms per decoded token with every core, 2 ms with one thread). With every
-    // layer on the GPU the CPU threads only look up embeddings: two are enough (llama-bench on an H200, 8B at 64K:
+    // layer on CUDA the CPU threads only look up embeddings: two are enough (llama-bench on an H200, 8B at 64K:
     // 1 thread 153.8 tokens/s, 15 threads 151.8), and fewer spinning threads leave a busy machine's cores alone.
-    const threads = Math.max(1, llama.gpu === false ? llama.cpuMathCores - 1 : Math.min(2, llama.cpuMathCores - 1));
+    // (Vulkan and Metal can fall back to the CPU for an operation their device lacks: they keep the cores.)
+    const threads = Math.max(1, llama.gpu === 'cuda' ? Math.min(2, llama.cpuMathCores - 1) : llama.cpuMathCores - 1);
     try {
       context = await model.createContext({ contextSize: contextTokens, batchSize: chunkTokens, flashAttention: true, sequences: 1, ignoreMemorySafetyChecks: true, threads });
     } catch (error) {

@@ -43,7 +43,8 @@ export function findLlamaCppIn(dir: string): FoundRuntime | undefined {
 export function localBuilds(packageDir: string): string[] {
   const dir = join(packageDir, 'llama', 'localBuilds');
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((name) => existsSync(join(dir, name, 'buildDone.status')) || existsSync(join(dir, name, 'Release'))).sort();
+  // node-llama-cpp writes buildDone.status last, and loads only a folder that has it
+  return readdirSync(dir).filter((name) => existsSync(join(dir, name, 'buildDone.status'))).sort();
 }
 
 function ownPackageJson(): string | undefined {

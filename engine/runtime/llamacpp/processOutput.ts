@@ -2,7 +2,7 @@
  * Runs a tool (npm, git, a build) to its end, handing its output to a progress view line by line, stopping it on
  * cancel, and failing with the last lines it printed: what the runtime's install and build both need.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { CancelledError, UserError } from '../../errors';
 
 export interface RunOptions {
@@ -12,15 +12,20 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** What runs, for messages ("npm", "git apply x.diff"). */
   what: string;
-  /** Start it as a process group and stop the whole group on cancel (a build's compilers are grandchildren). */
+  /**
+   * Stop the whole process tree on cancel, and when this process exits first (a build's compilers are
+   * grandchildren): a process group on Unix, taskkill /T on Windows.
+   */
   processGroup?: boolean;
+  /** Run through the shell (Windows: npm is npm.cmd). */
+  shell?: boolean;
 }
 
 /** A tool that was not found, or that exited with an error; `tail` holds its last lines. */
 export class ToolFailedError extends UserError {
   constructor(readonly what: string, readonly exitCode: number | undefined, readonly tail: string[], readonly notFound = false) {
     super(notFound ? `${what} was not found.` : `${what} failed (exit code ${exitCode}): ${tail.slice(-4).join(' / ')}`,
-      notFound ? 'Install it and try again.' : 'The lines above say what went wrong.');
+      notFound ? 'Install it and try again.' : 'Its last lines are in the message.');
     this.name = 'ToolFailedError';
   }
 }
@@ -30,7 +35,7 @@ export function runWithOutput(command: string, args: string[], options: RunOptio
   return new Promise<void>((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd, env: options.env ?? process.env, windowsHide: true, stdio: ['ignore', 'pipe', 'pipe'],
-      shell: process.platform === 'win32' && /\.cmd$/i.test(command), detached: options.processGroup === true && process.platform !== 'win32',
+      shell: options.shell ?? false, detached: options.processGroup === true && process.platform !== 'win32',
     });
     const onData = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split(/\r?\n|\r/)) {
@@ -44,19 +49,25 @@ export function runWithOutput(command: string, args: string[], options: RunOptio
     child.stderr.on('data', onData);
     const kill = (signal: NodeJS.Signals) => {
       try {
-        if (options.processGroup && child.pid !== undefined && process.platform !== 'win32') process.kill(-child.pid, signal);
+        if (options.processGroup && child.pid !== undefined && process.platform === 'win32') spawnSync('taskkill', ['/pid', String(child.pid), '/T', '/F'], { windowsHide: true });
+        else if (options.processGroup && child.pid !== undefined) process.kill(-child.pid, signal);
         else child.kill(signal);
       } catch { /* already gone */ }
     };
+    // a detached build outlives this process otherwise (a closed terminal, a reloaded window)
+    const onExit = () => kill('SIGKILL');
+    if (options.processGroup) process.on('exit', onExit);
     // npm finishes the download in flight on the first signal; a second one, a moment later, stops it at once
     let force: NodeJS.Timeout | undefined;
     const abort = () => { kill('SIGTERM'); force = setTimeout(() => kill('SIGKILL'), 300); force.unref(); };
     options.signal?.addEventListener('abort', abort, { once: true });
     child.on('error', (error: NodeJS.ErrnoException) => {
+      process.removeListener('exit', onExit);
       options.signal?.removeEventListener('abort', abort);
       reject(error.code === 'ENOENT' ? new ToolFailedError(options.what, undefined, tail, true) : error);
     });
     child.on('close', (code) => {
+      process.removeListener('exit', onExit);
       clearTimeout(force);
       options.signal?.removeEventListener('abort', abort);
       if (options.signal?.aborted) { reject(new CancelledError(options.what)); return; }
