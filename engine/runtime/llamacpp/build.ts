@@ -98,7 +98,7 @@ async function ensureSource(packageDir: string, options: BuildOptions, env: Node
   const run = (args: string[], cwd: string, what: string) => runWithOutput('git', args, { cwd, env, onOutput: options.onOutput, signal: options.signal, what });
   try {
     // the source as the bundle holds it, whatever git's line-ending settings (patches must apply to it)
-    await run(['-c', 'core.autocrlf=false', 'clone', '--quiet', bundle, staging], llamaDir, 'git (cloning the llama.cpp source bundle)');
+    await run(['-c', 'core.autocrlf=false', '-c', 'advice.detachedHead=false', 'clone', '--quiet', bundle, staging], llamaDir, 'git (cloning the llama.cpp source bundle)');
     const patches = join(llamaDir, 'patches');
     for (const patch of existsSync(patches) ? readdirSync(patches).filter((name) => name.endsWith('.diff')).sort() : []) {
       // a patch that reverses cleanly is already in this release (node-llama-cpp skips merged patches too)
