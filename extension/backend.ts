@@ -14,6 +14,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../engine/errors';
 import { createBackend } from '../engine/backends/factory';
+import { buildDurations } from '../engine/runtime/llamacpp/build';
+import { LocalBackend, type LlamaCppGpu } from '../engine/runtime/localBackend';
 import { EXTENSION_SETTINGS } from '../engine/settingNames';
 import type { Backend } from '../engine/backends/types';
 import { ENGINE_SECTION } from '../engine/runtime/engineSettings';
@@ -117,10 +119,21 @@ async function build(context: vscode.ExtensionContext): Promise<Backend> {
     throw new UserError(`prolong.engine.modelPath names ${settings.modelDir}, which has no ${sidecarFileName}: it is not a converted model.`,
       'Run "ProLong: Select Model" to convert a Hugging Face checkpoint (it sets this setting), or set it to a folder the converter wrote.');
   }
-  return createBackend({
+  const backend = createBackend({
     ...settings, llamaCppDir: llamaCppDir(context), tokenizerPath: tokenizerPathSetting(),
     prefixCacheDir: join(context.globalStorageUri.fsPath, 'prefix-cache'), settingNames: EXTENSION_SETTINGS,
   });
+  if (backend instanceof LocalBackend) backend.onGpuLeftOut = offerLlamaCppBuild;
+  return backend;
+}
+
+/** A llama.cpp GPU backend stopped the engine (a prebuilt binary this driver cannot run): offer to build one here. */
+function offerLlamaCppBuild(gpu: LlamaCppGpu): void {
+  const build = 'Build for This Machine';
+  const buildable = gpu === 'cuda' || gpu === 'vulkan';
+  void vscode.window.showWarningMessage(`ProLong: llama.cpp's ${gpu} backend stopped the engine (its prebuilt binary does not run with this driver); the engine goes on without it.`
+    + (buildable ? ` Building llama.cpp on this machine (${buildDurations}) makes one that does.` : ''), ...(buildable ? [build] : []))
+    .then((choice) => { if (choice === build) void vscode.commands.executeCommand('prolong.installLlamaCpp', gpu, true); });
 }
 
 /**

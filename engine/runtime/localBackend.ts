@@ -13,6 +13,14 @@ import { demoModelNotice, isDemoModelDir } from '../models/demoModel';
 import { CLI_SETTINGS } from '../settingNames';
 import type { EngineGenerateRequest, EngineGenerateResult, EngineInfo, EngineStats, LoadOptions } from './protocol';
 
+export type LlamaCppGpu = 'cuda' | 'vulkan' | 'metal';
+
+/** The llama.cpp GPU backend a crashed engine ran on (undefined: onnxruntime, the CPU, or nothing loaded yet). */
+export function crashedLlamaCppGpu(loaded: Pick<EngineInfo, 'runtime' | 'executionProvider'> | undefined): LlamaCppGpu | undefined {
+  const provider = loaded?.runtime === 'llama.cpp' ? loaded.executionProvider : undefined;
+  return provider === 'cuda' || provider === 'vulkan' || provider === 'metal' ? provider : undefined;
+}
+
 export class LocalBackend implements Backend {
   private readonly client = new EngineClient();
   private loading: Promise<EngineInfo> | undefined;
@@ -20,14 +28,20 @@ export class LocalBackend implements Backend {
   /** What the running engine process loaded (to know what a crash took down). */
   private loaded: EngineInfo | undefined;
   /** llama.cpp GPU backends that stopped the engine process: the next loads leave them out. */
-  private readonly crashedGpus = new Set<'cuda' | 'vulkan' | 'metal'>();
+  private readonly crashedGpus = new Set<LlamaCppGpu>();
+
+  /** Told once per GPU backend that is left out (the extension offers to build llama.cpp for the machine). */
+  onGpuLeftOut: ((gpu: LlamaCppGpu) => void) | undefined;
 
   constructor(readonly options: LoadOptions) {
     // After a crash the next request starts a new process; it must load the model again. A llama.cpp GPU backend
     // that aborted the process (a prebuilt that this driver cannot run) is left out from then on.
     this.client.onCrash = () => {
-      const provider = this.loaded?.runtime === 'llama.cpp' ? this.loaded.executionProvider : undefined;
-      if (provider === 'cuda' || provider === 'vulkan' || provider === 'metal') this.crashedGpus.add(provider);
+      const gpu = crashedLlamaCppGpu(this.loaded);
+      if (gpu && !this.crashedGpus.has(gpu)) {
+        this.crashedGpus.add(gpu);
+        this.onGpuLeftOut?.(gpu);
+      }
       this.loading = undefined;
       this.loaded = undefined;
     };

@@ -11,10 +11,11 @@ import { llamaCppDir, restartBackend } from '../backend';
 import { withCancellation } from '../cancellation';
 
 export function registerLlamaCppInstall(context: vscode.ExtensionContext): void {
-  context.subscriptions.push(vscode.commands.registerCommand('prolong.installLlamaCpp', (binary?: LlamaCppBinary) => install(context, binary)));
+  // arguments (optional): the binary, and true to build it here (the engine's offer after a GPU backend stopped it)
+  context.subscriptions.push(vscode.commands.registerCommand('prolong.installLlamaCpp', (binary?: LlamaCppBinary, buildHere?: boolean) => install(context, binary, buildHere === true)));
 }
 
-async function install(context: vscode.ExtensionContext, given?: LlamaCppBinary): Promise<void> {
+async function install(context: vscode.ExtensionContext, given?: LlamaCppBinary, buildGiven = false): Promise<void> {
   const dir = llamaCppDir(context);
   const choices = availableBinaries();
   if (choices.length === 0) {
@@ -22,7 +23,7 @@ async function install(context: vscode.ExtensionContext, given?: LlamaCppBinary)
     return;
   }
   let binary = given && choices.includes(given) ? given : undefined;
-  let build = false;
+  let build = binary !== undefined && buildGiven;
   if (!binary) {
     const present = installedRuntime(dir);
     const items: BinaryItem[] = choices.map((b) => ({

@@ -6,7 +6,7 @@ import type { GenerateEvent } from '../../engine/backends/types';
 import { UserError } from '../../engine/errors';
 import { EXTENSION_SETTINGS } from '../../engine/settingNames';
 import { Engine } from '../../engine/runtime/engine';
-import { LocalBackend } from '../../engine/runtime/localBackend';
+import { crashedLlamaCppGpu, LocalBackend } from '../../engine/runtime/localBackend';
 import { loadTokenizer } from '../../engine/tokenizer';
 import { tinyModel } from './fixtures';
 
@@ -211,4 +211,23 @@ test('a context longer than the model runs names what asked for it: the setting,
     contextTokensSource: { what: 'the longest of --lengths, 4K', fix: 'Give --lengths up to {limit} tokens' },
   }), (error: unknown) => error instanceof UserError && !error.message.includes('prolong.engine.contextTokens')
     && /asked for a 4096-token context \(the longest of --lengths, 4K\)/.test(error.message) && /Give --lengths up to 512 tokens/.test(error.hint ?? ''));
+});
+
+test('a llama.cpp GPU backend that takes the engine down is told once and left out; other crashes are not', () => {
+  assert.equal(crashedLlamaCppGpu({ runtime: 'llama.cpp', executionProvider: 'cuda' }), 'cuda');
+  assert.equal(crashedLlamaCppGpu({ runtime: 'llama.cpp', executionProvider: 'vulkan' }), 'vulkan');
+  assert.equal(crashedLlamaCppGpu({ runtime: 'llama.cpp', executionProvider: 'cpu' }), undefined);
+  assert.equal(crashedLlamaCppGpu({ runtime: 'onnx', executionProvider: 'webgpu' }), undefined);
+  assert.equal(crashedLlamaCppGpu(undefined), undefined);
+  // the engine client's crash hook, as it fires when the process dies: no process is started here
+  const backend = new LocalBackend({ modelDir: 'unused', executionProvider: 'auto', contextTokens: 0, prefillChunkTokens: 64 });
+  const told: string[] = [];
+  backend.onGpuLeftOut = (gpu) => told.push(gpu);
+  const internals = backend as unknown as { loaded: unknown; client: { onCrash: (reason: string) => void }; crashedGpus: Set<string> };
+  for (const provider of ['cuda', 'cuda', 'cpu']) {
+    internals.loaded = { runtime: 'llama.cpp', executionProvider: provider };
+    internals.client.onCrash('SIGABRT');
+  }
+  assert.deepEqual(told, ['cuda']);
+  assert.deepEqual([...internals.crashedGpus], ['cuda']);
 });
