@@ -24,6 +24,13 @@ build, a model converted with --gguf (or a .gguf file) runs several times faster
   status    what is installed and which GPU llama.cpp finds
 `;
 
+/** --gpu's value, else `fallback`; a value that names no binary is an error listing `allowed`. */
+function gpuFlag(value: string | undefined, fallback: LlamaCppBinary | undefined, allowed: readonly LlamaCppBinary[]): LlamaCppBinary {
+  const binary = (value ?? fallback) as LlamaCppBinary;
+  if (!(binary in binaryDescriptions)) throw new UserError(`--gpu ${value} is not cpu, vulkan, cuda or metal.`, `Pick one of: ${allowed.join(', ')}.`);
+  return binary;
+}
+
 const runtimeCommand: Subcommand = {
   summary: COMMAND_SUMMARIES.runtime,
   usage,
@@ -36,16 +43,14 @@ const runtimeCommand: Subcommand = {
     const action = positionals[0];
     if (action === 'install' && positionals.length === 1) {
       const choices = availableBinaries();
-      const binary = (values.gpu ?? choices[0]) as LlamaCppBinary;
-      if (!(binary in binaryDescriptions)) throw new UserError(`--gpu ${values.gpu} is not cpu, vulkan, cuda or metal.`, `Pick one of: ${choices.join(', ')}.`);
+      const binary = gpuFlag(values.gpu, choices[0], choices);
       process.stderr.write(`installing llama.cpp (${binaryDescriptions[binary]}) into ${dir} with npm\n`);
       const installed = await installLlamaCpp(dir, binary, { signal, onOutput: (line) => process.stderr.write(`  npm: ${line}\n`) });
       process.stdout.write(`installed node-llama-cpp ${installed.version} (${installed.binaries.join(', ')}) in ${dir}\n`);
       return 0;
     }
     if (action === 'build' && positionals.length === 1) {
-      const binary = (values.gpu ?? (process.platform === 'darwin' ? 'metal' : 'cuda')) as LlamaCppBinary;
-      if (!(binary in binaryDescriptions)) throw new UserError(`--gpu ${values.gpu} is not cpu, vulkan, cuda or metal.`, 'Pick one of: cuda, vulkan, metal, cpu.');
+      const binary = gpuFlag(values.gpu, process.platform === 'darwin' ? 'metal' : 'cuda', ['cuda', 'vulkan', 'metal', 'cpu']);
       process.stderr.write(`building llama.cpp (${binary}) for this machine into ${dir} (${buildDurations})\n`);
       const started = Date.now();
       const installed = await buildLlamaCpp(dir, binary, { signal, onOutput: (line) => process.stderr.write(`  ${line}\n`) });

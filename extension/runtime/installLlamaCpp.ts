@@ -1,7 +1,7 @@
 /**
  * "ProLong: Install llama.cpp Runtime": picks the llama.cpp build for this machine (Vulkan, CUDA, Metal or CPU, or a
- * CUDA or Vulkan binary built here from node-llama-cpp's bundled source, build.ts), installs it with npm into the extension's storage (a cancellable progress notification showing npm's lines), and
- * restarts the engine so that a model with a GGUF runs on it. The runtime is not in the VSIX (see install.ts).
+ * CUDA or Vulkan binary built here from node-llama-cpp's bundled source, build.ts), installs it with npm into the
+ * extension's storage (a cancellable progress notification showing npm's or the build's lines), and restarts the engine so that a model with a GGUF runs on it. The runtime is not in the VSIX (see install.ts).
  */
 import * as vscode from 'vscode';
 import { CancelledError, errorMessage } from '../../engine/errors';
@@ -35,7 +35,7 @@ async function install(context: vscode.ExtensionContext, given?: LlamaCppBinary,
       items.push({
         label: `Build for this machine: ${binaryLabel(b)}`, binary: b, build: true,
         description: `compiles llama.cpp here (${buildDurations}); needs CMake, git, a C++ compiler${b === 'cuda' ? ' and the CUDA toolkit' : ' and the Vulkan SDK'}`,
-        detail: present?.binaries.some((name) => name.includes(b) && name.endsWith('(built here)')) ? 'built here' : undefined,
+        detail: present?.builtHere.some((name) => name.includes(b)) ? 'built here' : undefined,
       });
     }
     const picked = await vscode.window.showQuickPick(items, { title: 'Install the llama.cpp runtime', placeHolder: `Which build of llama.cpp? It goes into ${dir}, by npm.` });

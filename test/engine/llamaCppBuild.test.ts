@@ -132,6 +132,7 @@ test('a build clones the bundled source, applies its patches, runs node-llama-cp
   assert.deepEqual(localBuilds(pkg), ['linux-x64-cuda']);
   assert.ok(installed.binaries.includes('linux-x64-cuda (built here)'), installed.binaries.join(', '));
   assert.deepEqual(installedRuntime(dir)?.binaries, ['linux-x64-cuda (built here)']);
+  assert.deepEqual(installedRuntime(dir)?.builtHere, ['linux-x64-cuda']);
   // a second build reuses the cloned source (the patched text stays)
   await buildLlamaCpp(dir, 'cuda', { env: { PATH: toolsDir(['cmake', 'git', 'g++', 'nvcc']) } });
   assert.equal((JSON.parse(readFileSync(join(pkg, 'build-call.json'), 'utf8')) as { text: string }).text, 'two\nfixed\n');

@@ -144,8 +144,8 @@ test('installs node-llama-cpp and the linux-x64 binary package from the given re
   const before = requests.length;
   const installed = await withIsolatedNpm('ok', () => installLlamaCpp(dir, 'cpu', { registry, platform: 'linux-x64', onOutput: (line) => lines.push(line) }));
 
-  assert.deepEqual(installed, { dir, version: VERSION, binaries: ['linux-x64'] });
-  assert.deepEqual(installedRuntime(dir), { dir, version: VERSION, binaries: ['linux-x64'] });
+  assert.deepEqual(installed, { dir, version: VERSION, binaries: ['linux-x64'], builtHere: [] });
+  assert.deepEqual(installedRuntime(dir), { dir, version: VERSION, binaries: ['linux-x64'], builtHere: [] });
   assert.ok(existsSync(join(dir, 'node_modules', '@node-llama-cpp', 'linux-x64', 'bins', 'linux-x64', 'README')), 'the binary package\'s files are unpacked');
   const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { private?: boolean; dependencies?: Record<string, string> };
   assert.equal(manifest.private, true);
@@ -248,6 +248,6 @@ test('a failed install over a working one leaves the working one in place', asyn
   await new Promise<void>((done) => closed.close(() => done()));
   // npm fails before it touches node_modules (no registry), so the runtime installed before is still whole
   await assert.rejects(withIsolatedNpm('reinstall-fail', () => installLlamaCpp(dir, 'cpu', { registry: `http://127.0.0.1:${port}/`, platform: 'linux-x64' })), UserError);
-  assert.deepEqual(installedRuntime(dir), { dir, version: VERSION, binaries: ['linux-x64'] });
+  assert.deepEqual(installedRuntime(dir), { dir, version: VERSION, binaries: ['linux-x64'], builtHere: [] });
 });
 

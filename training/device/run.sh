@@ -23,5 +23,6 @@ echo "=== training"; grep -E "^step|held-out|steps," $R/train-s*.log 2>/dev/null
 echo "=== errors"; tail -5 $R/pipeline.log; for f in $R/*.err; do [ -s $f ] && { echo "-- $f"; tail -3 $f; }; done
 nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
 tar czf $OUT/res.tgz -C $J res 2>/dev/null
-for s in s1 s2 s2a s2b; do [ -f $J/model-$s/model.onnx.data ] && split -b 15M -d $J/model-$s/model.onnx.data $OUT/$s.onnx.data.part; done
+# every converted model: s1, s2, or each continuation variant (s2a, s2b, ...)
+for m in $J/model-*; do s=${m##*/model-}; [ -f $m/model.onnx.data ] && split -b 15M -d $m/model.onnx.data $OUT/$s.onnx.data.part; done
 ls -la $OUT

@@ -67,8 +67,10 @@ export interface InstallOptions {
 export interface InstalledRuntime {
   dir: string;
   version: string;
-  /** The binary packages in the folder. */
+  /** The binary packages in the folder, then the builds made here, as `NAME (built here)`. */
   binaries: string[];
+  /** node-llama-cpp's folder names of the builds made here (`prolong runtime build`). */
+  builtHere: string[];
 }
 
 /** What is installed in `dir` (undefined: nothing). */
@@ -77,9 +79,9 @@ export function installedRuntime(dir: string): InstalledRuntime | undefined {
   if (!found) return undefined;
   const scope = join(dir, 'node_modules', '@node-llama-cpp');
   // prebuilt binary packages, then what `prolong runtime build` compiled here (node-llama-cpp loads those first)
-  const built = localBuilds(join(found.packageJson, '..')).map((name) => `${name} (built here)`);
-  const binaries = [...(existsSync(scope) ? readdirSync(scope).sort() : []), ...built];
-  return { dir, version: found.version, binaries };
+  const builtHere = localBuilds(join(found.packageJson, '..'));
+  const binaries = [...(existsSync(scope) ? readdirSync(scope).sort() : []), ...builtHere.map((name) => `${name} (built here)`)];
+  return { dir, version: found.version, binaries, builtHere };
 }
 
 /** True when `dir` holds the llama.cpp runtime with a GPU build (Vulkan, CUDA or Metal). */
@@ -110,15 +112,13 @@ export async function installLlamaCpp(dir: string, binary: LlamaCppBinary, optio
     cwd: dir, what: 'llama.cpp install', onOutput: options.onOutput, signal: options.signal, shell: process.platform === 'win32',
     env: { ...process.env, NODE_LLAMA_CPP_SKIP_DOWNLOAD: 'true', npm_config_update_notifier: 'false' },
   }).catch((error: unknown) => {
+    // a cancelled or failed install must not leave a half-written node-llama-cpp that later looks installed
+    if (!hadRuntime) rmSync(join(dir, 'node_modules', LLAMA_CPP_PACKAGE), { recursive: true, force: true });
     if (!(error instanceof ToolFailedError)) throw error;
     throw error.notFound
       ? new UserError(`npm (${npm}) was not found, so the llama.cpp runtime cannot be installed.`, `Install Node.js (it comes with npm), or run by hand: ${manualInstallCommand(dir, binary, options.platform)}`)
-      : new UserError(`npm could not install the llama.cpp runtime into ${dir} (exit code ${error.exitCode}): ${error.tail.slice(-4).join(' / ')}`,
+      : new UserError(`npm could not install the llama.cpp runtime into ${dir} (exit code ${error.exitCode}): ${error.lastLines}`,
         `Check that npm reaches its registry (\`npm config get registry\`), then try again; or run by hand: ${manualInstallCommand(dir, binary, options.platform)}`);
-  }).catch((error: unknown) => {
-    // a cancelled or failed install must not leave a half-written node-llama-cpp that later looks installed
-    if (!hadRuntime) rmSync(join(dir, 'node_modules', LLAMA_CPP_PACKAGE), { recursive: true, force: true });
-    throw error;
   });
   const installed = installedRuntime(dir);
   if (!installed) throw new UserError(`npm finished, but ${dir} has no ${LLAMA_CPP_PACKAGE}.`, `Run by hand: ${manualInstallCommand(dir, binary, options.platform)}`);

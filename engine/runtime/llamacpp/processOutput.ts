@@ -24,10 +24,19 @@ export interface RunOptions {
 /** A tool that was not found, or that exited with an error; `tail` holds its last lines. */
 export class ToolFailedError extends UserError {
   constructor(readonly what: string, readonly exitCode: number | undefined, readonly tail: string[], readonly notFound = false) {
-    super(notFound ? `${what} was not found.` : `${what} failed (exit code ${exitCode}): ${tail.slice(-4).join(' / ')}`,
+    super(notFound ? `${what} was not found.` : `${what} failed (exit code ${exitCode}): ${lastLines(tail)}`,
       notFound ? 'Install it and try again.' : 'Its last lines are in the message.');
     this.name = 'ToolFailedError';
   }
+
+  /** Its last few lines, for a one-line message. */
+  get lastLines(): string {
+    return lastLines(this.tail);
+  }
+}
+
+function lastLines(tail: string[]): string {
+  return tail.slice(-4).join(' / ');
 }
 
 export function runWithOutput(command: string, args: string[], options: RunOptions): Promise<void> {
@@ -61,15 +70,17 @@ export function runWithOutput(command: string, args: string[], options: RunOptio
     let force: NodeJS.Timeout | undefined;
     const abort = () => { kill('SIGTERM'); force = setTimeout(() => kill('SIGKILL'), 300); force.unref(); };
     options.signal?.addEventListener('abort', abort, { once: true });
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      process.removeListener('exit', onExit);
-      options.signal?.removeEventListener('abort', abort);
-      reject(error.code === 'ENOENT' ? new ToolFailedError(options.what, undefined, tail, true) : error);
-    });
-    child.on('close', (code) => {
+    const done = () => {
       process.removeListener('exit', onExit);
       clearTimeout(force);
       options.signal?.removeEventListener('abort', abort);
+    };
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      done();
+      reject(error.code === 'ENOENT' ? new ToolFailedError(options.what, undefined, tail, true) : error);
+    });
+    child.on('close', (code) => {
+      done();
       if (options.signal?.aborted) { reject(new CancelledError(options.what)); return; }
       if (code === 0) { resolve(); return; }
       reject(new ToolFailedError(options.what, code ?? undefined, tail));
