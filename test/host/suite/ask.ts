@@ -46,6 +46,25 @@ class ScriptedBackend implements Backend {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Runs `body` on the backend the settings build (not the test backend), with these workspace settings, in a new
+ * conversation; afterwards the test backend comes back first, so that the settings, reset one by one, never build
+ * and load a real engine in between. A setting the body changes must be among `settings` (it is reset with them).
+ */
+async function withConfiguredBackend(settings: Record<string, unknown>, body: () => Promise<void>): Promise<void> {
+  const prolong = await api();
+  const config = vscode.workspace.getConfiguration('prolong');
+  prolong.overrideBackend(undefined);
+  await ui({ action: 'click', frame: FRAME, selector: '#new-conversation' });
+  try {
+    for (const [name, value] of Object.entries(settings)) await config.update(name, value, vscode.ConfigurationTarget.Workspace);
+    await body();
+  } finally {
+    prolong.overrideBackend(backend);
+    for (const name of Object.keys(settings)) await config.update(name, undefined, vscode.ConfigurationTarget.Workspace);
+  }
+}
+
 /** Streams `pieces` a few milliseconds apart; with `thenHold`, waits for the signal after them and ends 'cancelled'. */
 function streaming(pieces: string[], thenHold = false): Script {
   return async (_request, onEvent, signal) => {
@@ -288,17 +307,10 @@ hostTest('Ask: with prolong.backend "local" and no model path the bundled demo m
 });
 
 hostTest('Ask: with prolong.backend "local" and a converted model, the bundled engine streams an answer, and Cancel stops it', async () => {
-  const prolong = await api();
   // A random model with Llama 3's vocabulary and chat template: its answers are noise, but real tokens, streamed.
   const modelDir = await tinyModel({ shape: { vocabSize: 128256, tieWordEmbeddings: true }, withTokenizer: true, eosTokenIds: [128009], maxContext: 4096 });
   const config = vscode.workspace.getConfiguration('prolong');
-  prolong.overrideBackend(undefined);
-  await ui({ action: 'click', frame: FRAME, selector: '#new-conversation' });
-  try {
-    await config.update('backend', 'local', vscode.ConfigurationTarget.Workspace);
-    await config.update('engine.modelPath', modelDir, vscode.ConfigurationTarget.Workspace);
-    await config.update('engine.executionProvider', 'cpu', vscode.ConfigurationTarget.Workspace);
-    await config.update('ask.maxAnswerTokens', 8, vscode.ConfigurationTarget.Workspace);
+  await withConfiguredBackend({ backend: 'local', 'engine.modelPath': modelDir, 'engine.executionProvider': 'cpu', 'ask.maxAnswerTokens': 8 }, async () => {
     await ask('What does main.ts print?');
     await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="length"] .stats', text: '8 answer tokens', timeoutMs: 60_000 });
     assert.match((await ui({ action: 'text', frame: FRAME, selector: '.backend-label' })).text ?? '', /^local · /);
@@ -313,12 +325,7 @@ hostTest('Ask: with prolong.backend "local" and a converted model, the bundled e
     const stats = (await ui({ action: 'text', frame: FRAME, selector: '.turn:last-child .stats' })).text ?? '';
     const tokens = Number(/([\d,]+) answer tokens/.exec(stats)?.[1]?.replace(/,/g, ''));
     assert.ok(tokens > 0 && tokens < 3_000, `stopped part-way (${stats})`);
-  } finally {
-    for (const name of ['backend', 'engine.modelPath', 'engine.executionProvider', 'ask.maxAnswerTokens']) {
-      await config.update(name, undefined, vscode.ConfigurationTarget.Workspace);
-    }
-    prolong.overrideBackend(backend);
-  }
+  });
 });
 
 hostTest('Ask: with prolong.engine.runtime "llama.cpp" and a .gguf model file, the engine answers on llama.cpp and says so', async () => {
@@ -329,32 +336,24 @@ hostTest('Ask: with prolong.engine.runtime "llama.cpp" and a .gguf model file, t
   await convertToGgufFile(checkpointDirOf(modelDir), gguf, { type: 'f32', maxContext: 4096, tokenizerFallback: resolveTokenizerPath() });
   const extensionPath = vscode.extensions.getExtension('prolong.prolong-vscode')!.extensionPath;
   const config = vscode.workspace.getConfiguration('prolong');
-  prolong.overrideBackend(undefined);
-  await ui({ action: 'click', frame: FRAME, selector: '#new-conversation' });
   try {
-    await config.update('backend', 'local', vscode.ConfigurationTarget.Workspace);
-    await config.update('engine.modelPath', gguf, vscode.ConfigurationTarget.Workspace);
-    await config.update('engine.runtime', 'llama.cpp', vscode.ConfigurationTarget.Workspace);
-    await config.update('engine.llamaCppPath', join(extensionPath, 'test', '.llama-cpp'), vscode.ConfigurationTarget.Workspace);
-    await config.update('engine.executionProvider', 'cpu', vscode.ConfigurationTarget.Workspace);
-    await config.update('ask.maxAnswerTokens', 6, vscode.ConfigurationTarget.Workspace);
-    await ask('What does main.ts print, says llama.cpp?');
-    await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child .question', text: 'says llama.cpp?' });
-    await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="length"] .stats', text: '6 answer tokens', timeoutMs: 90_000 });
-    const info = await prolong.backendInfo();
-    assert.equal(info.kind, 'local');
-    assert.match(info.detail ?? '', /llama\.cpp on the CPU .*KV cache held by llama\.cpp; llama\.cpp, as the setting prolong\.engine\.runtime asks/);
-    // the same model as a runtime that cannot run it: the error names the setting
-    await config.update('engine.runtime', 'onnx', vscode.ConfigurationTarget.Workspace);
-    await ask('And on onnxruntime?');
-    const error = await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="error"] .error', text: 'GGUF file' });
-    assert.match(error.text ?? '', /only the llama\.cpp runtime runs.*prolong\.engine\.runtime/);
+    await withConfiguredBackend({
+      backend: 'local', 'engine.modelPath': gguf, 'engine.runtime': 'llama.cpp', 'engine.llamaCppPath': join(extensionPath, 'test', '.llama-cpp'),
+      'engine.executionProvider': 'cpu', 'ask.maxAnswerTokens': 6,
+    }, async () => {
+      await ask('What does main.ts print, says llama.cpp?');
+      await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child .question', text: 'says llama.cpp?' });
+      await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="length"] .stats', text: '6 answer tokens', timeoutMs: 90_000 });
+      const info = await prolong.backendInfo();
+      assert.equal(info.kind, 'local');
+      assert.match(info.detail ?? '', /llama\.cpp on the CPU .*KV cache held by llama\.cpp; llama\.cpp, as the setting prolong\.engine\.runtime asks/);
+      // the same model as a runtime that cannot run it: the error names the setting
+      await config.update('engine.runtime', 'onnx', vscode.ConfigurationTarget.Workspace);
+      await ask('And on onnxruntime?');
+      const error = await ui({ action: 'waitForText', frame: FRAME, selector: '.turn:last-child[data-status="error"] .error', text: 'GGUF file' });
+      assert.match(error.text ?? '', /only the llama\.cpp runtime runs.*prolong\.engine\.runtime/);
+    });
   } finally {
-    // the test backend first: settings reset one by one must not build (and load) a real engine in between
-    prolong.overrideBackend(backend);
-    for (const name of ['backend', 'engine.modelPath', 'engine.runtime', 'engine.llamaCppPath', 'engine.executionProvider', 'ask.maxAnswerTokens']) {
-      await config.update(name, undefined, vscode.ConfigurationTarget.Workspace);
-    }
     rmSync(gguf, { force: true });
     await vscode.commands.executeCommand('prolong.newConversation');
   }
