@@ -6,13 +6,17 @@
  * all rendered with the bundled Llama 3 chat template and tokenized by the bundled tokenizer.
  *
  *   node out/training-data.js --roots DIR[,DIR] --out DIR --stage 1|2 --lengths 1024:1,2048:2 --examples N
- *     [--shard I --shards N] [--seed S] [--lm-docs N] [--max-doc-chars N]
+ *     [--shard I --shards N] [--seed S] [--lm-docs N] [--max-doc-chars N] [--short-lengths 512:1,1024:1]
  *
  * Every direct subdirectory of a root is one repository. Writes, per shard, `<stage>-<shard>.tokens` (uint32 ids)
  * and `<stage>-<shard>.index` (int64 rows: offset, length, first loss position, kind, bucket length) and a JSON
  * summary. LM rows (a packed repository cut into rows of a bucket's length) take the loss everywhere; instances
  * only on the answer and its end-of-turn token. A repository's LM rows come from its first --max-doc-chars characters
  * (3M by default), which bounds the tokenizer's time on a giant package.
+ *
+ * `ask_short` rows are the repository question's curriculum: 2-8 excerpts of a package's files (a few lines around
+ * a definition each) in rows of --short-lengths tokens, so the two hops of "which file defines X" (find `def X`, then
+ * the header above it) are a few dozen tokens apart before the long rows ask for them across thousands.
  */
 import { closeSync, mkdirSync, openSync, readdirSync, realpathSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -31,19 +35,21 @@ import type { ChatMessage } from '../../engine/backends/types';
 import { answerText, askQuestion } from './targets';
 
 /** Kinds of rows, written into the index for the trainer's statistics. */
-export const KINDS = ['lm', 'ask', ...ALL_TASKS] as const;
+export const KINDS = ['lm', 'ask', ...ALL_TASKS, 'ask_short'] as const;
 type Kind = (typeof KINDS)[number];
 
 /** Share of instances per task (the rest of the mix is set by --lm-docs and the trainer's LM share). */
 const TASK_WEIGHTS: Partial<Record<Kind, number>> = {
   niah_single_1: 2, niah_single_2: 2, niah_single_3: 2, niah_multikey_1: 2, niah_multikey_2: 2, niah_multikey_3: 2,
   niah_multivalue: 2, niah_multiquery: 2, vt: 1.5, cwe: 1, fwe: 1, repo_qa_1: 2, repo_qa_2: 1.5, json_kv: 1.5,
-  needle_heatmap: 1, code_needle: 1.5, ask: 8,
+  needle_heatmap: 1, code_needle: 1.5, ask: 8, ask_short: 0,
 };
 
 interface Options {
   roots: string[]; out: string; stage: string; lengths: { length: number; weight: number }[];
   examples: number; shard: number; shards: number; seed: string; lmDocs: number; maxDocChars: number;
+  /** Row lengths of the ask_short curriculum (its own, shorter than --lengths). */
+  shortLengths: { length: number; weight: number }[];
   /** TASK_WEIGHTS with --weights kind=w,... applied (0 leaves a kind out). */
   weights: Partial<Record<Kind, number>>;
 }
@@ -53,17 +59,14 @@ function parseOptions(argv: string[]): Options {
     args: argv, options: {
       roots: { type: 'string' }, out: { type: 'string' }, stage: { type: 'string' }, lengths: { type: 'string' },
       examples: { type: 'string' }, shard: { type: 'string' }, shards: { type: 'string' }, seed: { type: 'string' },
-      'lm-docs': { type: 'string' }, 'max-doc-chars': { type: 'string' }, weights: { type: 'string' },
+      'lm-docs': { type: 'string' }, 'max-doc-chars': { type: 'string' }, weights: { type: 'string' }, 'short-lengths': { type: 'string' },
     },
   });
   if (!values.roots || !values.out || !values.stage || !values.lengths || !values.examples) {
     throw new Error('usage: training-data --roots DIR[,DIR] --out DIR --stage NAME --lengths L:W,... --examples N [--shard I --shards N] [--seed S] [--lm-docs N] [--weights kind=W,...]');
   }
-  const lengths = values.lengths.split(',').map((part) => {
-    const [l, w] = part.split(':');
-    return { length: Number(l), weight: Number(w ?? 1) };
-  });
-  if (lengths.some((l) => !(l.length >= 256) || !(l.weight > 0))) throw new Error(`bad --lengths ${values.lengths}`);
+  const lengths = parseLengths('--lengths', values.lengths);
+  const shortLengths = parseLengths('--short-lengths', values['short-lengths'] ?? '512:1,1024:1');
   const weights: Partial<Record<Kind, number>> = { ...TASK_WEIGHTS };
   for (const part of (values.weights ?? '').split(',').filter(Boolean)) {
     const [kind, weight] = part.split('=');
@@ -74,8 +77,17 @@ function parseOptions(argv: string[]): Options {
     roots: values.roots.split(','), out: values.out, stage: values.stage, lengths,
     examples: Number(values.examples), shard: Number(values.shard ?? 0), shards: Number(values.shards ?? 1),
     seed: values.seed ?? 'train', lmDocs: Number(values['lm-docs'] ?? 1_000_000),
-    maxDocChars: Number(values['max-doc-chars'] ?? 3_000_000), weights,
+    maxDocChars: Number(values['max-doc-chars'] ?? 3_000_000), weights, shortLengths,
   };
+}
+
+function parseLengths(flag: string, text: string): { length: number; weight: number }[] {
+  const lengths = text.split(',').map((part) => {
+    const [l, w] = part.split(':');
+    return { length: Number(l), weight: Number(w ?? 1) };
+  });
+  if (lengths.some((l) => !(l.length >= 256) || !(l.weight > 0))) throw new Error(`bad ${flag} ${text}`);
+  return lengths;
 }
 
 /** Repositories: each root's subdirectories (links followed) with at least a few files, in a fixed order. */
@@ -171,6 +183,7 @@ async function main(): Promise<void> {
   const tasks = new Map<ProbeTaskName, ReturnType<typeof createTask>>();
   const kindWeights = Object.entries(options.weights).filter(([, weight]) => weight! > 0).map(([item, weight]) => ({ item: item as Kind, weight: weight! }));
   const lengthWeights = options.lengths.map((l) => ({ item: l.length, weight: l.weight }));
+  const shortLengthWeights = options.shortLengths.map((l) => ({ item: l.length, weight: l.weight }));
   const random = new SeededRandom(options.seed, options.stage, options.shard);
   const withRepository = packed.filter((repo) => repo.files.length >= 4);
   let skipped = 0;
@@ -179,14 +192,15 @@ async function main(): Promise<void> {
     const length = weightedPick(random, lengthWeights);
     const repo = withRepository.length > 0 ? random.pick(withRepository) : undefined;
     try {
-      if (kind === 'ask') {
+      if (kind === 'ask' || kind === 'ask_short') {
         if (!repo) { skipped++; continue; }
-        const example = askExample(repo, length, random, counter);
+        const rowLength = kind === 'ask' ? length : weightedPick(random, shortLengthWeights);
+        const example = kind === 'ask' ? askExample(repo, length, random, counter) : askShortExample(repo, rowLength, random, counter);
         if (!example) { skipped++; continue; }
         const prompt = render(example.messages, '');
         const target = [...tokenizer.encode(example.answer), eot];
-        if (prompt.length + target.length > length) { skipped++; continue; }
-        writer.add('ask', [...prompt, ...target], prompt.length, length);
+        if (prompt.length + target.length > rowLength) { skipped++; continue; }
+        writer.add(kind, [...prompt, ...target], prompt.length, rowLength);
         continue;
       }
       const name = kind as ProbeTaskName;
@@ -239,6 +253,51 @@ function askExample(
   if (!qa) return undefined;
   const repository = documentHeader(repo.name, chosen.length) + chosen.map((f) => fileChunk(f.path, f.text)).join('');
   return { messages: buildRepositoryPrompt({ repository, question: qa.question }), answer: qa.answer };
+}
+
+/**
+ * The curriculum's repository question: 2-8 consecutive files of a package, each cut to an excerpt of a few lines
+ * (most start at a definition, with up to four lines before it), packed as the product packs files, in a row of
+ * `length` tokens; the question and answer are askQuestion's, over the symbols defined in exactly one excerpt.
+ */
+function askShortExample(
+  repo: { name: string; files: RepositoryFile[] }, length: number, random: SeededRandom, counter: TemplatePromptCounter,
+): { messages: ChatMessage[]; answer: string } | undefined {
+  const budget = length - 200; // the system text, the question, the template and the answer take about 150
+  const count = Math.min(repo.files.length, random.int(2, 8));
+  const start = random.int(0, repo.files.length - 1);
+  const perFile = Math.floor((budget - 20) / count);
+  const chosen: RepositoryFile[] = [];
+  for (let i = 0; i < count; i++) {
+    const file = repo.files[(start + i) % repo.files.length]!;
+    const excerpt = fileExcerpt(file, random.int(Math.max(24, perFile >> 1), perFile), random, counter);
+    if (excerpt) chosen.push(excerpt);
+  }
+  if (chosen.length < 2) return undefined;
+  const qa = askQuestion(chosen, uniqueDefinitions(chosen), random);
+  if (!qa) return undefined;
+  const repository = documentHeader(repo.name, chosen.length) + chosen.map((f) => fileChunk(f.path, f.text)).join('');
+  return { messages: buildRepositoryPrompt({ repository, question: qa.question }), answer: qa.answer };
+}
+
+const DEFINITION_LINE = /^\s*(?:export\s+)?(?:async\s+)?(?:def|class|function|interface|enum|func|fn|struct)\s+[A-Za-z_]/;
+
+/** Whole lines of `file` that cost at most `tokens` with their header, starting at a definition 70% of the time. */
+function fileExcerpt(file: RepositoryFile, tokens: number, random: SeededRandom, counter: TemplatePromptCounter): RepositoryFile | undefined {
+  const lines = file.text.split('\n');
+  const definitions = lines.flatMap((line, i) => (DEFINITION_LINE.test(line) ? [i] : []));
+  const first = definitions.length > 0 && random.next() < 0.7
+    ? Math.max(0, random.pick(definitions) - random.int(0, 4))
+    : random.int(0, Math.max(0, lines.length - 1));
+  const taken: string[] = [];
+  let cost = counter.countText(fileChunk(file.path, ''));
+  for (let i = first; i < lines.length; i++) {
+    const lineCost = counter.countText(`${lines[i]!}\n`);
+    if (cost + lineCost > tokens) break;
+    taken.push(lines[i]!);
+    cost += lineCost;
+  }
+  return taken.some((line) => line.trim() !== '') ? { path: file.path, text: `${taken.join('\n')}\n` } : undefined;
 }
 
 main().catch((error: unknown) => {

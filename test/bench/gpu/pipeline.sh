@@ -18,10 +18,13 @@ step kitc &
 ( waitfor gen8b kitb && step g8b || skip g8b "prerequisite failed" ) &
 ( waitfor gen1b kitb && step g1b || skip g1b "prerequisite failed" ) &
 # ORDER (environment) picks the GPU jobs; the CUDA-built runtime's lease: ORDER="b8b_built lb8b64 b8b_built_128k lb8b128" PEER_AFTER=nlcbuild
+# (PEER_AFTER=b8b_built keeps the peer's compile away from our decode numbers; AFTER_FILE=PATH holds every GPU job
+# until that file exists, e.g. while a training run shares the machine; the compiles run at low priority)
 order=${ORDER:-"b1b_cuda_fb b8b_256k lb8b_256k"}
-declare -A pre=( [b1b_cuda_fb]="g1b kitc" [b8b_256k]="g8b kitb" [lb8b_256k]="g8b build" [b8b_built]="g8b nlcbuild" [b8b_built_128k]="g8b nlcbuild"
+declare -A pre=( [b1b_cuda_fb]="g1b kitc" [b8b_256k]="g8b kitb" [lb8b_256k]="g8b build" [b8b_built]="g8b nlcbuild" [b8b_built_128k]="g8b nlcbuild" [b8b_built_512k]="g8b nlcbuild"
   [lb8b64]="g8b build" [lb8b128]="g8b build" )
 waitfor gen8b
+[ "${AFTER_FILE:-}" ] && while [ ! -e "$AFTER_FILE" ]; do sleep 2; done
 while :; do
   left=0; ran=0
   for j in $order; do
