@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { CancelledError, UserError } from '../../engine/errors';
-import { buildLlamaCpp, checkBuildTools } from '../../engine/runtime/llamacpp/build';
+import { buildLlamaCpp, checkBuildTools, findCMake } from '../../engine/runtime/llamacpp/build';
 import { installedRuntime } from '../../engine/runtime/llamacpp/install';
 import { localBuilds } from '../../engine/runtime/llamacpp/locate';
 import { tempDir } from '../tempDirs';
@@ -115,6 +115,38 @@ test('missing build tools are named before anything starts', { skip: !unix }, ()
   writeFileSync(join(cuda, 'bin', 'nvcc'), '#!/bin/sh\n');
   const env = checkBuildTools('cuda', { PATH: tools, CUDA_PATH: cuda });
   assert.equal(env.PATH, `${join(cuda, 'bin')}${delimiter}${tools}`);
+});
+
+test('on Windows, CMake from Visual Studio or its own installer, off PATH, is found and put on the build\'s PATH', { skip: !unix }, () => {
+  const tools = tempDir('prolong-build-wintools-');
+  writeFileSync(join(tools, 'git.exe'), '');
+  const vsCMake = (root: string) => join(root, 'Common7', 'IDE', 'CommonExtensions', 'Microsoft', 'CMake', 'CMake', 'bin');
+  // Build Tools in the usual folder
+  const programFiles = tempDir('prolong-build-pf-');
+  const bin = vsCMake(join(programFiles, 'Microsoft Visual Studio', '2022', 'BuildTools'));
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, 'cmake.exe'), '');
+  assert.equal(findCMake({ PATH: tools, 'ProgramFiles(x86)': programFiles }, 'win32'), join(bin, 'cmake.exe'));
+  const env = checkBuildTools('cpu', { Path: tools, 'ProgramFiles(x86)': programFiles }, 'win32');
+  assert.equal(env.PATH, `${bin}${delimiter}${tools}`);
+  // an installation elsewhere, as vswhere lists it
+  const elsewhere = tempDir('prolong-build-vs-');
+  mkdirSync(vsCMake(elsewhere), { recursive: true });
+  writeFileSync(join(vsCMake(elsewhere), 'cmake.exe'), '');
+  const withInstaller = tempDir('prolong-build-pf2-');
+  mkdirSync(join(withInstaller, 'Microsoft Visual Studio', 'Installer'), { recursive: true });
+  const vswhere = join(withInstaller, 'Microsoft Visual Studio', 'Installer', 'vswhere.exe');
+  writeFileSync(vswhere, `#!/bin/sh\n[ "$*" = "-all -products * -property installationPath" ] && echo '${elsewhere}'\n`);
+  chmodSync(vswhere, 0o755);
+  assert.equal(findCMake({ PATH: tools, 'ProgramFiles(x86)': withInstaller }, 'win32'), join(vsCMake(elsewhere), 'cmake.exe'));
+  // CMake's own installer's folder
+  const cmakeInstalled = tempDir('prolong-build-pf3-');
+  mkdirSync(join(cmakeInstalled, 'CMake', 'bin'), { recursive: true });
+  writeFileSync(join(cmakeInstalled, 'CMake', 'bin', 'cmake.exe'), '');
+  assert.equal(findCMake({ PATH: tools, ProgramFiles: cmakeInstalled }, 'win32'), join(cmakeInstalled, 'CMake', 'bin', 'cmake.exe'));
+  // none of them: CMake is named, with Windows' hint; on Linux those folders are not looked in
+  assert.throws(() => checkBuildTools('cpu', { PATH: tools }, 'win32'), (error: unknown) => error instanceof UserError && /CMake \(cmake\)/.test(error.message) && /Visual Studio Build Tools/.test(error.hint ?? ''));
+  assert.equal(findCMake({ PATH: tools, 'ProgramFiles(x86)': programFiles }, 'linux'), undefined);
 });
 
 test('a build clones the bundled source, applies its patches, runs node-llama-cpp\'s build and lists the local build', { skip: !unix }, async () => {

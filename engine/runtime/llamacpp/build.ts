@@ -30,12 +30,46 @@ export interface BuildOptions {
 /** How long a build takes, for the user who decides whether to start one (measured: see BENCHMARKS.md). */
 export const buildDurations = 'about 5 minutes on 16 cores for CUDA, longer on fewer';
 
-function onPath(command: string, env: NodeJS.ProcessEnv): string | undefined {
-  const names = process.platform === 'win32' ? [`${command}.exe`, `${command}.cmd`] : [command];
+function onPath(command: string, env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string | undefined {
+  const names = platform === 'win32' ? [`${command}.exe`, `${command}.cmd`] : [command];
   for (const folder of (env.PATH ?? env.Path ?? '').split(delimiter).filter(Boolean)) {
     for (const name of names) if (existsSync(join(folder, name))) return join(folder, name);
   }
   return undefined;
+}
+
+/**
+ * CMake from PATH or, on Windows, where Visual Studio puts it (its "C++ CMake tools", in every edition and in the
+ * Build Tools; on PATH only inside a developer prompt, where cmake-js finds it too) or CMake's own installer does.
+ */
+export function findCMake(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string | undefined {
+  const found = onPath('cmake', env, platform);
+  if (found || platform !== 'win32') return found;
+  const inVisualStudio = visualStudioInstallations(env).map((root) => join(root, 'Common7', 'IDE', 'CommonExtensions', 'Microsoft', 'CMake', 'CMake', 'bin', 'cmake.exe'));
+  const installed = programFilesFolders(env).map((root) => join(root, 'CMake', 'bin', 'cmake.exe'));
+  return [...inVisualStudio, ...installed].find((path) => existsSync(path));
+}
+
+function programFilesFolders(env: NodeJS.ProcessEnv): string[] {
+  return [...new Set([env.ProgramFiles, env['ProgramFiles(x86)'], env.ProgramW6432].filter((p): p is string => Boolean(p)))];
+}
+
+/** Visual Studio's installations: as vswhere (installed with every one since 2017) lists them, else its usual folders. */
+function visualStudioInstallations(env: NodeJS.ProcessEnv): string[] {
+  const found: string[] = [];
+  for (const root of programFilesFolders(env)) {
+    const vswhere = join(root, 'Microsoft Visual Studio', 'Installer', 'vswhere.exe');
+    if (!existsSync(vswhere)) continue;
+    const listed = spawnSync(vswhere, ['-all', '-products', '*', '-property', 'installationPath'], { encoding: 'utf8', windowsHide: true });
+    if (listed.status === 0) found.push(...listed.stdout.split(/\r?\n/).map((line) => line.trim()).filter(Boolean));
+  }
+  for (const root of programFilesFolders(env)) {
+    const base = join(root, 'Microsoft Visual Studio');
+    for (const version of existsSync(base) ? readdirSync(base).filter((name) => /^\d+$/.test(name)).sort().reverse() : []) {
+      for (const edition of readdirSync(join(base, version))) found.push(join(base, version, edition));
+    }
+  }
+  return [...new Set(found)];
 }
 
 /** nvcc from PATH, $CUDA_PATH or $CUDA_HOME, or the toolkit's usual place. */
@@ -51,31 +85,35 @@ function findNvcc(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 /** How to get the build tools on this platform. */
-function toolsHint(): string {
-  if (process.platform === 'darwin') return 'xcode-select --install, then brew install cmake';
-  if (process.platform === 'win32') return 'Visual Studio Build Tools with "Desktop development with C++" (it has CMake), git, and the CUDA toolkit from NVIDIA for CUDA';
+function toolsHint(platform: NodeJS.Platform = process.platform): string {
+  if (platform === 'darwin') return 'xcode-select --install, then brew install cmake';
+  if (platform === 'win32') return 'Visual Studio Build Tools with "Desktop development with C++" (it has CMake), git, and the CUDA toolkit from NVIDIA for CUDA';
   return 'on Debian or Ubuntu: apt-get install cmake git g++; the CUDA toolkit from NVIDIA for CUDA';
 }
 
 /**
- * The tools a build for `gpu` needs, checked before anything starts; returns the environment to build in (nvcc's
- * folder put on PATH when it was found outside it), or throws a UserError naming every missing tool.
+ * The tools a build for `gpu` needs, checked before anything starts; returns the environment to build in (the folders
+ * of CMake and nvcc put on PATH when they were found outside it), or throws a UserError naming every missing tool.
  */
-export function checkBuildTools(gpu: LlamaCppBinary, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function checkBuildTools(gpu: LlamaCppBinary, env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): NodeJS.ProcessEnv {
   const missing: string[] = [];
-  if (!onPath('cmake', env)) missing.push('CMake (cmake)');
-  if (!onPath('git', env)) missing.push('git');
-  if (process.platform !== 'win32' && !['c++', 'g++', 'clang++'].some((c) => onPath(c, env))) missing.push('a C++ compiler (g++ or clang++)');
   let buildEnv = env;
+  // a tool found outside PATH goes first on the build's PATH (cmake-js and CMake look there)
+  const addToPath = (tool: string) => { buildEnv = { ...buildEnv, PATH: `${dirname(tool)}${delimiter}${buildEnv.PATH ?? buildEnv.Path ?? ''}` }; };
+  const cmake = findCMake(env, platform);
+  if (!cmake) missing.push('CMake (cmake)');
+  else if (!onPath('cmake', env, platform)) addToPath(cmake);
+  if (!onPath('git', env, platform)) missing.push('git');
+  if (platform !== 'win32' && !['c++', 'g++', 'clang++'].some((c) => onPath(c, env, platform))) missing.push('a C++ compiler (g++ or clang++)');
   if (gpu === 'cuda') {
     const nvcc = findNvcc(env);
     if (!nvcc) missing.push('the CUDA toolkit (nvcc; set CUDA_PATH to where it is installed)');
-    else if (!onPath('nvcc', env)) buildEnv = { ...env, PATH: `${dirname(nvcc)}${delimiter}${env.PATH ?? env.Path ?? ''}` };
+    else if (!onPath('nvcc', env, platform)) addToPath(nvcc);
   }
-  if (gpu === 'vulkan' && !onPath('glslc', env)) missing.push('the Vulkan SDK (glslc)');
+  if (gpu === 'vulkan' && !onPath('glslc', env, platform)) missing.push('the Vulkan SDK (glslc)');
   if (missing.length > 0) {
     throw new UserError(`Building llama.cpp (${gpu}) on this machine needs ${missing.join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not on PATH.`,
-      `Install them (${toolsHint()}), then build again; or install a prebuilt binary instead.`);
+      `Install them (${toolsHint(platform)}), then build again; or install a prebuilt binary instead.`);
   }
   return buildEnv;
 }
