@@ -8,13 +8,25 @@ import type { RepositoryFile } from '../../engine/probes/tasks/common';
 import type { ProbeInstance } from '../../engine/probes/types';
 
 /** The answer text that follows `instance.assistantPrefix`. */
-export function answerText(instance: Pick<ProbeInstance, 'assistantPrefix' | 'answers' | 'task'>): string {
+export function answerText(instance: Pick<ProbeInstance, 'assistantPrefix' | 'answers' | 'task' | 'messages' | 'context'>): string {
   const prefix = instance.assistantPrefix;
   const lead = prefix === '' || /\s$/.test(prefix) ? '' : ' ';
+  const answers = instance.task === 'niah_multivalue' ? inDocumentOrder(instance) : instance.answers;
   const body = instance.task === 'needle_heatmap' || instance.task === 'json_kv' || instance.task.startsWith('repo_qa')
-    ? instance.answers.join(', ')
-    : `${instance.answers.join(', ')}.`;
+    ? answers.join(', ')
+    : `${answers.join(', ')}.`;
   return lead + body;
+}
+
+/**
+ * A multivalue needle's values in the order the haystack holds them. The task lists them in the order it made them
+ * and shuffles the needles (its metric takes any order), so as a training target that order could not be learned:
+ * each value after the first was a guess among the rest (teacher-forced accuracy 0% in runs H and I).
+ */
+function inDocumentOrder(instance: Pick<ProbeInstance, 'answers' | 'messages' | 'context'>): string[] {
+  const text = instance.messages[instance.context.message]?.content ?? '';
+  const at = (answer: string) => { const i = text.indexOf(answer); return i < 0 ? Number.MAX_SAFE_INTEGER : i; };
+  return [...instance.answers].sort((a, b) => at(a) - at(b));
 }
 
 export interface AskQuestion { question: string; answer: string }
