@@ -47,5 +47,5 @@ export function isDemoModelDir(dir: string): boolean {
 
 /** What the user reads wherever the demo model answers: what it can do, and how to get a real model. */
 export function demoModelNotice(names: SettingNames): string {
-  return `This is ProLong's small demo model (38M parameters, bundled, runs on this machine): it finds needles in up to 16K tokens of text (try the probes), but it does not reason about code and its answers to questions about the repository are mostly wrong. For real answers use a real model: ${names.realModel}.`;
+  return `This is ProLong's small demo model (38M parameters, bundled, runs on this machine): it finds needles in up to 8K tokens of text, less often at 16K (try the probes), but it does not reason about code and its answers to questions about the repository are mostly wrong. For real answers use a real model: ${names.realModel}.`;
 }
