@@ -28,15 +28,13 @@ import { SeededRandom } from '../../engine/probes/random';
 import { createTask } from '../../engine/probes/tasks/index';
 import { SkipInstance, type RepositoryFile } from '../../engine/probes/tasks/common';
 import { uniqueDefinitions } from '../../engine/probes/tasks/repoQa';
-import { ALL_TASKS, type ProbeInstance, type ProbeTaskName } from '../../engine/probes/types';
+import type { ProbeInstance, ProbeTaskName } from '../../engine/probes/types';
 import { ChatTemplate } from '../../engine/tokenizer/chatTemplate';
 import { loadTokenizer } from '../../engine/tokenizer';
 import type { ChatMessage } from '../../engine/backends/types';
+import { KINDS, type Kind } from './kinds';
 import { answerText, askQuestion } from './targets';
 
-/** Kinds of rows, written into the index for the trainer's statistics. */
-export const KINDS = ['lm', 'ask', ...ALL_TASKS, 'ask_short'] as const;
-type Kind = (typeof KINDS)[number];
 
 /** Share of instances per task (the rest of the mix is set by --lm-docs and the trainer's LM share). */
 const TASK_WEIGHTS: Partial<Record<Kind, number>> = {
