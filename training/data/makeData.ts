@@ -35,7 +35,6 @@ import type { ChatMessage } from '../../engine/backends/types';
 import { KINDS, type Kind } from './kinds';
 import { answerText, askQuestion } from './targets';
 
-
 /** Share of instances per task (the rest of the mix is set by --lm-docs and the trainer's LM share). */
 const TASK_WEIGHTS: Partial<Record<Kind, number>> = {
   niah_single_1: 2, niah_single_2: 2, niah_single_3: 2, niah_multikey_1: 2, niah_multikey_2: 2, niah_multikey_3: 2,
