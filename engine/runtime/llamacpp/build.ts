@@ -65,11 +65,16 @@ function visualStudioInstallations(env: NodeJS.ProcessEnv): string[] {
   }
   for (const root of programFilesFolders(env)) {
     const base = join(root, 'Microsoft Visual Studio');
-    for (const version of existsSync(base) ? readdirSync(base).filter((name) => /^\d+$/.test(name)).sort().reverse() : []) {
-      for (const edition of readdirSync(join(base, version))) found.push(join(base, version, edition));
+    for (const version of folderNames(base).filter((name) => /^\d+$/.test(name)).sort().reverse()) {
+      for (const edition of folderNames(join(base, version))) found.push(join(base, version, edition));
     }
   }
   return [...new Set(found)];
+}
+
+/** The names in a folder; none when it is missing or unreadable (a lookup, not an error). */
+function folderNames(dir: string): string[] {
+  try { return readdirSync(dir); } catch { return []; }
 }
 
 /** nvcc from PATH, $CUDA_PATH or $CUDA_HOME, or the toolkit's usual place. */
