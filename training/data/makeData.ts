@@ -246,9 +246,14 @@ function askExample(
   }
   if (chosen.length < 2) return undefined;
   chosen.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const qa = askQuestion(chosen, uniqueDefinitions(chosen), random);
+  return questionAbout(repo.name, chosen, random);
+}
+
+/** `files` packed as the product packs them, in the Ask view's prompt, with askQuestion's question and answer. */
+function questionAbout(name: string, files: RepositoryFile[], random: SeededRandom): { messages: ChatMessage[]; answer: string } | undefined {
+  const qa = askQuestion(files, uniqueDefinitions(files), random);
   if (!qa) return undefined;
-  const repository = documentHeader(repo.name, chosen.length) + chosen.map((f) => fileChunk(f.path, f.text)).join('');
+  const repository = documentHeader(name, files.length) + files.map((f) => fileChunk(f.path, f.text)).join('');
   return { messages: buildRepositoryPrompt({ repository, question: qa.question }), answer: qa.answer };
 }
 
@@ -270,11 +275,7 @@ function askShortExample(
     const excerpt = fileExcerpt(file, random.int(Math.max(24, perFile >> 1), perFile), random, counter);
     if (excerpt) chosen.push(excerpt);
   }
-  if (chosen.length < 2) return undefined;
-  const qa = askQuestion(chosen, uniqueDefinitions(chosen), random);
-  if (!qa) return undefined;
-  const repository = documentHeader(repo.name, chosen.length) + chosen.map((f) => fileChunk(f.path, f.text)).join('');
-  return { messages: buildRepositoryPrompt({ repository, question: qa.question }), answer: qa.answer };
+  return chosen.length < 2 ? undefined : questionAbout(repo.name, chosen, random);
 }
 
 const DEFINITION_LINE = /^\s*(?:export\s+)?(?:async\s+)?(?:def|class|function|interface|enum|func|fn|struct)\s+[A-Za-z_]/;
