@@ -78,12 +78,12 @@ function folderNames(dir: string): string[] {
 }
 
 /** nvcc from PATH, $CUDA_PATH or $CUDA_HOME, or the toolkit's usual place. */
-function findNvcc(env: NodeJS.ProcessEnv): string | undefined {
-  const found = onPath('nvcc', env);
+function findNvcc(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string | undefined {
+  const found = onPath('nvcc', env, platform);
   if (found) return found;
-  const roots = [env.CUDA_PATH, env.CUDA_HOME, process.platform === 'win32' ? undefined : '/usr/local/cuda'].filter((r): r is string => Boolean(r));
+  const roots = [env.CUDA_PATH, env.CUDA_HOME, platform === 'win32' ? undefined : '/usr/local/cuda'].filter((r): r is string => Boolean(r));
   for (const root of roots) {
-    const nvcc = join(root, 'bin', process.platform === 'win32' ? 'nvcc.exe' : 'nvcc');
+    const nvcc = join(root, 'bin', platform === 'win32' ? 'nvcc.exe' : 'nvcc');
     if (existsSync(nvcc)) return nvcc;
   }
   return undefined;
@@ -111,7 +111,7 @@ export function checkBuildTools(gpu: LlamaCppBinary, env: NodeJS.ProcessEnv = pr
   if (!onPath('git', env, platform)) missing.push('git');
   if (platform !== 'win32' && !['c++', 'g++', 'clang++'].some((c) => onPath(c, env, platform))) missing.push('a C++ compiler (g++ or clang++)');
   if (gpu === 'cuda') {
-    const nvcc = findNvcc(env);
+    const nvcc = findNvcc(env, platform);
     if (!nvcc) missing.push('the CUDA toolkit (nvcc; set CUDA_PATH to where it is installed)');
     else if (!onPath('nvcc', env, platform)) addToPath(nvcc);
   }
