@@ -5,10 +5,14 @@
  * engine's prefix cache (as follow-up questions in the Ask view do).
  *
  *   node out/training-eval-ask.js --repo DIR | --generate ts|py [--model DIR] [--budget 8000] [--questions 50]
- *     [--seed eval] [--ep cpu] [--verbose]
+ *     [--seed eval] [--ep cpu] [--verbose] [--teacher-forced]
  *
  * --generate writes a generated repository (training/data/fixtureRepo.ts, seeded) to a temporary folder, removed at
  * the end. Without --model: the bundled demo model. Prints the share of right answers.
+ *
+ * --teacher-forced: instead of free answers, the training target (targets.ts's whichFileAnswer) is fed
+ * token by token as the assistant's prefix and the model's greedy next token compared with the target's; prints each
+ * answer with the tokens it missed in [brackets], and how many answers were whole and which part failed first.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,13 +24,16 @@ import { pack, packedFileTexts } from '../../engine/packer';
 import { SeededRandom } from '../../engine/probes/random';
 import { uniqueDefinitions } from '../../engine/probes/tasks/repoQa';
 import { LocalBackend } from '../../engine/runtime/localBackend';
+import { loadTokenizer } from '../../engine/tokenizer';
 import { writeFixtureRepo, type FixtureLanguage } from './fixtureRepo';
+import { whichFileAnswer } from './targets';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       repo: { type: 'string' }, generate: { type: 'string' }, model: { type: 'string' }, budget: { type: 'string' },
       questions: { type: 'string' }, seed: { type: 'string' }, ep: { type: 'string' }, verbose: { type: 'boolean' },
+      'teacher-forced': { type: 'boolean' },
     },
   });
   if (!values.repo === !values.generate || (values.generate && values.generate !== 'ts' && values.generate !== 'py')) {
@@ -49,6 +56,7 @@ async function main(): Promise<number> {
     const chosen = new SeededRandom('eval-ask', seed, basename(root)).sample(pairs, Math.min(count, pairs.length));
     let right = 0;
     const started = Date.now();
+    if (values['teacher-forced']) return await teacherForced(backend, result.document, chosen);
     for (const { path, symbol } of chosen) {
       const messages = buildRepositoryPrompt({ repository: result.document, question: `Which file defines \`${symbol}\`?` });
       const answer = await backend.generate({ messages, sampling: { maxTokens: 48, temperature: 0 } }, () => {});
@@ -64,6 +72,38 @@ async function main(): Promise<number> {
     await backend.dispose();
     if (temporary) rmSync(temporary, { recursive: true, force: true });
   }
+}
+
+/**
+ * The target answer fed token by token: at each token, the model's greedy next token given the target's tokens before
+ * it. Counts whole answers and where the first miss falls (in the symbol copied from the question, or in the path).
+ */
+async function teacherForced(backend: LocalBackend, repository: string, chosen: { path: string; symbol: string }[]): Promise<number> {
+  const tokenizer = loadTokenizer();
+  const firstMiss = { none: 0, symbol: 0, path: 0, other: 0 };
+  for (const { path, symbol } of chosen) {
+    const messages = buildRepositoryPrompt({ repository, question: `Which file defines \`${symbol}\`?` });
+    const target = whichFileAnswer(path);
+    const ids = tokenizer.encode(target);
+    let shown = '';
+    let missAt = -1;
+    for (let i = 0; i < ids.length; i++) {
+      const prefix = tokenizer.decode(ids.slice(0, i));
+      const piece = tokenizer.decode([ids[i]!]);
+      const answer = await backend.generate({ messages, assistantPrefix: prefix, sampling: { maxTokens: 1, temperature: 0 } }, () => {});
+      const hit = answer.text === piece;
+      if (!hit && missAt < 0) missAt = prefix.length;
+      shown += hit ? piece : `[${piece}|${answer.text}]`;
+    }
+    const pathStart = target.indexOf(path);
+    const symbolAt = target.indexOf(`\`${symbol}\``);
+    firstMiss[missAt < 0 ? 'none' : missAt >= pathStart && missAt < pathStart + path.length ? 'path'
+      : symbolAt >= 0 && missAt >= symbolAt && missAt <= symbolAt + symbol.length + 1 ? 'symbol' : 'other']++;
+    process.stdout.write(`${shown}\n`);
+  }
+  process.stdout.write(`teacher-forced: ${firstMiss.none}/${chosen.length} whole; first miss in the symbol ${firstMiss.symbol}, `
+    + `in the path ${firstMiss.path}, elsewhere ${firstMiss.other}\n`);
+  return 0;
 }
 
 main().then((code) => process.exit(code), (error: unknown) => {

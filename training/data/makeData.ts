@@ -6,7 +6,7 @@
  * all rendered with the bundled Llama 3 chat template and tokenized by the bundled tokenizer.
  *
  *   node out/training-data.js --roots DIR[,DIR] --out DIR --stage 1|2 --lengths 1024:1,2048:2 --examples N
- *     [--shard I --shards N] [--seed S] [--lm-docs N] [--max-doc-chars N] [--short-lengths 512:1,1024:1]
+ *     [--shard I --shards N] [--seed S] [--lm-docs N] [--max-doc-chars N] [--short-lengths 512:1,1024:1] [--fixtures N]
  *
  * Every direct subdirectory of a root is one repository. Writes, per shard, `<stage>-<shard>.tokens` (uint32 ids)
  * and `<stage>-<shard>.index` (int64 rows: offset, length, first loss position, kind, bucket length) and a JSON
@@ -17,8 +17,14 @@
  * `ask_short` rows are the repository question's curriculum: 2-8 excerpts of a package's files (a few lines around
  * a definition each) in rows of --short-lengths tokens, so the two hops of "which file defines X" (find `def X`, then
  * the header above it) are a few dozen tokens apart before the long rows ask for them across thousands.
+ *
+ * --fixtures N adds N generated repositories per shard (data/fixtureRepo.ts, seeds of this shard that no evaluation
+ * uses, 6-60 modules, TypeScript and Python in turn), written to a temporary folder removed at the end. Their names are
+ * random English words, so a question about them is answered by reading, never by guessing a name a package's code
+ * makes likely (runs G-J learned such guesses: 16-43% teacher-forced on packages, 0% on a generated repository).
  */
-import { closeSync, mkdirSync, openSync, readdirSync, realpathSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildRepositoryPrompt } from '../../engine/backends/prompt';
@@ -32,6 +38,7 @@ import type { ProbeInstance, ProbeTaskName } from '../../engine/probes/types';
 import { ChatTemplate } from '../../engine/tokenizer/chatTemplate';
 import { loadTokenizer } from '../../engine/tokenizer';
 import type { ChatMessage } from '../../engine/backends/types';
+import { writeFixtureRepo } from './fixtureRepo';
 import { KINDS, type Kind } from './kinds';
 import { answerText, askQuestion } from './targets';
 
@@ -49,6 +56,8 @@ interface Options {
   shortLengths: { length: number; weight: number }[];
   /** TASK_WEIGHTS with --weights kind=w,... applied (0 leaves a kind out). */
   weights: Partial<Record<Kind, number>>;
+  /** Generated repositories added per shard. */
+  fixtures: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -57,6 +66,7 @@ function parseOptions(argv: string[]): Options {
       roots: { type: 'string' }, out: { type: 'string' }, stage: { type: 'string' }, lengths: { type: 'string' },
       examples: { type: 'string' }, shard: { type: 'string' }, shards: { type: 'string' }, seed: { type: 'string' },
       'lm-docs': { type: 'string' }, 'max-doc-chars': { type: 'string' }, weights: { type: 'string' }, 'short-lengths': { type: 'string' },
+      fixtures: { type: 'string' },
     },
   });
   if (!values.roots || !values.out || !values.stage || !values.lengths || !values.examples) {
@@ -74,7 +84,7 @@ function parseOptions(argv: string[]): Options {
     roots: values.roots.split(','), out: values.out, stage: values.stage, lengths,
     examples: Number(values.examples), shard: Number(values.shard ?? 0), shards: Number(values.shards ?? 1),
     seed: values.seed ?? 'train', lmDocs: Number(values['lm-docs'] ?? 1_000_000),
-    maxDocChars: Number(values['max-doc-chars'] ?? 3_000_000), weights, shortLengths,
+    maxDocChars: Number(values['max-doc-chars'] ?? 3_000_000), weights, shortLengths, fixtures: Number(values.fixtures ?? 0),
   };
 }
 
@@ -140,6 +150,31 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const started = Date.now();
   mkdirSync(options.out, { recursive: true });
+  // this shard's repositories, packed by the product's packer, and its generated ones
+  const repositories = listRepositories(options.roots).filter((_, i) => i % options.shards === options.shard);
+  const fixtureRoot = options.fixtures > 0 ? mkdtempSync(join(tmpdir(), 'prolong-training-fixtures-')) : undefined;
+  try {
+    if (fixtureRoot) repositories.push(...writeFixtures(fixtureRoot, options));
+    await makeShard(options, repositories, started);
+  } finally {
+    if (fixtureRoot) rmSync(fixtureRoot, { recursive: true, force: true });
+  }
+}
+
+/** --fixtures generated repositories under `root`, one folder each; their seeds name this stage and shard. */
+function writeFixtures(root: string, options: Options): string[] {
+  const random = new SeededRandom(options.seed, options.stage, options.shard, 'fixtures');
+  const out: string[] = [];
+  for (let i = 0; i < options.fixtures; i++) {
+    const dir = join(root, `fixture-${i}`);
+    mkdirSync(dir);
+    writeFixtureRepo(dir, i % 2 === 0 ? 'ts' : 'py', `${options.seed}/${options.stage}/${options.shard}/${i}`, { modules: random.int(6, 60) });
+    out.push(dir);
+  }
+  return out;
+}
+
+async function makeShard(options: Options, repositories: string[], started: number): Promise<void> {
   const tokenizer = loadTokenizer();
   const template = ChatTemplate.forTokenizer();
   const counter = new TemplatePromptCounter(tokenizer, template);
@@ -148,8 +183,6 @@ async function main(): Promise<void> {
   if (eot === undefined || bos === undefined) throw new Error('the bundled tokenizer lacks <|eot_id|> or <|begin_of_text|>');
   const render = (messages: readonly ChatMessage[], assistantPrefix: string) => tokenizer.encodeWithSpecialTokens(template.render(messages) + assistantPrefix);
 
-  // this shard's repositories, packed by the product's packer
-  const repositories = listRepositories(options.roots).filter((_, i) => i % options.shards === options.shard);
   const packer = new Packer({ workers: 1, cacheFile: false });
   const packed: { name: string; files: RepositoryFile[]; ids: number[] }[] = [];
   for (const root of repositories) {
