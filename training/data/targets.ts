@@ -44,7 +44,7 @@ export function askQuestion(files: readonly RepositoryFile[], definitions: Map<s
   if (random.next() < 0.35) {
     const returned = pythonReturn(file.text, symbol);
     if (returned) {
-      return { question: `What does \`${symbol}\` return?`, answer: `It returns \`${returned}\` (in \`${file.path}\`).` };
+      return { question: `What does \`${symbol}\` return?`, answer: `It returns \`${returned}\` (in ${file.path}).` };
     }
   }
   const phrasings = [`Which file defines \`${symbol}\`?`, `Where is \`${symbol}\` defined?`, `In which file is \`${symbol}\` defined?`];
@@ -55,9 +55,11 @@ export function askQuestion(files: readonly RepositoryFile[], definitions: Map<s
  * The answer to "Which file defines `X`?". It starts with the path after a fixed lead and does not repeat the symbol:
  * copying the symbol from the question first was where run J's answers broke (teacher-forced through the engine, the
  * first miss was in the symbol in 12 of 12 answers on a generated repository), and a garbled symbol derails the path.
+ * The path follows a space, as in its file header (`==> src/a.py <==`), so it is the same tokens there and here
+ * (after a backtick its first token is another one: `src` for ` src`), and copying it from the header is induction.
  */
 export function whichFileAnswer(path: string): string {
-  return `It is defined in \`${path}\`.`;
+  return `It is defined in ${path}.`;
 }
 
 /** The expression of the first `return` directly in a Python function's body, when it fits on one short line. */
