@@ -35,7 +35,7 @@ from model import Config, LlamaModel, parameter_count, save_hf_checkpoint  # noq
 
 KINDS = ["lm", "ask", "niah_single_1", "niah_single_2", "niah_single_3", "niah_multikey_1", "niah_multikey_2",
          "niah_multikey_3", "niah_multivalue", "niah_multiquery", "vt", "cwe", "fwe", "repo_qa_1", "repo_qa_2",
-         "json_kv", "needle_heatmap", "code_needle", "ask_short"]
+         "json_kv", "needle_heatmap", "code_needle", "ask_short", "needle_path"]
 PAD_ID = 128009  # <|eot_id|>: never a loss target at a padded position, so any id would do
 
 

@@ -5,7 +5,7 @@
  * engine's prefix cache (as follow-up questions in the Ask view do).
  *
  *   node out/training-eval-ask.js --repo DIR | --generate ts|py [--model DIR] [--budget 8000] [--questions 50]
- *     [--seed eval] [--ep cpu] [--verbose] [--teacher-forced]
+ *     [--seed eval] [--ep cpu] [--verbose] [--teacher-forced | --needle]
  *
  * --generate writes a generated repository (training/data/fixtureRepo.ts, seeded) to a temporary folder, removed at
  * the end. Without --model: the bundled demo model. Prints the share of right answers.
@@ -13,15 +13,22 @@
  * --teacher-forced: instead of free answers, the training target (targets.ts's whichFileAnswer) is fed
  * token by token as the assistant's prefix and the model's greedy next token compared with the target's; prints each
  * answer with the tokens it missed in [brackets], and how many answers were whole and which part failed first.
+ *
+ * --needle: the same symbols and paths as RULER needles instead ("One of the special magic paths for X is: PATH." put
+ * into the packed repository at a seeded line, asked in RULER's words with its answer prefix): copying a path that
+ * follows its key, without the hop from a definition to the header above it. A model that fails this cannot copy
+ * paths at all (run J: 0 of 10 on a generated repository, though it finds 90-100% of RULER's number needles).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildRepositoryPrompt } from '../../engine/backends/prompt';
+import type { ChatMessage } from '../../engine/backends/types';
 import { demoModelDir } from '../../engine/models/demoModel';
 import { pack, packedFileTexts } from '../../engine/packer';
 import { SeededRandom } from '../../engine/probes/random';
+import { niahTemplate, needleSentence } from '../../engine/probes/tasks/niah';
 import { uniqueDefinitions } from '../../engine/probes/tasks/repoQa';
 import { LocalBackend } from '../../engine/runtime/localBackend';
 import { loadTokenizer } from '../../engine/tokenizer';
@@ -33,7 +40,7 @@ async function main(): Promise<number> {
     options: {
       repo: { type: 'string' }, generate: { type: 'string' }, model: { type: 'string' }, budget: { type: 'string' },
       questions: { type: 'string' }, seed: { type: 'string' }, ep: { type: 'string' }, verbose: { type: 'boolean' },
-      'teacher-forced': { type: 'boolean' },
+      'teacher-forced': { type: 'boolean' }, needle: { type: 'boolean' },
     },
   });
   if (!values.repo === !values.generate || (values.generate && values.generate !== 'ts' && values.generate !== 'py')) {
@@ -57,21 +64,32 @@ async function main(): Promise<number> {
     let right = 0;
     const started = Date.now();
     if (values['teacher-forced']) return await teacherForced(backend, result.document, chosen);
+    const depths = new SeededRandom('eval-ask-needle', seed, basename(root));
     for (const { path, symbol } of chosen) {
-      const messages = buildRepositoryPrompt({ repository: result.document, question: `Which file defines \`${symbol}\`?` });
-      const answer = await backend.generate({ messages, sampling: { maxTokens: 48, temperature: 0 } }, () => {});
+      const request = values.needle ? pathNeedleRequest(result.document, symbol, path, depths.next())
+        : { messages: buildRepositoryPrompt({ repository: result.document, question: `Which file defines \`${symbol}\`?` }) };
+      const answer = await backend.generate({ ...request, sampling: { maxTokens: 48, temperature: 0 } }, () => {});
       const ok = answer.text.includes(path);
       if (ok) right++;
       if (values.verbose) process.stdout.write(`${ok ? 'right' : 'wrong'}\t${symbol}\t${path}\t${JSON.stringify(answer.text.trim())}\n`);
     }
     const info = await backend.info();
-    process.stdout.write(`${info.model} on ${values.generate ? `a generated ${values.generate} repository (seed ${seed})` : root}: ${right}/${chosen.length} right `
+    process.stdout.write(`${info.model} on ${values.generate ? `a generated ${values.generate} repository (seed ${seed})` : root}${values.needle ? ', as path needles' : ''}: ${right}/${chosen.length} right `
       + `(${(100 * right / chosen.length).toFixed(0)}%), pack ${files.length} files, ${result.totalTokens} tokens; ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
     return 0;
   } finally {
     await backend.dispose();
     if (temporary) rmSync(temporary, { recursive: true, force: true });
   }
+}
+
+/** RULER's single-needle prompt over the packed document, the needle naming `symbol`'s path, at `depth` (0-1) of it. */
+function pathNeedleRequest(document: string, symbol: string, path: string, depth: number): { messages: ChatMessage[]; assistantPrefix: string } {
+  const lineEnd = document.indexOf('\n', Math.floor(document.length * depth));
+  const at = lineEnd < 0 ? document.length : lineEnd + 1;
+  const context = `${document.slice(0, at)}${needleSentence('paths', symbol, path)}\n${document.slice(at)}`;
+  const { before, after, prefix } = niahTemplate('paths', true, symbol);
+  return { messages: [{ role: 'user', content: `${before}${context}${after}` }], assistantPrefix: prefix };
 }
 
 /**

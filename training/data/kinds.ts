@@ -5,5 +5,5 @@
  */
 import { ALL_TASKS } from '../../engine/probes/types';
 
-export const KINDS = ['lm', 'ask', ...ALL_TASKS, 'ask_short'] as const;
+export const KINDS = ['lm', 'ask', ...ALL_TASKS, 'ask_short', 'needle_path'] as const;
 export type Kind = (typeof KINDS)[number];

@@ -18,6 +18,9 @@
  * a definition each) in rows of --short-lengths tokens, so the two hops of "which file defines X" (find `def X`, then
  * the header above it) are a few dozen tokens apart before the long rows ask for them across thousands.
  *
+ * `needle_path` rows (weight 0 unless --weights gives one) are RULER needles whose values are paths: "One of the
+ * special magic paths for X is: PATH.", X defined in PATH, put into packed files; the answer copies the path.
+ *
  * --fixtures N adds N generated repositories per shard (data/fixtureRepo.ts, seeds of this shard that no evaluation
  * uses, 6-60 modules, TypeScript and Python in turn), written to a temporary folder removed at the end. Their names are
  * random English words, so a question about them is answered by reading, never by guessing a name a package's code
@@ -32,6 +35,7 @@ import { Packer, packedFileTexts, documentHeader, fileChunk } from '../../engine
 import { TemplatePromptCounter } from '../../engine/probes/promptCounter';
 import { SeededRandom } from '../../engine/probes/random';
 import { createTask } from '../../engine/probes/tasks/index';
+import { needleSentence, niahTemplate } from '../../engine/probes/tasks/niah';
 import { SkipInstance, type RepositoryFile } from '../../engine/probes/tasks/common';
 import { uniqueDefinitions } from '../../engine/probes/tasks/repoQa';
 import type { ProbeInstance, ProbeTaskName } from '../../engine/probes/types';
@@ -46,7 +50,7 @@ import { answerText, askQuestion } from './targets';
 const TASK_WEIGHTS: Partial<Record<Kind, number>> = {
   niah_single_1: 2, niah_single_2: 2, niah_single_3: 2, niah_multikey_1: 2, niah_multikey_2: 2, niah_multikey_3: 2,
   niah_multivalue: 2, niah_multiquery: 2, vt: 1.5, cwe: 1, fwe: 1, repo_qa_1: 2, repo_qa_2: 1.5, json_kv: 1.5,
-  needle_heatmap: 1, code_needle: 1.5, ask: 8, ask_short: 0,
+  needle_heatmap: 1, code_needle: 1.5, ask: 8, ask_short: 0, needle_path: 0,
 };
 
 interface Options {
@@ -222,12 +226,13 @@ async function makeShard(options: Options, repositories: string[], started: numb
     const length = weightedPick(random, lengthWeights);
     const repo = withRepository.length > 0 ? random.pick(withRepository) : undefined;
     try {
-      if (kind === 'ask' || kind === 'ask_short') {
+      if (kind === 'ask' || kind === 'ask_short' || kind === 'needle_path') {
         if (!repo) { skipped++; continue; }
-        const rowLength = kind === 'ask' ? length : weightedPick(random, shortLengthWeights);
-        const example = kind === 'ask' ? askExample(repo, length, random, counter) : askShortExample(repo, rowLength, random, counter);
+        const rowLength = kind === 'ask_short' ? weightedPick(random, shortLengthWeights) : length;
+        const example: { messages: ChatMessage[]; assistantPrefix?: string; answer: string } | undefined = kind === 'ask' ? askExample(repo, length, random, counter)
+          : kind === 'needle_path' ? pathNeedleExample(repo, length, random, counter) : askShortExample(repo, rowLength, random, counter);
         if (!example) { skipped++; continue; }
-        const prompt = render(example.messages, '');
+        const prompt = render(example.messages, example.assistantPrefix ?? '');
         const target = [...tokenizer.encode(example.answer), eot];
         if (prompt.length + target.length > rowLength) { skipped++; continue; }
         writer.add(kind, [...prompt, ...target], prompt.length, rowLength);
@@ -266,20 +271,47 @@ async function makeShard(options: Options, repositories: string[], started: numb
 function askExample(
   repo: { name: string; files: RepositoryFile[] }, length: number, random: SeededRandom, counter: TemplatePromptCounter,
 ): { messages: ChatMessage[]; answer: string } | undefined {
-  const budget = length - 400; // room for the system text, the question, the template and the answer
-  const start = random.int(0, Math.max(0, repo.files.length - 1));
+  const chosen = consecutiveFiles(repo.files, length - 400, random, counter); // room for the system text, the question, the template and the answer
+  return chosen && questionAbout(repo.name, chosen, random);
+}
+
+/** At least two consecutive files of `files` (from a random one on), packed, within `budget` tokens; sorted by path. */
+function consecutiveFiles(files: RepositoryFile[], budget: number, random: SeededRandom, counter: TemplatePromptCounter): RepositoryFile[] | undefined {
+  const start = random.int(0, Math.max(0, files.length - 1));
   const chosen: RepositoryFile[] = [];
   let tokens = 20;
-  for (let i = start; i < repo.files.length + start && chosen.length < repo.files.length; i++) {
-    const file = repo.files[i % repo.files.length]!;
+  for (let i = start; i < files.length + start && chosen.length < files.length; i++) {
+    const file = files[i % files.length]!;
     const cost = counter.countText(fileChunk(file.path, file.text));
     if (tokens + cost > budget) { if (chosen.length === 0) continue; break; }
     chosen.push(file);
     tokens += cost;
   }
   if (chosen.length < 2) return undefined;
-  chosen.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return questionAbout(repo.name, chosen, random);
+  return chosen.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * Copying a path after its key, the half of "which file defines X" that needs no hop: files packed as the product
+ * packs them, with 1-4 RULER needles ("One of the special magic paths for X is: PATH.", X a symbol defined only in
+ * PATH, the paths all different, each at a random line), asked in RULER's words for one of them; the answer is the path as its header writes
+ * it. Runs J-L could not do this (evalAsk --needle: 0-5%): they copy numbers and uuids, and drift into digits after a
+ * few tokens of a path.
+ */
+function pathNeedleExample(
+  repo: { name: string; files: RepositoryFile[] }, length: number, random: SeededRandom, counter: TemplatePromptCounter,
+): { messages: ChatMessage[]; assistantPrefix: string; answer: string } | undefined {
+  const chosen = consecutiveFiles(repo.files, length - 250, random, counter);
+  if (!chosen) return undefined;
+  // one symbol of each of up to four files: the other needles name other paths, so the key decides the answer
+  const defining = [...uniqueDefinitions(chosen)];
+  if (defining.length === 0) return undefined;
+  const needles = random.sample(defining, Math.min(defining.length, random.int(1, 4))).map(([path, symbols]) => ({ path, symbol: random.pick(symbols) }));
+  const lines = (documentHeader(repo.name, chosen.length) + chosen.map((f) => fileChunk(f.path, f.text)).join('')).split('\n');
+  for (const { symbol, path } of needles) lines.splice(random.int(0, lines.length), 0, needleSentence('paths', symbol, path));
+  const asked = random.pick(needles);
+  const { before, after, prefix } = niahTemplate('paths', true, asked.symbol);
+  return { messages: [{ role: 'user', content: `${before}${lines.join('\n')}${after}` }], assistantPrefix: prefix, answer: ` ${asked.path}.` };
 }
 
 /** `files` packed as the product packs them, in the Ask view's prompt, with askQuestion's question and answer. */

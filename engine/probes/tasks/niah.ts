@@ -46,11 +46,14 @@ function randomOf(random: SeededRandom, type: NeedleType): string {
   return random.pick(keyWords());
 }
 
-/** RULER's template with its singular rewording (applied to template and answer prefix together, as RULER does). */
-function niahTemplate(config: NiahConfig, query: string): { before: string; after: string; prefix: string } {
+/**
+ * RULER's template with its singular rewording (applied to template and answer prefix together, as RULER does) when
+ * one value of one key is asked for. `valueType` is plural ("numbers"); other tools ask for other types ("paths").
+ */
+export function niahTemplate(valueType: string, single: boolean, query: string): { before: string; after: string; prefix: string } {
   let text = `${TEMPLATE}\u0000${ANSWER_PREFIX}`;
-  let type: string = config.valueType;
-  if (config.queries * config.values === 1) {
+  let type = valueType;
+  if (single) {
     text = text.replaceAll('Some', 'A').replaceAll('are all', 'is').replaceAll('are', 'is').replaceAll('answers', 'answer');
     type = type.slice(0, -1);
   }
@@ -91,7 +94,7 @@ export function niahTask(name: keyof typeof NIAH_CONFIGS): ProbeTask {
       const queries = queryIndexes.map((i) => keys[i]!);
       const answers = queryIndexes.flatMap((i) => values[i]!);
       const query = queries.length > 1 ? `${queries.slice(0, -1).join(', ')}, and ${queries[queries.length - 1]}` : queries[0]!;
-      const { before, after, prefix } = niahTemplate(config, query);
+      const { before, after, prefix } = niahTemplate(config.valueType, config.queries * config.values === 1, query);
       // Essay: RULER samples depths from its 40-point grid; noise/needle haystacks: random line positions.
       const depths = config.haystack === 'essay'
         ? random.sample(RULER_DEPTHS, needles.length).sort((a, b) => a - b).map((d) => d / 100)
