@@ -17,7 +17,7 @@
  * --needle: the same symbols and paths as RULER needles instead ("One of the special magic paths for X is: PATH." put
  * into the packed repository at a seeded line, asked in RULER's words with its answer prefix): copying a path that
  * follows its key, without the hop from a definition to the header above it. A model that fails this cannot copy
- * paths at all (run J: 0 of 10 on a generated repository, though it finds 90-100% of RULER's number needles).
+ * paths at all (runs J-L: 0-1 of 20 on a generated repository, though they find 90-100% of RULER's number needles).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,6 +46,7 @@ async function main(): Promise<number> {
   if (!values.repo === !values.generate || (values.generate && values.generate !== 'ts' && values.generate !== 'py')) {
     throw new Error('give --repo DIR or --generate ts|py');
   }
+  if (values['teacher-forced'] && values.needle) throw new Error('give --teacher-forced or --needle, not both');
   const seed = values.seed ?? 'eval';
   const budget = Number(values.budget ?? 8000);
   const count = Number(values.questions ?? 50);
