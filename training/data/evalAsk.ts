@@ -28,12 +28,12 @@ import type { ChatMessage } from '../../engine/backends/types';
 import { demoModelDir } from '../../engine/models/demoModel';
 import { pack, packedFileTexts } from '../../engine/packer';
 import { SeededRandom } from '../../engine/probes/random';
-import { niahTemplate, needleSentence } from '../../engine/probes/tasks/niah';
+import { needleSentence } from '../../engine/probes/tasks/niah';
 import { uniqueDefinitions } from '../../engine/probes/tasks/repoQa';
 import { LocalBackend } from '../../engine/runtime/localBackend';
 import { loadTokenizer } from '../../engine/tokenizer';
 import { writeFixtureRepo, type FixtureLanguage } from './fixtureRepo';
-import { whichFileAnswer } from './targets';
+import { pathNeedleQuestion, whichFileAnswer } from './targets';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -88,9 +88,7 @@ async function main(): Promise<number> {
 function pathNeedleRequest(document: string, symbol: string, path: string, depth: number): { messages: ChatMessage[]; assistantPrefix: string } {
   const lineEnd = document.indexOf('\n', Math.floor(document.length * depth));
   const at = lineEnd < 0 ? document.length : lineEnd + 1;
-  const context = `${document.slice(0, at)}${needleSentence('paths', symbol, path)}\n${document.slice(at)}`;
-  const { before, after, prefix } = niahTemplate('paths', true, symbol);
-  return { messages: [{ role: 'user', content: `${before}${context}${after}` }], assistantPrefix: prefix };
+  return pathNeedleQuestion(`${document.slice(0, at)}${needleSentence('paths', symbol, path)}\n${document.slice(at)}`, symbol);
 }
 
 /**

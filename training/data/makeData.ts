@@ -35,7 +35,7 @@ import { Packer, packedFileTexts, documentHeader, fileChunk } from '../../engine
 import { TemplatePromptCounter } from '../../engine/probes/promptCounter';
 import { SeededRandom } from '../../engine/probes/random';
 import { createTask } from '../../engine/probes/tasks/index';
-import { needleSentence, niahTemplate } from '../../engine/probes/tasks/niah';
+import { needleSentence } from '../../engine/probes/tasks/niah';
 import { SkipInstance, type RepositoryFile } from '../../engine/probes/tasks/common';
 import { uniqueDefinitions } from '../../engine/probes/tasks/repoQa';
 import type { ProbeInstance, ProbeTaskName } from '../../engine/probes/types';
@@ -44,7 +44,10 @@ import { loadTokenizer } from '../../engine/tokenizer';
 import type { ChatMessage } from '../../engine/backends/types';
 import { writeFixtureRepo } from './fixtureRepo';
 import { KINDS, type Kind } from './kinds';
-import { answerText, askQuestion } from './targets';
+import { answerText, askQuestion, pathNeedleQuestion } from './targets';
+
+/** A training row's prompt (and the assistant's opening, when the task gives one) and the answer to learn. */
+interface Example { messages: ChatMessage[]; assistantPrefix?: string; answer: string }
 
 /** Share of instances per task (the rest of the mix is set by --lm-docs and the trainer's LM share). */
 const TASK_WEIGHTS: Partial<Record<Kind, number>> = {
@@ -229,7 +232,7 @@ async function makeShard(options: Options, repositories: string[], started: numb
       if (kind === 'ask' || kind === 'ask_short' || kind === 'needle_path') {
         if (!repo) { skipped++; continue; }
         const rowLength = kind === 'ask_short' ? weightedPick(random, shortLengthWeights) : length;
-        const example: { messages: ChatMessage[]; assistantPrefix?: string; answer: string } | undefined = kind === 'ask' ? askExample(repo, length, random, counter)
+        const example = kind === 'ask' ? askExample(repo, length, random, counter)
           : kind === 'needle_path' ? pathNeedleExample(repo, length, random, counter) : askShortExample(repo, rowLength, random, counter);
         if (!example) { skipped++; continue; }
         const prompt = render(example.messages, example.assistantPrefix ?? '');
@@ -270,7 +273,7 @@ async function makeShard(options: Options, repositories: string[], started: numb
  */
 function askExample(
   repo: { name: string; files: RepositoryFile[] }, length: number, random: SeededRandom, counter: TemplatePromptCounter,
-): { messages: ChatMessage[]; answer: string } | undefined {
+): Example | undefined {
   const chosen = consecutiveFiles(repo.files, length - 400, random, counter); // room for the system text, the question, the template and the answer
   return chosen && questionAbout(repo.name, chosen, random);
 }
@@ -294,31 +297,35 @@ function consecutiveFiles(files: RepositoryFile[], budget: number, random: Seede
 /**
  * Copying a path after its key, the half of "which file defines X" that needs no hop: files packed as the product
  * packs them, with 1-4 RULER needles ("One of the special magic paths for X is: PATH.", X a symbol defined only in
- * PATH, the paths all different, each at a random line), asked in RULER's words for one of them; the answer is the path as its header writes
- * it. Runs J-L could not do this (evalAsk --needle: 0-5%): they copy numbers and uuids, and drift into digits after a
- * few tokens of a path.
+ * PATH, the paths all different, each at a random line), asked in RULER's words for one of them; the answer is the
+ * path as its header writes it. Runs J-L could not do this (evalAsk --needle: 0-5%): they copy numbers and uuids, and
+ * drift into digits after a few tokens of a path.
  */
 function pathNeedleExample(
   repo: { name: string; files: RepositoryFile[] }, length: number, random: SeededRandom, counter: TemplatePromptCounter,
-): { messages: ChatMessage[]; assistantPrefix: string; answer: string } | undefined {
+): Example | undefined {
   const chosen = consecutiveFiles(repo.files, length - 250, random, counter);
   if (!chosen) return undefined;
   // one symbol of each of up to four files: the other needles name other paths, so the key decides the answer
   const defining = [...uniqueDefinitions(chosen)];
   if (defining.length === 0) return undefined;
   const needles = random.sample(defining, Math.min(defining.length, random.int(1, 4))).map(([path, symbols]) => ({ path, symbol: random.pick(symbols) }));
-  const lines = (documentHeader(repo.name, chosen.length) + chosen.map((f) => fileChunk(f.path, f.text)).join('')).split('\n');
+  const lines = packedText(repo.name, chosen).split('\n');
   for (const { symbol, path } of needles) lines.splice(random.int(0, lines.length), 0, needleSentence('paths', symbol, path));
   const asked = random.pick(needles);
-  const { before, after, prefix } = niahTemplate('paths', true, asked.symbol);
-  return { messages: [{ role: 'user', content: `${before}${lines.join('\n')}${after}` }], assistantPrefix: prefix, answer: ` ${asked.path}.` };
+  return { ...pathNeedleQuestion(lines.join('\n'), asked.symbol), answer: ` ${asked.path}.` };
+}
+
+/** `files` as the product's packer writes them: the document header, then each file under its path header. */
+function packedText(name: string, files: readonly RepositoryFile[]): string {
+  return documentHeader(name, files.length) + files.map((f) => fileChunk(f.path, f.text)).join('');
 }
 
 /** `files` packed as the product packs them, in the Ask view's prompt, with askQuestion's question and answer. */
-function questionAbout(name: string, files: RepositoryFile[], random: SeededRandom): { messages: ChatMessage[]; answer: string } | undefined {
+function questionAbout(name: string, files: RepositoryFile[], random: SeededRandom): Example | undefined {
   const qa = askQuestion(files, uniqueDefinitions(files), random);
   if (!qa) return undefined;
-  const repository = documentHeader(name, files.length) + files.map((f) => fileChunk(f.path, f.text)).join('');
+  const repository = packedText(name, files);
   return { messages: buildRepositoryPrompt({ repository, question: qa.question }), answer: qa.answer };
 }
 
@@ -329,7 +336,7 @@ function questionAbout(name: string, files: RepositoryFile[], random: SeededRand
  */
 function askShortExample(
   repo: { name: string; files: RepositoryFile[] }, length: number, random: SeededRandom, counter: TemplatePromptCounter,
-): { messages: ChatMessage[]; answer: string } | undefined {
+): Example | undefined {
   const budget = length - 200; // the system text, the question, the template and the answer take about 150
   const count = Math.min(repo.files.length, random.int(2, 8));
   const start = random.int(0, repo.files.length - 1);

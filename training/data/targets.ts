@@ -3,7 +3,9 @@
  * prefix (the probes score whether those strings appear); for a repository question in the Ask prompt, one plain
  * sentence that names the file (and the returned expression), with the names in backticks as the panel renders them.
  */
+import type { ChatMessage } from '../../engine/backends/types';
 import type { SeededRandom } from '../../engine/probes/random';
+import { niahTemplate } from '../../engine/probes/tasks/niah';
 import type { RepositoryFile } from '../../engine/probes/tasks/common';
 import type { ProbeInstance } from '../../engine/probes/types';
 
@@ -60,6 +62,16 @@ export function askQuestion(files: readonly RepositoryFile[], definitions: Map<s
  */
 export function whichFileAnswer(path: string): string {
   return `It is defined in ${path}.`;
+}
+
+/**
+ * RULER's single-needle question for the path of `symbol` over `context` (which holds the needles, `needleSentence`
+ * with value type "paths"): the user's message and the answer prefix the path follows. Training's needle_path rows and
+ * `evalAsk --needle` ask it the same way.
+ */
+export function pathNeedleQuestion(context: string, symbol: string): { messages: ChatMessage[]; assistantPrefix: string } {
+  const { before, after, prefix } = niahTemplate('paths', true, symbol);
+  return { messages: [{ role: 'user', content: `${before}${context}${after}` }], assistantPrefix: prefix };
 }
 
 /** The expression of the first `return` directly in a Python function's body, when it fits on one short line. */
