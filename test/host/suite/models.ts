@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomShapes, writeRandomCheckpoint } from '../../../kernels/randomCheckpoint';
@@ -24,6 +24,19 @@ async function choose(filter: string, expect: string): Promise<void> {
   await ui({ action: 'fill', selector: QUICK_INPUT, value: filter });
   await ui({ action: 'waitForText', selector: QUICK_LIST, text: expect });
   await ui({ action: 'press', selector: QUICK_INPUT, key: 'Enter' });
+}
+
+/** Waits until a blobs/*.incomplete file in `blobs` holds `bytes` bytes. */
+async function waitForPartial(blobs: string, bytes: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let size = 0;
+  while (Date.now() < deadline) {
+    const partial = existsSync(blobs) ? readdirSync(blobs).find((b) => b.endsWith('.incomplete')) : undefined;
+    size = partial ? statSync(join(blobs, partial)).size : 0;
+    if (size >= bytes) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the stalled download held ${size} of ${bytes} bytes after ${timeoutMs} ms`);
 }
 
 hostTest('Models: Select Model → Download a model… shows progress and cancels, then downloads, converts, becomes current and answers', async () => {
@@ -61,18 +74,24 @@ hostTest('Models: Select Model → Download a model… shows progress and cancel
       if (process.env.PROLONG_HOST_SHOT) await ui({ action: 'screenshot', selector: 'body', path: process.env.PROLONG_HOST_SHOT });
       throw error;
     }
+    // Cancel once the stalled file holds its first 1,000,000 bytes: "downloading" shows before the bytes reach the disk
+    const blobs = join(cache, 'models--fixture-org--tiny-llama3', 'blobs');
+    await waitForPartial(blobs, 1_000_000, 30_000);
     await ui({ action: 'click', selector: '.notifications-center .monaco-button:has-text("Cancel")' });
     await picking;
     await vscode.commands.executeCommand('notifications.hideList');
-    const blobs = join(cache, 'models--fixture-org--tiny-llama3', 'blobs');
-    assert.ok(readdirSync(blobs).some((b) => b.endsWith('.incomplete')), 'the partial download is kept for resume');
+    const partial = readdirSync(blobs).find((b) => b.endsWith('.incomplete'));
+    assert.ok(partial, 'the partial download is kept for resume');
+    const keptBytes = statSync(join(blobs, partial)).size;
+    assert.equal(keptBytes, 1_000_000, 'the partial download holds what came before the stall');
     assert.equal(vscode.workspace.getConfiguration('prolong.engine').get<string>('modelPath') ?? '', '', 'a cancelled download sets no model');
 
     // 2. again: resumes, converts, and the model becomes current
     hub.faults = {};
     hub.requests.length = 0;
     await vscode.commands.executeCommand('prolong.downloadModel', repo, 'fp16');
-    assert.ok(hub.requests.some((r) => r.range === 'bytes=1000000-'), 'the download resumed where it stopped');
+    assert.ok(hub.requests.some((r) => r.range === `bytes=${keptBytes}-`),
+      `the download resumed where it stopped (byte ${keptBytes}); ranges asked: ${hub.requests.map((r) => r.range ?? 'none').join(', ')}`);
     const modelPath = vscode.workspace.getConfiguration('prolong.engine').get<string>('modelPath') ?? '';
     assert.match(modelPath, /models[\\/]fixture-org--tiny-llama3--fp16$/);
     assert.ok(existsSync(join(modelPath, 'prolong_model.json')));
