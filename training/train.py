@@ -40,15 +40,23 @@ PAD_ID = 128009  # <|eot_id|>: never a loss target at a padded position, so any 
 
 
 class Rows:
-    """Every shard of a stage: token ids in one array, rows as (offset, length, loss start, kind, bucket)."""
+    """Every shard of a stage: token ids in one array, rows as (offset, length, loss start, kind, bucket), and the
+    position ranges of a row that are not learned though after its loss start (a conversation's user turns between
+    its answers; makeData's --follow-ups)."""
 
     def __init__(self, data_dir: str, stage: str):
-        tokens, index, base = [], [], 0
+        tokens, index, base, rows = [], [], 0, 0
+        self.masked: dict = {}
         for path in sorted(glob.glob(os.path.join(data_dir, f"{stage}-*.tokens"))):
             t = np.fromfile(path, dtype=np.uint32)
             i = np.fromfile(path[: -len(".tokens")] + ".index", dtype=np.int64).reshape(-1, 5).copy()
+            masks = path[: -len(".tokens")] + ".masks"
+            if os.path.exists(masks):  # data made before masks existed has none
+                for row, start, end in np.fromfile(masks, dtype=np.int64).reshape(-1, 3):
+                    self.masked.setdefault(rows + int(row), []).append((int(start), int(end)))
             i[:, 0] += base
             base += len(t)
+            rows += len(i)
             tokens.append(t)
             index.append(i)
         if not tokens:
@@ -73,6 +81,8 @@ class Rows:
             # position t predicts token t+1; the loss covers targets from loss_start on (at least the second token)
             first = max(int(loss_start), 1)
             labels[b, first - 1: n - 1] = row[first:n]
+            for start, end in self.masked.get(int(r), ()):
+                labels[b, start - 1: end - 1] = -100
         return torch.from_numpy(ids).to(device), torch.from_numpy(labels).to(device)
 
     def copy_batch(self, lm_rows, count: int, length: int, rng, device, random_ids=None):
@@ -177,7 +187,8 @@ def loss_of(model: LlamaModel, ids, labels, chunk: int = 8192):
 
 @torch.no_grad()
 def answer_accuracy(model: LlamaModel, rows: Rows, row_numbers, device, autocast) -> dict:
-    """Teacher-forced: share of held-out task rows whose every answer token is the argmax, per kind and length."""
+    """Teacher-forced: share of held-out answers whose every token is the argmax, per kind and length (a row of
+    follow-ups holds several answers, each a run of learned positions; other rows one)."""
     model.eval()
     by_key: dict = {}
     for r in row_numbers:
@@ -185,12 +196,13 @@ def answer_accuracy(model: LlamaModel, rows: Rows, row_numbers, device, autocast
         ids, labels = rows.batch([r], int(bucket), device)
         with autocast():
             hidden = model.hidden_states(ids)
-        mask = labels != -100
-        predicted = model.logits(hidden[mask]).argmax(-1)
-        correct = bool((predicted == labels[mask]).all())
+        mask = labels[0] != -100
+        right = (model.logits(hidden[0][mask]).argmax(-1) == labels[0][mask]).cpu().numpy()
+        positions = mask.nonzero().flatten().cpu().numpy()
+        answers = np.split(right, np.flatnonzero(np.diff(positions) > 1) + 1)  # runs of consecutive positions
         key = f"{KINDS[int(kind)]}@{int(bucket)}"
         hit, total = by_key.get(key, (0, 0))
-        by_key[key] = (hit + int(correct), total + 1)
+        by_key[key] = (hit + sum(int(a.all()) for a in answers), total + len(answers))
     model.train()
     return {k: round(100 * h / t, 1) for k, (h, t) in sorted(by_key.items())}
 

@@ -7,10 +7,12 @@
  *
  *   node out/training-data.js --roots DIR[,DIR] --out DIR --stage 1|2 --lengths 1024:1,2048:2 --examples N
  *     [--shard I --shards N] [--seed S] [--lm-docs N] [--max-doc-chars N] [--short-lengths 512:1,1024:1] [--fixtures N]
+ *     [--follow-ups N]
  *
  * Every direct subdirectory of a root is one repository. Writes, per shard, `<stage>-<shard>.tokens` (uint32 ids)
- * and `<stage>-<shard>.index` (int64 rows: offset, length, first loss position, kind, bucket length) and a JSON
- * summary. LM rows (a packed repository cut into rows of a bucket's length) take the loss everywhere; instances
+ * and `<stage>-<shard>.index` (int64 rows: offset, length, first loss position, kind, bucket length),
+ * `<stage>-<shard>.masks` (int64 triples: row in the shard, from, to: positions after the first loss position whose
+ * tokens are not learned, the user turns between a conversation's answers) and a JSON summary. LM rows (a packed repository cut into rows of a bucket's length) take the loss everywhere; instances
  * only on the answer and its end-of-turn token. A repository's LM rows come from its first --max-doc-chars characters
  * (3M by default), which bounds the tokenizer's time on a giant package.
  *
@@ -25,6 +27,11 @@
  * uses, 6-60 modules, TypeScript and Python in turn), written to a temporary folder removed at the end. Their names are
  * random English words, so a question about them is answered by reading, never by guessing a name a package's code
  * makes likely (runs G-J learned such guesses: 16-43% teacher-forced on packages, 0% on a generated repository).
+ *
+ * --follow-ups N makes each ask, ask_short and needle_path row a conversation: after the first answer, up to N more
+ * questions about other files (or other needles), as the Ask view sends a follow-up, each answer learned. A row's
+ * context costs thousands of tokens and an answer a dozen: more answers per context is more of the signal these
+ * kinds are short of for the same compute. Without it the rows are byte-identical to before.
  */
 import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,10 +51,12 @@ import { loadTokenizer } from '../../engine/tokenizer';
 import type { ChatMessage } from '../../engine/backends/types';
 import { writeFixtureRepo } from './fixtureRepo';
 import { KINDS, type Kind } from './kinds';
-import { answerText, askQuestion, pathNeedleQuestion } from './targets';
+import { answerText, askQuestion, pathNeedleFollowUp, pathNeedleQuestion } from './targets';
 
-/** A training row's prompt (and the assistant's opening, when the task gives one) and the answer to learn. */
-interface Example { messages: ChatMessage[]; assistantPrefix?: string; answer: string }
+/** A training row's prompt (and the assistant's opening, when the task gives one), the answer to learn, and the
+ * follow-up questions asked after it in the same conversation. */
+interface Example { messages: ChatMessage[]; assistantPrefix?: string; answer: string; followUps?: FollowUp[] }
+interface FollowUp { question: string; assistantPrefix?: string; answer: string }
 
 /** Share of instances per task (the rest of the mix is set by --lm-docs and the trainer's LM share). */
 const TASK_WEIGHTS: Partial<Record<Kind, number>> = {
@@ -65,6 +74,8 @@ interface Options {
   weights: Partial<Record<Kind, number>>;
   /** Generated repositories added per shard. */
   fixtures: number;
+  /** Questions after the first in each ask, ask_short and needle_path row (at most). */
+  followUps: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -73,13 +84,15 @@ function parseOptions(argv: string[]): Options {
       roots: { type: 'string' }, out: { type: 'string' }, stage: { type: 'string' }, lengths: { type: 'string' },
       examples: { type: 'string' }, shard: { type: 'string' }, shards: { type: 'string' }, seed: { type: 'string' },
       'lm-docs': { type: 'string' }, 'max-doc-chars': { type: 'string' }, weights: { type: 'string' }, 'short-lengths': { type: 'string' },
-      fixtures: { type: 'string' },
+      fixtures: { type: 'string' }, 'follow-ups': { type: 'string' },
     },
   });
   if (!values.roots || !values.out || !values.stage || !values.lengths || !values.examples) {
     throw new Error('usage: training-data --roots DIR[,DIR] --out DIR --stage NAME --lengths L:W,... --examples N [--shard I --shards N] [--seed S] [--lm-docs N] [--weights kind=W,...]');
   }
   const lengths = parseLengths('--lengths', values.lengths);
+  const followUps = Number(values['follow-ups'] ?? 0);
+  if (!Number.isInteger(followUps) || followUps < 0 || followUps > 32) throw new Error(`bad --follow-ups ${values['follow-ups']}: a whole number from 0 to 32`);
   const shortLengths = parseLengths('--short-lengths', values['short-lengths'] ?? '512:1,1024:1');
   const weights: Partial<Record<Kind, number>> = { ...TASK_WEIGHTS };
   for (const part of (values.weights ?? '').split(',').filter(Boolean)) {
@@ -92,6 +105,7 @@ function parseOptions(argv: string[]): Options {
     examples: Number(values.examples), shard: Number(values.shard ?? 0), shards: Number(values.shards ?? 1),
     seed: values.seed ?? 'train', lmDocs: Number(values['lm-docs'] ?? 1_000_000),
     maxDocChars: Number(values['max-doc-chars'] ?? 3_000_000), weights, shortLengths, fixtures: Number(values.fixtures ?? 0),
+    followUps,
   };
 }
 
@@ -129,27 +143,32 @@ class ShardWriter {
   private readonly tokensFd: number;
   private offset = 0;
   private readonly index: number[] = [];
+  private readonly masks: number[] = [];
   readonly counts = new Map<string, { rows: number; tokens: number; lossTokens: number }>();
 
   constructor(private readonly prefix: string) {
     this.tokensFd = openSync(`${prefix}.tokens`, 'w');
   }
 
-  add(kind: Kind, ids: readonly number[], lossStart: number, bucket: number): void {
+  /** A row learned from `lossStart` on, but for the `masked` [from, to) position ranges. */
+  add(kind: Kind, ids: readonly number[], lossStart: number, bucket: number, masked: readonly (readonly [number, number])[] = []): void {
     if (ids.length > bucket) throw new Error(`${kind}: ${ids.length} tokens do not fit the ${bucket}-token row`);
     const buffer = Buffer.from(Uint32Array.from(ids).buffer);
     writeSync(this.tokensFd, buffer);
+    const row = this.index.length / 5;
+    for (const [from, to] of masked) this.masks.push(row, from, to);
     this.index.push(this.offset, ids.length, lossStart, KINDS.indexOf(kind), bucket);
     this.offset += ids.length;
     const key = `${kind}@${bucket}`;
     const c = this.counts.get(key) ?? { rows: 0, tokens: 0, lossTokens: 0 };
-    c.rows++; c.tokens += ids.length; c.lossTokens += ids.length - lossStart;
+    c.rows++; c.tokens += ids.length; c.lossTokens += ids.length - lossStart - masked.reduce((sum, [from, to]) => sum + to - from, 0);
     this.counts.set(key, c);
   }
 
   close(): void {
     closeSync(this.tokensFd);
     writeFileSync(`${this.prefix}.index`, Buffer.from(BigInt64Array.from(this.index.map(BigInt)).buffer));
+    writeFileSync(`${this.prefix}.masks`, Buffer.from(BigInt64Array.from(this.masks.map(BigInt)).buffer));
   }
 }
 
@@ -189,6 +208,7 @@ async function makeShard(options: Options, repositories: string[], started: numb
   const bos = tokenizer.tokenId('<|begin_of_text|>');
   if (eot === undefined || bos === undefined) throw new Error('the bundled tokenizer lacks <|eot_id|> or <|begin_of_text|>');
   const render = (messages: readonly ChatMessage[], assistantPrefix: string) => tokenizer.encodeWithSpecialTokens(template.render(messages) + assistantPrefix);
+  const conversation = (example: Example) => conversationRow(example, tokenizer, template, eot);
 
   const packer = new Packer({ workers: 1, cacheFile: false });
   const packed: { name: string; files: RepositoryFile[]; ids: number[] }[] = [];
@@ -232,13 +252,13 @@ async function makeShard(options: Options, repositories: string[], started: numb
       if (kind === 'ask' || kind === 'ask_short' || kind === 'needle_path') {
         if (!repo) { skipped++; continue; }
         const rowLength = kind === 'ask_short' ? weightedPick(random, shortLengthWeights) : length;
-        const example = kind === 'ask' ? askExample(repo, length, random, counter)
-          : kind === 'needle_path' ? pathNeedleExample(repo, length, random, counter) : askShortExample(repo, rowLength, random, counter);
+        const followUps = options.followUps;
+        const example = kind === 'ask' ? askExample(repo, length, random, counter, followUps)
+          : kind === 'needle_path' ? pathNeedleExample(repo, length, random, counter, followUps) : askShortExample(repo, rowLength, random, counter, followUps);
         if (!example) { skipped++; continue; }
-        const prompt = render(example.messages, example.assistantPrefix ?? '');
-        const target = [...tokenizer.encode(example.answer), eot];
-        if (prompt.length + target.length > rowLength) { skipped++; continue; }
-        writer.add(kind, [...prompt, ...target], prompt.length, rowLength);
+        const row = fitted(conversation(example), rowLength); // follow-ups that do not fit are left out
+        if (!row) { skipped++; continue; }
+        writer.add(kind, row.ids, row.answers[0]![0], rowLength, row.answers.slice(1).map(([from], k) => [row.answers[k]![1], from] as const));
         continue;
       }
       const name = kind as ProbeTaskName;
@@ -267,16 +287,65 @@ async function makeShard(options: Options, repositories: string[], started: numb
   process.stdout.write(`${options.stage} shard ${options.shard}: ${packed.length} repositories, ${[...writer.counts.values()].reduce((s, c) => s + c.rows, 0)} rows, ${skipped} skipped, ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 }
 
+/** A conversation's tokens, and [from, to) of each answer (its end-of-turn token included). */
+interface ConversationRow { ids: number[]; answers: [number, number][] }
+
+/**
+ * `example` as one row: its prompt and answer as the single-question rows have them, then each follow-up's user turn
+ * as the chat template continues the conversation (the earlier answer in the assistant's message, as the Ask view
+ * sends it) and its answer.
+ */
+function conversationRow(example: Example, tokenizer: ReturnType<typeof loadTokenizer>, template: ChatTemplate, eot: number): ConversationRow {
+  let messages: ChatMessage[] = [...example.messages];
+  const ids = tokenizer.encodeWithSpecialTokens(template.render(messages) + (example.assistantPrefix ?? ''));
+  const answers: [number, number][] = [];
+  const addAnswer = (answer: string) => {
+    const from = ids.length;
+    ids.push(...tokenizer.encode(answer), eot);
+    answers.push([from, ids.length]);
+  };
+  addAnswer(example.answer);
+  const endOfTurn = tokenizer.decode([eot]);
+  let said = (example.assistantPrefix ?? '') + example.answer;
+  for (const followUp of example.followUps ?? []) {
+    // the follow-up's turn is what the template writes after the end of the assistant's message
+    const answered = template.render([...messages, { role: 'assistant', content: said }]);
+    messages = [...messages, { role: 'assistant', content: said }, { role: 'user', content: followUp.question }];
+    const asked = template.render(messages) + (followUp.assistantPrefix ?? '');
+    let common = 0;
+    while (common < answered.length && answered[common] === asked[common]) common++;
+    const end = asked.lastIndexOf(endOfTurn, common - endOfTurn.length);
+    if (end < 0 || !asked.slice(0, end).endsWith(said.trim())) {
+      throw new Error(`the chat template in ${template.source} does not end an assistant's message with ${endOfTurn}`);
+    }
+    ids.push(...tokenizer.encodeWithSpecialTokens(asked.slice(end + endOfTurn.length)));
+    addAnswer(followUp.answer);
+    said = (followUp.assistantPrefix ?? '') + followUp.answer;
+  }
+  return { ids, answers };
+}
+
+/** `row` cut after its last answer that ends within `length` tokens; none when even the first does not. */
+function fitted(row: ConversationRow, length: number): ConversationRow | undefined {
+  const answers = row.answers.filter(([, to]) => to <= length);
+  if (answers.length === 0) return undefined;
+  return { ids: row.ids.slice(0, answers[answers.length - 1]![1]), answers };
+}
+
 /**
  * A repository question in the Ask view's own prompt: a run of the repository's files packed as the product packs
  * them (header and path lines), cut to fit `length`, then a question whose answer is in those files.
  */
 function askExample(
-  repo: { name: string; files: RepositoryFile[] }, length: number, random: SeededRandom, counter: TemplatePromptCounter,
+  repo: { name: string; files: RepositoryFile[] }, length: number, random: SeededRandom, counter: TemplatePromptCounter, followUps: number,
 ): Example | undefined {
-  const chosen = consecutiveFiles(repo.files, length - 400, random, counter); // room for the system text, the question, the template and the answer
-  return chosen && questionAbout(repo.name, chosen, random);
+  // room for the system text, the question, the template and the answer, and the follow-ups
+  const chosen = consecutiveFiles(repo.files, length - 400 - FOLLOW_UP_TOKENS * followUps, random, counter);
+  return chosen && questionAbout(repo.name, chosen, random, followUps);
 }
+
+/** About what a follow-up turn costs: the user's turn, the assistant's header and the answer. */
+const FOLLOW_UP_TOKENS = 48;
 
 /** At least two consecutive files of `files` (from a random one on), packed, within `budget` tokens; sorted by path. */
 function consecutiveFiles(files: RepositoryFile[], budget: number, random: SeededRandom, counter: TemplatePromptCounter): RepositoryFile[] | undefined {
@@ -302,18 +371,23 @@ function consecutiveFiles(files: RepositoryFile[], budget: number, random: Seede
  * drift into digits after a few tokens of a path.
  */
 function pathNeedleExample(
-  repo: { name: string; files: RepositoryFile[] }, length: number, random: SeededRandom, counter: TemplatePromptCounter,
+  repo: { name: string; files: RepositoryFile[] }, length: number, random: SeededRandom, counter: TemplatePromptCounter, followUps: number,
 ): Example | undefined {
-  const chosen = consecutiveFiles(repo.files, length - 250, random, counter);
+  const chosen = consecutiveFiles(repo.files, length - 250 - FOLLOW_UP_TOKENS * followUps, random, counter);
   if (!chosen) return undefined;
-  // one symbol of each of up to four files: the other needles name other paths, so the key decides the answer
+  // one symbol of each of up to four files (more with follow-ups, which ask for the others): the other needles name
+  // other paths, so the key decides the answer
   const defining = [...uniqueDefinitions(chosen)];
   if (defining.length === 0) return undefined;
-  const needles = random.sample(defining, Math.min(defining.length, random.int(1, 4))).map(([path, symbols]) => ({ path, symbol: random.pick(symbols) }));
+  const needles = random.sample(defining, Math.min(defining.length, random.int(1, 4 + followUps))).map(([path, symbols]) => ({ path, symbol: random.pick(symbols) }));
   const lines = packedText(repo.name, chosen).split('\n');
   for (const { symbol, path } of needles) lines.splice(random.int(0, lines.length), 0, needleSentence('paths', symbol, path));
   const asked = random.pick(needles);
-  return { ...pathNeedleQuestion(lines.join('\n'), asked.symbol), answer: ` ${asked.path}.` };
+  const others = random.sample(needles.filter((n) => n !== asked), Math.min(followUps, needles.length - 1));
+  return {
+    ...pathNeedleQuestion(lines.join('\n'), asked.symbol), answer: ` ${asked.path}.`,
+    followUps: others.map((n) => ({ ...pathNeedleFollowUp(n.symbol), answer: ` ${n.path}.` })),
+  };
 }
 
 /** `files` as the product's packer writes them: the document header, then each file under its path header. */
@@ -321,12 +395,25 @@ function packedText(name: string, files: readonly RepositoryFile[]): string {
   return documentHeader(name, files.length) + files.map((f) => fileChunk(f.path, f.text)).join('');
 }
 
-/** `files` packed as the product packs them, in the Ask view's prompt, with askQuestion's question and answer. */
-function questionAbout(name: string, files: RepositoryFile[], random: SeededRandom): Example | undefined {
-  const qa = askQuestion(files, uniqueDefinitions(files), random);
+/**
+ * `files` packed as the product packs them, in the Ask view's prompt, with askQuestion's question and answer, then up
+ * to `followUps` more of its questions, each about a file not asked about before (so no answer repeats an earlier one).
+ */
+function questionAbout(name: string, files: RepositoryFile[], random: SeededRandom, followUps: number): Example | undefined {
+  const definitions = uniqueDefinitions(files);
+  const qa = askQuestion(files, definitions, random);
   if (!qa) return undefined;
   const repository = packedText(name, files);
-  return { messages: buildRepositoryPrompt({ repository, question: qa.question }), answer: qa.answer };
+  const more: FollowUp[] = [];
+  const unasked = new Map(definitions);
+  unasked.delete(qa.path);
+  while (more.length < followUps) {
+    const next = askQuestion(files, unasked, random);
+    if (!next) break;
+    unasked.delete(next.path);
+    more.push({ question: next.question, answer: next.answer });
+  }
+  return { messages: buildRepositoryPrompt({ repository, question: qa.question }), answer: qa.answer, followUps: more };
 }
 
 /**
@@ -335,9 +422,10 @@ function questionAbout(name: string, files: RepositoryFile[], random: SeededRand
  * `length` tokens; the question and answer are askQuestion's, over the symbols defined in exactly one excerpt.
  */
 function askShortExample(
-  repo: { name: string; files: RepositoryFile[] }, length: number, random: SeededRandom, counter: TemplatePromptCounter,
+  repo: { name: string; files: RepositoryFile[] }, length: number, random: SeededRandom, counter: TemplatePromptCounter, followUps: number,
 ): Example | undefined {
-  const budget = length - 200; // the system text, the question, the template and the answer take about 150
+  // the system text, the question, the template and the answer take about 150; each follow-up about FOLLOW_UP_TOKENS
+  const budget = length - 200 - FOLLOW_UP_TOKENS * followUps;
   const count = Math.min(repo.files.length, random.int(2, 8));
   const start = random.int(0, repo.files.length - 1);
   const perFile = Math.floor((budget - 20) / count);
@@ -347,7 +435,7 @@ function askShortExample(
     const excerpt = fileExcerpt(file, random.int(Math.max(24, perFile >> 1), perFile), random, counter);
     if (excerpt) chosen.push(excerpt);
   }
-  return chosen.length < 2 ? undefined : questionAbout(repo.name, chosen, random);
+  return chosen.length < 2 ? undefined : questionAbout(repo.name, chosen, random, followUps);
 }
 
 const DEFINITION_LINE = /^\s*(?:export\s+)?(?:async\s+)?(?:def|class|function|interface|enum|func|fn|struct)\s+[A-Za-z_]/;

@@ -31,7 +31,7 @@ function inDocumentOrder(instance: Pick<ProbeInstance, 'answers' | 'messages' | 
   return [...instance.answers].sort((a, b) => at(a) - at(b));
 }
 
-export interface AskQuestion { question: string; answer: string }
+export interface AskQuestion { question: string; answer: string; /** The file the answer rests on. */ path: string }
 
 /**
  * A question about `files` whose answer is in them: which file defines a symbol defined in exactly one of them, or
@@ -46,11 +46,11 @@ export function askQuestion(files: readonly RepositoryFile[], definitions: Map<s
   if (random.next() < 0.35) {
     const returned = pythonReturn(file.text, symbol);
     if (returned) {
-      return { question: `What does \`${symbol}\` return?`, answer: `It returns \`${returned}\` (in ${file.path}).` };
+      return { question: `What does \`${symbol}\` return?`, answer: `It returns \`${returned}\` (in ${file.path}).`, path: file.path };
     }
   }
   const phrasings = [`Which file defines \`${symbol}\`?`, `Where is \`${symbol}\` defined?`, `In which file is \`${symbol}\` defined?`];
-  return { question: random.pick(phrasings), answer: whichFileAnswer(file.path) };
+  return { question: random.pick(phrasings), answer: whichFileAnswer(file.path), path: file.path };
 }
 
 /**
@@ -72,6 +72,12 @@ export function whichFileAnswer(path: string): string {
 export function pathNeedleQuestion(context: string, symbol: string): { messages: ChatMessage[]; assistantPrefix: string } {
   const { before, after, prefix } = niahTemplate('paths', true, symbol);
   return { messages: [{ role: 'user', content: `${before}${context}${after}` }], assistantPrefix: prefix };
+}
+
+/** RULER's question for the path of `symbol` as a follow-up in the same conversation (the needles already given). */
+export function pathNeedleFollowUp(symbol: string): { question: string; assistantPrefix: string } {
+  const { after, prefix } = niahTemplate('paths', true, symbol);
+  return { question: after.trim(), assistantPrefix: prefix };
 }
 
 /** The expression of the first `return` directly in a Python function's body, when it fits on one short line. */

@@ -34,8 +34,9 @@ FILLER = list(range(272, 4096))
 VOCAB = 4096
 
 
-def example(rng: random.Random, form: str, files: tuple[int, int], body: tuple[int, int]) -> tuple[list[int], int]:
-    """Token ids and the index where the answer (path + EOT) starts."""
+def example(rng: random.Random, form: str, files: tuple[int, int], body: tuple[int, int], questions: int = 1) -> tuple[list[int], list[int]]:
+    """Token ids and the indexes where the answers (path + EOT) start: `questions` of them, about different files,
+    one after another (follow-ups, each answer in the loss)."""
     count = rng.randint(*files)
     paths = set()
     while len(paths) < count:
@@ -55,20 +56,23 @@ def example(rng: random.Random, form: str, files: tuple[int, int], body: tuple[i
             at = rng.randint(0, len(text))
             text[at:at] = [DEF, s] if form == "hop" else [KEY, s, *path]
         ids += text
-    target = rng.randrange(count)
-    ids += [Q, rng.choice(owned[target]), A]
-    start = len(ids)
-    return ids + [*paths[target], EOT], start
+    starts = []
+    for target in rng.sample(range(count), min(count, questions)):
+        ids += [Q, rng.choice(owned[target]), A]
+        starts.append(len(ids))
+        ids += [*paths[target], EOT]
+    return ids, starts
 
 
-def batch(rng, form, size, files, body):
-    rows = [example(rng, form, files, body) for _ in range(size)]
+def batch(rng, form, size, files, body, questions=1):
+    rows = [example(rng, form, files, body, questions) for _ in range(size)]
     n = max(len(r) for r, _ in rows)
     ids = torch.full((size, n), EOT, dtype=torch.long)
     labels = torch.full((size, n), -100, dtype=torch.long)
-    for b, (r, start) in enumerate(rows):
+    for b, (r, starts) in enumerate(rows):
         ids[b, :len(r)] = torch.tensor(r)
-        labels[b, start - 1:len(r) - 1] = torch.tensor(r[start:])
+        for start in starts:  # the path and its EOT
+            labels[b, start - 1:start + 3] = torch.tensor(r[start:start + 4])
     return ids, labels
 
 
@@ -96,6 +100,7 @@ def main() -> None:
     p.add_argument("--copy-share", type=float, default=0.5)
     p.add_argument("--copy-span", type=int, default=64)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--questions", type=int, default=1, help="questions per training row (held-out rows ask one)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -112,10 +117,10 @@ def main() -> None:
         for g in opt.param_groups:
             g["lr"] = a.lr * min(1.0, step / 100)
         copying = train_rng.random() < a.copy_share
-        ids, labels = copy_batch(train_rng, a.batch, a.copy_span) if copying else batch(train_rng, a.form, a.batch, files, body)
+        ids, labels = copy_batch(train_rng, a.batch, a.copy_span) if copying else batch(train_rng, a.form, a.batch, files, body, a.questions)
         ids, labels = ids.to(a.device), labels.to(a.device)
-        logits = model.logits(model.hidden_states(ids))
-        loss = F.cross_entropy(logits.view(-1, VOCAB), labels.view(-1), ignore_index=-100)
+        mask = labels != -100  # logits only where there is a target: the softmax over the vocabulary is most of a CPU step
+        loss = F.cross_entropy(model.logits(model.hidden_states(ids)[mask]), labels[mask])
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -125,11 +130,12 @@ def main() -> None:
                 right = total = 0
                 for ids, labels in held:
                     ids, labels = ids.to(a.device), labels.to(a.device)
-                    pred = model.logits(model.hidden_states(ids)).argmax(-1)
                     mask = labels != -100
+                    pred = torch.full_like(labels, -1)
+                    pred[mask] = model.logits(model.hidden_states(ids)[mask]).argmax(-1)
                     whole = ((pred == labels) | ~mask).all(-1)
                     right += int(whole.sum()); total += len(whole)
-            print(f"{a.form} layers {a.layers} step {step} {'copy' if copying else 'task'} loss {loss.item():.3f} held-out whole path {100 * right / total:.0f}% "
+            print(f"{a.form} q{a.questions} layers {a.layers} step {step} {'copy' if copying else 'task'} loss {loss.item():.3f} held-out whole path {100 * right / total:.0f}% "
                   f"({time.time() - started:.0f} s)", flush=True)
 
 
