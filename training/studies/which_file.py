@@ -2,9 +2,11 @@
 128,256-token lm_head is what makes CPU training slow, not its body): synthetic repositories of F files, each a
 header (`==>` and a 3-token path, paths sharing 10 folders) and a body of filler with 1-3 definitions (`def` and a
 symbol) and uses of other files' symbols (the symbol without `def`); then `Q symbol A` and the path as the answer.
-Two forms of the same fact, trained from scratch side by side in separate runs:
+Three forms of the same fact, trained from scratch side by side in separate runs:
   hop     the definition in a file body, the path in the header above it (what the demo model fails at);
-  needle  a line `key symbol path` in the body, the path right after its key (RULER's form).
+  needle  a line `key symbol path` in the body, the path right after its key (RULER's form);
+  index   as hop, with a definitions index before the files (a line per file: its path, then its symbols), so the
+          path is a few tokens before the symbol instead of a file body away.
 A --copy-share of the steps are copy rows (`BOS span span`, loss on the repeat, spans of random ids from the whole
 vocabulary): induction, which both forms need, formed in the demo model only with such practice (training/README.md,
 runs D and E). Prints held-out whole-path accuracy (greedy, teacher-forced over the path's 3 tokens) every
@@ -26,7 +28,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from model import Config, LlamaModel  # noqa: E402
 
-BOS, HDR, HDR_END, DEF, Q, A, EOT, KEY = range(8)
+BOS, HDR, HDR_END, DEF, Q, A, EOT, KEY, LINE = range(9)
 FOLDERS = list(range(16, 26))
 NAMES = list(range(26, 144))
 SYMBOLS = list(range(144, 272))
@@ -45,6 +47,9 @@ def example(rng: random.Random, form: str, files: tuple[int, int], body: tuple[i
     symbols = rng.sample(SYMBOLS, count * 3)
     owned = [symbols[i * 3:i * 3 + rng.randint(1, 3)] for i in range(count)]
     ids = [BOS]
+    if form == "index":  # a definitions index before the files: a line per file, its path then its symbols
+        for i, path in enumerate(paths):
+            ids += [*path, *owned[i], LINE]
     for i, path in enumerate(paths):
         ids += [HDR, *path, HDR_END]
         length = rng.randint(*body)
@@ -54,7 +59,7 @@ def example(rng: random.Random, form: str, files: tuple[int, int], body: tuple[i
             text.insert(rng.randint(0, len(text)), s)
         for s in owned[i]:
             at = rng.randint(0, len(text))
-            text[at:at] = [DEF, s] if form == "hop" else [KEY, s, *path]
+            text[at:at] = [KEY, s, *path] if form == "needle" else [DEF, s]
         ids += text
     starts = []
     for target in rng.sample(range(count), min(count, questions)):
@@ -86,7 +91,7 @@ def copy_batch(rng: random.Random, size: int, span: int):
 
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("--form", choices=["hop", "needle"], default="hop")
+    p.add_argument("--form", choices=["hop", "needle", "index"], default="hop")
     p.add_argument("--layers", type=int, default=4)
     p.add_argument("--hidden", type=int, default=128)
     p.add_argument("--steps", type=int, default=1500)
@@ -101,6 +106,8 @@ def main() -> None:
     p.add_argument("--copy-span", type=int, default=64)
     p.add_argument("--device", default="cpu")
     p.add_argument("--questions", type=int, default=1, help="questions per training row (held-out rows ask one)")
+    p.add_argument("--init", help="start from this --save file (e.g. a copy-only run's, where induction has formed)")
+    p.add_argument("--save", help="write the model's state here at the end")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -109,6 +116,8 @@ def main() -> None:
     c = Config(vocab_size=VOCAB, hidden_size=a.hidden, intermediate_size=a.hidden * 3, num_hidden_layers=a.layers,
                num_attention_heads=4, num_key_value_heads=2, rope_theta=10000.0, max_position_embeddings=4096, bos_token_id=BOS, eos_token_id=(EOT,))
     model = LlamaModel(c).to(a.device)
+    if a.init:
+        model.load_state_dict(torch.load(a.init, map_location=a.device))
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
     train_rng, eval_rng = random.Random(a.seed), random.Random(10_000 + a.seed)
     held = [batch(eval_rng, a.form, 64, files, body) for _ in range(2)]
@@ -135,8 +144,10 @@ def main() -> None:
                     pred[mask] = model.logits(model.hidden_states(ids)[mask]).argmax(-1)
                     whole = ((pred == labels) | ~mask).all(-1)
                     right += int(whole.sum()); total += len(whole)
-            print(f"{a.form} q{a.questions} layers {a.layers} step {step} {'copy' if copying else 'task'} loss {loss.item():.3f} held-out whole path {100 * right / total:.0f}% "
+            print(f"{a.form} q{a.questions}{' from ' + os.path.basename(a.init) if a.init else ''} layers {a.layers} step {step} {'copy' if copying else 'task'} loss {loss.item():.3f} held-out whole path {100 * right / total:.0f}% "
                   f"({time.time() - started:.0f} s)", flush=True)
+    if a.save:
+        torch.save(model.state_dict(), a.save)
 
 
 if __name__ == "__main__":
