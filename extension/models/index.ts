@@ -107,9 +107,11 @@ export async function selectModel(context: vscode.ExtensionContext): Promise<voi
     pick.busy = false;
   };
   await build();
+  // resolved once hidden, not on accept: a quick input shown before the hide lands can be closed by it (microsoft/vscode#135747)
   const chosen = await new Promise<ModelChoice | undefined>((resolve) => {
-    pick.onDidAccept(() => { resolve(pick.selectedItems[0]?.choice); pick.hide(); });
-    pick.onDidHide(() => { controller.abort(); resolve(undefined); });
+    let accepted: ModelChoice | undefined;
+    pick.onDidAccept(() => { accepted = pick.selectedItems[0]?.choice; pick.hide(); });
+    pick.onDidHide(() => { controller.abort(); resolve(accepted); });
     pick.onDidTriggerItemButton(async (event) => {
       const choice = event.item.choice;
       if (choice?.kind === 'converted') await removeModel(context, choice.dir);
@@ -149,8 +151,9 @@ async function pickDownload(context: vscode.ExtensionContext): Promise<void> {
     pick.items = isRepo ? [{ label: typed, description: 'download this repository (its config.json is read first)', repo: typed, alwaysShow: true }, ...curatedItems] : curatedItems;
   });
   const repo = await new Promise<string | undefined>((resolve) => {
-    pick.onDidAccept(() => { resolve(pick.selectedItems[0]?.repo); pick.hide(); });
-    pick.onDidHide(() => resolve(undefined));
+    let accepted: string | undefined; // resolved once hidden, as above
+    pick.onDidAccept(() => { accepted = pick.selectedItems[0]?.repo; pick.hide(); });
+    pick.onDidHide(() => resolve(accepted));
     pick.show();
   });
   pick.dispose();

@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import assert from 'node:assert/strict';
 import { api, hostTest, log, tests } from './hostTest';
+import { ui } from './ui';
 import './ask';
 import './probes';
 import './panels';
@@ -61,6 +62,21 @@ hostTest('the pack report and the packed document open as documents', async () =
   assert.match(editor.document.getText(), /==> src\/main\.ts <==\n/);
 });
 
+/** A failed test's window, in words: a dialog (modal dialogs make the rest of the workbench inert), the quick input, toasts. */
+async function screenState(): Promise<string> {
+  const parts: string[] = [];
+  for (const [name, selector] of [['dialog', '.monaco-dialog-box'], ['quick input', '.quick-input-widget'], ['notifications', '.notifications-toasts']] as const) {
+    try {
+      if ((await ui({ action: 'count', selector })).count === 0) { parts.push(`no ${name}`); continue; }
+      const text = (await ui({ action: 'text', selector, timeoutMs: 2_000 })).text ?? '';
+      parts.push(`${name}: ${JSON.stringify(text.slice(0, 400))}`);
+    } catch (error) {
+      parts.push(`${name}: unreadable (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`);
+    }
+  }
+  return parts.join('; ');
+}
+
 /** Entry point called by VS Code's test runner support (extensionTestsPath). Rejects when a test failed. */
 export async function run(): Promise<void> {
   let passed = 0;
@@ -76,6 +92,7 @@ export async function run(): Promise<void> {
     } catch (error) {
       failed++;
       log(`not ok - ${test.name}: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+      log(`  what the window showed then: ${await screenState()}`);
     }
   }
   log(`${passed} passed, ${failed} failed`);
