@@ -143,6 +143,8 @@ async function pickDownload(context: vscode.ExtensionContext): Promise<void> {
   pick.title = 'ProLong: Download a Model';
   pick.placeholder = 'Pick one, or type any ORG/NAME from huggingface.co';
   pick.matchOnDescription = true;
+  // steps of one flow with a network read between them: a focus change (a webview, a notification) must not drop it
+  pick.ignoreFocusOut = true;
   const curatedItems = curated.map((c) => ({ label: c.label, description: c.description, detail: c.detail, repo: c.repo }));
   pick.items = curatedItems;
   pick.onDidChangeValue((value) => {
@@ -181,7 +183,7 @@ async function pickDownload(context: vscode.ExtensionContext): Promise<void> {
     { label: `auto (${suggested})`, description: 'the precision that reaches the longest context here', dtype: 'auto' as const },
     { label: 'fp16', description: 'full quality, twice the memory of int4', dtype: 'fp16' as const },
     { label: 'int4', description: 'a quarter of fp16\'s weight memory, slightly lower quality', dtype: 'int4' as const },
-  ], { title: `${repo}: ${fitText}`, placeHolder: 'Weight precision of the converted model' });
+  ], { title: `${repo}: ${fitText}`, placeHolder: 'Weight precision of the converted model', ignoreFocusOut: true });
   if (!dtypePick) return;
   await download(context, repo, dtypePick.dtype);
 }
