@@ -12,8 +12,8 @@
  * Every direct subdirectory of a root is one repository. Writes, per shard, `<stage>-<shard>.tokens` (uint32 ids)
  * and `<stage>-<shard>.index` (int64 rows: offset, length, first loss position, kind, bucket length),
  * `<stage>-<shard>.masks` (int64 triples: row in the shard, from, to: positions after the first loss position whose
- * tokens are not learned, the user turns between a conversation's answers) and a JSON summary. LM rows (a packed repository cut into rows of a bucket's length) take the loss everywhere; instances
- * only on the answer and its end-of-turn token. A repository's LM rows come from its first --max-doc-chars characters
+ * tokens are not learned, the user turns between a conversation's answers) and a JSON summary. LM rows (a packed
+ * repository cut into rows of a bucket's length) take the loss everywhere; instances only on the answer and its end-of-turn token. A repository's LM rows come from its first --max-doc-chars characters
  * (3M by default), which bounds the tokenizer's time on a giant package.
  *
  * `ask_short` rows are the repository question's curriculum: 2-8 excerpts of a package's files (a few lines around
@@ -252,7 +252,7 @@ async function makeShard(options: Options, repositories: string[], started: numb
       if (kind === 'ask' || kind === 'ask_short' || kind === 'needle_path') {
         if (!repo) { skipped++; continue; }
         const rowLength = kind === 'ask_short' ? weightedPick(random, shortLengthWeights) : length;
-        const followUps = options.followUps;
+        const { followUps } = options;
         const example = kind === 'ask' ? askExample(repo, length, random, counter, followUps)
           : kind === 'needle_path' ? pathNeedleExample(repo, length, random, counter, followUps) : askShortExample(repo, rowLength, random, counter, followUps);
         if (!example) { skipped++; continue; }
@@ -400,20 +400,17 @@ function packedText(name: string, files: readonly RepositoryFile[]): string {
  * to `followUps` more of its questions, each about a file not asked about before (so no answer repeats an earlier one).
  */
 function questionAbout(name: string, files: RepositoryFile[], random: SeededRandom, followUps: number): Example | undefined {
-  const definitions = uniqueDefinitions(files);
-  const qa = askQuestion(files, definitions, random);
-  if (!qa) return undefined;
-  const repository = packedText(name, files);
-  const more: FollowUp[] = [];
-  const unasked = new Map(definitions);
-  unasked.delete(qa.path);
-  while (more.length < followUps) {
-    const next = askQuestion(files, unasked, random);
-    if (!next) break;
-    unasked.delete(next.path);
-    more.push({ question: next.question, answer: next.answer });
+  const unasked = uniqueDefinitions(files);
+  const asked: FollowUp[] = [];
+  while (asked.length <= followUps) {
+    const qa = askQuestion(files, unasked, random);
+    if (!qa) break;
+    unasked.delete(qa.path);
+    asked.push(qa);
   }
-  return { messages: buildRepositoryPrompt({ repository, question: qa.question }), answer: qa.answer, followUps: more };
+  const [first, ...more] = asked;
+  if (!first) return undefined;
+  return { messages: buildRepositoryPrompt({ repository: packedText(name, files), question: first.question }), answer: first.answer, followUps: more };
 }
 
 /**
