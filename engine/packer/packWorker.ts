@@ -50,7 +50,8 @@ parentPort!.on('message', (request: WorkerRequest) => {
   try {
     reply = request.type === 'files'
       ? { type: 'files', id: request.id, outcomes: request.jobs.map((job) => processFile(job, request.wantImports)) }
-      : { type: 'count', id: request.id, tokens: requireTokenizer().count(request.text) };
+      : request.type === 'count' ? { type: 'count', id: request.id, tokens: requireTokenizer().count(request.text) }
+      : { type: 'countEach', id: request.id, tokens: request.texts.map((text) => requireTokenizer().count(text)) };
   } catch (error) {
     reply = { type: 'error', id: request.id, message: errorMessage(error) };
   }

@@ -7,6 +7,7 @@ import { IncludeOverrides } from './classify';
 import { applyTokenBudget, type FileKind } from './budget';
 import { defaultCacheFile, emptyCache, readCache, sameStats, writeCache, RACY_MS, type CachedFile, type PackCacheData } from './cache';
 import { documentHeader, fileChunk } from './format';
+import { INDEX_END, INDEX_TITLE, indexBlock, indexLine } from './definitions';
 import { sortByDependencies, sortByPath, sortEditAware, type PackOrder } from './order';
 import { compareNames, walkRepository, type Candidate, type SkippedFile } from './walk';
 import { DirectoryListingCache } from './listingCache';
@@ -34,6 +35,11 @@ export interface PackRequest {
    * (else each pack would hold the previous one). Compared by real path; it need not exist yet.
    */
   outputFile?: string;
+  /**
+   * A definitions index after the header (definitions.ts): a line per packed file naming what it defines. Each line's
+   * tokens count toward its file's for the budget (a dropped file takes its line with it).
+   */
+  definitionsIndex?: boolean;
 }
 
 /** Why the output file is not in its own document (the report's skip reason). */
@@ -111,6 +117,8 @@ interface MemoryEntry {
   imports?: string[];
   /** Packed only because an include pattern forced it past the content heuristics. */
   forced: boolean;
+  /** The file's definitions index line and its tokens, made on the first pack that asks for an index. */
+  index?: { line: string; tokens: number };
 }
 
 /**
@@ -260,6 +268,7 @@ export class Packer {
       : sortByDependencies(paths, (p) => nextMemory.get(p)?.imports ?? []);
 
     const name = request.repositoryName ?? basename(root);
+    const indexLines = request.definitionsIndex ? await this.indexLines(ordered, nextMemory) : undefined;
     let dropped: DroppedFile[] = [];
     let kept = ordered;
     if (request.budget && request.budget > 0) {
@@ -268,15 +277,18 @@ export class Packer {
         throw new UserError(`The token budget ${request.budget} is too small for ${root}: the document's header alone takes ${smallest} tokens.`,
           `Use a budget of at least ${smallest} tokens (prolong.pack.tokenBudget, or --budget of prolong pack), or 0 for none.`);
       }
-      // The header with the full file count is an upper bound: fewer files never need more digits.
-      const headerBound = await this.pool.count(documentHeader(name, ordered.length));
-      const outcome = applyTokenBudget(ordered.map((path) => ({ path, tokens: texts.get(path)!.tokens })), request.budget - headerBound,
+      // The header with the full file count is an upper bound: fewer files never need more digits. So is the index
+      // counted line by line: where it ends, its last newline and the blank line take one token, not two.
+      const headerBound = await this.pool.count(documentHeader(name, ordered.length))
+        + (indexLines ? await this.pool.count(INDEX_TITLE) + await this.pool.count(INDEX_END) : 0);
+      const tokensOf = (path: string): number => texts.get(path)!.tokens + (indexLines?.get(path)?.tokens ?? 0);
+      const outcome = applyTokenBudget(ordered.map((path) => ({ path, tokens: tokensOf(path) })), request.budget - headerBound,
         { pinned: request.pinned });
       kept = ordered.filter((path) => outcome.kept.has(path));
       dropped = outcome.dropped.map((item) => ({ path: item.path, bytes: texts.get(item.path)!.bytes, tokens: item.tokens, kind: item.kind }));
       for (const item of dropped) skipped.push({ path: item.path, reason: `over the token budget (${item.tokens} tokens)` });
     }
-    const header = documentHeader(name, kept.length);
+    const header = documentHeader(name, kept.length) + (indexLines ? indexBlock(kept.map((path) => indexLines.get(path)!.line)) : '');
     const parts = [header];
     const files: PackedFile[] = [];
     let totalTokens = await this.pool.count(header);
@@ -304,6 +316,18 @@ export class Packer {
       files, skipped, dropped, invalidUtf8, totalTokens, totalBytes, order,
       tokenizer: this.tokenizerPath, filesRead: jobs.length, filesTokenized, ms: performance.now() - started,
     };
+  }
+
+  /** Each path's definitions index line and its tokens, from the memory entry when an earlier pack made it. */
+  private async indexLines(paths: readonly string[], memory: Map<string, MemoryEntry>): Promise<Map<string, { line: string; tokens: number }>> {
+    const fresh = paths.filter((path) => memory.get(path)!.index === undefined);
+    const lines = fresh.map((path) => indexLine(path, memory.get(path)!.text));
+    const tokens = await this.pool.countEach(lines.filter((line) => line !== ''));
+    let counted = 0;
+    fresh.forEach((path, i) => {
+      memory.get(path)!.index = { line: lines[i]!, tokens: lines[i] === '' ? 0 : tokens[counted++]! };
+    });
+    return new Map(paths.map((path) => [path, memory.get(path)!.index!]));
   }
 
   /**

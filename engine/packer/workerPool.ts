@@ -142,6 +142,12 @@ export class PackWorkerPool {
     return unwrap(await this.worker(0).request({ type: 'count', text }), 'count').tokens;
   }
 
+  /** Tokens of each text, in one message (many short texts: the definitions index's lines). */
+  async countEach(texts: string[]): Promise<number[]> {
+    if (texts.length === 0) return [];
+    return unwrap(await this.worker(0).request({ type: 'countEach', texts }), 'countEach').tokens;
+  }
+
   async dispose(): Promise<void> {
     await Promise.all(this.workers.map((worker) => worker.terminate()));
   }

@@ -16,11 +16,13 @@ export type FileOutcome =
 
 export type WorkerRequest =
   | { type: 'files'; id: number; jobs: FileJob[]; wantImports: boolean }
-  | { type: 'count'; id: number; text: string };
+  | { type: 'count'; id: number; text: string }
+  | { type: 'countEach'; id: number; texts: string[] };
 
 export type WorkerReply =
   | { type: 'files'; id: number; outcomes: FileOutcome[] }
   | { type: 'count'; id: number; tokens: number }
+  | { type: 'countEach'; id: number; tokens: number[] }
   | { type: 'error'; id: number; message: string };
 
 /** Given to each worker at start, so it loads the tokenizer while the main thread walks the tree. */

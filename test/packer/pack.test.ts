@@ -522,3 +522,48 @@ test('prolong pack sums up its skips by kind, most frequent first', () => {
     { reason: 'binary' }, { reason: 'symlink to .env, which is not packed (ignored by git)' }, { reason: 'excluded by .prolongignore' }, { reason: 'lockfile' },
   ]), '2 binary, 1 excluded by .prolongignore, 1 lockfile, 1 symlink, 1 too large');
 });
+
+test('a definitions index lists what each packed file defines; the document still counts exactly; files unchanged', async () => {
+  const root = tempDir();
+  sampleTree(root);
+  writeTree(root, { 'app/"odd" name.py': 'def odd_one():\n    pass\n' });
+  const plain = await pack({ root, cacheFile: false, workers: 1, repositoryName: 'sample' });
+  const indexed = await pack({ root, cacheFile: false, workers: 2, repositoryName: 'sample', definitionsIndex: true });
+  assert.equal(indexed.totalTokens, reference.count(indexed.document));
+  assert.ok(indexed.document.startsWith(`Repository: sample\nFiles: ${indexed.files.length}\n\nDefinitions:\n- "app/\\"odd\\" name.py": odd_one\n`));
+  for (const line of ['- app/db.py: connect\n', '- app/models.py: User\n', '- lib/base.ts: base\n', '- src/util/helper.ts: helper\n']) {
+    assert.ok(indexed.chunks[0]!.includes(line), line);
+  }
+  assert.ok(indexed.chunks[0]!.endsWith('\n\n') && !indexed.chunks[0]!.includes('==>'), 'the index ends with a blank line before the first file');
+  assert.ok(!indexed.chunks[0]!.includes('main.ts'), 'a file that defines nothing has no line');
+  assert.deepEqual(packedFileTexts(indexed), packedFileTexts(plain));
+  assert.deepEqual(indexed.chunks.slice(1), plain.chunks.slice(1));
+});
+
+test('with a definitions index the budget counts each file\'s line with it: a dropped file takes its line along', async () => {
+  const root = tempDir();
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 12; i++) files[`src/mod${i}.py`] = Array.from({ length: 6 + i * 3 }, (_, k) => `def function_${i}_${k}(x):\n    return x + ${k}\n`).join('');
+  writeTree(root, files);
+  const full = await pack({ root, cacheFile: false, workers: 1, definitionsIndex: true });
+  assert.equal(full.files.length, 12);
+  for (const budget of [full.totalTokens - 1, Math.floor(full.totalTokens * 0.6), Math.floor(full.totalTokens * 0.3)]) {
+    const cut = await pack({ root, cacheFile: false, workers: 1, definitionsIndex: true, budget });
+    assert.ok(cut.totalTokens <= budget, `${cut.totalTokens} tokens within ${budget}`);
+    assert.equal(cut.totalTokens, reference.count(cut.document));
+    assert.ok(cut.dropped.length > 0);
+    for (const file of cut.files) assert.ok(cut.chunks[0]!.includes(`- ${file.path}: `), file.path);
+    for (const file of cut.dropped) assert.ok(!cut.chunks[0]!.includes(`- ${file.path}: `), `${file.path} was dropped`);
+  }
+  // a long-lived packer reuses the lines of unchanged files and remakes a changed file's
+  const packer = new Packer({ cacheFile: false, workers: 1 });
+  try {
+    await packer.pack({ root, definitionsIndex: true });
+    writeFileSync(join(root, 'src/mod3.py'), 'class Renamed:\n    pass\n');
+    const again = await packer.pack({ root, definitionsIndex: true });
+    assert.ok(again.chunks[0]!.includes('- src/mod3.py: Renamed\n'));
+    assert.equal(again.totalTokens, reference.count(again.document));
+  } finally {
+    await packer.dispose();
+  }
+});

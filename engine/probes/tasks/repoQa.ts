@@ -4,6 +4,7 @@
  * symbol (one golden document); repo_qa_2 asks which files define two symbols (two golden documents). The
  * last distractor may be cut at a line boundary so the prompt fills the length.
  */
+import { DEFINITION_PATTERNS } from '../../packer/definitions';
 import { CumulativeCounts } from '../fit';
 import { SeededRandom } from '../random';
 import { fitInstance, SkipInstance, type BuiltPrompt, type ProbeTask, type RepositoryFile, type TaskContext } from './common';
@@ -11,21 +12,12 @@ import { fitInstance, SkipInstance, type BuiltPrompt, type ProbeTask, type Repos
 const TEMPLATE = 'Answer the question based on the given documents. Only give me the answer and do not output any other words.\n\nThe following are given documents.\n\n{context}\n\nAnswer the question based on the given documents. Only give me the answer and do not output any other words.\n\nQuestion: {query}';
 const ANSWER_PREFIX = ' Answer:';
 
-/** Definition lines in common languages; group 1 is the name. */
-const DEFINITIONS: RegExp[] = [
-  /^\s*(?:export\s+)?(?:default\s+)?(?:declare\s+)?(?:abstract\s+)?(?:async\s+)?(?:function\*?|class|interface|enum)\s+([A-Za-z_$][\w$]*)/,
-  /^(?:export\s+)?(?:type|const|let|var)\s+([A-Za-z_$][\w$]*)\s*[=:<]/,
-  /^\s*(?:async\s+)?def\s+([A-Za-z_]\w*)/,
-  /^func\s+(?:\([^)]*\)\s*)?([A-Za-z_]\w*)/,
-  /^\s*(?:pub(?:\([^)]*\))?\s+)?(?:fn|struct|enum|trait)\s+([A-Za-z_]\w*)/,
-];
-
 /** Symbols defined in exactly one file, by file. */
 export function uniqueDefinitions(files: readonly RepositoryFile[]): Map<string, string[]> {
   const definedIn = new Map<string, Set<string>>();
   for (const file of files) {
     for (const line of file.text.split('\n')) {
-      for (const pattern of DEFINITIONS) {
+      for (const pattern of DEFINITION_PATTERNS) {
         const name = pattern.exec(line)?.[1];
         if (name && name.length >= 4) {
           let paths = definedIn.get(name);
