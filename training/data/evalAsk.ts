@@ -5,10 +5,11 @@
  * engine's prefix cache (as follow-up questions in the Ask view do).
  *
  *   node out/training-eval-ask.js --repo DIR | --generate ts|py [--model DIR] [--budget 8000] [--questions 50]
- *     [--seed eval] [--ep cpu] [--verbose] [--teacher-forced | --needle]
+ *     [--seed eval] [--ep cpu] [--verbose] [--teacher-forced | --needle] [--index]
  *
  * --generate writes a generated repository (training/data/fixtureRepo.ts, seeded) to a temporary folder, removed at
- * the end. Without --model: the bundled demo model. Prints the share of right answers.
+ * the end. Without --model: the bundled demo model. Prints the share of right answers. --index packs with the
+ * definitions index (`prolong.pack.definitionsIndex`: a line per file naming what it defines).
  *
  * --teacher-forced: instead of free answers, the training target (targets.ts's whichFileAnswer) is fed
  * token by token as the assistant's prefix and the model's greedy next token compared with the target's; prints each
@@ -40,7 +41,7 @@ async function main(): Promise<number> {
     options: {
       repo: { type: 'string' }, generate: { type: 'string' }, model: { type: 'string' }, budget: { type: 'string' },
       questions: { type: 'string' }, seed: { type: 'string' }, ep: { type: 'string' }, verbose: { type: 'boolean' },
-      'teacher-forced': { type: 'boolean' }, needle: { type: 'boolean' },
+      'teacher-forced': { type: 'boolean' }, needle: { type: 'boolean' }, index: { type: 'boolean' },
     },
   });
   if (!values.repo === !values.generate || (values.generate && values.generate !== 'ts' && values.generate !== 'py')) {
@@ -57,7 +58,9 @@ async function main(): Promise<number> {
   const ep = values.ep === 'auto' || values.ep === 'webgpu' ? values.ep : 'cpu';
   const backend = new LocalBackend({ modelDir, executionProvider: ep, contextTokens: Math.min(16_384, budget + 1024), prefillChunkTokens: 2048 });
   try {
-    const result = await pack({ root, budget, order: 'path', repositoryName: values.generate ? `generated-${values.generate}` : basename(root) });
+    const result = await pack({
+      root, budget, order: 'path', repositoryName: values.generate ? `generated-${values.generate}` : basename(root), definitionsIndex: values.index,
+    });
     const files = packedFileTexts(result);
     const pairs = [...uniqueDefinitions(files)].flatMap(([path, symbols]) => symbols.map((symbol) => ({ path, symbol })));
     if (pairs.length === 0) throw new Error(`no symbol is defined in exactly one of the ${files.length} packed files of ${root}`);
@@ -75,7 +78,7 @@ async function main(): Promise<number> {
       if (values.verbose) process.stdout.write(`${ok ? 'right' : 'wrong'}\t${symbol}\t${path}\t${JSON.stringify(answer.text.trim())}\n`);
     }
     const info = await backend.info();
-    process.stdout.write(`${info.model} on ${values.generate ? `a generated ${values.generate} repository (seed ${seed})` : root}${values.needle ? ', as path needles' : ''}: ${right}/${chosen.length} right `
+    process.stdout.write(`${info.model} on ${values.generate ? `a generated ${values.generate} repository (seed ${seed})` : root}${values.needle ? ', as path needles' : ''}${values.index ? ', with the definitions index' : ''}: ${right}/${chosen.length} right `
       + `(${(100 * right / chosen.length).toFixed(0)}%), pack ${files.length} files, ${result.totalTokens} tokens; ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
     return 0;
   } finally {

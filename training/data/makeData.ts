@@ -7,7 +7,7 @@
  *
  *   node out/training-data.js --roots DIR[,DIR] --out DIR --stage 1|2 --lengths 1024:1,2048:2 --examples N
  *     [--shard I --shards N] [--seed S] [--lm-docs N] [--max-doc-chars N] [--short-lengths 512:1,1024:1] [--fixtures N]
- *     [--follow-ups N]
+ *     [--follow-ups N] [--index-share P]
  *
  * Every direct subdirectory of a root is one repository. Writes, per shard, `<stage>-<shard>.tokens` (uint32 ids)
  * and `<stage>-<shard>.index` (int64 rows: offset, length, first loss position, kind, bucket length),
@@ -32,6 +32,10 @@
  * questions about other files (or other needles), as the Ask view sends a follow-up, each answer learned. A row's
  * context costs thousands of tokens and an answer a dozen: more answers per context is more of the signal these
  * kinds are short of for the same compute. Without it the rows are byte-identical to before.
+ *
+ * --index-share P packs that share of the ask and ask_short rows with the packer's definitions index
+ * (engine/packer/definitions.ts, `prolong.pack.definitionsIndex`): a line per file naming what it defines, so the
+ * path is a few tokens before the asked symbol instead of a file body above it. Without it (0) the rows are as before.
  */
 import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,6 +43,7 @@ import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildRepositoryPrompt } from '../../engine/backends/prompt';
 import { Packer, packedFileTexts, documentHeader, fileChunk } from '../../engine/packer';
+import { indexBlock, indexLine } from '../../engine/packer/definitions';
 import { TemplatePromptCounter } from '../../engine/probes/promptCounter';
 import { SeededRandom } from '../../engine/probes/random';
 import { createTask } from '../../engine/probes/tasks/index';
@@ -76,6 +81,8 @@ interface Options {
   fixtures: number;
   /** Questions after the first in each ask, ask_short and needle_path row (at most). */
   followUps: number;
+  /** Share of ask and ask_short rows packed with a definitions index. */
+  indexShare: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -84,7 +91,7 @@ function parseOptions(argv: string[]): Options {
       roots: { type: 'string' }, out: { type: 'string' }, stage: { type: 'string' }, lengths: { type: 'string' },
       examples: { type: 'string' }, shard: { type: 'string' }, shards: { type: 'string' }, seed: { type: 'string' },
       'lm-docs': { type: 'string' }, 'max-doc-chars': { type: 'string' }, weights: { type: 'string' }, 'short-lengths': { type: 'string' },
-      fixtures: { type: 'string' }, 'follow-ups': { type: 'string' },
+      fixtures: { type: 'string' }, 'follow-ups': { type: 'string' }, 'index-share': { type: 'string' },
     },
   });
   if (!values.roots || !values.out || !values.stage || !values.lengths || !values.examples) {
@@ -93,6 +100,8 @@ function parseOptions(argv: string[]): Options {
   const lengths = parseLengths('--lengths', values.lengths);
   const followUps = Number(values['follow-ups'] ?? 0);
   if (!Number.isInteger(followUps) || followUps < 0 || followUps > 32) throw new Error(`bad --follow-ups ${values['follow-ups']}: a whole number from 0 to 32`);
+  const indexShare = Number(values['index-share'] ?? 0);
+  if (!(indexShare >= 0 && indexShare <= 1)) throw new Error(`bad --index-share ${values['index-share']}: a share from 0 to 1`);
   const shortLengths = parseLengths('--short-lengths', values['short-lengths'] ?? '512:1,1024:1');
   const weights: Partial<Record<Kind, number>> = { ...TASK_WEIGHTS };
   for (const part of (values.weights ?? '').split(',').filter(Boolean)) {
@@ -105,7 +114,7 @@ function parseOptions(argv: string[]): Options {
     examples: Number(values.examples), shard: Number(values.shard ?? 0), shards: Number(values.shards ?? 1),
     seed: values.seed ?? 'train', lmDocs: Number(values['lm-docs'] ?? 1_000_000),
     maxDocChars: Number(values['max-doc-chars'] ?? 3_000_000), weights, shortLengths, fixtures: Number(values.fixtures ?? 0),
-    followUps,
+    followUps, indexShare,
   };
 }
 
@@ -253,8 +262,10 @@ async function makeShard(options: Options, repositories: string[], started: numb
         if (!repo) { skipped++; continue; }
         const rowLength = kind === 'ask_short' ? weightedPick(random, shortLengthWeights) : length;
         const { followUps } = options;
-        const example = kind === 'ask' ? askExample(repo, length, random, counter, followUps)
-          : kind === 'needle_path' ? pathNeedleExample(repo, length, random, counter, followUps) : askShortExample(repo, rowLength, random, counter, followUps);
+        // drawn only when asked for, so that without --index-share the random stream and the data stay as before
+        const withIndex = kind !== 'needle_path' && options.indexShare > 0 && random.next() < options.indexShare;
+        const example = kind === 'ask' ? askExample(repo, length, random, counter, followUps, withIndex)
+          : kind === 'needle_path' ? pathNeedleExample(repo, length, random, counter, followUps) : askShortExample(repo, rowLength, random, counter, followUps, withIndex);
         if (!example) { skipped++; continue; }
         const row = fitted(conversation(example), rowLength); // follow-ups that do not fit are left out
         if (!row) { skipped++; continue; }
@@ -338,23 +349,29 @@ function fitted(row: ConversationRow, length: number): ConversationRow | undefin
  */
 function askExample(
   repo: { name: string; files: RepositoryFile[] }, length: number, random: SeededRandom, counter: TemplatePromptCounter, followUps: number,
+  withIndex: boolean,
 ): Example | undefined {
   // room for the system text, the question, the template and the answer, and the follow-ups
-  const chosen = consecutiveFiles(repo.files, length - 400 - FOLLOW_UP_TOKENS * followUps, random, counter);
-  return chosen && questionAbout(repo.name, chosen, random, followUps);
+  const chosen = consecutiveFiles(repo.files, length - 400 - FOLLOW_UP_TOKENS * followUps, random, counter, withIndex);
+  return chosen && questionAbout(repo.name, chosen, random, followUps, withIndex);
 }
 
 /** About what a follow-up turn costs: the user's turn, the assistant's header and the answer. */
 const FOLLOW_UP_TOKENS = 48;
 
-/** At least two consecutive files of `files` (from a random one on), packed, within `budget` tokens; sorted by path. */
-function consecutiveFiles(files: RepositoryFile[], budget: number, random: SeededRandom, counter: TemplatePromptCounter): RepositoryFile[] | undefined {
+/**
+ * At least two consecutive files of `files` (from a random one on), packed, within `budget` tokens (with their
+ * definitions index lines `withIndex`); sorted by path.
+ */
+function consecutiveFiles(
+  files: RepositoryFile[], budget: number, random: SeededRandom, counter: TemplatePromptCounter, withIndex = false,
+): RepositoryFile[] | undefined {
   const start = random.int(0, Math.max(0, files.length - 1));
   const chosen: RepositoryFile[] = [];
   let tokens = 20;
   for (let i = start; i < files.length + start && chosen.length < files.length; i++) {
     const file = files[i % files.length]!;
-    const cost = counter.countText(fileChunk(file.path, file.text));
+    const cost = counter.countText(fileChunk(file.path, file.text)) + (withIndex ? counter.countText(indexLine(file.path, file.text)) : 0);
     if (tokens + cost > budget) { if (chosen.length === 0) continue; break; }
     chosen.push(file);
     tokens += cost;
@@ -390,16 +407,20 @@ function pathNeedleExample(
   };
 }
 
-/** `files` as the product's packer writes them: the document header, then each file under its path header. */
-function packedText(name: string, files: readonly RepositoryFile[]): string {
-  return documentHeader(name, files.length) + files.map((f) => fileChunk(f.path, f.text)).join('');
+/**
+ * `files` as the product's packer writes them: the document header (and `withIndex`, the definitions index), then
+ * each file under its path header.
+ */
+function packedText(name: string, files: readonly RepositoryFile[], withIndex = false): string {
+  const index = withIndex ? indexBlock(files.map((f) => indexLine(f.path, f.text))) : '';
+  return documentHeader(name, files.length) + index + files.map((f) => fileChunk(f.path, f.text)).join('');
 }
 
 /**
  * `files` packed as the product packs them, in the Ask view's prompt, with askQuestion's question and answer, then up
  * to `followUps` more of its questions, each about a file not asked about before (so no answer repeats an earlier one).
  */
-function questionAbout(name: string, files: RepositoryFile[], random: SeededRandom, followUps: number): Example | undefined {
+function questionAbout(name: string, files: RepositoryFile[], random: SeededRandom, followUps: number, withIndex: boolean): Example | undefined {
   const unasked = uniqueDefinitions(files);
   const asked: FollowUp[] = [];
   while (asked.length <= followUps) {
@@ -410,7 +431,7 @@ function questionAbout(name: string, files: RepositoryFile[], random: SeededRand
   }
   const [first, ...more] = asked;
   if (!first) return undefined;
-  return { messages: buildRepositoryPrompt({ repository: packedText(name, files), question: first.question }), answer: first.answer, followUps: more };
+  return { messages: buildRepositoryPrompt({ repository: packedText(name, files, withIndex), question: first.question }), answer: first.answer, followUps: more };
 }
 
 /**
@@ -420,9 +441,11 @@ function questionAbout(name: string, files: RepositoryFile[], random: SeededRand
  */
 function askShortExample(
   repo: { name: string; files: RepositoryFile[] }, length: number, random: SeededRandom, counter: TemplatePromptCounter, followUps: number,
+  withIndex: boolean,
 ): Example | undefined {
-  // the system text, the question, the template and the answer take about 150; each follow-up about FOLLOW_UP_TOKENS
-  const budget = length - 200 - FOLLOW_UP_TOKENS * followUps;
+  // the system text, the question, the template and the answer take about 150; each follow-up about FOLLOW_UP_TOKENS;
+  // the index lines of up to 8 excerpts (a few names each) about 15 each
+  const budget = length - 200 - FOLLOW_UP_TOKENS * followUps - (withIndex ? 120 : 0);
   const count = Math.min(repo.files.length, random.int(2, 8));
   const start = random.int(0, repo.files.length - 1);
   const perFile = Math.floor((budget - 20) / count);
@@ -432,7 +455,7 @@ function askShortExample(
     const excerpt = fileExcerpt(file, random.int(Math.max(24, perFile >> 1), perFile), random, counter);
     if (excerpt) chosen.push(excerpt);
   }
-  return chosen.length < 2 ? undefined : questionAbout(repo.name, chosen, random, followUps);
+  return chosen.length < 2 ? undefined : questionAbout(repo.name, chosen, random, followUps, withIndex);
 }
 
 const DEFINITION_LINE = /^\s*(?:export\s+)?(?:async\s+)?(?:def|class|function|interface|enum|func|fn|struct)\s+[A-Za-z_]/;
