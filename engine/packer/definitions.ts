@@ -1,15 +1,17 @@
 /**
- * The definitions index: an optional block after the document's header with a line per file that defines something
- * at its top level, naming the file and what it defines, as a repository map does:
+ * The definitions index: an optional block after the document's header, a symbol table with a line per name a file
+ * defines, then the file, in the document's file order:
  *
  *   Definitions:
- *   - src/a.ts: Packer, pack, PackRequest
- *   - src/b.py: parse_args, main
+ *   `Packer`: src/a.ts
+ *   `pack`: src/a.ts
+ *   `parse_args`: src/b.py
  *
- * "Which file defines X?" then needs the index line that names X (the path a few tokens before it) instead of the
- * hop from `def X` to the path header a whole file body above it, which small models fail at
- * (training/studies/which_file.py). Each line starts "- " so its path's first token is the one the file's header
- * (`==> src/...`) and an answer (`... in src/...`) give it. Lines follow the document's file order.
+ * "Which file defines `X`?" then reads the line of X, the path right after the name as a value follows its key in a
+ * RULER needle, instead of the hop from `def X` to the path header a whole file body above it, which small models
+ * fail at (training/studies/which_file.py; the demo model, training/README.md). The name is in backticks as a
+ * question writes it (its first token after a backtick differs from the one after a space), and the path follows a
+ * space, as in its file header (`==> src/...`) and an answer (`... in src/...`).
  */
 import { quotePath } from './format';
 
@@ -34,20 +36,20 @@ export function definedNames(text: string): string[] {
   return [...names];
 }
 
-/** Most names an index line lists (a generated file can define thousands; the line stays a summary). */
+/** Most names the index lists for one file (a generated file can define thousands). */
 export const MAX_INDEX_NAMES = 64;
 
 export const INDEX_TITLE = 'Definitions:\n';
 /** Ends the index: a blank line before the first file's header. */
 export const INDEX_END = '\n';
 
-/** A file's line in the index ('' when it defines nothing): its path as its header writes it, then its names. */
-export function indexLine(path: string, text: string): string {
-  const names = definedNames(text).slice(0, MAX_INDEX_NAMES);
-  return names.length === 0 ? '' : `- ${quotePath(path)}: ${names.join(', ')}\n`;
+/** A file's lines in the index ('' when it defines nothing): each name, then the path as its header writes it. */
+export function fileIndexLines(path: string, text: string): string {
+  const quoted = quotePath(path);
+  return definedNames(text).slice(0, MAX_INDEX_NAMES).map((name) => `\`${name}\`: ${quoted}\n`).join('');
 }
 
-/** The whole index block for lines already made ('' when no file defines anything). */
+/** The whole index block for the files' lines already made ('' when no file defines anything). */
 export function indexBlock(lines: readonly string[]): string {
   const body = lines.join('');
   return body === '' ? '' : INDEX_TITLE + body + INDEX_END;

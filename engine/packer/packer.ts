@@ -7,7 +7,7 @@ import { IncludeOverrides } from './classify';
 import { applyTokenBudget, type FileKind } from './budget';
 import { defaultCacheFile, emptyCache, readCache, sameStats, writeCache, RACY_MS, type CachedFile, type PackCacheData } from './cache';
 import { documentHeader, fileChunk } from './format';
-import { INDEX_END, INDEX_TITLE, indexBlock, indexLine } from './definitions';
+import { INDEX_END, INDEX_TITLE, indexBlock, fileIndexLines } from './definitions';
 import { sortByDependencies, sortByPath, sortEditAware, type PackOrder } from './order';
 import { compareNames, walkRepository, type Candidate, type SkippedFile } from './walk';
 import { DirectoryListingCache } from './listingCache';
@@ -321,7 +321,7 @@ export class Packer {
   /** Each path's definitions index line and its tokens, from the memory entry when an earlier pack made it. */
   private async indexLines(paths: readonly string[], memory: Map<string, MemoryEntry>): Promise<Map<string, { line: string; tokens: number }>> {
     const fresh = paths.filter((path) => memory.get(path)!.index === undefined);
-    const lines = fresh.map((path) => indexLine(path, memory.get(path)!.text));
+    const lines = fresh.map((path) => fileIndexLines(path, memory.get(path)!.text));
     const tokens = await this.pool.countEach(lines.filter((line) => line !== ''));
     let counted = 0;
     fresh.forEach((path, i) => {

@@ -530,8 +530,8 @@ test('a definitions index lists what each packed file defines; the document stil
   const plain = await pack({ root, cacheFile: false, workers: 1, repositoryName: 'sample' });
   const indexed = await pack({ root, cacheFile: false, workers: 2, repositoryName: 'sample', definitionsIndex: true });
   assert.equal(indexed.totalTokens, reference.count(indexed.document));
-  assert.ok(indexed.document.startsWith(`Repository: sample\nFiles: ${indexed.files.length}\n\nDefinitions:\n- "app/\\"odd\\" name.py": odd_one\n`));
-  for (const line of ['- app/db.py: connect\n', '- app/models.py: User\n', '- lib/base.ts: base\n', '- src/util/helper.ts: helper\n']) {
+  assert.ok(indexed.document.startsWith(`Repository: sample\nFiles: ${indexed.files.length}\n\nDefinitions:\n\`odd_one\`: "app/\\"odd\\" name.py"\n`));
+  for (const line of ['`connect`: app/db.py\n', '`User`: app/models.py\n', '`base`: lib/base.ts\n', '`helper`: src/util/helper.ts\n']) {
     assert.ok(indexed.chunks[0]!.includes(line), line);
   }
   assert.ok(indexed.chunks[0]!.endsWith('\n\n') && !indexed.chunks[0]!.includes('==>'), 'the index ends with a blank line before the first file');
@@ -552,8 +552,9 @@ test('with a definitions index the budget counts each file\'s line with it: a dr
     assert.ok(cut.totalTokens <= budget, `${cut.totalTokens} tokens within ${budget}`);
     assert.equal(cut.totalTokens, reference.count(cut.document));
     assert.ok(cut.dropped.length > 0);
-    for (const file of cut.files) assert.ok(cut.chunks[0]!.includes(`- ${file.path}: `), file.path);
-    for (const file of cut.dropped) assert.ok(!cut.chunks[0]!.includes(`- ${file.path}: `), `${file.path} was dropped`);
+    const indexed = (path: string): boolean => cut.chunks[0]!.includes(`: ${path}\n`);
+    for (const file of cut.files) assert.ok(indexed(file.path), file.path);
+    for (const file of cut.dropped) assert.ok(!indexed(file.path), `${file.path} was dropped`);
   }
   // a long-lived packer reuses the lines of unchanged files and remakes a changed file's
   const packer = new Packer({ cacheFile: false, workers: 1 });
@@ -561,7 +562,7 @@ test('with a definitions index the budget counts each file\'s line with it: a dr
     await packer.pack({ root, definitionsIndex: true });
     writeFileSync(join(root, 'src/mod3.py'), 'class Renamed:\n    pass\n');
     const again = await packer.pack({ root, definitionsIndex: true });
-    assert.ok(again.chunks[0]!.includes('- src/mod3.py: Renamed\n'));
+    assert.ok(again.chunks[0]!.includes('`Renamed`: src/mod3.py\n') && !again.chunks[0]!.includes('`function_3_0`'));
     assert.equal(again.totalTokens, reference.count(again.document));
   } finally {
     await packer.dispose();

@@ -41,7 +41,7 @@ async function main(): Promise<number> {
     options: {
       repo: { type: 'string' }, generate: { type: 'string' }, model: { type: 'string' }, budget: { type: 'string' },
       questions: { type: 'string' }, seed: { type: 'string' }, ep: { type: 'string' }, verbose: { type: 'boolean' },
-      'teacher-forced': { type: 'boolean' }, needle: { type: 'boolean' }, index: { type: 'boolean' },
+      'teacher-forced': { type: 'boolean' }, needle: { type: 'boolean' }, index: { type: 'boolean' }, plain: { type: 'boolean' },
     },
   });
   if (!values.repo === !values.generate || (values.generate && values.generate !== 'ts' && values.generate !== 'py')) {
@@ -71,7 +71,7 @@ async function main(): Promise<number> {
     const depths = new SeededRandom('eval-ask-needle', seed, basename(root));
     for (const { path, symbol } of chosen) {
       const request = values.needle ? pathNeedleRequest(result.document, symbol, path, depths.next())
-        : { messages: buildRepositoryPrompt({ repository: result.document, question: `Which file defines \`${symbol}\`?` }) };
+        : { messages: buildRepositoryPrompt({ repository: result.document, question: values.plain ? `Which file defines ${symbol}?` : `Which file defines \`${symbol}\`?` }) };
       const answer = await backend.generate({ ...request, sampling: { maxTokens: 48, temperature: 0 } }, () => {});
       const ok = answer.text.includes(path);
       if (ok) right++;

@@ -43,7 +43,7 @@ import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildRepositoryPrompt } from '../../engine/backends/prompt';
 import { Packer, packedFileTexts, documentHeader, fileChunk } from '../../engine/packer';
-import { indexBlock, indexLine } from '../../engine/packer/definitions';
+import { indexBlock, fileIndexLines } from '../../engine/packer/definitions';
 import { TemplatePromptCounter } from '../../engine/probes/promptCounter';
 import { SeededRandom } from '../../engine/probes/random';
 import { createTask } from '../../engine/probes/tasks/index';
@@ -371,7 +371,7 @@ function consecutiveFiles(
   let tokens = 20;
   for (let i = start; i < files.length + start && chosen.length < files.length; i++) {
     const file = files[i % files.length]!;
-    const cost = counter.countText(fileChunk(file.path, file.text)) + (withIndex ? counter.countText(indexLine(file.path, file.text)) : 0);
+    const cost = counter.countText(fileChunk(file.path, file.text)) + (withIndex ? counter.countText(fileIndexLines(file.path, file.text)) : 0);
     if (tokens + cost > budget) { if (chosen.length === 0) continue; break; }
     chosen.push(file);
     tokens += cost;
@@ -412,7 +412,7 @@ function pathNeedleExample(
  * each file under its path header.
  */
 function packedText(name: string, files: readonly RepositoryFile[], withIndex = false): string {
-  const index = withIndex ? indexBlock(files.map((f) => indexLine(f.path, f.text))) : '';
+  const index = withIndex ? indexBlock(files.map((f) => fileIndexLines(f.path, f.text))) : '';
   return documentHeader(name, files.length) + index + files.map((f) => fileChunk(f.path, f.text)).join('');
 }
 
