@@ -15,7 +15,7 @@ import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
 import { runtimeFlags } from './runtimeFlags';
 
 const usage = 'prolong ask "QUESTION" [--server URL [--model NAME] | --model MODEL_DIR|FILE.gguf [--ep auto|webgpu|cpu] [--runtime auto|onnx|llama.cpp] [--llama-cpp DIR] [--context N]] '
-  + '[--dir DIR | --context-file FILE | --no-repository] [--budget N] '
+  + '[--dir DIR | --context-file FILE | --no-repository] [--budget N] [--definitions-index] '
   + '[--max-tokens N] [--temperature T] [--timeout SECONDS] [--header "Name: value"]... [--api chat|completions] [--tokenizer PATH] [--no-cache] [--json]\n'
   + '  Without --server, --model is a converted model directory (`prolong convert`) run by the bundled local engine;\n'
   + '  with neither, the engine runs the bundled demo model (38M parameters: it finds needles, it does not reason about code).\n'
@@ -36,6 +36,7 @@ const command: Subcommand = {
       'context-file': { type: 'string' },
       'no-repository': { type: 'boolean' },
       budget: { type: 'string' },
+      'definitions-index': { type: 'boolean' },
       'max-tokens': { type: 'string' },
       temperature: { type: 'string' },
       timeout: { type: 'string' },
@@ -136,7 +137,10 @@ async function checkCommand(
 }
 
 async function readRepository(
-  values: { dir?: string; 'context-file'?: string; 'no-repository'?: boolean; budget?: string; tokenizer?: string; json?: boolean; server?: string; model?: string },
+  values: {
+    dir?: string; 'context-file'?: string; 'no-repository'?: boolean; budget?: string; tokenizer?: string; json?: boolean; server?: string; model?: string;
+    'definitions-index'?: boolean;
+  },
   info: BackendInfo, maxTokens: number, countPrompt: (repository: string) => Promise<PromptTokenCount>, signal: AbortSignal,
 ): Promise<string> {
   if (values['no-repository']) return '';
@@ -156,7 +160,7 @@ async function readRepository(
   const tokenizerPath = tokenizerBesideModel(values.model && !values.server ? values.model : undefined) ?? values.tokenizer;
   const root = resolve(values.dir ?? '.');
   if (values.dir === undefined) refuseUnsafeRoot(root, '--dir');
-  const packed = await pack({ root, budget, tokenizerPath, order: 'edit-aware' }, undefined, signal);
+  const packed = await pack({ root, budget, tokenizerPath, order: 'edit-aware', definitionsIndex: values['definitions-index'] }, undefined, signal);
   if (!values.json) {
     process.stderr.write(`packed ${packed.files.length} files, ${packed.totalTokens.toLocaleString('en-US')} tokens`
       + (packed.dropped.length ? ` (${packed.dropped.length} files over the budget of ${budget?.toLocaleString('en-US')} tokens left out)` : '') + '\n');

@@ -6,7 +6,7 @@ import { UserError } from '../errors';
 import { COMMAND_SUMMARIES } from './summaries';
 import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
 
-const usage = 'prolong pack [DIR] [--out FILE] [--budget N] [--order path|dependency|edit-aware] [--tokenizer PATH] [--json] [--max-file-bytes N] [--include GLOB]... [--no-cache]';
+const usage = 'prolong pack [DIR] [--out FILE] [--budget N] [--order path|dependency|edit-aware] [--definitions-index] [--tokenizer PATH] [--json] [--max-file-bytes N] [--include GLOB]... [--no-cache]';
 
 const command: Subcommand = {
   summary: COMMAND_SUMMARIES.pack,
@@ -21,6 +21,7 @@ const command: Subcommand = {
       'max-file-bytes': { type: 'string' },
       include: { type: 'string', multiple: true },
       'no-cache': { type: 'boolean' },
+      'definitions-index': { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },
     }, usage);
@@ -41,6 +42,7 @@ const command: Subcommand = {
       outputFile: values.out,
       tokenizerPath: values.tokenizer,
       cacheFile: values['no-cache'] ? false : undefined,
+      definitionsIndex: values['definitions-index'],
     }, onProgress, signal);
     if (showProgress) process.stderr.write('\r\x1b[K');
     if (values.out) writeChunks(values.out, result.chunks);

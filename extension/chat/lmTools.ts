@@ -51,6 +51,7 @@ export function registerLanguageModelTools(context: vscode.ExtensionContext, pro
         const packWith = (budget: number | undefined): Promise<PackResult> => pack({
           root: target.uri.fsPath, order: input.order ?? settings.order, budget, maxFileBytes: settings.maxFileBytes,
           exclude: settings.exclude, include: settings.include, repositoryName: target.name, tokenizerPath: countingTokenizerPath(),
+          definitionsIndex: settings.definitionsIndex,
         }, undefined, controller.signal);
         const callerBudget = options.tokenizationOptions ? Math.max(1, options.tokenizationOptions.tokenBudget - REPORT_ROOM_TOKENS) : undefined;
         const budget = [input.budget, settings.tokenBudget || undefined].filter((b): b is number => typeof b === 'number' && b > 0);

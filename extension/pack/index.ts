@@ -83,7 +83,7 @@ export class WorkspacePacking implements vscode.Disposable {
     const result = await withCancellation(token, (signal) => packer.pack({
       root: folder.uri.fsPath, order: settings.order, budget: settings.tokenBudget, maxFileBytes: settings.maxFileBytes,
       exclude: settings.exclude, include: settings.include, repositoryName: folder.name,
-      pinned: keep,
+      pinned: keep, definitionsIndex: settings.definitionsIndex,
     }, (progress) => {
       if (progress.phase === 'walk') onProgress?.('listing files');
       else if (progress.phase === 'read' && progress.total > 0) {

@@ -12,6 +12,8 @@ export interface PackSettings {
   include: string[];
   /** Empty: the bundled Llama 3 tokenizer. */
   tokenizerPath: string;
+  /** A definitions index after the document's header (engine/packer/definitions.ts). */
+  definitionsIndex: boolean;
 }
 
 function stringList(value: unknown, name: string, warnings: string[]): string[] {
@@ -36,6 +38,7 @@ export function readPackSettings(get: (name: string) => unknown): { settings: Pa
     exclude: stringList(get('pack.exclude'), 'prolong.pack.exclude', warnings),
     include: stringList(get('pack.include'), 'prolong.pack.include', warnings),
     tokenizerPath: typeof tokenizer === 'string' ? tokenizer.trim() : '',
+    definitionsIndex: get('pack.definitionsIndex') === true,
   };
   if (order !== undefined && settings.order !== order) warnings.push(`prolong.pack.order '${String(order)}' is not one of ${PACK_ORDERS.join(', ')}; using edit-aware.`);
   if (budget !== undefined && settings.tokenBudget !== budget) warnings.push('prolong.pack.tokenBudget must be a whole number of tokens (0 for none); using no budget.');

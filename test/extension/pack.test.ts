@@ -6,10 +6,11 @@ import type { PackResult } from '../../engine/packer';
 
 test('pack settings: defaults, valid values, and warnings for bad ones', () => {
   const defaults = readPackSettings(() => undefined);
-  assert.deepEqual(defaults.settings, { order: 'edit-aware', tokenBudget: 0, maxFileBytes: 1 << 20, exclude: [], include: [], tokenizerPath: '' });
+  assert.deepEqual(defaults.settings, { order: 'edit-aware', tokenBudget: 0, maxFileBytes: 1 << 20, exclude: [], include: [], tokenizerPath: '', definitionsIndex: false });
   assert.deepEqual(defaults.warnings, []);
-  const values: Record<string, unknown> = { 'pack.order': 'dependency', 'pack.tokenBudget': 131072, 'pack.exclude': ['docs/', 3], 'tokenizer.path': ' /m/tokenizer.json ' };
+  const values: Record<string, unknown> = { 'pack.order': 'dependency', 'pack.tokenBudget': 131072, 'pack.exclude': ['docs/', 3], 'tokenizer.path': ' /m/tokenizer.json ', 'pack.definitionsIndex': true };
   const read = readPackSettings((name) => values[name]);
+  assert.equal(read.settings.definitionsIndex, true);
   assert.equal(read.settings.order, 'dependency');
   assert.equal(read.settings.tokenBudget, 131072);
   assert.deepEqual(read.settings.exclude, ['docs/']);

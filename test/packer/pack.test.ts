@@ -568,3 +568,11 @@ test('with a definitions index the budget counts each file\'s line with it: a dr
     await packer.dispose();
   }
 });
+
+test('prolong pack --definitions-index writes the index after the header', { skip: !existsSync(cli) && 'run `npm run build` first' }, () => {
+  const root = tempDir();
+  writeTree(root, { 'src/app.py': 'def serve(port):\n    return port\n', 'src/util.ts': 'export function formatBytes(n: number) { return `${n} B`; }\n' });
+  const run = spawnSync(process.execPath, [cli, 'pack', root, '--no-cache', '-q', '--definitions-index'], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  assert.ok(run.stdout.startsWith(`Repository: ${basename(root)}\nFiles: 2\n\nDefinitions:\n\`serve\`: src/app.py\n\`formatBytes\`: src/util.ts\n\n==> src/app.py <==\n`), run.stdout);
+});
