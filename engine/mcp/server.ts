@@ -57,9 +57,12 @@ export function createProlongMcpServer(options: McpServerOptions): { server: Mcp
       order: z.enum(PACK_ORDERS as unknown as [PackOrder, ...PackOrder[]]).optional().describe('File order (default: path).'),
       tokenizer: z.string().optional().describe('Path to a tokenizer.json to count with (default: the bundled Llama 3 tokenizer).'),
       reportOnly: z.boolean().optional().describe('Return only the pack report, not the document.'),
+      definitionsIndex: z.boolean().optional().describe('Put a definitions index after the header: a line per name a file defines, with its path.'),
     },
   }, (args, extra) => guarded(async () => {
-    const result = await pack({ root: dirOf(args.dir), budget: args.budget, order: args.order ?? 'path', tokenizerPath: args.tokenizer }, undefined, extra.signal);
+    const result = await pack({
+      root: dirOf(args.dir), budget: args.budget, order: args.order ?? 'path', tokenizerPath: args.tokenizer, definitionsIndex: args.definitionsIndex,
+    }, undefined, extra.signal);
     const report = packStats(result);
     const content: CallToolResult['content'] = [];
     if (!args.reportOnly) content.push({ type: 'text', text: result.document });

@@ -50,7 +50,7 @@ test('lists its tools with input schemas', async () => {
   const { tools } = await client.listTools();
   assert.deepEqual(tools.map((t) => t.name).sort(), ['ask', 'pack', 'probe', 'probe_summary']);
   const pack = tools.find((t) => t.name === 'pack')!;
-  assert.deepEqual(Object.keys(pack.inputSchema.properties ?? {}).sort(), ['budget', 'dir', 'order', 'reportOnly', 'tokenizer']);
+  assert.deepEqual(Object.keys(pack.inputSchema.properties ?? {}).sort(), ['budget', 'definitionsIndex', 'dir', 'order', 'reportOnly', 'tokenizer']);
 });
 
 test('pack returns the same document as `prolong pack`, and a budget drops files with the report saying which', async () => {
@@ -70,6 +70,12 @@ test('pack returns the same document as `prolong pack`, and a budget drops files
   const smallReport = small.structuredContent as { totalTokens: number; dropped: string[] };
   assert.ok(smallReport.totalTokens < report.totalTokens);
   assert.equal(smallReport.dropped.length, 1);
+
+  // the definitions index, as `prolong pack --definitions-index` writes it
+  const indexed = await client.callTool({ name: 'pack', arguments: { definitionsIndex: true } }) as CallToolResult;
+  const cliIndexed = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'engine/cli/main.ts'), 'pack', dir, '--definitions-index'], { cwd: root, env, encoding: 'utf8' });
+  assert.equal(text(indexed, 0), cliIndexed.stdout);
+  assert.match(text(indexed, 0), /\n\nDefinitions:\n`/);
 });
 
 test('ask packs the repository and answers through the configured server', async () => {
