@@ -9,7 +9,9 @@
  *
  * --generate writes a generated repository (training/data/fixtureRepo.ts, seeded) to a temporary folder, removed at
  * the end. Without --model: the bundled demo model. Prints the share of right answers. --index packs with the
- * definitions index (`prolong.pack.definitionsIndex`: a line per file naming what it defines).
+ * definitions index (`prolong.pack.definitionsIndex`: a line per defined name, with its file). --plain asks "Which
+ * file defines X?" without backticks: after a space the name's first token is the one `def X` has in the code; after
+ * a backtick it is another, the one the index (`` `X`: path ``) has.
  *
  * --teacher-forced: instead of free answers, the training target (targets.ts's whichFileAnswer) is fed
  * token by token as the assistant's prefix and the model's greedy next token compared with the target's; prints each
