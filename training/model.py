@@ -140,6 +140,24 @@ class Layer(nn.Module):
         return x + self.mlp(self.post_attention_layernorm(x))
 
 
+def fake_int4(weight: torch.Tensor, block: int) -> torch.Tensor:
+    """`weight` [N, K] as the converter's int4 gives it back (kernels/int4.ts: per row, blocks of `block` values, the
+    range widened to include 0, 15 steps, the zero point and codes rounded half up as JavaScript's Math.round), with
+    the gradient passed straight through to the float weight: training then sees the rounding the shipped model has.
+    """
+    n, k = weight.shape
+    w = F.pad(weight.float(), (0, (-k) % block)).view(n, -1, block)
+    low = w.min(-1, keepdim=True).values.clamp(max=0)
+    high = w.max(-1, keepdim=True).values.clamp(min=0)
+    scale = (high - low) / 15
+    zero = scale == 0
+    safe = torch.where(zero, torch.ones_like(scale), scale)
+    zero_point = torch.where(zero, torch.full_like(scale, 8), torch.floor(-low / safe + 0.5).clamp(0, 15))
+    code = (torch.floor(w / safe + 0.5) + zero_point).clamp(0, 15)
+    dequantized = ((code - zero_point) * scale).view(n, -1)[:, :k].to(weight.dtype)
+    return weight + (dequantized - weight).detach()
+
+
 class Backbone(nn.Module):
     def __init__(self, c: Config):
         super().__init__()
@@ -157,6 +175,9 @@ class LlamaModel(nn.Module):
         self.model = Backbone(c)
         self.apply(self._init)
         self._rope_cache: tuple | None = None
+        # int4 block size the embedding (and the tied lm_head) is fake-quantized at, as the shipped model's is
+        # (train.py --qat-embedding); None: float
+        self.embedding_int4_block: int | None = None
 
     @staticmethod
     def _init(module):
@@ -174,13 +195,17 @@ class LlamaModel(nn.Module):
     def hidden_states(self, ids):
         """Final-norm hidden states [batch, seq, hidden]; logits are `logits(hidden)` (tied lm_head)."""
         cos, sin = self.rope(ids.shape[1], ids.device)
-        x = self.model.embed_tokens(ids)
+        x = F.embedding(ids, self.embedding_weight())
         for layer in self.model.layers:
             x = layer(x, cos, sin)
         return self.model.norm(x)
 
+    def embedding_weight(self) -> torch.Tensor:
+        weight = self.model.embed_tokens.weight
+        return weight if self.embedding_int4_block is None else fake_int4(weight, self.embedding_int4_block)
+
     def logits(self, hidden):
-        return hidden @ self.model.embed_tokens.weight.to(hidden.dtype).t()
+        return hidden @ self.embedding_weight().to(hidden.dtype).t()
 
 
 def save_hf_checkpoint(model: LlamaModel, out_dir: str, generation: dict | None = None) -> None:

@@ -172,7 +172,7 @@ def loss_of(model: LlamaModel, ids, labels, chunk: int = 8192):
     mask = labels != -100
     h = hidden[mask]
     y = labels[mask]
-    weight = model.model.embed_tokens.weight
+    weight = model.embedding_weight()  # fake-quantized with --qat-embedding
 
     def chunk_loss(h_part, y_part, w):
         logits = (h_part @ w.to(h_part.dtype).t()).float()
@@ -245,6 +245,9 @@ def main() -> None:
     p.add_argument("--copy-random", type=int, default=0, help="copy spans of random ids drawn from this many ids")
     p.add_argument("--copy-length", type=int, default=0)
     p.add_argument("--task-weights", help="kind=weight,...: multiplies the token-proportional chance of drawing that kind's task rows")
+    p.add_argument("--qat-embedding", type=int, default=0, choices=[0, 16, 32, 64, 128],
+                   help="train the embedding (and tied lm_head) through int4 at this block size, as `prolong convert "
+                        "--int4-embedding --block-size N` ships it (0: float); the held-out accuracy then is the int4 model's")
     p.add_argument("--held-out", type=int, default=400)
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--seed", type=int, default=1)
@@ -290,6 +293,8 @@ def main() -> None:
         model = LlamaModel(config)
     model.to(device)
     model.train()
+    if args.qat_embedding:
+        model.embedding_int4_block = args.qat_embedding
 
     task_weights = parse_task_weights(args.task_weights)
     rows = Rows(args.data, args.stage)
