@@ -36,8 +36,8 @@ export interface PackRequest {
    */
   outputFile?: string;
   /**
-   * A definitions index after the header (definitions.ts): a line per packed file naming what it defines. Each line's
-   * tokens count toward its file's for the budget (a dropped file takes its line with it).
+   * A definitions index after the header (definitions.ts): a line per name a packed file defines, with its path. A
+   * file's lines count toward its tokens for the budget (a dropped file takes its lines along).
    */
   definitionsIndex?: boolean;
 }
@@ -117,8 +117,8 @@ interface MemoryEntry {
   imports?: string[];
   /** Packed only because an include pattern forced it past the content heuristics. */
   forced: boolean;
-  /** The file's definitions index line and its tokens, made on the first pack that asks for an index. */
-  index?: { line: string; tokens: number };
+  /** The file's definitions index lines and their tokens, made on the first pack that asks for an index. */
+  index?: { lines: string; tokens: number };
 }
 
 /**
@@ -278,7 +278,7 @@ export class Packer {
           `Use a budget of at least ${smallest} tokens (prolong.pack.tokenBudget, or --budget of prolong pack), or 0 for none.`);
       }
       // The header with the full file count is an upper bound: fewer files never need more digits. So is the index
-      // counted line by line: where it ends, its last newline and the blank line take one token, not two.
+      // counted file by file: where it ends, its last newline and the blank line take one token, not two.
       const headerBound = await this.pool.count(documentHeader(name, ordered.length))
         + (indexLines ? await this.pool.count(INDEX_TITLE) + await this.pool.count(INDEX_END) : 0);
       const tokensOf = (path: string): number => texts.get(path)!.tokens + (indexLines?.get(path)?.tokens ?? 0);
@@ -288,7 +288,7 @@ export class Packer {
       dropped = outcome.dropped.map((item) => ({ path: item.path, bytes: texts.get(item.path)!.bytes, tokens: item.tokens, kind: item.kind }));
       for (const item of dropped) skipped.push({ path: item.path, reason: `over the token budget (${item.tokens} tokens)` });
     }
-    const header = documentHeader(name, kept.length) + (indexLines ? indexBlock(kept.map((path) => indexLines.get(path)!.line)) : '');
+    const header = documentHeader(name, kept.length) + (indexLines ? indexBlock(kept.map((path) => indexLines.get(path)!.lines)) : '');
     const parts = [header];
     const files: PackedFile[] = [];
     let totalTokens = await this.pool.count(header);
@@ -318,14 +318,14 @@ export class Packer {
     };
   }
 
-  /** Each path's definitions index line and its tokens, from the memory entry when an earlier pack made it. */
-  private async indexLines(paths: readonly string[], memory: Map<string, MemoryEntry>): Promise<Map<string, { line: string; tokens: number }>> {
+  /** Each path's definitions index lines and their tokens, from the memory entry when an earlier pack made them. */
+  private async indexLines(paths: readonly string[], memory: Map<string, MemoryEntry>): Promise<Map<string, { lines: string; tokens: number }>> {
     const fresh = paths.filter((path) => memory.get(path)!.index === undefined);
     const lines = fresh.map((path) => fileIndexLines(path, memory.get(path)!.text));
-    const tokens = await this.pool.countEach(lines.filter((line) => line !== ''));
+    const tokens = await this.pool.countEach(lines.filter((text) => text !== ''));
     let counted = 0;
     fresh.forEach((path, i) => {
-      memory.get(path)!.index = { line: lines[i]!, tokens: lines[i] === '' ? 0 : tokens[counted++]! };
+      memory.get(path)!.index = { lines: lines[i]!, tokens: lines[i] === '' ? 0 : tokens[counted++]! };
     });
     return new Map(paths.map((path) => [path, memory.get(path)!.index!]));
   }

@@ -34,8 +34,9 @@
  * kinds are short of for the same compute. Without it the rows are byte-identical to before.
  *
  * --index-share P packs that share of the ask and ask_short rows with the packer's definitions index
- * (engine/packer/definitions.ts, `prolong.pack.definitionsIndex`): a line per file naming what it defines, so the
- * path is a few tokens before the asked symbol instead of a file body above it. Without it (0) the rows are as before.
+ * (engine/packer/definitions.ts, `prolong.pack.definitionsIndex`): a line per defined name with its file's path, so
+ * the path follows the asked name instead of sitting a file body above its definition. Without it (0) the rows are
+ * as before.
  */
 import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -444,8 +445,8 @@ function askShortExample(
   withIndex: boolean,
 ): Example | undefined {
   // the system text, the question, the template and the answer take about 150; each follow-up about FOLLOW_UP_TOKENS;
-  // the index lines of up to 8 excerpts (a few names each) about 15 each
-  const budget = length - 200 - FOLLOW_UP_TOKENS * followUps - (withIndex ? 120 : 0);
+  // with the index, its lines: about 15 tokens a name, a few names an excerpt
+  const budget = length - 200 - FOLLOW_UP_TOKENS * followUps - (withIndex ? 200 : 0);
   const count = Math.min(repo.files.length, random.int(2, 8));
   const start = random.int(0, repo.files.length - 1);
   const perFile = Math.floor((budget - 20) / count);

@@ -116,7 +116,7 @@ if [ -n "$INIT_MODEL" ]; then
         $PIN timeout $PROBE_TIMEOUT node $J/out/training-eval-ask.js --generate $g --questions ${ASK_QUESTIONS:-20} --model $J/model-$v --verbose > $R/ask-$v-$g.log 2>&1 &
       done
       $PIN timeout $PROBE_TIMEOUT node $J/out/training-eval-ask.js --repo $J/repo --questions ${ASK_QUESTIONS:-20} --model $J/model-$v --verbose > $R/ask-$v-repo.log 2>&1 &
-      # with the definitions index (--index-share in the data): the path a few tokens before the symbol
+      # with the definitions index (--index-share in the data): the path right after the asked name
       for a in "--generate py" "--repo $J/repo"; do
         $PIN timeout $PROBE_TIMEOUT node $J/out/training-eval-ask.js $a --index --questions ${ASK_QUESTIONS:-20} --model $J/model-$v --verbose > $R/ask-$v-$(echo $a | awk '{print $2}' | sed 's#.*/##')-index.log 2>&1 &
       done
