@@ -142,14 +142,16 @@ class Layer(nn.Module):
 
 def fake_int4(weight: torch.Tensor, block: int) -> torch.Tensor:
     """`weight` [N, K] as the converter's int4 gives it back (kernels/int4.ts: per row, blocks of `block` values, the
-    range widened to include 0, 15 steps, the zero point and codes rounded half up as JavaScript's Math.round), with
-    the gradient passed straight through to the float weight: training then sees the rounding the shipped model has.
+    range widened to include 0, 15 steps, the scale rounded to float32 as a float32 graph stores it, the zero point
+    and codes rounded half up as JavaScript's Math.round, all in float64 as JavaScript computes), with the gradient
+    passed straight through to the float weight: training then sees the rounding the shipped model has. (An fp16
+    graph's scales are rounded to float16: not modelled; the demo model's graph is float32.)
     """
     n, k = weight.shape
-    w = F.pad(weight.float(), (0, (-k) % block)).view(n, -1, block)
+    w = F.pad(weight.detach().double(), (0, (-k) % block)).view(n, -1, block)
     low = w.min(-1, keepdim=True).values.clamp(max=0)
     high = w.max(-1, keepdim=True).values.clamp(min=0)
-    scale = (high - low) / 15
+    scale = ((high - low) / 15).float().double()
     zero = scale == 0
     safe = torch.where(zero, torch.ones_like(scale), scale)
     zero_point = torch.where(zero, torch.full_like(scale, 8), torch.floor(-low / safe + 0.5).clamp(0, 15))

@@ -245,7 +245,7 @@ def main() -> None:
     p.add_argument("--copy-random", type=int, default=0, help="copy spans of random ids drawn from this many ids")
     p.add_argument("--copy-length", type=int, default=0)
     p.add_argument("--task-weights", help="kind=weight,...: multiplies the token-proportional chance of drawing that kind's task rows")
-    p.add_argument("--qat-embedding", type=int, default=0, choices=[0, 16, 32, 64, 128],
+    p.add_argument("--qat-embedding", type=int, default=0, choices=[0, 32, 64, 128],
                    help="train the embedding (and tied lm_head) through int4 at this block size, as `prolong convert "
                         "--int4-embedding --block-size N` ships it (0: float); the held-out accuracy then is the int4 model's")
     p.add_argument("--held-out", type=int, default=400)

@@ -53,6 +53,10 @@ const command: Subcommand = {
       help: { type: 'boolean', short: 'h' },
     }, usage);
     if (values.help) { process.stdout.write(`${usage}\n`); return 0; }
+    if (values['definitions-index'] && (values['context-file'] !== undefined || values['no-repository'])) {
+      throw new UserError('--definitions-index is for a repository prolong ask packs itself (--dir or the current folder).',
+        values['context-file'] !== undefined ? 'Write the file with `prolong pack --definitions-index --out FILE`, or drop --definitions-index.' : 'Drop --definitions-index.');
+    }
     if (values.check) return checkCommand(values, signal);
     const question = positionals.join(' ').trim();
     if (!question) throw new UserError('prolong ask needs a question.', `Usage: ${usage}`);
@@ -111,7 +115,10 @@ const command: Subcommand = {
 
 /** `--check`: the same step-by-step server check as "ProLong: Check Server"; exit 0 when the server is ready. */
 async function checkCommand(
-  values: { server?: string; model?: string; dir?: string; 'no-repository'?: boolean; header?: string[]; timeout?: string; tokenizer?: string; 'max-tokens'?: string },
+  values: {
+    server?: string; model?: string; dir?: string; 'no-repository'?: boolean; header?: string[]; timeout?: string; tokenizer?: string; 'max-tokens'?: string;
+    'definitions-index'?: boolean;
+  },
   signal: AbortSignal,
 ): Promise<number> {
   if (!values.server) throw new UserError('prolong ask --check needs --server URL.', `Usage: ${usage}`);
@@ -121,7 +128,7 @@ async function checkCommand(
     const root = resolve(values.dir ?? '.');
     if (values.dir === undefined) refuseUnsafeRoot(root, '--dir');
     const { pack } = await import('../packer');
-    packedTokens = (await pack({ root, tokenizerPath: values.tokenizer, order: 'edit-aware' }, undefined, signal)).totalTokens;
+    packedTokens = (await pack({ root, tokenizerPath: values.tokenizer, order: 'edit-aware', definitionsIndex: values['definitions-index'] }, undefined, signal)).totalTokens;
   }
   const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
   const report = await checkServer(remoteBackendOptions({

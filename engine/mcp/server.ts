@@ -57,7 +57,7 @@ export function createProlongMcpServer(options: McpServerOptions): { server: Mcp
       order: z.enum(PACK_ORDERS as unknown as [PackOrder, ...PackOrder[]]).optional().describe('File order (default: path).'),
       tokenizer: z.string().optional().describe('Path to a tokenizer.json to count with (default: the bundled Llama 3 tokenizer).'),
       reportOnly: z.boolean().optional().describe('Return only the pack report, not the document.'),
-      definitionsIndex: z.boolean().optional().describe('Put a definitions index after the header: a line per name a file defines, with its path.'),
+      definitionsIndex: z.boolean().optional().describe('Put a definitions index after the last file: a line per name a file defines, with its path.'),
     },
   }, (args, extra) => guarded(async () => {
     const result = await pack({
@@ -78,6 +78,7 @@ export function createProlongMcpServer(options: McpServerOptions): { server: Mcp
       question: z.string().min(1).describe('The question.'),
       dir: z.string().optional().describe('Repository directory (default: the server\'s --dir).'),
       maxTokens: z.number().int().positive().optional().describe('Most answer tokens (default 1024).'),
+      definitionsIndex: z.boolean().optional().describe('Pack with a definitions index after the last file (a line per name a file defines, with its path).'),
     },
   }, (args, extra) => guarded(async () => {
     if (!options.backend) {
@@ -91,7 +92,9 @@ export function createProlongMcpServer(options: McpServerOptions): { server: Mcp
     const budget = await repositoryBudget(info, maxTokens, async (repository) => model.countPromptTokens({ messages: buildRepositoryPrompt({ repository, question: args.question }) }, extra.signal),
       undefined, 'Ask for fewer answer tokens (maxTokens), or serve the model with a longer context (prolong mcp --server / --context).');
     // edit-aware: unchanged files first, so the repository prefix stays byte-identical between questions
-    const packed: PackResult = await pack({ root, budget, order: 'edit-aware', tokenizerPath: options.backend.tokenizerPath }, undefined, extra.signal);
+    const packed: PackResult = await pack({
+      root, budget, order: 'edit-aware', tokenizerPath: options.backend.tokenizerPath, definitionsIndex: args.definitionsIndex,
+    }, undefined, extra.signal);
     const result = await backend.generate({ messages: buildRepositoryPrompt({ repository: packed.document, question: args.question }), sampling: { maxTokens, temperature: 0 } }, () => {}, extra.signal);
     if (result.finishReason === 'cancelled') throw new CancelledError('ask');
     const meta = {

@@ -1,6 +1,7 @@
 /**
- * The definitions index: an optional block after the document's header, a symbol table with a line per name a file
- * defines, then the file, in the document's file order:
+ * The definitions index: an optional block after the document's last file (so right before a question, and an edit
+ * changes the document no earlier than it did without it: edit-aware order keeps its long unchanged prefix), a symbol
+ * table with a line per name a file defines, then the file, in the document's file order:
  *
  *   Definitions:
  *   `Packer`: src/a.ts
@@ -40,7 +41,7 @@ export function definedNames(text: string): string[] {
 export const MAX_INDEX_NAMES = 64;
 
 export const INDEX_TITLE = 'Definitions:\n';
-/** Ends the index: a blank line before the first file's header. */
+/** Ends the index with a blank line, as each file's chunk ends. */
 export const INDEX_END = '\n';
 
 /** A file's lines in the index ('' when it defines nothing): each name, then the path as its header writes it. */

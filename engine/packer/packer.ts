@@ -36,8 +36,8 @@ export interface PackRequest {
    */
   outputFile?: string;
   /**
-   * A definitions index after the header (definitions.ts): a line per name a packed file defines, with its path. A
-   * file's lines count toward its tokens for the budget (a dropped file takes its lines along).
+   * A definitions index after the last file (definitions.ts): a line per name a packed file defines, with its path.
+   * A file's lines count toward its tokens for the budget (a dropped file takes its lines along).
    */
   definitionsIndex?: boolean;
 }
@@ -73,8 +73,9 @@ export interface DroppedFile extends PackedFile {
 
 export interface PackResult {
   /**
-   * The document in pieces: the header, then one chunk per packed file (format.ts). Write or send them in order;
-   * a chunk's token count is its file's `tokens`, exactly.
+   * The document in pieces: the header, then one chunk per packed file (format.ts), then the definitions index when
+   * asked for and any file defines a name (definitions.ts). Write or send them in order; a file's chunk's token count
+   * is its `tokens`, exactly.
    */
   chunks: readonly string[];
   /** The whole document (joined from `chunks` on first use: tens of MB for a large repository). */
@@ -285,10 +286,11 @@ export class Packer {
       const outcome = applyTokenBudget(ordered.map((path) => ({ path, tokens: tokensOf(path) })), request.budget - headerBound,
         { pinned: request.pinned });
       kept = ordered.filter((path) => outcome.kept.has(path));
-      dropped = outcome.dropped.map((item) => ({ path: item.path, bytes: texts.get(item.path)!.bytes, tokens: item.tokens, kind: item.kind }));
+      // the file's own tokens, as PackedFile.tokens (its index lines came with it in the budget)
+      dropped = outcome.dropped.map((item) => ({ path: item.path, bytes: texts.get(item.path)!.bytes, tokens: texts.get(item.path)!.tokens, kind: item.kind }));
       for (const item of dropped) skipped.push({ path: item.path, reason: `over the token budget (${item.tokens} tokens)` });
     }
-    const header = documentHeader(name, kept.length) + (indexLines ? indexBlock(kept.map((path) => indexLines.get(path)!.lines)) : '');
+    const header = documentHeader(name, kept.length);
     const parts = [header];
     const files: PackedFile[] = [];
     let totalTokens = await this.pool.count(header);
@@ -299,6 +301,11 @@ export class Packer {
       files.push({ path, bytes: entry.bytes, tokens: entry.tokens });
       totalTokens += entry.tokens;
       totalBytes += entry.bytes;
+    }
+    const index = indexLines ? indexBlock(kept.map((path) => indexLines.get(path)!.lines)) : '';
+    if (index !== '') {
+      parts.push(index);
+      totalTokens += await this.pool.count(index); // the last chunk ends with a blank line: nothing merges across
     }
     skipped.sort((a, b) => compareNames(a.path, b.path));
     invalidUtf8.sort();

@@ -530,14 +530,15 @@ test('a definitions index lists what each packed file defines; the document stil
   const plain = await pack({ root, cacheFile: false, workers: 1, repositoryName: 'sample' });
   const indexed = await pack({ root, cacheFile: false, workers: 2, repositoryName: 'sample', definitionsIndex: true });
   assert.equal(indexed.totalTokens, reference.count(indexed.document));
-  assert.ok(indexed.document.startsWith(`Repository: sample\nFiles: ${indexed.files.length}\n\nDefinitions:\n\`odd_one\`: "app/\\"odd\\" name.py"\n`));
+  const index = indexed.chunks[indexed.chunks.length - 1]!;
+  assert.equal(indexed.document, plain.document + index, 'the index comes after the last file; nothing before it changes');
+  assert.ok(index.startsWith('Definitions:\n`odd_one`: "app/\\"odd\\" name.py"\n'), index);
   for (const line of ['`connect`: app/db.py\n', '`User`: app/models.py\n', '`base`: lib/base.ts\n', '`helper`: src/util/helper.ts\n']) {
-    assert.ok(indexed.chunks[0]!.includes(line), line);
+    assert.ok(index.includes(line), line);
   }
-  assert.ok(indexed.chunks[0]!.endsWith('\n\n') && !indexed.chunks[0]!.includes('==>'), 'the index ends with a blank line before the first file');
-  assert.ok(!indexed.chunks[0]!.includes('main.ts'), 'a file that defines nothing has no line');
+  assert.ok(index.endsWith('\n\n') && !index.includes('==>'), 'the index ends with a blank line, as a file chunk does');
+  assert.ok(!index.includes('main.ts'), 'a file that defines nothing has no line');
   assert.deepEqual(packedFileTexts(indexed), packedFileTexts(plain));
-  assert.deepEqual(indexed.chunks.slice(1), plain.chunks.slice(1));
 });
 
 test('with a definitions index the budget counts each file\'s line with it: a dropped file takes its line along', async () => {
@@ -552,7 +553,9 @@ test('with a definitions index the budget counts each file\'s line with it: a dr
     assert.ok(cut.totalTokens <= budget, `${cut.totalTokens} tokens within ${budget}`);
     assert.equal(cut.totalTokens, reference.count(cut.document));
     assert.ok(cut.dropped.length > 0);
-    const indexed = (path: string): boolean => cut.chunks[0]!.includes(`: ${path}\n`);
+    for (const file of cut.dropped) assert.equal(cut.skipped.find((s) => s.path === file.path)!.reason, `over the token budget (${file.tokens} tokens)`);
+    for (const file of cut.dropped) assert.equal(file.tokens, full.files.find((f) => f.path === file.path)!.tokens, 'a dropped file\'s own tokens');
+    const indexed = (path: string): boolean => cut.chunks[cut.chunks.length - 1]!.includes(`: ${path}\n`);
     for (const file of cut.files) assert.ok(indexed(file.path), file.path);
     for (const file of cut.dropped) assert.ok(!indexed(file.path), `${file.path} was dropped`);
   }
@@ -562,7 +565,8 @@ test('with a definitions index the budget counts each file\'s line with it: a dr
     await packer.pack({ root, definitionsIndex: true });
     writeFileSync(join(root, 'src/mod3.py'), 'class Renamed:\n    pass\n');
     const again = await packer.pack({ root, definitionsIndex: true });
-    assert.ok(again.chunks[0]!.includes('`Renamed`: src/mod3.py\n') && !again.chunks[0]!.includes('`function_3_0`'));
+    const index = again.chunks[again.chunks.length - 1]!;
+    assert.ok(index.includes('`Renamed`: src/mod3.py\n') && !index.includes('`function_3_0`'));
     assert.equal(again.totalTokens, reference.count(again.document));
   } finally {
     await packer.dispose();
@@ -574,5 +578,6 @@ test('prolong pack --definitions-index writes the index after the header', { ski
   writeTree(root, { 'src/app.py': 'def serve(port):\n    return port\n', 'src/util.ts': 'export function formatBytes(n: number) { return `${n} B`; }\n' });
   const run = spawnSync(process.execPath, [cli, 'pack', root, '--no-cache', '-q', '--definitions-index'], { encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
-  assert.ok(run.stdout.startsWith(`Repository: ${basename(root)}\nFiles: 2\n\nDefinitions:\n\`serve\`: src/app.py\n\`formatBytes\`: src/util.ts\n\n==> src/app.py <==\n`), run.stdout);
+  assert.ok(run.stdout.startsWith(`Repository: ${basename(root)}\nFiles: 2\n\n==> src/app.py <==\n`), run.stdout);
+  assert.ok(run.stdout.endsWith('\n\nDefinitions:\n`serve`: src/app.py\n`formatBytes`: src/util.ts\n\n'), run.stdout);
 });

@@ -47,6 +47,23 @@ test('prolong ask packs a directory, streams the answer, and reports prompt toke
   assert.ok(user.endsWith(`${QUESTION_MARKER}Where is b defined?`), 'the question comes last');
 });
 
+test('prolong ask --definitions-index sends the index after the last file; without a repository to pack it is refused', async () => {
+  const fixture = await serve({ flavor: 'vllm', answer: ANSWER });
+  const dir = mkdtempSync(join(tmpdir(), 'prolong-ask-'));
+  dirs.push(dir);
+  writeFileSync(join(dir, 'a.ts'), 'export const a = 1;\n');
+  writeFileSync(join(dir, 'b.py'), 'def bee():\n    return 2\n');
+  const cache = mkdtempSync(join(tmpdir(), 'prolong-cache-'));
+  dirs.push(cache);
+  const run = await prolong(['ask', '--server', fixture.url, '--model', TEST_MODEL, '--dir', dir, '--definitions-index', 'Where is bee defined?'], { XDG_CACHE_HOME: cache });
+  assert.equal(run.code, 0, run.stderr);
+  const body = JSON.parse(fixture.requests.find((r) => r.path === '/v1/chat/completions')!.body) as { messages: { role: string; content: string }[] };
+  assert.ok(body.messages[1].content.includes('    return 2\n\nDefinitions:\n`a`: a.ts\n`bee`: b.py\n'), body.messages[1].content);
+  const refused = await prolong(['ask', '--server', fixture.url, '--no-repository', '--definitions-index', 'Hi?']);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /--definitions-index is for a repository prolong ask packs itself/);
+});
+
 test('prolong ask --json with the API key from PROLONG_API_KEY (llama.cpp)', async () => {
   const fixture = await serve({ flavor: 'llama.cpp', answer: ANSWER, apiKey: 'sk-cli' });
   const run = await prolong(['ask', '--server', `${fixture.url}/v1`, '--no-repository', '--json', '--max-tokens', '4', 'Hi?'], { PROLONG_API_KEY: 'sk-cli' });

@@ -5,7 +5,7 @@
  * engine's prefix cache (as follow-up questions in the Ask view do).
  *
  *   node out/training-eval-ask.js --repo DIR | --generate ts|py [--model DIR] [--budget 8000] [--questions 50]
- *     [--seed eval] [--ep cpu] [--verbose] [--teacher-forced | --needle] [--index]
+ *     [--seed eval] [--ep cpu] [--verbose] [--teacher-forced | --needle] [--index] [--plain]
  *
  * --generate writes a generated repository (training/data/fixtureRepo.ts, seeded) to a temporary folder, removed at
  * the end. Without --model: the bundled demo model. Prints the share of right answers. --index packs with the

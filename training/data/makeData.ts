@@ -35,8 +35,8 @@
  *
  * --index-share P packs that share of the ask and ask_short rows with the packer's definitions index
  * (engine/packer/definitions.ts, `prolong.pack.definitionsIndex`): a line per defined name with its file's path, so
- * the path follows the asked name instead of sitting a file body above its definition. Without it (0) the rows are
- * as before.
+ * the path follows the asked name (and the index comes last, just before the question) instead of sitting a file
+ * body above its definition. Without it (0) the rows are as before.
  */
 import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -409,12 +409,12 @@ function pathNeedleExample(
 }
 
 /**
- * `files` as the product's packer writes them: the document header (and `withIndex`, the definitions index), then
- * each file under its path header.
+ * `files` as the product's packer writes them: the document header, then each file under its path header (and
+ * `withIndex`, the definitions index after them).
  */
 function packedText(name: string, files: readonly RepositoryFile[], withIndex = false): string {
   const index = withIndex ? indexBlock(files.map((f) => fileIndexLines(f.path, f.text))) : '';
-  return documentHeader(name, files.length) + index + files.map((f) => fileChunk(f.path, f.text)).join('');
+  return documentHeader(name, files.length) + files.map((f) => fileChunk(f.path, f.text)).join('') + index;
 }
 
 /**
@@ -444,16 +444,17 @@ function askShortExample(
   repo: { name: string; files: RepositoryFile[] }, length: number, random: SeededRandom, counter: TemplatePromptCounter, followUps: number,
   withIndex: boolean,
 ): Example | undefined {
-  // the system text, the question, the template and the answer take about 150; each follow-up about FOLLOW_UP_TOKENS;
-  // with the index, its lines: about 15 tokens a name, a few names an excerpt
-  const budget = length - 200 - FOLLOW_UP_TOKENS * followUps - (withIndex ? 200 : 0);
+  // the system text, the question, the template and the answer take about 150; each follow-up about FOLLOW_UP_TOKENS,
+  // but the follow-ups never more than half the rest (fitted() drops those that do not fit): else a short row with
+  // many follow-ups would leave its excerpts no room at all
+  const budget = length - 200 - Math.min(FOLLOW_UP_TOKENS * followUps, Math.floor((length - 200) / 2));
   const count = Math.min(repo.files.length, random.int(2, 8));
   const start = random.int(0, repo.files.length - 1);
   const perFile = Math.floor((budget - 20) / count);
   const chosen: RepositoryFile[] = [];
   for (let i = 0; i < count; i++) {
     const file = repo.files[(start + i) % repo.files.length]!;
-    const excerpt = fileExcerpt(file, random.int(Math.max(24, perFile >> 1), perFile), random, counter);
+    const excerpt = fileExcerpt(file, random.int(Math.max(24, perFile >> 1), Math.max(24, perFile)), random, counter, withIndex);
     if (excerpt) chosen.push(excerpt);
   }
   return chosen.length < 2 ? undefined : questionAbout(repo.name, chosen, random, followUps, withIndex);
@@ -461,8 +462,11 @@ function askShortExample(
 
 const DEFINITION_LINE = /^\s*(?:export\s+)?(?:async\s+)?(?:def|class|function|interface|enum|func|fn|struct)\s+[A-Za-z_]/;
 
-/** Whole lines of `file` that cost at most `tokens` with their header, starting at a definition 70% of the time. */
-function fileExcerpt(file: RepositoryFile, tokens: number, random: SeededRandom, counter: TemplatePromptCounter): RepositoryFile | undefined {
+/**
+ * Whole lines of `file` that cost at most `tokens` with their header (and `withIndex`, the index lines of the names
+ * they define), starting at a definition 70% of the time.
+ */
+function fileExcerpt(file: RepositoryFile, tokens: number, random: SeededRandom, counter: TemplatePromptCounter, withIndex: boolean): RepositoryFile | undefined {
   const lines = file.text.split('\n');
   const definitions = lines.flatMap((line, i) => (DEFINITION_LINE.test(line) ? [i] : []));
   const first = definitions.length > 0 && random.next() < 0.7
@@ -471,7 +475,7 @@ function fileExcerpt(file: RepositoryFile, tokens: number, random: SeededRandom,
   const taken: string[] = [];
   let cost = counter.countText(fileChunk(file.path, ''));
   for (let i = first; i < lines.length; i++) {
-    const lineCost = counter.countText(`${lines[i]!}\n`);
+    const lineCost = counter.countText(`${lines[i]!}\n`) + (withIndex ? counter.countText(fileIndexLines(file.path, lines[i]!)) : 0);
     if (cost + lineCost > tokens) break;
     taken.push(lines[i]!);
     cost += lineCost;
