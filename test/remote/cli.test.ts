@@ -27,15 +27,18 @@ function prolong(args: string[], env: Record<string, string> = {}, cwd = repoRoo
 
 const ANSWER = 'b is defined in src/b.ts as a + 1.';
 
+/** A temporary folder (removed after the tests) holding `files`. */
+function tempFolder(prefix: string, files: Record<string, string> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(dir);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
 test('prolong ask packs a directory, streams the answer, and reports prompt tokens and time to first token', async () => {
   const fixture = await serve({ flavor: 'vllm', answer: ANSWER });
-  const dir = mkdtempSync(join(tmpdir(), 'prolong-ask-'));
-  dirs.push(dir);
-  writeFileSync(join(dir, 'a.ts'), 'export const a = 1;\n');
-  writeFileSync(join(dir, 'b.ts'), 'import { a } from "./a";\nexport const b = a + 1;\n');
-
-  const cache = mkdtempSync(join(tmpdir(), 'prolong-cache-'));
-  dirs.push(cache);
+  const dir = tempFolder('prolong-ask-', { 'a.ts': 'export const a = 1;\n', 'b.ts': 'import { a } from "./a";\nexport const b = a + 1;\n' });
+  const cache = tempFolder('prolong-cache-');
   const run = await prolong(['ask', '--server', fixture.url, '--model', TEST_MODEL, '--dir', dir, 'Where is b defined?'], { XDG_CACHE_HOME: cache });
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.stdout, `${ANSWER}\n`);
@@ -49,12 +52,8 @@ test('prolong ask packs a directory, streams the answer, and reports prompt toke
 
 test('prolong ask --definitions-index sends the index after the last file; without a repository to pack it is refused', async () => {
   const fixture = await serve({ flavor: 'vllm', answer: ANSWER });
-  const dir = mkdtempSync(join(tmpdir(), 'prolong-ask-'));
-  dirs.push(dir);
-  writeFileSync(join(dir, 'a.ts'), 'export const a = 1;\n');
-  writeFileSync(join(dir, 'b.py'), 'def bee():\n    return 2\n');
-  const cache = mkdtempSync(join(tmpdir(), 'prolong-cache-'));
-  dirs.push(cache);
+  const dir = tempFolder('prolong-ask-', { 'a.ts': 'export const a = 1;\n', 'b.py': 'def bee():\n    return 2\n' });
+  const cache = tempFolder('prolong-cache-');
   const run = await prolong(['ask', '--server', fixture.url, '--model', TEST_MODEL, '--dir', dir, '--definitions-index', 'Where is bee defined?'], { XDG_CACHE_HOME: cache });
   assert.equal(run.code, 0, run.stderr);
   const body = JSON.parse(fixture.requests.find((r) => r.path === '/v1/chat/completions')!.body) as { messages: { role: string; content: string }[] };
