@@ -12,7 +12,7 @@ export interface PackSettings {
   include: string[];
   /** Empty: the bundled Llama 3 tokenizer. */
   tokenizerPath: string;
-  /** A definitions index after the document's header (engine/packer/definitions.ts). */
+  /** A definitions index after the document's last file (engine/packer/definitions.ts). */
   definitionsIndex: boolean;
 }
 

@@ -4,7 +4,7 @@
  * symbol (one golden document); repo_qa_2 asks which files define two symbols (two golden documents). The
  * last distractor may be cut at a line boundary so the prompt fills the length.
  */
-import { DEFINITION_PATTERNS } from '../../packer/definitions';
+import { definedNames } from '../../packer/definitions';
 import { CumulativeCounts } from '../fit';
 import { SeededRandom } from '../random';
 import { fitInstance, SkipInstance, type BuiltPrompt, type ProbeTask, type RepositoryFile, type TaskContext } from './common';
@@ -16,15 +16,11 @@ const ANSWER_PREFIX = ' Answer:';
 export function uniqueDefinitions(files: readonly RepositoryFile[]): Map<string, string[]> {
   const definedIn = new Map<string, Set<string>>();
   for (const file of files) {
-    for (const line of file.text.split('\n')) {
-      for (const pattern of DEFINITION_PATTERNS) {
-        const name = pattern.exec(line)?.[1];
-        if (name && name.length >= 4) {
-          let paths = definedIn.get(name);
-          if (!paths) definedIn.set(name, paths = new Set());
-          paths.add(file.path);
-        }
-      }
+    for (const name of definedNames(file.text)) {
+      if (name.length < 4) continue;
+      let paths = definedIn.get(name);
+      if (!paths) definedIn.set(name, paths = new Set());
+      paths.add(file.path);
     }
   }
   const byFile = new Map<string, string[]>();
