@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { ENGINE_SECTION, readEngineSettings, type EngineSettings } from '../engine/runtime/engineSettings';
 import { tokenizerBesideModel } from '../engine/tokenizer';
 import { demoModelContextLength } from '../engine/models/demoModel';
+import { resolveDefinitionsIndex } from '../engine/models/packPreferences';
 
 export type BackendSetting = 'remote' | 'local';
 
@@ -76,4 +77,16 @@ export function configuredEngineContext(): number | undefined {
   const tokens = engineSettings().settings.contextTokens;
   if (tokens > 0) return tokens;
   return usesDemoModel() ? demoModelContextLength() : undefined;
+}
+
+/**
+ * Whether packs for the configured model get the definitions index: prolong.pack.definitionsIndex where the user set
+ * it (folder, workspace or user settings), else what the local model was trained with (its prolong_model.json);
+ * a server's model only when the setting says so.
+ */
+export function packDefinitionsIndex(scope?: vscode.ConfigurationScope): boolean {
+  const inspected = vscode.workspace.getConfiguration('prolong', scope).inspect<unknown>('pack.definitionsIndex');
+  const set = inspected?.workspaceFolderValue ?? inspected?.workspaceValue ?? inspected?.globalValue;
+  const local = backendSetting() === 'local';
+  return resolveDefinitionsIndex(typeof set === 'boolean' ? set : undefined, local ? engineSettings().settings.modelDir : undefined, local);
 }

@@ -34,6 +34,8 @@ export interface ConvertOptions {
   gguf?: GgufWeightType;
   /** tokenizer.json for the GGUF's vocabulary when the checkpoint has none (the bundled Llama 3 one). */
   ggufTokenizerFallback?: string;
+  /** The model was trained on packs with the definitions index: the sidecar says so, and local packs get it. */
+  definitionsIndex?: boolean;
 }
 
 export interface ConvertProgress {
@@ -189,6 +191,7 @@ async function convertInto(
       temperature: numberOrUndefined(generation.temperature), topP: numberOrUndefined(generation.top_p),
       topK: numberOrUndefined(generation.top_k), repetitionPenalty: numberOrUndefined(generation.repetition_penalty),
     } : undefined,
+    pack: options.definitionsIndex ? { definitionsIndex: true } : undefined,
   };
   // written under another name first: a sidecar cut short by a full disk must not make the directory look finished
   const partialSidecar = `${sidecarPath}.partial`;

@@ -74,6 +74,11 @@ export interface ModelSidecar {
   };
   /** Sampling defaults from generation_config.json, when present. */
   generation?: { temperature?: number; topP?: number; topK?: number; repetitionPenalty?: number };
+  /**
+   * How the model was trained to read a packed repository (`prolong convert --definitions-index`): the local engine's
+   * packs follow it unless the user's setting or flag says otherwise.
+   */
+  pack?: { definitionsIndex?: boolean };
 }
 
 /** Names with `%d` for the layer index. */

@@ -6,6 +6,7 @@ import { checkServer, formatHealthReport } from '../backends/remote/health';
 import { buildRepositoryPrompt } from '../backends/prompt';
 import { repositoryBudget } from '../backends/repositoryBudget';
 import { tokenizerBesideModel } from '../tokenizer';
+import { resolveDefinitionsIndex } from '../models/packPreferences';
 import type { BackendInfo, GenerateResult, PromptTokenCount } from '../backends/types';
 import { refuseUnsafeRoot } from './outputFiles';
 import { parseHeaders, parseServerOptions } from './serverOptions';
@@ -15,10 +16,12 @@ import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
 import { runtimeFlags } from './runtimeFlags';
 
 const usage = 'prolong ask "QUESTION" [--server URL [--model NAME] | --model MODEL_DIR|FILE.gguf [--ep auto|webgpu|cpu] [--runtime auto|onnx|llama.cpp] [--llama-cpp DIR] [--context N]] '
-  + '[--dir DIR | --context-file FILE | --no-repository] [--budget N] [--definitions-index] '
+  + '[--dir DIR | --context-file FILE | --no-repository] [--budget N] [--definitions-index | --no-definitions-index] '
   + '[--max-tokens N] [--temperature T] [--timeout SECONDS] [--header "Name: value"]... [--api chat|completions] [--tokenizer PATH] [--no-cache] [--json]\n'
   + '  Without --server, --model is a converted model directory (`prolong convert`) run by the bundled local engine;\n'
   + '  with neither, the engine runs the bundled demo model (38M parameters: it finds needles, it does not reason about code).\n'
+  + '  --definitions-index packs the repository with a line per defined name and its file after the last file; a local model\n'
+  + '  trained with that index (its prolong_model.json says so) gets it unless --no-definitions-index is given.\n'
   + '  The API key, if the server needs one, comes from the PROLONG_API_KEY environment variable.\n'
   + '  The local engine on the CPU keeps the last prompt\'s KV cache in $XDG_CACHE_HOME/prolong/prefix-cache (the next\n'
   + '  question about the same repository starts from it); --no-cache neither reads nor writes it.\n'
@@ -37,6 +40,7 @@ const command: Subcommand = {
       'no-repository': { type: 'boolean' },
       budget: { type: 'string' },
       'definitions-index': { type: 'boolean' },
+      'no-definitions-index': { type: 'boolean' },
       'max-tokens': { type: 'string' },
       temperature: { type: 'string' },
       timeout: { type: 'string' },
@@ -56,6 +60,9 @@ const command: Subcommand = {
     if (values['definitions-index'] && (values['context-file'] !== undefined || values['no-repository'])) {
       throw new UserError('--definitions-index is for a repository prolong ask packs itself (--dir or the current folder).',
         values['context-file'] !== undefined ? 'Write the file with `prolong pack --definitions-index --out FILE`, or drop --definitions-index.' : 'Drop --definitions-index.');
+    }
+    if (values['definitions-index'] && values['no-definitions-index']) {
+      throw new UserError('--definitions-index and --no-definitions-index contradict each other.', 'Give one of them, or neither (a local model trained with the index then gets it).');
     }
     if (values.check) return checkCommand(values, signal);
     const question = positionals.join(' ').trim();
@@ -146,7 +153,7 @@ async function checkCommand(
 async function readRepository(
   values: {
     dir?: string; 'context-file'?: string; 'no-repository'?: boolean; budget?: string; tokenizer?: string; json?: boolean; server?: string; model?: string;
-    'definitions-index'?: boolean;
+    'definitions-index'?: boolean; 'no-definitions-index'?: boolean;
   },
   info: BackendInfo, maxTokens: number, countPrompt: (repository: string) => Promise<PromptTokenCount>, signal: AbortSignal,
 ): Promise<string> {
@@ -167,9 +174,14 @@ async function readRepository(
   const tokenizerPath = tokenizerBesideModel(values.model && !values.server ? values.model : undefined) ?? values.tokenizer;
   const root = resolve(values.dir ?? '.');
   if (values.dir === undefined) refuseUnsafeRoot(root, '--dir');
-  const packed = await pack({ root, budget, tokenizerPath, order: 'edit-aware', definitionsIndex: values['definitions-index'] }, undefined, signal);
+  // the flags when given, else what a local model was trained with (its sidecar)
+  const explicitIndex = values['definitions-index'] ? true : values['no-definitions-index'] ? false : undefined;
+  const definitionsIndex = resolveDefinitionsIndex(explicitIndex, values.model, !values.server);
+  const packed = await pack({ root, budget, tokenizerPath, order: 'edit-aware', definitionsIndex }, undefined, signal);
   if (!values.json) {
+    const index = packed.definitionsIndex;
     process.stderr.write(`packed ${packed.files.length} files, ${packed.totalTokens.toLocaleString('en-US')} tokens`
+      + (index ? ` with a definitions index of ${index.names.toLocaleString('en-US')} name${index.names === 1 ? '' : 's'} (${index.tokens.toLocaleString('en-US')} tokens${explicitIndex === undefined ? '; the model was trained with it, --no-definitions-index leaves it out' : ''})` : '')
       + (packed.dropped.length ? ` (${packed.dropped.length} files over the budget of ${budget?.toLocaleString('en-US')} tokens left out)` : '') + '\n');
   }
   return packed.document;

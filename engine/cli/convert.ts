@@ -26,6 +26,8 @@ options:
                            with OUT.gguf (a file name ending in .gguf) write only that file
   --max-context N          longest sequence the model will run, e.g. 65536 or 512k (default: max_position_embeddings)
   --all-logits             output logits for every position (tests), not only the last
+  --definitions-index      the model was trained on packs with the definitions index (\`prolong pack
+                           --definitions-index\`): prolong_model.json says so, and the local engine's packs get it
   --random-shape NAME      first write random weights of shape NAME into HF_DIR (${Object.keys(randomShapes).join(', ')})
   --seed N                 seed for --random-shape (default 1)
   --json                   print the result as JSON
@@ -37,6 +39,7 @@ const convertCommand: Subcommand = {
   async run(args: string[], signal: AbortSignal): Promise<number> {
     const { values, positionals } = parseCommandArgs(args, {
       dtype: { type: 'string', default: 'fp16' }, 'io-dtype': { type: 'string' }, 'block-size': { type: 'string' }, 'accuracy-level': { type: 'string' }, 'int4-embedding': { type: 'boolean' }, gguf: { type: 'string' },
+      'definitions-index': { type: 'boolean' },
       'max-context': { type: 'string' }, 'all-logits': { type: 'boolean' }, 'random-shape': { type: 'string' },
       seed: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     }, usage);
@@ -58,6 +61,7 @@ const convertCommand: Subcommand = {
       int4Embedding: values['int4-embedding'] ?? false,
       int4AccuracyLevel: values['accuracy-level'] === undefined ? undefined : accuracyLevel(values['accuracy-level']),
       maxContext: values['max-context'] === undefined ? undefined : parseCount(values['max-context'], 'max-context'),
+      definitionsIndex: values['definitions-index'] ?? false,
     };
 
     const shape = values['random-shape'];

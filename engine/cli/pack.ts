@@ -53,6 +53,7 @@ const command: Subcommand = {
     }
     if (!values.quiet && (values.out || values.json)) {
       process.stderr.write(`packed ${result.files.length} files, ${result.totalBytes} bytes, ${result.totalTokens} tokens in ${Math.round(result.ms)} ms`
+        + (result.definitionsIndex ? `, with a definitions index of ${result.definitionsIndex.names} name${result.definitionsIndex.names === 1 ? '' : 's'} (${result.definitionsIndex.tokens} tokens)` : '')
         + ` (${result.skipped.length} skipped${result.dropped.length ? `, ${result.dropped.length} over the budget` : ''})\n`);
       if (result.skipped.length > 0) process.stderr.write(`skipped: ${skipSummary(result.skipped)}${values.json ? '' : ' (--json lists each file with its reason)'}\n`);
     }

@@ -12,7 +12,8 @@ import * as z from 'zod';
 import { CancelledError, UserError, errorMessage } from '../errors';
 import { PACK_ORDERS, pack, type PackOrder, type PackResult } from '../packer';
 import { buildRepositoryPrompt } from '../backends/prompt';
-import { createBackend, type BackendChoice } from '../backends/factory';
+import { createBackend, localBackendOptions, type BackendChoice } from '../backends/factory';
+import { resolveDefinitionsIndex } from '../models/packPreferences';
 import type { Backend, BackendInfo } from '../backends/types';
 import { repositoryBudget } from '../backends/repositoryBudget';
 import { packStats } from '../packer/stats';
@@ -78,7 +79,8 @@ export function createProlongMcpServer(options: McpServerOptions): { server: Mcp
       question: z.string().min(1).describe('The question.'),
       dir: z.string().optional().describe('Repository directory (default: the server\'s --dir).'),
       maxTokens: z.number().int().positive().optional().describe('Most answer tokens (default 1024).'),
-      definitionsIndex: z.boolean().optional().describe('Pack with a definitions index after the last file (a line per name a file defines, with its path).'),
+      definitionsIndex: z.boolean().optional().describe('Pack with a definitions index after the last file (a line per name a file defines, with its path); '
+        + 'default: a local model trained with it gets it.'),
     },
   }, (args, extra) => guarded(async () => {
     if (!options.backend) {
@@ -92,15 +94,17 @@ export function createProlongMcpServer(options: McpServerOptions): { server: Mcp
     const budget = await repositoryBudget(info, maxTokens, async (repository) => model.countPromptTokens({ messages: buildRepositoryPrompt({ repository, question: args.question }) }, extra.signal),
       undefined, 'Ask for fewer answer tokens (maxTokens), or serve the model with a longer context (prolong mcp --server / --context).');
     // edit-aware: unchanged files first, so the repository prefix stays byte-identical between questions
+    const local = !options.backend.server?.trim();
     const packed: PackResult = await pack({
-      root, budget, order: 'edit-aware', tokenizerPath: options.backend.tokenizerPath, definitionsIndex: args.definitionsIndex,
+      root, budget, order: 'edit-aware', tokenizerPath: options.backend.tokenizerPath,
+      definitionsIndex: resolveDefinitionsIndex(args.definitionsIndex, local ? localBackendOptions(options.backend).modelDir : undefined, local),
     }, undefined, extra.signal);
     const result = await backend.generate({ messages: buildRepositoryPrompt({ repository: packed.document, question: args.question }), sampling: { maxTokens, temperature: 0 } }, () => {}, extra.signal);
     if (result.finishReason === 'cancelled') throw new CancelledError('ask');
     const meta = {
       model: info.model, backend: info.detail, finishReason: result.finishReason, promptTokens: result.promptTokens,
       cachedPromptTokens: result.cachedPromptTokens, completionTokens: result.completionTokens,
-      packedFiles: packed.files.length, packedTokens: packed.totalTokens, droppedFiles: packed.dropped.map((f) => f.path), warnings: result.warnings,
+      packedFiles: packed.files.length, packedTokens: packed.totalTokens, definitionsIndex: packed.definitionsIndex, droppedFiles: packed.dropped.map((f) => f.path), warnings: result.warnings,
     };
     return { content: [{ type: 'text', text: result.text }, { type: 'text', text: JSON.stringify(meta, null, 2) }], isError: result.finishReason === 'cut' };
   }));

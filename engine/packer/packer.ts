@@ -89,6 +89,8 @@ export interface PackResult {
   invalidUtf8: string[];
   /** Tokens of the whole document as the model reads it. */
   totalTokens: number;
+  /** The definitions index's names (a line each) and tokens, when the document has one. */
+  definitionsIndex?: { names: number; tokens: number };
   /** Bytes of the packed files' contents. */
   totalBytes: number;
   order: PackOrder;
@@ -302,10 +304,14 @@ export class Packer {
       totalTokens += entry.tokens;
       totalBytes += entry.bytes;
     }
-    const index = indexLines ? indexBlock(kept.map((path) => indexLines.get(path)!.lines)) : '';
+    const indexLinesKept = indexLines ? kept.map((path) => indexLines.get(path)!.lines) : [];
+    const index = indexBlock(indexLinesKept);
+    let definitionsIndex: PackResult['definitionsIndex'];
     if (index !== '') {
       parts.push(index);
-      totalTokens += await this.pool.count(index); // the last chunk ends with a blank line: nothing merges across
+      const tokens = await this.pool.count(index); // the last chunk ends with a blank line: nothing merges across
+      totalTokens += tokens;
+      definitionsIndex = { names: indexLinesKept.reduce((sum, lines) => sum + (lines === '' ? 0 : lines.split('\n').length - 1), 0), tokens };
     }
     skipped.sort((a, b) => compareNames(a.path, b.path));
     invalidUtf8.sort();
@@ -320,7 +326,7 @@ export class Packer {
       get document(): string {
         return (document ??= parts.join(''));
       },
-      files, skipped, dropped, invalidUtf8, totalTokens, totalBytes, order,
+      files, skipped, dropped, invalidUtf8, totalTokens, definitionsIndex, totalBytes, order,
       tokenizer: this.tokenizerPath, filesRead: jobs.length, filesTokenized, ms: performance.now() - started,
     };
   }

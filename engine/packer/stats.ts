@@ -12,6 +12,8 @@ export interface PackStats {
   invalidUtf8: string[];
   /** The files left out to meet the budget, with what they would have taken. */
   dropped: { path: string; bytes: number; tokens: number; kind: string }[];
+  /** The definitions index after the last file, when there is one: its names (a line each) and tokens. */
+  definitionsIndex?: { names: number; tokens: number };
 }
 
 export function packStats(result: PackResult): PackStats {
@@ -25,5 +27,6 @@ export function packStats(result: PackResult): PackStats {
     tokenizer: result.tokenizer,
     invalidUtf8: [...result.invalidUtf8],
     dropped: result.dropped.map((f) => ({ path: f.path, bytes: f.bytes, tokens: f.tokens, kind: f.kind })),
+    ...(result.definitionsIndex ? { definitionsIndex: { ...result.definitionsIndex } } : {}),
   };
 }

@@ -11,7 +11,7 @@ import { CancelledError, errorMessage } from '../../engine/errors';
 import { readPackSettings, type PackSettings } from './packSettings';
 import { formatTokens, packReportMarkdown } from './packReport';
 import { describeDropped } from '../../engine/packer/budget';
-import { countingTokenizerPath } from '../settings';
+import { countingTokenizerPath, packDefinitionsIndex } from '../settings';
 import { withCancellation } from '../cancellation';
 import { groupDigits as n } from '../../webview/shared/numbers';
 
@@ -74,8 +74,10 @@ export class WorkspacePacking implements vscode.Disposable {
    */
   async pack(folder: vscode.WorkspaceFolder, onProgress?: (message: string, increment?: number) => void, token?: vscode.CancellationToken,
     pinned: readonly string[] = []): Promise<LastPack> {
-    const { settings, warnings } = readPackSettings((name) => vscode.workspace.getConfiguration('prolong', folder).get(name));
-    for (const warning of warnings) void vscode.window.showWarningMessage(warning);
+    const read = readPackSettings((name) => vscode.workspace.getConfiguration('prolong', folder).get(name));
+    for (const warning of read.warnings) void vscode.window.showWarningMessage(warning);
+    // the index when the setting asks for it, or when it is unset and the local model was trained with it
+    const settings: PackSettings = { ...read.settings, definitionsIndex: packDefinitionsIndex(folder) };
     // The model's tokenizer (the setting, else a local model's own): the budget is in the tokens the model reads.
     const packer = this.packerFor(countingTokenizerPath() ?? '');
     let reported = 0;

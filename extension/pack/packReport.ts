@@ -41,6 +41,9 @@ export function packReportMarkdown(folder: string, result: PackResult, budget: n
     `- Skipped: ${result.skipped.length - dropped}`,
     ...(dropped > 0 ? [`- Dropped to meet the token budget: ${dropped} (${describeDropped(result.dropped)}; tests, examples, fixtures, benchmarks, docs and data go before code, largest first; open files are kept)`] : []),
   ];
+  if (result.definitionsIndex) {
+    lines.push(`- Definitions index after the last file: ${plural(result.definitionsIndex.names, 'name')}, ${formatCount(result.definitionsIndex.tokens)} tokens (prolong.pack.definitionsIndex)`);
+  }
   if (result.invalidUtf8.length > 0) lines.push(`- Not valid UTF-8 (invalid bytes shown as U+FFFD): ${result.invalidUtf8.map(escapeMarkdown).join(', ')}`);
   lines.push('', `## Largest files`, '', '| tokens | bytes | file |', '|---:|---:|---|');
   for (const file of [...result.files].sort(largestFirst).slice(0, largest)) {

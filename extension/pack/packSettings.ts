@@ -12,7 +12,10 @@ export interface PackSettings {
   include: string[];
   /** Empty: the bundled Llama 3 tokenizer. */
   tokenizerPath: string;
-  /** A definitions index after the document's last file (engine/packer/definitions.ts). */
+  /**
+   * A definitions index after the document's last file (engine/packer/definitions.ts): the setting as read (false
+   * when unset). Packs for the local engine resolve an unset setting with the model's preference (settings.ts).
+   */
   definitionsIndex: boolean;
 }
 

@@ -41,4 +41,7 @@ test('the pack report lists totals, the largest files and every skip reason', ()
   const linked = packReportMarkdown('repo', result, 2000, 50, 'file:///w/repo');
   assert.ok(linked.includes('| [b\\|c.ts](file:///w/repo/b%7Cc.ts) |'), 'file names link to the files');
   assert.ok(linked.includes('[img.png](file:///w/repo/img.png) | binary |'));
+  assert.ok(!report.includes('Definitions index'));
+  const indexed = packReportMarkdown('repo', { ...result, definitionsIndex: { names: 1, tokens: 1500 } }, 2000);
+  assert.match(indexed, /^- Definitions index after the last file: 1 name, 1\.5K tokens \(prolong\.pack\.definitionsIndex\)$/m);
 });

@@ -133,20 +133,33 @@ test('a conversion failing before it starts (the output cannot be created) close
   assert.equal(openShards(), 0);
 });
 
-test('a tiny-llama3 random model answers `prolong ask` end to end: its own tokenizer, a packed repository, a streamed answer', () => {
+test('a tiny-llama3 random model answers `prolong ask` end to end: its own tokenizer, a packed repository, a streamed answer; '
+  + 'converted --definitions-index, its packs get the index unless --no-definitions-index', () => {
   const hf = join(work, 'hf-tl3');
   const out = join(work, 'tl3');
-  const converted = cli(hf, out, '--random-shape', 'tiny-llama3', '--dtype', 'fp32');
+  const converted = cli(hf, out, '--random-shape', 'tiny-llama3', '--dtype', 'fp32', '--definitions-index');
   assert.equal(converted.status, 0, converted.stderr);
   assert.ok(existsSync(join(out, 'tokenizer.json')) && existsSync(join(out, 'tokenizer_config.json')), 'the model carries its tokenizer and chat template');
+  assert.deepEqual(readSidecar(out).pack, { definitionsIndex: true });
   const repo = join(work, 'repo-tl3');
   mkdirSync(repo);
   writeFileSync(join(repo, 'a.ts'), 'export const a = 1;\n');
-  const ask = spawnSync(process.execPath, ['--import', 'tsx', 'engine/cli/main.ts', 'ask', '--model', out, '--ep', 'cpu', '--dir', repo, '--max-tokens', '3', 'What is a?'],
+  const ask = (...flags: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'engine/cli/main.ts', 'ask', '--model', out, '--ep', 'cpu', '--dir', repo, '--max-tokens', '3', '--no-cache', ...flags, 'What is a?'],
     { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: work } });
-  assert.equal(ask.status, 0, ask.stderr);
-  assert.match(ask.stderr, /^packed 1 files, \d+ tokens$/m);
-  assert.match(ask.stderr, /3 tokens in [\d.]+ s — stopped at --max-tokens/);
+  const plain = ask('--no-definitions-index');
+  assert.equal(plain.status, 0, plain.stderr);
+  assert.match(plain.stderr, /^packed 1 files, \d+ tokens$/m);
+  assert.match(plain.stderr, /3 tokens in [\d.]+ s — stopped at --max-tokens/);
+  const byModel = ask();
+  assert.equal(byModel.status, 0, byModel.stderr);
+  assert.match(byModel.stderr, /^packed 1 files, \d+ tokens with a definitions index of 1 name \(\d+ tokens; the model was trained with it, --no-definitions-index leaves it out\)$/m);
+  const tokens = (run: { stderr: string }) => Number(/^packed 1 files, ([\d,]+) tokens/m.exec(run.stderr)![1]!.replace(/,/g, ''));
+  const prompt = (run: { stderr: string }) => Number(/prompt ([\d,]+) tokens/.exec(run.stderr)![1]!.replace(/,/g, ''));
+  assert.ok(tokens(byModel) > tokens(plain), `${tokens(byModel)} > ${tokens(plain)}: the index's lines are packed`);
+  assert.equal(prompt(byModel) - prompt(plain), tokens(byModel) - tokens(plain), 'and the model reads them');
+  const contradiction = ask('--definitions-index', '--no-definitions-index');
+  assert.equal(contradiction.status, 1);
+  assert.match(contradiction.stderr, /--definitions-index and --no-definitions-index contradict each other/);
 });
 
 test('a failed conversion into a folder holding a converted model leaves that model as it was, and no hidden sibling', async () => {

@@ -84,12 +84,18 @@ test('ask packs the repository and answers through the configured server', async
   const result = await client.callTool({ name: 'ask', arguments: { question: 'What is b?' } }) as CallToolResult;
   assert.equal(result.isError, false, text(result));
   assert.equal(text(result, 0), 'b is a + 1 in src/b.ts.');
-  const meta = JSON.parse(text(result, 1)) as { model: string; packedFiles: number };
+  const meta = JSON.parse(text(result, 1)) as { model: string; packedFiles: number; definitionsIndex?: { names: number } };
   assert.equal(meta.model, TEST_MODEL);
   assert.equal(meta.packedFiles, 3);
+  assert.equal(meta.definitionsIndex, undefined, 'a server\'s model gets the index only when asked');
   const body = JSON.parse(fixture.requests.find((r) => r.path === '/v1/chat/completions')!.body) as { messages: { content: string }[] };
   assert.ok(body.messages[1]!.content.includes('export const b = a + 1;'));
   assert.ok(body.messages[1]!.content.endsWith(`${QUESTION_MARKER}What is b?`));
+  const indexed = await client.callTool({ name: 'ask', arguments: { question: 'Where is b defined?', definitionsIndex: true } }) as CallToolResult;
+  assert.equal(indexed.isError, false, text(indexed));
+  assert.equal((JSON.parse(text(indexed, 1)) as { definitionsIndex?: { names: number } }).definitionsIndex?.names, 2);
+  const last = JSON.parse(fixture.requests.filter((r) => r.path === '/v1/chat/completions').at(-1)!.body) as { messages: { content: string }[] };
+  assert.ok(last.messages[1]!.content.includes('\nDefinitions:\n`a`: src/a.ts\n`b`: src/b.ts\n'), last.messages[1]!.content);
 });
 
 test('a bad directory, a dead server and a missing backend are error results, and the server keeps serving', async () => {

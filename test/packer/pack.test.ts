@@ -539,6 +539,8 @@ test('a definitions index lists what each packed file defines; the document stil
   assert.ok(index.endsWith('\n\n') && !index.includes('==>'), 'the index ends with a blank line, as a file chunk does');
   assert.ok(!index.includes('main.ts'), 'a file that defines nothing has no line');
   assert.deepEqual(packedFileTexts(indexed), packedFileTexts(plain));
+  assert.deepEqual(indexed.definitionsIndex, { names: index.split('\n').filter((line) => line.startsWith('`')).length, tokens: reference.count(index) });
+  assert.equal(plain.definitionsIndex, undefined);
 });
 
 test('with a definitions index the budget counts each file\'s line with it: a dropped file takes its line along', async () => {
@@ -573,11 +575,17 @@ test('with a definitions index the budget counts each file\'s line with it: a dr
   }
 });
 
-test('prolong pack --definitions-index writes the index after the header', { skip: !existsSync(cli) && 'run `npm run build` first' }, () => {
+test('prolong pack --definitions-index writes the index after the last file, and --json counts it', { skip: !existsSync(cli) && 'run `npm run build` first' }, () => {
   const root = tempDir();
   writeTree(root, { 'src/app.py': 'def serve(port):\n    return port\n', 'src/util.ts': 'export function formatBytes(n: number) { return `${n} B`; }\n' });
   const run = spawnSync(process.execPath, [cli, 'pack', root, '--no-cache', '-q', '--definitions-index'], { encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
   assert.ok(run.stdout.startsWith(`Repository: ${basename(root)}\nFiles: 2\n\n==> src/app.py <==\n`), run.stdout);
   assert.ok(run.stdout.endsWith('\n\nDefinitions:\n`serve`: src/app.py\n`formatBytes`: src/util.ts\n\n'), run.stdout);
+  const json = spawnSync(process.execPath, [cli, 'pack', root, '--no-cache', '--json', '--definitions-index'], { encoding: 'utf8' });
+  assert.equal(json.status, 0, json.stderr);
+  const stats = JSON.parse(json.stdout) as { definitionsIndex?: { names: number; tokens: number } };
+  assert.equal(stats.definitionsIndex?.names, 2);
+  assert.equal(stats.definitionsIndex?.tokens, reference.count('Definitions:\n`serve`: src/app.py\n`formatBytes`: src/util.ts\n\n'));
+  assert.match(json.stderr, /^packed 2 files, \d+ bytes, \d+ tokens in \d+ ms, with a definitions index of 2 names \(\d+ tokens\) \(0 skipped\)$/m);
 });
