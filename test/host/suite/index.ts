@@ -4,6 +4,10 @@
  */
 import * as vscode from 'vscode';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { demoModelDir } from '../../../engine/models/demoModel';
 import { api, hostTest, log, tests } from './hostTest';
 import { ui } from './ui';
 import './ask';
@@ -48,6 +52,37 @@ hostTest('settings apply: prolong.pack.exclude and prolong.pack.order', async ()
   } finally {
     await config.update('pack.exclude', undefined, vscode.ConfigurationTarget.Workspace);
     await config.update('pack.order', undefined, vscode.ConfigurationTarget.Workspace);
+  }
+});
+
+hostTest('the definitions index follows the local model where prolong.pack.definitionsIndex is unset, and the setting wins', async () => {
+  const prolong = await api();
+  const config = vscode.workspace.getConfiguration('prolong');
+  // a model folder whose sidecar says it was trained with the index (packing reads only the sidecar)
+  const modelDir = mkdtempSync(join(tmpdir(), 'prolong-index-model-'));
+  const sidecar = JSON.parse(readFileSync(join(demoModelDir(), 'prolong_model.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(modelDir, 'prolong_model.json'), JSON.stringify({ ...sidecar, pack: { definitionsIndex: true } }));
+  const indexOfLastPack = async () => {
+    await vscode.commands.executeCommand('prolong.packWorkspace');
+    return prolong.lastPack()!.result.definitionsIndex;
+  };
+  try {
+    assert.equal(await indexOfLastPack(), undefined, 'the demo model (run J) was trained without it');
+    await config.update('backend', 'local', vscode.ConfigurationTarget.Workspace);
+    await config.update('engine.modelPath', modelDir, vscode.ConfigurationTarget.Workspace);
+    const byModel = await indexOfLastPack();
+    assert.ok(byModel && byModel.names > 0, 'a model trained with the index gets it');
+    assert.ok(prolong.lastPack()!.result.document.includes('\nDefinitions:\n`twice`: src/lib/util.ts\n'));
+    const report = await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: 'prolong-pack', path: '/pack-report.md' }));
+    assert.match(report.getText(), /^- Definitions index after the last file: \d+ names?, /m);
+    await config.update('pack.definitionsIndex', false, vscode.ConfigurationTarget.Workspace);
+    assert.equal(await indexOfLastPack(), undefined, 'the setting turns it off');
+    await config.update('engine.modelPath', undefined, vscode.ConfigurationTarget.Workspace);
+    await config.update('pack.definitionsIndex', true, vscode.ConfigurationTarget.Workspace);
+    assert.ok(await indexOfLastPack(), 'and on, for any model');
+  } finally {
+    for (const name of ['backend', 'engine.modelPath', 'pack.definitionsIndex']) await config.update(name, undefined, vscode.ConfigurationTarget.Workspace);
+    rmSync(modelDir, { recursive: true, force: true });
   }
 });
 
