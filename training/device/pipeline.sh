@@ -108,22 +108,19 @@ if [ -n "$INIT_MODEL" ]; then
   for ck in $J/ck-s2?*; do convert ${ck##*/ck-}; done
   for ck in $J/ck-s2?*; do cp $ck/training_log.json $R/training_log-${ck##*/ck-}.json 2>/dev/null; done
   cat $D/*.json > $R/data-summaries.json 2>/dev/null
-  if [ -n "${CONT_PROBES:-}" ]; then # tasks probed at 4K and 8K on each variant, and repository questions (evalAsk
-    # on generated Python and TypeScript repositories and on this one, ASK_QUESTIONS each, with the definitions index
-    # on Python and this one, and as path needles)
+  if [ -n "${CONT_PROBES:-}" ]; then # each task of CONT_PROBES (comma-separated) at 4K and 8K in a process of its
+    # own, and repository questions (evalAsk, ASK_QUESTIONS each) on generated Python and TypeScript repositories and on
+    # this one: with the definitions index when the data had it (--index-share), as the product then packs; and on
+    # generated Python without it, and as path needles (copying a path without the lookup; runs J-M: 0-1 of 20)
     PROBE_TIMEOUT=${S2_PROBE_TIMEOUT:-300}
+    index=; [[ " ${DATA_EXTRA:-} " == *" --index-share "* ]] && index=--index
     for ck in $J/ck-s2?*; do v=${ck##*/ck-}
-      for L in 4k 8k; do probe $v weak-$L "$CONT_PROBES" $L ${SAMPLES} & done
-      for g in py ts; do
-        $PIN timeout $PROBE_TIMEOUT node $J/out/training-eval-ask.js --generate $g --questions ${ASK_QUESTIONS:-20} --model $J/model-$v --verbose > $R/ask-$v-$g.log 2>&1 &
+      for t in ${CONT_PROBES//,/ }; do for L in 4k 8k; do probe $v $t-$L $t $L ${SAMPLES} & done; done
+      for a in "--generate py" "--generate ts" "--repo $J/repo"; do
+        $PIN timeout $PROBE_TIMEOUT node $J/out/training-eval-ask.js $a $index --questions ${ASK_QUESTIONS:-20} --model $J/model-$v --verbose > $R/ask-$v-$(echo $a | awk '{print $2}' | sed 's#.*/##')$index.log 2>&1 &
       done
-      $PIN timeout $PROBE_TIMEOUT node $J/out/training-eval-ask.js --repo $J/repo --questions ${ASK_QUESTIONS:-20} --model $J/model-$v --verbose > $R/ask-$v-repo.log 2>&1 &
-      # with the definitions index (--index-share in the data): the path right after the asked name
-      for a in "--generate py" "--repo $J/repo"; do
-        $PIN timeout $PROBE_TIMEOUT node $J/out/training-eval-ask.js $a --index --questions ${ASK_QUESTIONS:-20} --model $J/model-$v --verbose > $R/ask-$v-$(echo $a | awk '{print $2}' | sed 's#.*/##')-index.log 2>&1 &
-      done
-      # the same symbols' paths as RULER needles: copying a path without the hop (runs J-M: 0-1 of 20)
-      $PIN timeout $PROBE_TIMEOUT node $J/out/training-eval-ask.js --generate py --needle --questions ${ASK_QUESTIONS:-20} --model $J/model-$v --verbose > $R/ask-$v-py-needle.log 2>&1 &
+      [ -n "$index" ] && $PIN timeout $PROBE_TIMEOUT node $J/out/training-eval-ask.js --generate py --questions ${ASK_QUESTIONS:-20} --model $J/model-$v --verbose > $R/ask-$v-py.log 2>&1 &
+      $PIN timeout $PROBE_TIMEOUT node $J/out/training-eval-ask.js --generate py --needle --questions ${ASK_QUESTIONS:-20} --model $J/model-$v --verbose > $R/ask-$v-py--needle.log 2>&1 &
     done
     wait; log "probes of the variants done"
   fi

@@ -21,6 +21,10 @@ while [ $SECONDS -lt $end ] && [ ! -e $J/all.done ]; do sleep 5; done
 echo "=== steps"; cat $R/steps.log
 echo "=== training"; grep -E "^step|held-out|steps," $R/train-s*.log 2>/dev/null | tail -40
 echo "=== errors"; tail -5 $R/pipeline.log; for f in $R/*.err; do [ -s $f ] && { echo "-- $f"; tail -3 $f; }; done
+echo "=== questions and probes"
+for f in $R/ask-*.log; do [ -f $f ] && echo "${f##*/}: $(tail -1 $f)"; done
+for f in $R/probe-*.jsonl; do [ -f $f ] && tail -1 $f | node -e 'try { const line = JSON.parse(require("fs").readFileSync(0, "utf8"));
+  for (const s of line.result?.scores ?? []) console.log(`${process.argv[1]}: ${s.task} ${s.length} ${s.score} (${s.samples} samples)`); } catch {}' ${f##*/}; done
 nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
 tar czf $OUT/res.tgz -C $J res 2>/dev/null
 # every converted model: s1, s2, or each continuation variant (s2a, s2b, ...)
