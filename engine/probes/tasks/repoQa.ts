@@ -16,7 +16,7 @@ const ANSWER_PREFIX = ' Answer:';
 export function uniqueDefinitions(files: readonly RepositoryFile[]): Map<string, string[]> {
   const definedIn = new Map<string, Set<string>>();
   for (const file of files) {
-    for (const name of definedNames(file.text)) {
+    for (const name of definedNames(file.text, file.path)) {
       if (name.length < 4) continue;
       let paths = definedIn.get(name);
       if (!paths) definedIn.set(name, paths = new Set());
