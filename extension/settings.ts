@@ -79,14 +79,18 @@ export function configuredEngineContext(): number | undefined {
   return usesDemoModel() ? demoModelContextLength() : undefined;
 }
 
-/**
- * Whether packs for the configured model get the definitions index: prolong.pack.definitionsIndex where the user set
- * it (folder, workspace or user settings), else what the local model was trained with (its prolong_model.json);
- * a server's model only when the setting says so.
- */
-export function packDefinitionsIndex(scope?: vscode.ConfigurationScope): boolean {
+/** prolong.pack.definitionsIndex where the user set it (folder, workspace or user settings); undefined where only the default applies. */
+export function definitionsIndexSetting(scope?: vscode.ConfigurationScope): boolean | undefined {
   const inspected = vscode.workspace.getConfiguration('prolong', scope).inspect<unknown>('pack.definitionsIndex');
   const set = inspected?.workspaceFolderValue ?? inspected?.workspaceValue ?? inspected?.globalValue;
+  return typeof set === 'boolean' ? set : undefined;
+}
+
+/**
+ * Whether packs for the configured model get the definitions index: prolong.pack.definitionsIndex where the user set
+ * it, else what the local model was trained with (its prolong_model.json); a server's model only when the setting says so.
+ */
+export function packDefinitionsIndex(scope?: vscode.ConfigurationScope): boolean {
   const local = backendSetting() === 'local';
-  return resolveDefinitionsIndex(typeof set === 'boolean' ? set : undefined, local ? engineSettings().settings.modelDir : undefined, local);
+  return resolveDefinitionsIndex(definitionsIndexSetting(scope), local ? engineSettings().settings.modelDir : undefined, local);
 }

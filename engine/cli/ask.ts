@@ -176,7 +176,7 @@ async function readRepository(
   if (values.dir === undefined) refuseUnsafeRoot(root, '--dir');
   // the flags when given, else what a local model was trained with (its sidecar)
   const explicitIndex = values['definitions-index'] ? true : values['no-definitions-index'] ? false : undefined;
-  const definitionsIndex = resolveDefinitionsIndex(explicitIndex, values.model, !values.server);
+  const definitionsIndex = resolveDefinitionsIndex(explicitIndex, values.model, !values.server?.trim());
   const packed = await pack({ root, budget, tokenizerPath, order: 'edit-aware', definitionsIndex }, undefined, signal);
   if (!values.json) {
     const index = packed.definitionsIndex;

@@ -53,6 +53,9 @@ const convertCommand: Subcommand = {
     const gguf = values.gguf;
     if (gguf !== undefined && gguf !== 'f32' && gguf !== 'f16' && gguf !== 'q4_0') throw new UserError(`--gguf ${gguf} is not f32, f16 or q4_0.`, 'Pick one of those.');
     const ggufOnly = outDir.toLowerCase().endsWith('.gguf');
+    if (ggufOnly && values['definitions-index']) {
+      throw new UserError('--definitions-index is written into prolong_model.json, which a .gguf file alone does not have.', 'Give an output folder (with --gguf, the folder gets both).');
+    }
     if (ggufOnly && gguf === undefined) throw new UserError(`${outDir} is a .gguf file name, but --gguf is not given.`, 'Add --gguf q4_0 (or f16, f32), or give an output folder.');
     const options: ConvertOptions = {
       gguf, ggufTokenizerFallback: resolveTokenizerPath(),

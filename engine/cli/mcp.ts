@@ -5,8 +5,10 @@ import { runtimeFlags } from './runtimeFlags';
 import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
 
 const usage = 'prolong mcp [--dir DIR] [--server URL [--model NAME] | --model MODEL_DIR|FILE.gguf [--runtime auto|onnx|llama.cpp] [--llama-cpp DIR]] [--api chat|completions] [--timeout SECONDS] '
-  + '[--header "Name: value"]... [--tokenizer PATH] [--context N] [--probe-results DIR_OR_FILE]...\n'
-  + '  An MCP server over stdio with the tools pack, ask, probe and probe_summary. The API key comes from PROLONG_API_KEY.';
+  + '[--header "Name: value"]... [--tokenizer PATH] [--context N] [--definitions-index | --no-definitions-index] [--probe-results DIR_OR_FILE]...\n'
+  + '  An MCP server over stdio with the tools pack, ask, probe and probe_summary. The API key comes from PROLONG_API_KEY.\n'
+  + '  ask packs with the definitions index when its call asks, else as --definitions-index / --no-definitions-index say, else\n'
+  + '  when the local model was trained with it.';
 
 const command: Subcommand = {
   summary: 'serve pack, ask, probes and probe results to MCP clients over stdio',
@@ -24,10 +26,15 @@ const command: Subcommand = {
       runtime: { type: 'string' },
       'llama-cpp': { type: 'string' },
       'probe-results': { type: 'string', multiple: true },
+      'definitions-index': { type: 'boolean' },
+      'no-definitions-index': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     }, usage);
     if (values.help) { process.stdout.write(`${usage}\n`); return 0; }
     if (positionals.length > 0) throw new UserError(`prolong mcp takes no positional arguments, got '${positionals[0]}'.`, `Usage: ${usage}`);
+    if (values['definitions-index'] && values['no-definitions-index']) {
+      throw new UserError('--definitions-index and --no-definitions-index contradict each other.', 'Give one of them, or neither (a local model trained with the index then gets it).');
+    }
     const server = parseServerOptions(values);
     const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
     const { createProlongMcpServer } = await import('../mcp/server');
@@ -36,6 +43,7 @@ const command: Subcommand = {
       root,
       version: '0.1.0',
       probeResults: values['probe-results'] ?? [],
+      definitionsIndex: values['definitions-index'] ? true : values['no-definitions-index'] ? false : undefined,
       backend: values.server || values.model ? {
         server: values.server, model: values.model, apiKey: process.env.PROLONG_API_KEY || undefined,
         headers: server.headers, requestTimeoutMs: server.requestTimeoutMs, api: server.api, tokenizerPath: values.tokenizer,

@@ -32,6 +32,8 @@ export interface McpServerOptions {
   /** Files or directories of saved probe results (`prolong probe --out`) for probe_summary. */
   probeResults: string[];
   version: string;
+  /** ask's definitions index when a call does not say: undefined lets a local model trained with it have it. */
+  definitionsIndex?: boolean;
 }
 
 /** Creates the server with its tools (not yet connected to a transport); `close()` disposes the backend. */
@@ -97,7 +99,7 @@ export function createProlongMcpServer(options: McpServerOptions): { server: Mcp
     const local = !options.backend.server?.trim();
     const packed: PackResult = await pack({
       root, budget, order: 'edit-aware', tokenizerPath: options.backend.tokenizerPath,
-      definitionsIndex: resolveDefinitionsIndex(args.definitionsIndex, local ? localBackendOptions(options.backend).modelDir : undefined, local),
+      definitionsIndex: resolveDefinitionsIndex(args.definitionsIndex ?? options.definitionsIndex, local ? localBackendOptions(options.backend).modelDir : undefined, local),
     }, undefined, extra.signal);
     const result = await backend.generate({ messages: buildRepositoryPrompt({ repository: packed.document, question: args.question }), sampling: { maxTokens, temperature: 0 } }, () => {}, extra.signal);
     if (result.finishReason === 'cancelled') throw new CancelledError('ask');

@@ -4,19 +4,22 @@
  * reads the index it learned; every other model gets the plain pack. The user's setting or flag, when given, wins.
  */
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { readSidecar, sidecarFileName } from '../../kernels/sidecar';
 import { demoModelDir } from './demoModel';
 
 /**
  * True when the local model at `modelDir` (empty or undefined: the bundled demo model) was trained with the
- * definitions index. False for a GGUF file or a folder without a readable sidecar: loading it reports that, not this.
+ * definitions index. A GGUF file goes by the sidecar beside it when that sidecar names it; a folder or file without a
+ * readable sidecar wants nothing (loading the model reports that, not this).
  */
 export function modelWantsDefinitionsIndex(modelDir: string | undefined): boolean {
-  const dir = modelDir?.trim() || demoModelDir();
+  const path = modelDir?.trim() || demoModelDir();
   try {
-    if (!statSync(dir).isDirectory() || !existsSync(join(dir, sidecarFileName))) return false;
-    return readSidecar(dir).pack?.definitionsIndex === true;
+    if (statSync(path).isDirectory()) return existsSync(join(path, sidecarFileName)) && readSidecar(path).pack?.definitionsIndex === true;
+    // a GGUF file that `prolong convert --gguf` wrote beside its ONNX model: that folder's sidecar names it
+    const sidecar = existsSync(join(dirname(path), sidecarFileName)) ? readSidecar(dirname(path)) : undefined;
+    return sidecar?.gguf?.file === basename(path) && sidecar.pack?.definitionsIndex === true;
   } catch {
     return false;
   }

@@ -29,7 +29,7 @@ export const DEFINITION_PATTERNS: readonly RegExp[] = [
 ];
 
 // Modifiers that may come before a definition's keyword, by language family.
-const JVM_MODIFIERS = String.raw`(?:(?:public|private|protected|internal|static|final|abstract|sealed|non-sealed|open|data|inner|enum|annotation|value|inline|case|implicit|override|expect|actual|fun|strictfp|synchronized|native|default|@\w+(?:\([^)]*\))?)\s+)*`;
+const JVM_MODIFIERS = String.raw`(?:(?:public|private|protected|internal|static|final|abstract|sealed|non-sealed|open|data|inner|enum|annotation|value|inline|case|implicit|override|expect|actual|fun|strictfp|synchronized|native|default|suspend|operator|infix|tailrec|external|const|@\w+(?:\([^)]*\))?)\s+)*`;
 const CSHARP_MODIFIERS = String.raw`(?:(?:public|private|protected|internal|static|sealed|abstract|partial|readonly|ref|unsafe|new|file|virtual|override|async|extern|\[[^\]]*\])\s+)*`;
 const SWIFT_MODIFIERS = String.raw`(?:(?:public|private|fileprivate|internal|package|open|final|static|class|override|mutating|nonmutating|indirect|convenience|required|dynamic|nonisolated|@\w+(?:\([^)]*\))?)\s+)*`;
 const RUST_VISIBILITY = String.raw`(?:pub(?:\([^)]*\))?\s+)?`;
@@ -44,7 +44,7 @@ const C_KEYWORDS = new Set(['if', 'for', 'while', 'switch', 'return', 'else', 'd
 const LANGUAGE_PATTERNS: Readonly<Record<string, readonly RegExp[]>> = {
   go: [
     /^func\s+(?:\([^)]*\)\s*)?([A-Za-z_]\w*)/,
-    /^type\s+([A-Za-z_]\w*)\s/,
+    /^type\s+([A-Za-z_]\w*)[\s[]/,
     /^(?:const|var)\s+([A-Za-z_]\w*)\s/,
   ],
   rust: [
@@ -60,7 +60,8 @@ const LANGUAGE_PATTERNS: Readonly<Record<string, readonly RegExp[]>> = {
     /^typedef\b.*\(\s*\*\s*([A-Za-z_]\w*)\s*\)\s*\(/,
     /^}\s*([A-Za-z_]\w*)\s*;/,
     // a function at column 0 with its return type on the line (`static int f(void)`); a line ending in `;` declares it
-    /^(?:[A-Za-z_][\w*&<>,:]*\s+|\*+)+\**&?((?:\w+::)*~?[A-Za-z_]\w*)\s*\([^;]*$/,
+    // (one star a step: `\*+` inside the repetition backtracked exponentially on a line of stars, a comment box's edge)
+    /^(?:[A-Za-z_][\w*&<>,:]*\s+|\*)+&?((?:\w+::)*~?[A-Za-z_]\w*)\s*\([^;]*$/,
     C_NAME_ALONE,
   ],
   jvm: [
@@ -75,7 +76,8 @@ const LANGUAGE_PATTERNS: Readonly<Record<string, readonly RegExp[]>> = {
     /^\s*(?:(?:public|private|protected|internal|static|virtual|override|abstract|async|sealed|extern|unsafe|new|partial|readonly)\s+)+[\w<>[\],.?]+(?:\s*<[^>]*>)?\s+([A-Za-z_]\w*)\s*(?:<[^>]*>\s*)?\(/,
   ],
   swift: [
-    new RegExp(String.raw`^\s*${SWIFT_MODIFIERS}(?:func|class|struct|enum|protocol|actor|typealias)\s+([A-Za-z_]\w*)`),
+    // `class` is a modifier too (`class func f`, `class var v`): a `var` or `let` after it is no name
+    new RegExp(String.raw`^\s*${SWIFT_MODIFIERS}(?:func|class|struct|enum|protocol|actor|typealias)\s+(?!(?:var|let|subscript|init|deinit)\b)([A-Za-z_]\w*)`),
   ],
   ruby: [
     /^\s*def\s+(?:self\.)?([A-Za-z_]\w*[?!=]?)(?![\w.])/,

@@ -94,7 +94,8 @@ export class AskSession implements vscode.Disposable {
     this.disposables.push(
       watcher, watcher.onDidCreate(markStale), watcher.onDidChange(markStale), watcher.onDidDelete(markStale),
       vscode.workspace.onDidChangeConfiguration((event) => {
-        if (event.affectsConfiguration('prolong.pack') || event.affectsConfiguration('prolong.tokenizer')) this.stale = true;
+        // what is packed, and how, follows the model too: its tokenizer counts, and it may want the definitions index
+        if (['prolong.pack', 'prolong.tokenizer', 'prolong.engine.modelPath', 'prolong.backend', 'prolong.server.url'].some((key) => event.affectsConfiguration(key))) this.stale = true;
         if (event.affectsConfiguration('prolong.ask') || event.affectsConfiguration('prolong.pack') || event.affectsConfiguration('prolong.server')
           || event.affectsConfiguration('prolong.engine') || event.affectsConfiguration('prolong.backend')) this.events.changed();
       }),

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { AskSession } from '../ask/askSession';
 import { getBackend } from '../backend';
-import { backendSetting, engineSettings } from '../settings';
+import { backendSetting, definitionsIndexSetting, engineSettings } from '../settings';
 import { readServerSettings, apiKeySecretName } from '../server/serverSettings';
 import { packReportMarkdown } from '../pack/packReport';
 import type { Exchange } from '../ask/conversation';
@@ -157,6 +157,9 @@ function registerMcpProvider(context: vscode.ExtensionContext, probeResultsDir: 
         const { settings } = engineSettings();
         if (settings.modelDir) args.push('--model', settings.modelDir);
       }
+      // the setting where the user set it; else the server's ask follows the local model, as the Ask view does
+      const index = definitionsIndexSetting(folder);
+      if (index !== undefined) args.push(index ? '--definitions-index' : '--no-definitions-index');
       // the extension host's own runtime runs the CLI (Electron as Node in desktop VS Code)
       return [new vscode.McpStdioServerDefinition('ProLong', process.execPath, args, env, '0.1.0')];
     },

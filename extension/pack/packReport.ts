@@ -42,7 +42,7 @@ export function packReportMarkdown(folder: string, result: PackResult, budget: n
     ...(dropped > 0 ? [`- Dropped to meet the token budget: ${dropped} (${describeDropped(result.dropped)}; tests, examples, fixtures, benchmarks, docs and data go before code, largest first; open files are kept)`] : []),
   ];
   if (result.definitionsIndex) {
-    lines.push(`- Definitions index after the last file: ${plural(result.definitionsIndex.names, 'name')}, ${formatCount(result.definitionsIndex.tokens)} tokens (prolong.pack.definitionsIndex)`);
+    lines.push(`- Definitions index after the last file: ${plural(result.definitionsIndex.names, 'name')}, ${formatCount(result.definitionsIndex.tokens)} tokens (prolong.pack.definitionsIndex, or the local model's own choice where the setting is unset)`);
   }
   if (result.invalidUtf8.length > 0) lines.push(`- Not valid UTF-8 (invalid bytes shown as U+FFFD): ${result.invalidUtf8.map(escapeMarkdown).join(', ')}`);
   lines.push('', `## Largest files`, '', '| tokens | bytes | file |', '|---:|---:|---|');

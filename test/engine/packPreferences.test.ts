@@ -28,10 +28,17 @@ test('a model converted --definitions-index wants the index; one without the key
   assert.equal(modelWantsDefinitionsIndex(modelWith('odd', { definitionsIndex: 'yes' })), false, 'only true turns it on');
 });
 
-test('a GGUF file, a missing folder and an unreadable sidecar want nothing (loading the model reports those)', () => {
+test('a GGUF file goes by the sidecar beside it that names it; a missing folder and an unreadable sidecar want nothing', () => {
   const gguf = join(scratch, 'model.gguf');
   writeFileSync(gguf, 'GGUF');
-  assert.equal(modelWantsDefinitionsIndex(gguf), false);
+  assert.equal(modelWantsDefinitionsIndex(gguf), false, 'no sidecar beside it');
+  const converted = modelWith('with-gguf', { definitionsIndex: true });
+  const sidecar = JSON.parse(readFileSync(join(converted, sidecarFileName), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(converted, sidecarFileName), JSON.stringify({ ...sidecar, gguf: { file: 'model.gguf', type: 'q4_0' } }));
+  writeFileSync(join(converted, 'model.gguf'), 'GGUF');
+  writeFileSync(join(converted, 'other.gguf'), 'GGUF');
+  assert.equal(modelWantsDefinitionsIndex(join(converted, 'model.gguf')), true, 'the sidecar names it');
+  assert.equal(modelWantsDefinitionsIndex(join(converted, 'other.gguf')), false, 'another file in the folder');
   assert.equal(modelWantsDefinitionsIndex(join(scratch, 'missing')), false);
   const broken = join(scratch, 'broken');
   mkdirSync(broken);

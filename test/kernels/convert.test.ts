@@ -157,6 +157,9 @@ test('a tiny-llama3 random model answers `prolong ask` end to end: its own token
   const prompt = (run: { stderr: string }) => Number(/prompt ([\d,]+) tokens/.exec(run.stderr)![1]!.replace(/,/g, ''));
   assert.ok(tokens(byModel) > tokens(plain), `${tokens(byModel)} > ${tokens(plain)}: the index's lines are packed`);
   assert.equal(prompt(byModel) - prompt(plain), tokens(byModel) - tokens(plain), 'and the model reads them');
+  const ggufOnly = cli(hf, join(work, 'tl3.gguf'), '--gguf', 'q4_0', '--definitions-index');
+  assert.equal(ggufOnly.status, 1);
+  assert.match(ggufOnly.stderr, /--definitions-index is written into prolong_model\.json, which a \.gguf file alone does not have/);
   const contradiction = ask('--definitions-index', '--no-definitions-index');
   assert.equal(contradiction.status, 1);
   assert.match(contradiction.stderr, /--definitions-index and --no-definitions-index contradict each other/);

@@ -96,6 +96,11 @@ test('ask packs the repository and answers through the configured server', async
   assert.equal((JSON.parse(text(indexed, 1)) as { definitionsIndex?: { names: number } }).definitionsIndex?.names, 2);
   const last = JSON.parse(fixture.requests.filter((r) => r.path === '/v1/chat/completions').at(-1)!.body) as { messages: { content: string }[] };
   assert.ok(last.messages[1]!.content.includes('\nDefinitions:\n`a`: src/a.ts\n`b`: src/b.ts\n'), last.messages[1]!.content);
+  // the server's default (as the extension passes an explicit setting), which a call still overrides
+  const byDefault = await connect(['--dir', repo(), '--server', fixture.url, '--model', TEST_MODEL, '--definitions-index']);
+  const metaOf = async (args: Record<string, unknown>) => JSON.parse(text(await byDefault.callTool({ name: 'ask', arguments: { question: 'Where is a?', ...args } }) as CallToolResult, 1)) as { definitionsIndex?: { names: number } };
+  assert.equal((await metaOf({})).definitionsIndex?.names, 2);
+  assert.equal((await metaOf({ definitionsIndex: false })).definitionsIndex, undefined);
 });
 
 test('a bad directory, a dead server and a missing backend are error results, and the server keeps serving', async () => {

@@ -32,6 +32,11 @@ test('C and C++: functions at column 0 with the return type on the line or above
     [['resize'], ['Widget'], ['Color'], ['~Widget']]);
 });
 
+test('a line of stars, a C comment box\'s edge, is read in linear time and defines nothing', { timeout: 20_000 }, () => {
+  // the function pattern once backtracked exponentially on it: 30 stars took seconds, 40 would take hours
+  for (const line of ['*'.repeat(10_000), `static ${'*'.repeat(10_000)}`, `/${'*'.repeat(10_000)}/`]) assert.deepEqual(definedNames(line, 'lib/a.c'), []);
+});
+
 test('Java, Kotlin and Scala: classes and methods after their modifiers; not calls, statements or `enum class`\'s keyword', () => {
   assert.deepEqual(namesByLine('src/main/java/Owner.java', [
     'public class Owner extends Person {',
@@ -47,9 +52,10 @@ test('Java, Kotlin and Scala: classes and methods after their modifiers; not cal
     '  @Test fun startsWithByteArray() {',
     'data class User(val name: String)',
     'actual class Buffer : BufferedSource, BufferedSink, Cloneable, ByteChannel {',
+    '  override suspend fun run(): Unit {',
     '  companion object {',
     '  val size = buffer.size',
-  ]), [['Color'], ['commonReadFully'], ['startsWithByteArray'], ['User'], ['Buffer'], [], []]);
+  ]), [['Color'], ['commonReadFully'], ['startsWithByteArray'], ['User'], ['Buffer'], ['run'], [], []]);
   assert.deepEqual(definedNames('object Registry {\n  def lookup(name: String): Option[Int] = None\n}\n', 'src/Registry.scala'), ['Registry', 'lookup']);
 });
 
@@ -71,7 +77,9 @@ test('Swift, Ruby and PHP', () => {
     'public protocol MDocMacroProtocol: MDocASTNode {',
     'extension NameSpecification {',
     '  let name = "x"',
-  ]), [['NameSpecification'], ['message'], ['configHelp'], ['MDocMacroProtocol'], [], []]);
+    '  public class func shared() -> Self {',
+    '  override class var layerClass: AnyClass {',
+  ]), [['NameSpecification'], ['message'], ['configHelp'], ['MDocMacroProtocol'], [], [], ['shared'], []]);
   assert.deepEqual(namesByLine('lib/sinatra/base.rb', [
     'module Sinatra', '  class Base < Object', '    def self.call(env)', '    def server_error?', '    def self.[](key)', '  class << self', '    call(env)',
   ]), [['Sinatra'], ['Base'], ['call'], ['server_error?'], [], [], []]);
@@ -80,8 +88,8 @@ test('Swift, Ruby and PHP', () => {
 });
 
 test('Go and Rust: types, constants and methods the generic patterns missed', () => {
-  assert.deepEqual(namesByLine('server.go', ['func (s *Server) Serve(l net.Listener) error {', 'type Handler interface {', 'const Version = "1"', '\tgo s.Serve(l)']),
-    [['Serve'], ['Handler'], ['Version'], []]);
+  assert.deepEqual(namesByLine('server.go', ['func (s *Server) Serve(l net.Listener) error {', 'type Handler interface {', 'const Version = "1"', '\tgo s.Serve(l)', 'type List[T any] struct {']),
+    [['Serve'], ['Handler'], ['Version'], [], ['List']]);
   assert.deepEqual(namesByLine('src/lib.rs', ['pub(crate) async fn run() {', 'pub struct Config {', 'impl Config {', 'pub const MAX: usize = 3;', 'macro_rules! vec2 {', '    run();']),
     [['run'], ['Config'], [], ['MAX'], ['vec2'], []]);
 });

@@ -37,14 +37,18 @@ data() { # stage lengths examples
 convert() { # stage
   node $J/out/training-check.js $J/ck-$1 > $R/export-check-$1.log 2>&1 && log "$(cat $R/export-check-$1.log)" || log "EXPORT CHECK FAILED $1: $(cat $R/export-check-$1.log)"
   # a model trained on packs with the definitions index says so in its sidecar: the product then packs with it
-  local index=; [[ " ${DATA_EXTRA:-} " == *" --index-share "* ]] && index=--definitions-index
+  local index=; indexed_data && index=--definitions-index
   node $J/out/cli.js convert $J/ck-$1 $J/model-$1 --dtype int4 --int4-embedding --block-size 64 --max-context 16384 $index > $R/convert-$1.log 2>&1
   log "convert $1: $(tail -1 $R/convert-$1.log)"
   mkdir -p $R/model-$1 && find $J/model-$1 -maxdepth 1 -type f ! -name model.onnx.data -exec cp {} $R/model-$1/ \;
 }
+indexed_data() { # true when DATA_EXTRA packs a share of the rows with the definitions index (--index-share P, P > 0)
+  [[ " ${DATA_EXTRA:-} " =~ \ --index-share[=\ ]+([0-9.]+) ]] && awk -v p="${BASH_REMATCH[1]}" 'BEGIN { exit !(p > 0) }'
+}
 probe() { # stage name tasks lengths samples [extra]
   # the probes keep off the first cores, where the trainers build their batches
-  $PIN timeout ${PROBE_TIMEOUT:-400} node $J/out/cli.js probe --model $J/model-$1 --ep cpu --tasks $3 --lengths $4 --samples $5 --seed eval --jsonl ${6:-} > $R/probe-$1-$2.jsonl 2> $R/probe-$1-$2.err
+  # SIGINT at the timeout: the probe CLI then stops and still writes what it finished
+  $PIN timeout -s INT -k 30 ${PROBE_TIMEOUT:-400} node $J/out/cli.js probe --model $J/model-$1 --ep cpu --tasks $3 --lengths $4 --samples $5 --seed eval --jsonl ${6:-} > $R/probe-$1-$2.jsonl 2> $R/probe-$1-$2.err
 }
 
 probe_s2() { # stage 2's model: NIAH at 1K-16K, the other tasks at 4K and 8K (repository QA on this repository)
@@ -113,14 +117,14 @@ if [ -n "$INIT_MODEL" ]; then
     # this one: with the definitions index when the data had it (--index-share), as the product then packs; and on
     # generated Python without it, and as path needles (copying a path without the lookup; runs J-M: 0-1 of 20)
     PROBE_TIMEOUT=${S2_PROBE_TIMEOUT:-300}
-    index=; [[ " ${DATA_EXTRA:-} " == *" --index-share "* ]] && index=--index
+    index=; indexed_data && index=--index
     for ck in $J/ck-s2?*; do v=${ck##*/ck-}
       for t in ${CONT_PROBES//,/ }; do for L in 4k 8k; do probe $v $t-$L $t $L ${SAMPLES} & done; done
       for a in "--generate py" "--generate ts" "--repo $J/repo"; do
-        $PIN timeout $PROBE_TIMEOUT node $J/out/training-eval-ask.js $a $index --questions ${ASK_QUESTIONS:-20} --model $J/model-$v --verbose > $R/ask-$v-$(echo $a | awk '{print $2}' | sed 's#.*/##')$index.log 2>&1 &
+        $PIN timeout $PROBE_TIMEOUT node $J/out/training-eval-ask.js $a $index --questions ${ASK_QUESTIONS:-20} --model $J/model-$v --verbose > $R/ask-$v-$(echo $a | awk '{print $2}' | sed 's#.*/##')${index:+-index}.log 2>&1 &
       done
       [ -n "$index" ] && $PIN timeout $PROBE_TIMEOUT node $J/out/training-eval-ask.js --generate py --questions ${ASK_QUESTIONS:-20} --model $J/model-$v --verbose > $R/ask-$v-py.log 2>&1 &
-      $PIN timeout $PROBE_TIMEOUT node $J/out/training-eval-ask.js --generate py --needle --questions ${ASK_QUESTIONS:-20} --model $J/model-$v --verbose > $R/ask-$v-py--needle.log 2>&1 &
+      $PIN timeout $PROBE_TIMEOUT node $J/out/training-eval-ask.js --generate py --needle --questions ${ASK_QUESTIONS:-20} --model $J/model-$v --verbose > $R/ask-$v-py-needle.log 2>&1 &
     done
     wait; log "probes of the variants done"
   fi

@@ -23,8 +23,11 @@ echo "=== training"; grep -E "^step|held-out|steps," $R/train-s*.log 2>/dev/null
 echo "=== errors"; tail -5 $R/pipeline.log; for f in $R/*.err; do [ -s $f ] && { echo "-- $f"; tail -3 $f; }; done
 echo "=== questions and probes"
 for f in $R/ask-*.log; do [ -f $f ] && echo "${f##*/}: $(tail -1 $f)"; done
-for f in $R/probe-*.jsonl; do [ -f $f ] && tail -1 $f | node -e 'try { const line = JSON.parse(require("fs").readFileSync(0, "utf8"));
-  for (const s of line.result?.scores ?? []) console.log(`${process.argv[1]}: ${s.task} ${s.length} ${s.score} (${s.samples} samples)`); } catch {}' ${f##*/}; done
+# each task and length's mean over the instances that finished (a probe stopped at its timeout keeps those)
+for f in $R/probe-*.jsonl; do [ -f $f ] && tail -1 $f | node -e 'let line; try { line = JSON.parse(require("fs").readFileSync(0, "utf8")); } catch { line = {}; }
+  const groups = new Map(); for (const i of line.result?.instances ?? []) { const k = `${i.task} ${i.length}`; groups.set(k, [...(groups.get(k) ?? []), i.score]); }
+  if (groups.size === 0) console.log(`${process.argv[1]}: no result`);
+  for (const [k, s] of groups) console.log(`${process.argv[1]}: ${k} ${(s.reduce((a, b) => a + b, 0) / s.length).toFixed(1)} (${s.length} samples)`);' ${f##*/}; done
 nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
 tar czf $OUT/res.tgz -C $J res 2>/dev/null
 # every converted model: s1, s2, or each continuation variant (s2a, s2b, ...)
