@@ -14,6 +14,7 @@ import { userCacheDir } from '../util/userCache';
 import { COMMAND_SUMMARIES } from './summaries';
 import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
 import { runtimeFlags } from './runtimeFlags';
+import { explicitDefinitionsIndex } from './definitionsIndexFlags';
 
 const usage = 'prolong ask "QUESTION" [--server URL [--model NAME] | --model MODEL_DIR|FILE.gguf [--ep auto|webgpu|cpu] [--runtime auto|onnx|llama.cpp] [--llama-cpp DIR] [--context N]] '
   + '[--dir DIR | --context-file FILE | --no-repository] [--budget N] [--definitions-index | --no-definitions-index] '
@@ -61,9 +62,7 @@ const command: Subcommand = {
       throw new UserError('--definitions-index is for a repository prolong ask packs itself (--dir or the current folder).',
         values['context-file'] !== undefined ? 'Write the file with `prolong pack --definitions-index --out FILE`, or drop --definitions-index.' : 'Drop --definitions-index.');
     }
-    if (values['definitions-index'] && values['no-definitions-index']) {
-      throw new UserError('--definitions-index and --no-definitions-index contradict each other.', 'Give one of them, or neither (a local model trained with the index then gets it).');
-    }
+    explicitDefinitionsIndex(values); // refuses both flags at once before anything runs
     if (values.check) return checkCommand(values, signal);
     const question = positionals.join(' ').trim();
     if (!question) throw new UserError('prolong ask needs a question.', `Usage: ${usage}`);
@@ -175,7 +174,7 @@ async function readRepository(
   const root = resolve(values.dir ?? '.');
   if (values.dir === undefined) refuseUnsafeRoot(root, '--dir');
   // the flags when given, else what a local model was trained with (its sidecar)
-  const explicitIndex = values['definitions-index'] ? true : values['no-definitions-index'] ? false : undefined;
+  const explicitIndex = explicitDefinitionsIndex(values);
   const definitionsIndex = resolveDefinitionsIndex(explicitIndex, values.model, !values.server?.trim());
   const packed = await pack({ root, budget, tokenizerPath, order: 'edit-aware', definitionsIndex }, undefined, signal);
   if (!values.json) {

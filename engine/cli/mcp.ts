@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { UserError } from '../errors';
 import { parseServerOptions } from './serverOptions';
 import { runtimeFlags } from './runtimeFlags';
+import { explicitDefinitionsIndex } from './definitionsIndexFlags';
 import { parseCommandArgs, parseCount, type Subcommand } from './subcommand';
 
 const usage = 'prolong mcp [--dir DIR] [--server URL [--model NAME] | --model MODEL_DIR|FILE.gguf [--runtime auto|onnx|llama.cpp] [--llama-cpp DIR]] [--api chat|completions] [--timeout SECONDS] '
@@ -32,9 +33,7 @@ const command: Subcommand = {
     }, usage);
     if (values.help) { process.stdout.write(`${usage}\n`); return 0; }
     if (positionals.length > 0) throw new UserError(`prolong mcp takes no positional arguments, got '${positionals[0]}'.`, `Usage: ${usage}`);
-    if (values['definitions-index'] && values['no-definitions-index']) {
-      throw new UserError('--definitions-index and --no-definitions-index contradict each other.', 'Give one of them, or neither (a local model trained with the index then gets it).');
-    }
+    const definitionsIndex = explicitDefinitionsIndex(values);
     const server = parseServerOptions(values);
     const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
     const { createProlongMcpServer } = await import('../mcp/server');
@@ -43,7 +42,7 @@ const command: Subcommand = {
       root,
       version: '0.1.0',
       probeResults: values['probe-results'] ?? [],
-      definitionsIndex: values['definitions-index'] ? true : values['no-definitions-index'] ? false : undefined,
+      definitionsIndex,
       backend: values.server || values.model ? {
         server: values.server, model: values.model, apiKey: process.env.PROLONG_API_KEY || undefined,
         headers: server.headers, requestTimeoutMs: server.requestTimeoutMs, api: server.api, tokenizerPath: values.tokenizer,
