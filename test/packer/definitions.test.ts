@@ -45,7 +45,13 @@ test('Java, Kotlin and Scala: classes and methods after their modifiers; not cal
     'public record Point(int x, int y) {}',
     '\treturn owners.findById(id);',
     '\tOwner owner = new Owner();',
-  ]), [['Owner'], ['main'], ['findPropertiesPropertySources'], ['Point'], [], []]);
+    '\tvoid shouldNotValidateWhenFirstNameEmpty() {',
+    '\t@Test void shouldFindOwner() {',
+    '\tOptional<Owner> findOwner(int id) {',
+    '\tSystem.out.println(owner);',
+    '\tOwner found = owners.findById(',
+    '\tvoid close();',
+  ]), [['Owner'], ['main'], ['findPropertiesPropertySources'], ['Point'], [], [], ['shouldNotValidateWhenFirstNameEmpty'], ['shouldFindOwner'], ['findOwner'], [], [], []]);
   assert.deepEqual(namesByLine('okio/Buffer.kt', [
     'enum class Color {',
     'internal inline fun Buffer.commonReadFully(sink: ByteArray) {',
@@ -66,7 +72,11 @@ test('C#: types and methods after their modifiers; not statements', () => {
     'public record struct Money(decimal Amount);',
     'public interface IMediator : ISender, IPublisher',
     '    var mediator = BuildMediator(writer);',
-  ]), [['Mediator'], ['Handle'], ['Money'], ['IMediator'], []]);
+    '    Task<Pong> SendPing(Ping ping)',
+    '    [Fact] void HandlesNull()',
+    '    Console.WriteLine(result);',
+    '    await Task.Delay(10);',
+  ]), [['Mediator'], ['Handle'], ['Money'], ['IMediator'], [], ['SendPing'], ['HandlesNull'], [], []]);
 });
 
 test('Swift, Ruby and PHP', () => {
