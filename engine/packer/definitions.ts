@@ -36,6 +36,13 @@ const RUST_VISIBILITY = String.raw`(?:pub(?:\([^)]*\))?\s+)?`;
 
 /** A C-family function whose return type is on the line above (`f(void)` at column 0: curl's and GNU's style). */
 const C_NAME_ALONE = /^((?:\w+::)*~?[A-Za-z_]\w*)\s*\([^;]*$/;
+/**
+ * A C-family function with its return type on the line (`static int f(void)`); a line ending in `;` declares it. (One
+ * star a step: `\*+` inside the repetition backtracked exponentially on a line of stars, a comment box's edge.)
+ */
+const C_FUNCTION = /^(?:[A-Za-z_][\w*&<>,:]*\s+|\*)+&?((?:\w+::)*~?[A-Za-z_]\w*)\s*\([^;]*$/;
+/** Lines read past a function's first line for its body's `{` or a prototype's `;`. */
+const C_SIGNATURE_LINES = 12;
 /** Words a C-family line can start with that are not a definition's name. */
 const C_KEYWORDS = new Set(['if', 'for', 'while', 'switch', 'return', 'else', 'do', 'case', 'sizeof', 'typedef', 'goto', 'defined',
   '__attribute__', '__declspec', 'alignas', 'static_assert', '_Static_assert', 'decltype', 'noexcept', 'operator']);
@@ -59,9 +66,8 @@ const LANGUAGE_PATTERNS: Readonly<Record<string, readonly RegExp[]>> = {
     /^typedef\b[^;(]*?\b([A-Za-z_]\w*)\s*;/,
     /^typedef\b.*\(\s*\*\s*([A-Za-z_]\w*)\s*\)\s*\(/,
     /^}\s*([A-Za-z_]\w*)\s*;/,
-    // a function at column 0 with its return type on the line (`static int f(void)`); a line ending in `;` declares it
-    // (one star a step: `\*+` inside the repetition backtracked exponentially on a line of stars, a comment box's edge)
-    /^(?:[A-Za-z_][\w*&<>,:]*\s+|\*)+&?((?:\w+::)*~?[A-Za-z_]\w*)\s*\([^;]*$/,
+    // a function at column 0, its return type on the line or above it (curl's and GNU's style)
+    C_FUNCTION,
     C_NAME_ALONE,
   ],
   jvm: [
@@ -107,12 +113,26 @@ function patternsFor(path: string | undefined): readonly RegExp[] {
   return language ? LANGUAGE_PATTERNS[language]! : DEFINITION_PATTERNS;
 }
 
+/**
+ * True when the function signature starting at `lines[start]` ends in `;` before any `{`: a prototype split over lines
+ * (as headers write them), which declares the name the source file defines. Undecided within a few lines: a definition.
+ */
+function isPrototype(lines: readonly string[], start: number): boolean {
+  for (let i = start; i < Math.min(lines.length, start + C_SIGNATURE_LINES); i++) {
+    const line = i === start ? lines[i]!.slice(lines[i]!.indexOf('(')) : lines[i]!;
+    const end = line.search(/[;{]/);
+    if (end >= 0) return line[end] === ';';
+  }
+  return false;
+}
+
 /** The names `text` (the file at `path`) defines, each once, in the order of their first definition. */
 export function definedNames(text: string, path?: string): string[] {
   const patterns = patternsFor(path);
   const cFamily = patterns === LANGUAGE_PATTERNS.c;
   const names = new Set<string>();
-  for (const line of text.split('\n')) {
+  const lines = text.split('\n');
+  for (const [i, line] of lines.entries()) {
     for (const pattern of patterns) {
       let name = pattern.exec(line)?.[1];
       if (!name) continue;
@@ -121,6 +141,7 @@ export function definedNames(text: string, path?: string): string[] {
         if (C_KEYWORDS.has(name)) continue;
         // all capitals alone at column 0: a macro's use (TEST(...), CURL_EXTERN ...), not a function
         if (pattern === C_NAME_ALONE && /^[A-Z0-9_]+$/.test(name)) continue;
+        if ((pattern === C_FUNCTION || pattern === C_NAME_ALONE) && isPrototype(lines, i)) continue;
       }
       names.add(name);
     }

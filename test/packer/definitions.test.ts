@@ -32,6 +32,15 @@ test('C and C++: functions at column 0 with the return type on the line or above
     [['resize'], ['Widget'], ['Color'], ['~Widget']]);
 });
 
+test('C: a prototype split over lines, as a header writes it, declares; the source file\'s definition defines', () => {
+  const header = 'CURL_EXTERN CURLcode curl_easy_setopt(CURL *curl,\n                                   CURLoption option, ...);\nstruct Curl_easy {\n  int x;\n};\n';
+  assert.deepEqual(definedNames(header, 'include/curl/easy.h'), ['Curl_easy']);
+  const source = 'CURLcode curl_easy_setopt(CURL *curl,\n                          CURLoption tag, ...)\n{\n  return CURLE_OK;\n}\nstatic int\nhelper(int a)\n{\n}\n';
+  assert.deepEqual(definedNames(source, 'lib/setopt.c'), ['curl_easy_setopt', 'helper']);
+  assert.deepEqual([...uniqueDefinitions([{ path: 'include/curl/easy.h', text: header }, { path: 'lib/setopt.c', text: source }])],
+    [['lib/setopt.c', ['curl_easy_setopt', 'helper']], ['include/curl/easy.h', ['Curl_easy']]].sort((a, b) => String(a[0]) < String(b[0]) ? -1 : 1));
+});
+
 test('a line of stars, a C comment box\'s edge, is read in linear time and defines nothing', { timeout: 20_000 }, () => {
   // the function pattern once backtracked exponentially on it: 30 stars took seconds, 40 would take hours
   for (const line of ['*'.repeat(10_000), `static ${'*'.repeat(10_000)}`, `/${'*'.repeat(10_000)}/`]) assert.deepEqual(definedNames(line, 'lib/a.c'), []);
