@@ -32,6 +32,11 @@ export interface GenerateRequest {
    */
   assistantPrefix?: string;
   sampling: SamplingOptions;
+  /**
+   * The packed files' paths: the local engine keeps a backtick-quoted path in the answer to one of them
+   * (engine/runtime/citationGuard.ts). Servers ignore it.
+   */
+  citablePaths?: readonly string[];
 }
 
 /** Events while a request runs, in order: prefill progress, first token, then text pieces. */

@@ -101,7 +101,10 @@ export function createProlongMcpServer(options: McpServerOptions): { server: Mcp
       root, budget, order: 'edit-aware', tokenizerPath: options.backend.tokenizerPath,
       definitionsIndex: resolveDefinitionsIndex(args.definitionsIndex ?? options.definitionsIndex, local ? localBackendOptions(options.backend).modelDir : undefined, local),
     }, undefined, extra.signal);
-    const result = await backend.generate({ messages: buildRepositoryPrompt({ repository: packed.document, question: args.question }), sampling: { maxTokens, temperature: 0 } }, () => {}, extra.signal);
+    const result = await backend.generate({
+      messages: buildRepositoryPrompt({ repository: packed.document, question: args.question }), sampling: { maxTokens, temperature: 0 },
+      citablePaths: packed.files.map((file) => file.path),
+    }, () => {}, extra.signal);
     if (result.finishReason === 'cancelled') throw new CancelledError('ask');
     const meta = {
       model: info.model, backend: info.detail, finishReason: result.finishReason, promptTokens: result.promptTokens,

@@ -47,6 +47,19 @@ export function fileHeaderLine(path: string): string {
   return `${FILE_HEADER_OPEN}${quotePath(path)}${FILE_HEADER_CLOSE}\n`;
 }
 
+/** A file header where the document's format puts one: at the start, or after a blank line. */
+const HEADER_LINE = /(?<=^|\n\n)==> ([^\n]+) <==\n/g;
+
+/**
+ * The paths of a packed document's files, read from its header lines, in order; quoted ones are left out (an answer
+ * does not write them as they are). A file whose text has a header-like line after a blank line adds its path too.
+ */
+export function documentPaths(document: string): string[] {
+  const paths: string[] = [];
+  for (const match of document.matchAll(HEADER_LINE)) if (!match[1]!.startsWith('"')) paths.push(match[1]!);
+  return paths;
+}
+
 export function fileChunk(path: string, text: string): string {
   const body = text === '' || text.endsWith('\n') ? text : text + '\n';
   return `${fileHeaderLine(path)}${body}\n`;

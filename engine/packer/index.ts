@@ -3,4 +3,4 @@ export { Packer, pack, OUTPUT_FILE_REASON, outputPathInRoot } from './packer';
 export type { PackRequest, PackResult, PackedFile, PackProgress, PackerOptions } from './packer';
 export type { SkippedFile } from './walk';
 export { PACK_ORDERS, type PackOrder } from './order';
-export { packedFileTexts, documentHeader, fileChunk, quotePath } from './format';
+export { packedFileTexts, documentHeader, documentPaths, fileChunk, quotePath } from './format';

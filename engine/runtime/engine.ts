@@ -20,6 +20,7 @@ import { Sampler, samplerSettings } from './sampler';
 import { loadTextSide, type TextSide } from './textSide';
 import { checkedChunkTokens, chosenContext, RuntimeEngine } from './runtimeEngine';
 import { AnswerStream } from './answerStream';
+import { CitationGuard, constrainedLogits, TokenTexts } from './citationGuard';
 
 /**
  * The KV placement: the one asked for, else on WebGPU `device-shared` (pre-allocated buffers appended in place:
@@ -45,6 +46,8 @@ export class Engine extends RuntimeEngine {
   /** The prefix cache on disk, when configured and the cache is host memory. */
   private readonly store: PrefixStore | undefined;
   private pendingSave: Promise<void> = Promise.resolve();
+  /** The vocabulary's texts for the citation guard, built at the first request that names the packed paths. */
+  private tokenTexts: TokenTexts | undefined;
 
   private constructor(
     private readonly runner: ModelRunner,
@@ -140,7 +143,9 @@ export class Engine extends RuntimeEngine {
     const sampler = new Sampler(samplerSettings(request.sampling));
     sampler.observe(prompt);
     const answer = new AnswerStream(this.textSide(), request, maxTokens, onEvent);
-    let next = sampler.sample(logits);
+    const guard = this.citationGuard(request);
+    const pick = (row: Float32Array): number => sampler.sample(guard ? constrainedLogits(row, guard.constraint()) : row);
+    let next = pick(logits);
     const timeToFirstTokenMs = performance.now() - start;
     onEvent({ type: 'first-token', timeToFirstTokenMs });
 
@@ -150,11 +155,12 @@ export class Engine extends RuntimeEngine {
       const ended = answer.push(next);
       if (ended) { finish = ended; break; }
       sampler.observe([next]);
+      guard?.advance(next);
       if (signal.aborted) { finish = 'cancelled'; break; }
       logits = await this.runner.run([next], this.kv);
       this.prefix.append([next]);
       if (signal.aborted) { finish = 'cancelled'; break; }
-      next = sampler.sample(logits);
+      next = pick(logits);
     }
     answer.finish();
     const decodeMs = performance.now() - decodeStart;
@@ -162,6 +168,16 @@ export class Engine extends RuntimeEngine {
     this.statistics.decodeMs = decodeMs;
     this.statistics.decodeTokens = Math.max(0, answer.tokens.length - 1);
     return result(finish, answer.text, answer.tokens, timeToFirstTokenMs, prefillMs, decodeMs);
+  }
+
+  /** A guard over the request's packed paths, following the answer from its assistant prefix on; none without paths. */
+  private citationGuard(request: EngineGenerateRequest): CitationGuard | undefined {
+    if (!request.citablePaths?.length) return undefined;
+    const side = this.textSide();
+    this.tokenTexts ??= new TokenTexts(side.tokenizer, this.vocabularySize() || side.tokenizer.vocabSize, side.stopIds);
+    const guard = new CitationGuard(request.citablePaths, this.tokenTexts, side.stopIds);
+    if (request.prompt.kind === 'chat' && request.prompt.assistantPrefix) guard.advanceText(request.prompt.assistantPrefix);
+    return guard;
   }
 
   /**

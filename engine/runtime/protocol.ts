@@ -74,6 +74,8 @@ export interface EngineGenerateRequest {
   ignoreStopTokens?: boolean;
   /** Return the generated ids too (tests). */
   returnTokens?: boolean;
+  /** Paths a backtick-quoted path in the answer must be one of (the packed files'); see citationGuard.ts. */
+  citablePaths?: readonly string[];
 }
 
 export interface EngineInfo {

@@ -8,6 +8,8 @@ import { EXTENSION_SETTINGS } from '../../engine/settingNames';
 import { Engine } from '../../engine/runtime/engine';
 import { crashedLlamaCppGpu, LocalBackend } from '../../engine/runtime/localBackend';
 import { loadTokenizer } from '../../engine/tokenizer';
+import { buildRepositoryPrompt } from '../../engine/backends/prompt';
+import { documentHeader, documentPaths, fileChunk } from '../../engine/packer/format';
 import { tinyModel } from './fixtures';
 
 const prompt = (n: number, offset = 0) => Array.from({ length: n }, (_, i) => (i * 31 + offset) % 200);
@@ -194,6 +196,19 @@ test('chat requests: template, prompt count, streamed text equal to the decoded 
     const systemOnly = count.tokens - tokenizer.encode('What is the answer?').length;
     assert.ok((second.cachedPromptTokens ?? 0) >= systemOnly - 8, `reused ${second.cachedPromptTokens} of about ${systemOnly}`);
     assert.ok((second.cachedPromptTokens ?? 0) < second.promptTokens);
+
+    // The answer's paths are kept to the packed files' (citationGuard.ts), through the engine process, greedy or
+    // sampled: random weights, unguarded, write no packed path after "src/".
+    const paths = ['src/net/kolkhoses_timothies.py', 'src/net/kolkhoz.py', 'src/store/haute_november.ts', 'src/main.ts'];
+    const repository = documentHeader('fixture', paths.length) + paths.map((path) => fileChunk(path, 'x = 1\n')).join('');
+    const pathQuestion = { messages: buildRepositoryPrompt({ repository, question: 'Which file defines `x`?' }), assistantPrefix: 'It is defined in src/' };
+    const pathAfter = (text: string) => `src/${/^[A-Za-z0-9_/.-]*/.exec(text)![0].replace(/\.+$/, '')}`;
+    for (const sampling of [{ maxTokens: 16, temperature: 0 }, { maxTokens: 16, temperature: 1.5, seed: 5 }]) {
+      const guarded = await backend.generate({ ...pathQuestion, sampling, citablePaths: documentPaths(repository) }, () => {});
+      assert.ok(paths.includes(pathAfter(guarded.text)), `${JSON.stringify(guarded.text)} goes on with a packed path`);
+      const free = await backend.generate({ ...pathQuestion, sampling }, () => {});
+      assert.ok(!paths.includes(pathAfter(free.text)), `unguarded: ${JSON.stringify(free.text)}`);
+    }
   } finally {
     await backend.dispose();
   }

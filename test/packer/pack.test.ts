@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { Packer, pack, packedFileTexts, documentHeader, fileChunk, quotePath, outputPathInRoot, OUTPUT_FILE_REASON } from '../../engine/packer';
+import { Packer, pack, packedFileTexts, documentHeader, documentPaths, fileChunk, quotePath, outputPathInRoot, OUTPUT_FILE_REASON } from '../../engine/packer';
 import { loadTokenizer } from '../../engine/tokenizer';
 import { UserError } from '../../engine/errors';
 import { backdate, git, tempDir, writeTree } from './fixtures';
@@ -46,6 +46,13 @@ test('the document counts exactly as many tokens as the tokenizer gives the whol
   assert.equal(texts.find((f) => f.path === 'src/side.ts')!.text, "export {};\n// <|eot_id|> in source is plain text\n");
   // every file's text, put back under its header, rebuilds the document exactly
   assert.equal(documentHeader('sample', texts.length) + texts.map((f) => fileChunk(f.path, f.text)).join(''), result.document);
+});
+
+test('documentPaths reads the packed files\' paths back from the document (what the answer may cite)', () => {
+  const document = documentHeader('sample', 4) + fileChunk('src/a.ts', 'export const a = 1;\n') + fileChunk('say "hi".txt', 'quoted header\n')
+    + fileChunk('docs/log.txt', 'tail -f output:\n\n==> other.log <==\nline\n') + fileChunk('lib/b.py', '==> not/a-header <==\n');
+  // a quoted path is left out; a header-like line after a blank line in a file's text counts; one mid-text does not
+  assert.deepEqual(documentPaths(document), ['src/a.ts', 'docs/log.txt', 'other.log', 'lib/b.py']);
 });
 
 test('binary, generated, minified and invalid UTF-8 files are reported with reasons', async () => {

@@ -5,13 +5,15 @@
  * engine's prefix cache (as follow-up questions in the Ask view do).
  *
  *   node out/training-eval-ask.js --repo DIR | --generate ts|py [--model DIR] [--budget 8000] [--questions 50]
- *     [--seed eval] [--ep cpu] [--verbose] [--teacher-forced | --needle] [--index] [--plain]
+ *     [--seed eval] [--ep cpu] [--verbose] [--teacher-forced | --needle] [--index] [--plain] [--unguarded]
  *
  * --generate writes a generated repository (training/data/fixtureRepo.ts, seeded) to a temporary folder, removed at
  * the end. Without --model: the bundled demo model. Prints the share of right answers. --index packs with the
  * definitions index (`prolong.pack.definitionsIndex`: a line per defined name, with its file). --plain asks "Which
  * file defines X?" without backticks: after a space the name's first token is the one `def X` has in the code; after
- * a backtick it is another, the one the index (`` `X`: path ``) has.
+ * a backtick it is another, the one the index (`` `X`: path ``) has. Answers are generated as the product generates
+ * them, with the answer's paths kept to the packed files' (engine/runtime/citationGuard.ts); --unguarded leaves them
+ * free, to measure what the guard adds (run O on a generated Python repository with the index: 0 of 20 free, 7 guarded).
  *
  * --teacher-forced: instead of free answers, the training target (targets.ts's whichFileAnswer) is fed
  * token by token as the assistant's prefix and the model's greedy next token compared with the target's; prints each
@@ -29,7 +31,7 @@ import { parseArgs } from 'node:util';
 import { buildRepositoryPrompt } from '../../engine/backends/prompt';
 import type { ChatMessage } from '../../engine/backends/types';
 import { demoModelDir } from '../../engine/models/demoModel';
-import { pack, packedFileTexts } from '../../engine/packer';
+import { documentPaths, pack, packedFileTexts } from '../../engine/packer';
 import { SeededRandom } from '../../engine/probes/random';
 import { needleSentence } from '../../engine/probes/tasks/niah';
 import { uniqueDefinitions } from '../../engine/probes/tasks/repoQa';
@@ -44,6 +46,7 @@ async function main(): Promise<number> {
       repo: { type: 'string' }, generate: { type: 'string' }, model: { type: 'string' }, budget: { type: 'string' },
       questions: { type: 'string' }, seed: { type: 'string' }, ep: { type: 'string' }, verbose: { type: 'boolean' },
       'teacher-forced': { type: 'boolean' }, needle: { type: 'boolean' }, index: { type: 'boolean' }, plain: { type: 'boolean' },
+      unguarded: { type: 'boolean' },
     },
   });
   if (!values.repo === !values.generate || (values.generate && values.generate !== 'ts' && values.generate !== 'py')) {
@@ -56,31 +59,34 @@ async function main(): Promise<number> {
   const temporary = values.generate ? mkdtempSync(join(tmpdir(), 'prolong-eval-ask-')) : undefined;
   const root = temporary ?? resolve(values.repo!);
   if (temporary) writeFixtureRepo(temporary, values.generate as FixtureLanguage, seed);
+  // The repository's name seeds the questions: a generated one's, not its temporary folder's, so a run repeats.
+  const name = values.generate ? `generated-${values.generate}` : basename(root);
   const modelDir = values.model ?? demoModelDir();
   const ep = values.ep === 'auto' || values.ep === 'webgpu' ? values.ep : 'cpu';
   const backend = new LocalBackend({ modelDir, executionProvider: ep, contextTokens: Math.min(16_384, budget + 1024), prefillChunkTokens: 2048 });
   try {
     const result = await pack({
-      root, budget, order: 'path', repositoryName: values.generate ? `generated-${values.generate}` : basename(root), definitionsIndex: values.index,
+      root, budget, order: 'path', repositoryName: name, definitionsIndex: values.index,
     });
     const files = packedFileTexts(result);
     const pairs = [...uniqueDefinitions(files)].flatMap(([path, symbols]) => symbols.map((symbol) => ({ path, symbol })));
     if (pairs.length === 0) throw new Error(`no symbol is defined in exactly one of the ${files.length} packed files of ${root}`);
-    const chosen = new SeededRandom('eval-ask', seed, basename(root)).sample(pairs, Math.min(count, pairs.length));
+    const chosen = new SeededRandom('eval-ask', seed, name).sample(pairs, Math.min(count, pairs.length));
     let right = 0;
     const started = Date.now();
     if (values['teacher-forced']) return await teacherForced(backend, result.document, chosen);
-    const depths = new SeededRandom('eval-ask-needle', seed, basename(root));
+    const depths = new SeededRandom('eval-ask-needle', seed, name);
     for (const { path, symbol } of chosen) {
       const request = values.needle ? pathNeedleRequest(result.document, symbol, path, depths.next())
         : { messages: buildRepositoryPrompt({ repository: result.document, question: values.plain ? `Which file defines ${symbol}?` : `Which file defines \`${symbol}\`?` }) };
-      const answer = await backend.generate({ ...request, sampling: { maxTokens: 48, temperature: 0 } }, () => {});
+      const citablePaths = values.unguarded ? undefined : documentPaths(result.document);
+      const answer = await backend.generate({ ...request, citablePaths, sampling: { maxTokens: 48, temperature: 0 } }, () => {});
       const ok = answer.text.includes(path);
       if (ok) right++;
       if (values.verbose) process.stdout.write(`${ok ? 'right' : 'wrong'}\t${symbol}\t${path}\t${JSON.stringify(answer.text.trim())}\n`);
     }
     const info = await backend.info();
-    process.stdout.write(`${info.model} on ${values.generate ? `a generated ${values.generate} repository (seed ${seed})` : root}${values.needle ? ', as path needles' : ''}${values.index ? ', with the definitions index' : ''}: ${right}/${chosen.length} right `
+    process.stdout.write(`${info.model} on ${values.generate ? `a generated ${values.generate} repository (seed ${seed})` : root}${values.needle ? ', as path needles' : ''}${values.index ? ', with the definitions index' : ''}${values.unguarded ? ', citations unguarded' : ''}: ${right}/${chosen.length} right `
       + `(${(100 * right / chosen.length).toFixed(0)}%), pack ${files.length} files, ${result.totalTokens} tokens; ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
     return 0;
   } finally {

@@ -115,7 +115,8 @@ if [ -n "$INIT_MODEL" ]; then
   if [ -n "${CONT_PROBES:-}" ]; then # each task of CONT_PROBES (comma-separated) at 4K and 8K in a process of its
     # own, and repository questions (evalAsk, ASK_QUESTIONS each) on generated Python and TypeScript repositories and on
     # this one: with the definitions index when the data had it (--index-share), as the product then packs; and on
-    # generated Python without it, and as path needles (copying a path without the lookup; runs J-M: 0-1 of 20)
+    # generated Python without it, with the answer's paths unguarded, and as path needles (copying a path without the
+    # lookup; runs J-M: 0-1 of 20)
     PROBE_TIMEOUT=${S2_PROBE_TIMEOUT:-300}
     index=; indexed_data && index=--index
     for ck in $J/ck-s2?*; do v=${ck##*/ck-}
@@ -124,6 +125,8 @@ if [ -n "$INIT_MODEL" ]; then
         $PIN timeout $PROBE_TIMEOUT node $J/out/training-eval-ask.js $a $index --questions ${ASK_QUESTIONS:-20} --model $J/model-$v --verbose > $R/ask-$v-$(echo $a | awk '{print $2}' | sed 's#.*/##')${index:+-index}.log 2>&1 &
       done
       [ -n "$index" ] && $PIN timeout $PROBE_TIMEOUT node $J/out/training-eval-ask.js --generate py --questions ${ASK_QUESTIONS:-20} --model $J/model-$v --verbose > $R/ask-$v-py.log 2>&1 &
+      # the same questions with the answer's paths left free (evalAsk keeps them to the packed files', as the product does)
+      $PIN timeout $PROBE_TIMEOUT node $J/out/training-eval-ask.js --generate py $index --unguarded --questions ${ASK_QUESTIONS:-20} --model $J/model-$v --verbose > $R/ask-$v-py${index:+-index}-unguarded.log 2>&1 &
       $PIN timeout $PROBE_TIMEOUT node $J/out/training-eval-ask.js --generate py --needle --questions ${ASK_QUESTIONS:-20} --model $J/model-$v --verbose > $R/ask-$v-py-needle.log 2>&1 &
     done
     wait; log "probes of the variants done"
