@@ -70,20 +70,33 @@ export class CitationGuard {
   /** The answer's text since its last boundary character. */
   private word = '';
 
-  /** `stopIds`: the tokens that end the answer, allowed once a path is whole. */
-  constructor(paths: Iterable<string>, private readonly tokens: TokenTexts, private readonly stopIds: ReadonlySet<number>) {
+  private texts: TokenTexts | undefined;
+
+  /**
+   * `vocabulary`: the token texts, asked for at the first step that writes a path of the pack (building them costs
+   * about a third of a second, once per engine); `decode`: a token's text; `stopIds`: the tokens that end the answer,
+   * allowed once a path is whole.
+   */
+  constructor(paths: Iterable<string>, private readonly vocabulary: () => TokenTexts, private readonly decode: (token: number) => string,
+    private readonly stopIds: ReadonlySet<number>) {
     this.paths = [...new Set(paths)].filter((path) => path.length > 0).sort(compare);
     this.whole = new Set(this.paths);
   }
 
   /** Follows the answer, token by token. */
   advance(token: number): void {
-    this.advanceText(this.tokens.textOf[token] ?? ' ');
+    const text = this.stopIds.has(token) ? ' ' : this.decode(token);
+    this.advanceText(text.includes(REPLACEMENT) ? ' ' : text); // part of a character: no path goes on with it
   }
 
   /** Follows text written into the answer (an assistant prefix). */
   advanceText(text: string): void {
     for (const char of text) this.word = BOUNDARY.test(char) ? '' : this.word + char;
+  }
+
+  private get tokens(): TokenTexts {
+    this.texts ??= this.vocabulary();
+    return this.texts;
   }
 
   /** The constraint on the next token, from the text so far. */

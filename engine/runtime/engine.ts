@@ -174,8 +174,11 @@ export class Engine extends RuntimeEngine {
   private citationGuard(request: EngineGenerateRequest): CitationGuard | undefined {
     if (!request.citablePaths?.length) return undefined;
     const side = this.textSide();
-    this.tokenTexts ??= new TokenTexts(side.tokenizer, this.vocabularySize() || side.tokenizer.vocabSize, side.stopIds);
-    const guard = new CitationGuard(request.citablePaths, this.tokenTexts, side.stopIds);
+    const vocabulary = () => {
+      this.tokenTexts ??= new TokenTexts(side.tokenizer, this.vocabularySize() || side.tokenizer.vocabSize, side.stopIds);
+      return this.tokenTexts;
+    };
+    const guard = new CitationGuard(request.citablePaths, vocabulary, (token) => side.tokenizer.decode([token]), side.stopIds);
     if (request.prompt.kind === 'chat' && request.prompt.assistantPrefix) guard.advanceText(request.prompt.assistantPrefix);
     return guard;
   }

@@ -13,7 +13,7 @@ const texts = new TokenTexts(tokenizer, tokenizer.vocabSize, stops);
 const PATHS = ['src/net/kolkhoses_timothies.py', 'src/net/kolkhoz.py', 'src/store/haute_november.ts', 'README.md', 'docs/guide.md', 'docs/guide.md.bak'];
 
 function guardAfter(text: string, paths: readonly string[] = PATHS): CitationGuard {
-  const guard = new CitationGuard(paths, texts, stops);
+  const guard = new CitationGuard(paths, () => texts, (token) => tokenizer.decode([token]), stops);
   guard.advanceText(text);
   return guard;
 }
@@ -104,4 +104,16 @@ test('constrainedLogits leaves the logits alone without a constraint and masks w
   assert.equal(argmax(constrainedLogits(logits, { disallowed: new Set([1]) })), 3);
   assert.equal(constrainedLogits(logits, { allowed: new Set() }), logits, 'nothing fits: free');
   assert.deepEqual([...logits], [1, 5, 3, 4], 'not modified');
+});
+
+test('the vocabulary\'s texts are built only when an answer starts writing a path of the pack', () => {
+  let built = 0;
+  const guard = new CitationGuard(PATHS, () => { built++; return texts; }, (token) => tokenizer.decode([token]), stops);
+  for (const word of ['The ', 'answer ', 'is ', 'e.g. ', 'lib/x ', '42.']) { guard.advanceText(word); guard.constraint(); }
+  assert.equal(built, 0);
+  guard.advanceText(' src');
+  assert.ok(guard.constraint());
+  guard.advanceText('/net/');
+  assert.ok(guard.constraint());
+  assert.equal(built, 1, 'built once, then kept');
 });
