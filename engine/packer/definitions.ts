@@ -75,13 +75,14 @@ const LANGUAGE_PATTERNS: Readonly<Record<string, readonly RegExp[]>> = {
     new RegExp(String.raw`^\s*${JVM_MODIFIERS}fun\s+(?:<[^>]*>\s*)?(?:[\w.<>?, ]+\.)?([A-Za-z_]\w*)\s*\(`),
     new RegExp(String.raw`^\s*${JVM_MODIFIERS}def\s+([A-Za-z_]\w*)`),
     // a method: at least one modifier, a type, the name (a call or a statement has no modifier)
-    /^\s*(?:(?:public|private|protected|static|final|abstract|synchronized|native|default|strictfp|override|open|internal)\s+)+(?:<[^>]+>\s+)?[\w<>[\],.?]+(?:\s*<[^>]*>)?(?:\[\])*\s+([a-zA-Z_$][\w$]*)\s*\(/,
+    // (a generic type may hold spaces: `Map<String, List<Integer>> group(`)
+    /^\s*(?:(?:public|private|protected|static|final|abstract|synchronized|native|default|strictfp|override|open|internal)\s+)+(?:<[^>]+>\s+)?[\w.$?]+(?:\s*<[^()=;]*>)?(?:\[\])*\s+([a-zA-Z_$][\w$]*)\s*\(/,
     // one without a modifier (JUnit 5's `void test()`): `void` or a capitalised type, a lower-case name, no `;` after
     /^\s+(?:@\w+(?:\([^)]*\))?\s+)*(?:void|[A-Z][\w.]*(?:<[^;()]*>)?(?:\[\])*)\s+([a-z_$][\w$]*)\s*\([^;]*$/,
   ],
   csharp: [
     new RegExp(String.raw`^\s*${CSHARP_MODIFIERS}(?:class|interface|enum|struct|record(?:\s+struct|\s+class)?|delegate\s+[\w<>\[\],.?]+)\s+([A-Za-z_]\w*)`),
-    /^\s*(?:(?:public|private|protected|internal|static|virtual|override|abstract|async|sealed|extern|unsafe|new|partial|readonly)\s+)+[\w<>[\],.?]+(?:\s*<[^>]*>)?\s+([A-Za-z_]\w*)\s*(?:<[^>]*>\s*)?\(/,
+    /^\s*(?:(?:public|private|protected|internal|static|virtual|override|abstract|async|sealed|extern|unsafe|new|partial|readonly)\s+)+[\w.?]+(?:\s*<[^=;]*>)?(?:\[[,\s]*\])*\??\s+([A-Za-z_]\w*)\s*(?:<[^>]*>\s*)?\(/,
     // one without a modifier (private by default): `void` or a capitalised type, a capitalised name, no `;` after
     /^\s+(?:\[[^\]]*\]\s*)*(?:void|[A-Z][\w.]*(?:<[^;()]*>)?(?:\[\])*\??)\s+([A-Z_]\w*)\s*(?:<[^>]*>\s*)?\([^;]*$/,
   ],

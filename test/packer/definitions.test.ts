@@ -60,7 +60,9 @@ test('Java, Kotlin and Scala: classes and methods after their modifiers; not cal
     '\tSystem.out.println(owner);',
     '\tOwner found = owners.findById(',
     '\tvoid close();',
-  ]), [['Owner'], ['main'], ['findPropertiesPropertySources'], ['Point'], [], [], ['shouldNotValidateWhenFirstNameEmpty'], ['shouldFindOwner'], ['findOwner'], [], [], []]);
+    '\tpublic Map<String, List<Integer>> groupByOwner(List<Pet> pets) {',
+    '\tpublic final List<String> names = new ArrayList<>();',
+  ]), [['Owner'], ['main'], ['findPropertiesPropertySources'], ['Point'], [], [], ['shouldNotValidateWhenFirstNameEmpty'], ['shouldFindOwner'], ['findOwner'], [], [], [], ['groupByOwner'], []]);
   assert.deepEqual(namesByLine('okio/Buffer.kt', [
     'enum class Color {',
     'internal inline fun Buffer.commonReadFully(sink: ByteArray) {',
@@ -85,7 +87,9 @@ test('C#: types and methods after their modifiers; not statements', () => {
     '    [Fact] void HandlesNull()',
     '    Console.WriteLine(result);',
     '    await Task.Delay(10);',
-  ]), [['Mediator'], ['Handle'], ['Money'], ['IMediator'], [], ['SendPing'], ['HandlesNull'], [], []]);
+    '    public Dictionary<string, List<int>> Group(List<string> names)',
+    '    private IEnumerable<(Type ExceptionType, object Action)> GetActionsForException(Type exceptionType, TRequest request)',
+  ]), [['Mediator'], ['Handle'], ['Money'], ['IMediator'], [], ['SendPing'], ['HandlesNull'], [], [], ['Group'], ['GetActionsForException']]);
 });
 
 test('Swift, Ruby and PHP', () => {
