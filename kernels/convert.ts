@@ -36,6 +36,8 @@ export interface ConvertOptions {
   ggufTokenizerFallback?: string;
   /** The model was trained on packs with the definitions index: the sidecar says so, and local packs get it. */
   definitionsIndex?: boolean;
+  /** The engine keeps this model's answers' paths to the packed files' (the sidecar's generation.guardPaths). */
+  guardPaths?: boolean;
 }
 
 export interface ConvertProgress {
@@ -187,9 +189,10 @@ async function convertInto(
       configFile: copied.includes('tokenizer_config.json') ? 'tokenizer_config.json' : undefined,
       chatTemplate: chatTemplateOf(hfDir),
     },
-    generation: generation ? {
-      temperature: numberOrUndefined(generation.temperature), topP: numberOrUndefined(generation.top_p),
-      topK: numberOrUndefined(generation.top_k), repetitionPenalty: numberOrUndefined(generation.repetition_penalty),
+    generation: generation || options.guardPaths ? {
+      temperature: numberOrUndefined(generation?.temperature), topP: numberOrUndefined(generation?.top_p),
+      topK: numberOrUndefined(generation?.top_k), repetitionPenalty: numberOrUndefined(generation?.repetition_penalty),
+      ...(options.guardPaths ? { guardPaths: true } : {}),
     } : undefined,
     pack: options.definitionsIndex ? { definitionsIndex: true } : undefined,
   };

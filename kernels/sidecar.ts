@@ -72,8 +72,12 @@ export interface ModelSidecar {
     configFile?: string;
     chatTemplate?: string;
   };
-  /** Sampling defaults from generation_config.json, when present. */
-  generation?: { temperature?: number; topP?: number; topK?: number; repetitionPenalty?: number };
+  /**
+   * Sampling defaults from generation_config.json, when present; `guardPaths` (`prolong convert --guard-paths`): the
+   * local engine keeps the paths in this model's answers to the packed files' (engine/runtime/citationGuard.ts), for a
+   * small model that finds the right file but misspells its path.
+   */
+  generation?: { temperature?: number; topP?: number; topK?: number; repetitionPenalty?: number; guardPaths?: boolean };
   /**
    * How the model was trained to read a packed repository (`prolong convert --definitions-index`): the local engine's
    * packs follow it unless the user's setting or flag says otherwise.

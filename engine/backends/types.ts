@@ -33,8 +33,9 @@ export interface GenerateRequest {
   assistantPrefix?: string;
   sampling: SamplingOptions;
   /**
-   * The packed files' paths: the local engine keeps a backtick-quoted path in the answer to one of them
-   * (engine/runtime/citationGuard.ts). Servers ignore it.
+   * The packed files' paths: for a model whose sidecar asks for it (the demo model), the local onnxruntime engine keeps
+   * a path the answer starts writing to one of them (engine/runtime/citationGuard.ts). Servers and the llama.cpp
+   * runtime ignore it.
    */
   citablePaths?: readonly string[];
 }

@@ -28,6 +28,8 @@ options:
   --all-logits             output logits for every position (tests), not only the last
   --definitions-index      the model was trained on packs with the definitions index (\`prolong pack
                            --definitions-index\`): prolong_model.json says so, and the local engine's packs get it
+  --guard-paths            the local engine keeps the paths in the model's answers to the packed files' (for a small
+                           model that finds the right file but misspells its path)
   --random-shape NAME      first write random weights of shape NAME into HF_DIR (${Object.keys(randomShapes).join(', ')})
   --seed N                 seed for --random-shape (default 1)
   --json                   print the result as JSON
@@ -39,7 +41,7 @@ const convertCommand: Subcommand = {
   async run(args: string[], signal: AbortSignal): Promise<number> {
     const { values, positionals } = parseCommandArgs(args, {
       dtype: { type: 'string', default: 'fp16' }, 'io-dtype': { type: 'string' }, 'block-size': { type: 'string' }, 'accuracy-level': { type: 'string' }, 'int4-embedding': { type: 'boolean' }, gguf: { type: 'string' },
-      'definitions-index': { type: 'boolean' },
+      'definitions-index': { type: 'boolean' }, 'guard-paths': { type: 'boolean' },
       'max-context': { type: 'string' }, 'all-logits': { type: 'boolean' }, 'random-shape': { type: 'string' },
       seed: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     }, usage);
@@ -53,8 +55,10 @@ const convertCommand: Subcommand = {
     const gguf = values.gguf;
     if (gguf !== undefined && gguf !== 'f32' && gguf !== 'f16' && gguf !== 'q4_0') throw new UserError(`--gguf ${gguf} is not f32, f16 or q4_0.`, 'Pick one of those.');
     const ggufOnly = outDir.toLowerCase().endsWith('.gguf');
-    if (ggufOnly && values['definitions-index']) {
-      throw new UserError('--definitions-index is written into prolong_model.json, which a .gguf file alone does not have.', 'Give an output folder (with --gguf, the folder gets both).');
+    for (const flag of ['definitions-index', 'guard-paths'] as const) {
+      if (ggufOnly && values[flag]) {
+        throw new UserError(`--${flag} is written into prolong_model.json, which a .gguf file alone does not have.`, 'Give an output folder (with --gguf, the folder gets both).');
+      }
     }
     if (ggufOnly && gguf === undefined) throw new UserError(`${outDir} is a .gguf file name, but --gguf is not given.`, 'Add --gguf q4_0 (or f16, f32), or give an output folder.');
     const options: ConvertOptions = {
@@ -65,6 +69,7 @@ const convertCommand: Subcommand = {
       int4AccuracyLevel: values['accuracy-level'] === undefined ? undefined : accuracyLevel(values['accuracy-level']),
       maxContext: values['max-context'] === undefined ? undefined : parseCount(values['max-context'], 'max-context'),
       definitionsIndex: values['definitions-index'] ?? false,
+      guardPaths: values['guard-paths'] ?? false,
     };
 
     const shape = values['random-shape'];

@@ -10,7 +10,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import * as z from 'zod';
 import { CancelledError, UserError, errorMessage } from '../errors';
-import { PACK_ORDERS, pack, type PackOrder, type PackResult } from '../packer';
+import { PACK_ORDERS, documentPaths, pack, type PackOrder, type PackResult } from '../packer';
 import { buildRepositoryPrompt } from '../backends/prompt';
 import { createBackend, localBackendOptions, type BackendChoice } from '../backends/factory';
 import { resolveDefinitionsIndex } from '../models/packPreferences';
@@ -103,7 +103,7 @@ export function createProlongMcpServer(options: McpServerOptions): { server: Mcp
     }, undefined, extra.signal);
     const result = await backend.generate({
       messages: buildRepositoryPrompt({ repository: packed.document, question: args.question }), sampling: { maxTokens, temperature: 0 },
-      citablePaths: packed.files.map((file) => file.path),
+      citablePaths: documentPaths(packed.document),
     }, () => {}, extra.signal);
     if (result.finishReason === 'cancelled') throw new CancelledError('ask');
     const meta = {

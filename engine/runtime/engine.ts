@@ -20,7 +20,7 @@ import { Sampler, samplerSettings } from './sampler';
 import { loadTextSide, type TextSide } from './textSide';
 import { checkedChunkTokens, chosenContext, RuntimeEngine } from './runtimeEngine';
 import { AnswerStream } from './answerStream';
-import { CitationGuard, constrainedLogits, TokenTexts } from './citationGuard';
+import { CitationGuard, TokenTexts } from './citationGuard';
 
 /**
  * The KV placement: the one asked for, else on WebGPU `device-shared` (pre-allocated buffers appended in place:
@@ -144,7 +144,7 @@ export class Engine extends RuntimeEngine {
     sampler.observe(prompt);
     const answer = new AnswerStream(this.textSide(), request, maxTokens, onEvent);
     const guard = this.citationGuard(request);
-    const pick = (row: Float32Array): number => sampler.sample(guard ? constrainedLogits(row, guard.constraint()) : row);
+    const pick = (row: Float32Array): number => sampler.sample(guard ? guard.apply(row) : row);
     let next = pick(logits);
     const timeToFirstTokenMs = performance.now() - start;
     onEvent({ type: 'first-token', timeToFirstTokenMs });
@@ -170,15 +170,16 @@ export class Engine extends RuntimeEngine {
     return result(finish, answer.text, answer.tokens, timeToFirstTokenMs, prefillMs, decodeMs);
   }
 
-  /** A guard over the request's packed paths, following the answer from its assistant prefix on; none without paths. */
+  /** A guard over the request's packed paths, following the answer from its assistant prefix on, for a model that wants one. */
   private citationGuard(request: EngineGenerateRequest): CitationGuard | undefined {
-    if (!request.citablePaths?.length) return undefined;
+    const wanted = request.citationGuard ?? this.runner.files.sidecar.generation?.guardPaths ?? false;
+    if (!wanted || !request.citablePaths?.length) return undefined;
     const side = this.textSide();
     const vocabulary = () => {
       this.tokenTexts ??= new TokenTexts(side.tokenizer, this.vocabularySize() || side.tokenizer.vocabSize, side.stopIds);
       return this.tokenTexts;
     };
-    const guard = new CitationGuard(request.citablePaths, vocabulary, (token) => side.tokenizer.decode([token]), side.stopIds);
+    const guard = new CitationGuard(request.citablePaths, vocabulary, side.tokenizer, side.stopIds, request.citationReleaseMargin);
     if (request.prompt.kind === 'chat' && request.prompt.assistantPrefix) guard.advanceText(request.prompt.assistantPrefix);
     return guard;
   }

@@ -74,8 +74,14 @@ export interface EngineGenerateRequest {
   ignoreStopTokens?: boolean;
   /** Return the generated ids too (tests). */
   returnTokens?: boolean;
-  /** Paths a backtick-quoted path in the answer must be one of (the packed files'); see citationGuard.ts. */
+  /**
+   * The packed files' paths, which a path the answer starts writing is kept to (citationGuard.ts) when the model's
+   * sidecar asks for it (generation.guardPaths) or `citationGuard` is true; `citationGuard: false` never.
+   */
   citablePaths?: readonly string[];
+  citationGuard?: boolean;
+  /** Nats below the model's best token at which the guard lets a path go (default RELEASE_MARGIN; tests and evaluations). */
+  citationReleaseMargin?: number;
 }
 
 export interface EngineInfo {

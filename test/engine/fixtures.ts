@@ -19,6 +19,8 @@ export interface TinyModelOptions {
   eosTokenIds?: number[];
   /** Copy the bundled Llama 3 tokenizer (and its chat template) into the model (needs the Llama 3 vocabulary size). */
   withTokenizer?: boolean;
+  /** The sidecar asks the engine to keep answers' paths to the packed files' (`prolong convert --guard-paths`). */
+  guardPaths?: boolean;
 }
 
 /** A converted random model; the same options give the same directory within one process. */
@@ -35,7 +37,7 @@ export function tinyModel(options: TinyModelOptions = {}): Promise<string> {
         eosTokenIds: options.eosTokenIds ?? [shape.vocabSize - 1],
         tokenizerJson: options.withTokenizer ? resolveTokenizerPath() : undefined,
       });
-      await convertCheckpoint(hf, out, { dtype: options.dtype ?? 'fp32', maxContext: options.maxContext ?? 512 });
+      await convertCheckpoint(hf, out, { dtype: options.dtype ?? 'fp32', maxContext: options.maxContext ?? 512, guardPaths: options.guardPaths });
       return out;
     })();
     built.set(key, dir);

@@ -154,6 +154,8 @@ test('chat requests: template, prompt count, streamed text equal to the decoded 
   // Llama 3's vocabulary with tied embeddings keeps the model small (about 33 MB).
   const modelDir = await tinyModel({ shape: { vocabSize: 128256, tieWordEmbeddings: true }, withTokenizer: true, eosTokenIds: [128009] });
   const backend = new LocalBackend({ modelDir, executionProvider: 'cpu', contextTokens: 0, prefillChunkTokens: 128, settingNames: EXTENSION_SETTINGS });
+  const guardingDir = await tinyModel({ shape: { vocabSize: 128256, tieWordEmbeddings: true }, withTokenizer: true, eosTokenIds: [128009], guardPaths: true });
+  const guarding = new LocalBackend({ modelDir: guardingDir, executionProvider: 'cpu', contextTokens: 0, prefillChunkTokens: 128 });
   const tokenizer = loadTokenizer();
   try {
     const info = await backend.info();
@@ -198,19 +200,30 @@ test('chat requests: template, prompt count, streamed text equal to the decoded 
     assert.ok((second.cachedPromptTokens ?? 0) < second.promptTokens);
 
     // The answer's paths are kept to the packed files' (citationGuard.ts), through the engine process, greedy or
-    // sampled: random weights, unguarded, write no packed path after "src/".
+    // sampled: random weights, unguarded, write no packed path after "src/net/kol". They want "/" far above any packed
+    // path's next piece, so the guard lets the word go at its default margin and holds it when told never to. This
+    // random model's sidecar does not ask for the guard: the requests do.
     const paths = ['src/net/kolkhoses_timothies.py', 'src/net/kolkhoz.py', 'src/store/haute_november.ts', 'src/main.ts'];
     const repository = documentHeader('fixture', paths.length) + paths.map((path) => fileChunk(path, 'x = 1\n')).join('');
-    const pathQuestion = { messages: buildRepositoryPrompt({ repository, question: 'Which file defines `x`?' }), assistantPrefix: 'It is defined in src/' };
-    const pathAfter = (text: string) => `src/${/^[A-Za-z0-9_/.-]*/.exec(text)![0].replace(/\.+$/, '')}`;
+    const prompt = { kind: 'chat' as const, messages: buildRepositoryPrompt({ repository, question: 'Which file defines `x`?' }), assistantPrefix: 'It is defined in src/net/kol' };
+    const pathAfter = (text: string) => `src/net/kol${/^[A-Za-z0-9_/.-]*/.exec(text)![0].replace(/\.+$/, '')}`;
     for (const sampling of [{ maxTokens: 16, temperature: 0 }, { maxTokens: 16, temperature: 1.5, seed: 5 }]) {
-      const guarded = await backend.generate({ ...pathQuestion, sampling, citablePaths: documentPaths(repository) }, () => {});
-      assert.ok(paths.includes(pathAfter(guarded.text)), `${JSON.stringify(guarded.text)} goes on with a packed path`);
-      const free = await backend.generate({ ...pathQuestion, sampling }, () => {});
+      const citablePaths = documentPaths(repository);
+      const strict = await backend.run({ prompt, sampling, citablePaths, citationGuard: true, citationReleaseMargin: 1e9 });
+      assert.ok(paths.includes(pathAfter(strict.text)), `${JSON.stringify(strict.text)} goes on with a packed path`);
+      const free = await backend.run({ prompt, sampling });
       assert.ok(!paths.includes(pathAfter(free.text)), `unguarded: ${JSON.stringify(free.text)}`);
+      const released = await backend.run({ prompt, sampling, citablePaths, citationGuard: true });
+      assert.equal(released.text, free.text, 'far from every packed path: let go');
+      const notAsked = await backend.run({ prompt, sampling, citablePaths, citationReleaseMargin: 1e9 });
+      assert.equal(notAsked.text, free.text, 'a model whose sidecar does not ask for the guard writes freely');
+      const byModel = await guarding.run({ prompt, sampling, citablePaths, citationReleaseMargin: 1e9 });
+      assert.equal(byModel.text, strict.text, 'the same weights converted --guard-paths: guarded without being asked');
+      assert.equal((await guarding.run({ prompt, sampling, citablePaths, citationGuard: false })).text, free.text);
     }
   } finally {
     await backend.dispose();
+    await guarding.dispose();
   }
 });
 

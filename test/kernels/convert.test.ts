@@ -157,9 +157,15 @@ test('a tiny-llama3 random model answers `prolong ask` end to end: its own token
   const prompt = (run: { stderr: string }) => Number(/prompt ([\d,]+) tokens/.exec(run.stderr)![1]!.replace(/,/g, ''));
   assert.ok(tokens(byModel) > tokens(plain), `${tokens(byModel)} > ${tokens(plain)}: the index's lines are packed`);
   assert.equal(prompt(byModel) - prompt(plain), tokens(byModel) - tokens(plain), 'and the model reads them');
-  const ggufOnly = cli(hf, join(work, 'tl3.gguf'), '--gguf', 'q4_0', '--definitions-index');
-  assert.equal(ggufOnly.status, 1);
-  assert.match(ggufOnly.stderr, /--definitions-index is written into prolong_model\.json, which a \.gguf file alone does not have/);
+  for (const flag of ['--definitions-index', '--guard-paths']) {
+    const ggufOnly = cli(hf, join(work, 'tl3.gguf'), '--gguf', 'q4_0', flag);
+    assert.equal(ggufOnly.status, 1);
+    assert.match(ggufOnly.stderr, new RegExp(`${flag} is written into prolong_model\\.json, which a \\.gguf file alone does not have`));
+  }
+  assert.equal(readSidecar(out).generation?.guardPaths, undefined);
+  const guarded = cli(hf, join(work, 'tl3-guarded'), '--dtype', 'fp32', '--guard-paths');
+  assert.equal(guarded.status, 0, guarded.stderr);
+  assert.equal(readSidecar(join(work, 'tl3-guarded')).generation?.guardPaths, true);
   const contradiction = ask('--definitions-index', '--no-definitions-index');
   assert.equal(contradiction.status, 1);
   assert.match(contradiction.stderr, /--definitions-index and --no-definitions-index contradict each other/);

@@ -5,15 +5,18 @@
  * engine's prefix cache (as follow-up questions in the Ask view do).
  *
  *   node out/training-eval-ask.js --repo DIR | --generate ts|py [--model DIR] [--budget 8000] [--questions 50]
- *     [--seed eval] [--ep cpu] [--verbose] [--teacher-forced | --needle] [--index] [--plain] [--unguarded]
+ *     [--seed eval] [--ep cpu] [--verbose] [--teacher-forced | --needle] [--index] [--plain] [--guarded | --unguarded]
+ *     [--release-margin N]
  *
  * --generate writes a generated repository (training/data/fixtureRepo.ts, seeded) to a temporary folder, removed at
  * the end. Without --model: the bundled demo model. Prints the share of right answers. --index packs with the
  * definitions index (`prolong.pack.definitionsIndex`: a line per defined name, with its file). --plain asks "Which
  * file defines X?" without backticks: after a space the name's first token is the one `def X` has in the code; after
  * a backtick it is another, the one the index (`` `X`: path ``) has. Answers are generated as the product generates
- * them, with the answer's paths kept to the packed files' (engine/runtime/citationGuard.ts); --unguarded leaves them
- * free, to measure what the guard adds (run O on a generated Python repository with the index: 0 of 20 free, 7 guarded).
+ * them: the model's sidecar says whether the engine keeps the answer's paths to the packed files'
+ * (generation.guardPaths, engine/runtime/citationGuard.ts); --guarded and --unguarded decide instead, to measure what
+ * the guard adds (run O, which does not ask for it, on generated Python with the index, 50 questions: 5 right free, 14
+ * guarded, 16 with a guard that never lets go); --release-margin: the guard's margin in nats, instead of RELEASE_MARGIN.
  *
  * --teacher-forced: instead of free answers, the training target (targets.ts's whichFileAnswer) is fed
  * token by token as the assistant's prefix and the model's greedy next token compared with the target's; prints each
@@ -46,7 +49,7 @@ async function main(): Promise<number> {
       repo: { type: 'string' }, generate: { type: 'string' }, model: { type: 'string' }, budget: { type: 'string' },
       questions: { type: 'string' }, seed: { type: 'string' }, ep: { type: 'string' }, verbose: { type: 'boolean' },
       'teacher-forced': { type: 'boolean' }, needle: { type: 'boolean' }, index: { type: 'boolean' }, plain: { type: 'boolean' },
-      unguarded: { type: 'boolean' },
+      unguarded: { type: 'boolean' }, guarded: { type: 'boolean' }, 'release-margin': { type: 'string' },
     },
   });
   if (!values.repo === !values.generate || (values.generate && values.generate !== 'ts' && values.generate !== 'py')) {
@@ -54,6 +57,10 @@ async function main(): Promise<number> {
   }
   if (values['teacher-forced'] && values.needle) throw new Error('give --teacher-forced or --needle, not both');
   const seed = values.seed ?? 'eval';
+  const margin = values['release-margin'] === undefined ? undefined : Number(values['release-margin']);
+  if (values.guarded && values.unguarded) throw new Error('give --guarded or --unguarded, not both');
+  // the model's sidecar decides (generation.guardPaths), as in the product, unless a flag does
+  const guard = values.guarded ? true : values.unguarded ? false : undefined;
   const budget = Number(values.budget ?? 8000);
   const count = Number(values.questions ?? 50);
   const temporary = values.generate ? mkdtempSync(join(tmpdir(), 'prolong-eval-ask-')) : undefined;
@@ -79,14 +86,17 @@ async function main(): Promise<number> {
     for (const { path, symbol } of chosen) {
       const request = values.needle ? pathNeedleRequest(result.document, symbol, path, depths.next())
         : { messages: buildRepositoryPrompt({ repository: result.document, question: values.plain ? `Which file defines ${symbol}?` : `Which file defines \`${symbol}\`?` }) };
-      const citablePaths = values.unguarded ? undefined : documentPaths(result.document);
-      const answer = await backend.generate({ ...request, citablePaths, sampling: { maxTokens: 48, temperature: 0 } }, () => {});
+      const citablePaths = documentPaths(result.document);
+      const answer = await backend.run({
+        prompt: { kind: 'chat', messages: request.messages, assistantPrefix: 'assistantPrefix' in request ? request.assistantPrefix : undefined },
+        sampling: { maxTokens: 48, temperature: 0 }, citablePaths, citationGuard: guard, citationReleaseMargin: margin,
+      });
       const ok = answer.text.includes(path);
       if (ok) right++;
       if (values.verbose) process.stdout.write(`${ok ? 'right' : 'wrong'}\t${symbol}\t${path}\t${JSON.stringify(answer.text.trim())}\n`);
     }
     const info = await backend.info();
-    process.stdout.write(`${info.model} on ${values.generate ? `a generated ${values.generate} repository (seed ${seed})` : root}${values.needle ? ', as path needles' : ''}${values.index ? ', with the definitions index' : ''}${values.unguarded ? ', citations unguarded' : ''}: ${right}/${chosen.length} right `
+    process.stdout.write(`${info.model} on ${values.generate ? `a generated ${values.generate} repository (seed ${seed})` : root}${values.needle ? ', as path needles' : ''}${values.index ? ', with the definitions index' : ''}${guard === false ? ', paths unguarded' : guard ? ', paths guarded' : ''}${margin !== undefined ? `, release margin ${margin}` : ''}: ${right}/${chosen.length} right `
       + `(${(100 * right / chosen.length).toFixed(0)}%), pack ${files.length} files, ${result.totalTokens} tokens; ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
     return 0;
   } finally {

@@ -36,9 +36,10 @@ data() { # stage lengths examples
 }
 convert() { # stage
   node $J/out/training-check.js $J/ck-$1 > $R/export-check-$1.log 2>&1 && log "$(cat $R/export-check-$1.log)" || log "EXPORT CHECK FAILED $1: $(cat $R/export-check-$1.log)"
-  # a model trained on packs with the definitions index says so in its sidecar: the product then packs with it
+  # a model trained on packs with the definitions index says so in its sidecar: the product then packs with it; and a
+  # demo model asks the engine to keep its answers' paths to the packed files' (--guard-paths: it misspells them)
   local index=; indexed_data && index=--definitions-index
-  node $J/out/cli.js convert $J/ck-$1 $J/model-$1 --dtype int4 --int4-embedding --block-size 64 --max-context 16384 $index > $R/convert-$1.log 2>&1
+  node $J/out/cli.js convert $J/ck-$1 $J/model-$1 --dtype int4 --int4-embedding --block-size 64 --max-context 16384 --guard-paths $index > $R/convert-$1.log 2>&1
   log "convert $1: $(tail -1 $R/convert-$1.log)"
   mkdir -p $R/model-$1 && find $J/model-$1 -maxdepth 1 -type f ! -name model.onnx.data -exec cp {} $R/model-$1/ \;
 }
