@@ -32,12 +32,6 @@ export interface GenerateRequest {
    */
   assistantPrefix?: string;
   sampling: SamplingOptions;
-  /**
-   * The packed files' paths: for a model whose sidecar asks for it (the demo model), the local onnxruntime engine keeps
-   * a path the answer starts writing to one of them (engine/runtime/citationGuard.ts). Servers and the llama.cpp
-   * runtime ignore it.
-   */
-  citablePaths?: readonly string[];
 }
 
 /** Events while a request runs, in order: prefill progress, first token, then text pieces. */

@@ -4,7 +4,6 @@ import { UserError } from '../errors';
 import { createBackend, remoteBackendOptions } from '../backends/factory';
 import { checkServer, formatHealthReport } from '../backends/remote/health';
 import { buildRepositoryPrompt } from '../backends/prompt';
-import { documentPaths } from '../packer/format';
 import { repositoryBudget } from '../backends/repositoryBudget';
 import { tokenizerBesideModel } from '../tokenizer';
 import { resolveDefinitionsIndex } from '../models/packPreferences';
@@ -100,7 +99,7 @@ const command: Subcommand = {
       const repository = await readRepository(values, info, maxTokens, (repository) => backend.countPromptTokens({ messages: buildRepositoryPrompt({ repository, question }) }, signal), signal);
       const messages = buildRepositoryPrompt({ repository, question });
       let streamed = false;
-      const result = await backend.generate({ messages, sampling: { maxTokens, temperature }, citablePaths: documentPaths(repository) }, (event) => {
+      const result = await backend.generate({ messages, sampling: { maxTokens, temperature } }, (event) => {
         if (values.json) return;
         if (event.type === 'text') { process.stdout.write(event.text); streamed = true; }
         if (event.type === 'warning') process.stderr.write(`warning: ${event.message}\n`);

@@ -10,7 +10,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import * as z from 'zod';
 import { CancelledError, UserError, errorMessage } from '../errors';
-import { PACK_ORDERS, documentPaths, pack, type PackOrder, type PackResult } from '../packer';
+import { PACK_ORDERS, pack, type PackOrder, type PackResult } from '../packer';
 import { buildRepositoryPrompt } from '../backends/prompt';
 import { createBackend, localBackendOptions, type BackendChoice } from '../backends/factory';
 import { resolveDefinitionsIndex } from '../models/packPreferences';
@@ -101,10 +101,7 @@ export function createProlongMcpServer(options: McpServerOptions): { server: Mcp
       root, budget, order: 'edit-aware', tokenizerPath: options.backend.tokenizerPath,
       definitionsIndex: resolveDefinitionsIndex(args.definitionsIndex ?? options.definitionsIndex, local ? localBackendOptions(options.backend).modelDir : undefined, local),
     }, undefined, extra.signal);
-    const result = await backend.generate({
-      messages: buildRepositoryPrompt({ repository: packed.document, question: args.question }), sampling: { maxTokens, temperature: 0 },
-      citablePaths: documentPaths(packed.document),
-    }, () => {}, extra.signal);
+    const result = await backend.generate({ messages: buildRepositoryPrompt({ repository: packed.document, question: args.question }), sampling: { maxTokens, temperature: 0 } }, () => {}, extra.signal);
     if (result.finishReason === 'cancelled') throw new CancelledError('ask');
     const meta = {
       model: info.model, backend: info.detail, finishReason: result.finishReason, promptTokens: result.promptTokens,

@@ -21,6 +21,7 @@ import { loadTextSide, type TextSide } from './textSide';
 import { checkedChunkTokens, chosenContext, RuntimeEngine } from './runtimeEngine';
 import { AnswerStream } from './answerStream';
 import { CitationGuard, TokenTexts } from './citationGuard';
+import { documentPaths } from '../packer/format';
 
 /**
  * The KV placement: the one asked for, else on WebGPU `device-shared` (pre-allocated buffers appended in place:
@@ -46,7 +47,7 @@ export class Engine extends RuntimeEngine {
   /** The prefix cache on disk, when configured and the cache is host memory. */
   private readonly store: PrefixStore | undefined;
   private pendingSave: Promise<void> = Promise.resolve();
-  /** The vocabulary's texts for the citation guard, built at the first request that names the packed paths. */
+  /** The vocabulary's texts for the citation guard, built at the first step an answer writes a packed path. */
   private tokenTexts: TokenTexts | undefined;
 
   private constructor(
@@ -170,17 +171,22 @@ export class Engine extends RuntimeEngine {
     return result(finish, answer.text, answer.tokens, timeToFirstTokenMs, prefillMs, decodeMs);
   }
 
-  /** A guard over the request's packed paths, following the answer from its assistant prefix on, for a model that wants one. */
+  /**
+   * For a model that wants one, a guard over the paths of the packed document in the prompt's user turns, following the
+   * answer from its assistant prefix on; none without a packed document.
+   */
   private citationGuard(request: EngineGenerateRequest): CitationGuard | undefined {
     const wanted = request.citationGuard ?? this.runner.files.sidecar.generation?.guardPaths ?? false;
-    if (!wanted || !request.citablePaths?.length) return undefined;
+    if (!wanted || request.prompt.kind !== 'chat') return undefined;
+    const paths = request.prompt.messages.filter((message) => message.role === 'user').flatMap((message) => documentPaths(message.content));
+    if (paths.length === 0) return undefined;
     const side = this.textSide();
     const vocabulary = () => {
       this.tokenTexts ??= new TokenTexts(side.tokenizer, this.vocabularySize() || side.tokenizer.vocabSize, side.stopIds);
       return this.tokenTexts;
     };
-    const guard = new CitationGuard(request.citablePaths, vocabulary, side.tokenizer, side.stopIds, request.citationReleaseMargin);
-    if (request.prompt.kind === 'chat' && request.prompt.assistantPrefix) guard.advanceText(request.prompt.assistantPrefix);
+    const guard = new CitationGuard(paths, vocabulary, side.tokenizer, side.stopIds, request.citationReleaseMargin);
+    if (request.prompt.assistantPrefix) guard.advanceText(request.prompt.assistantPrefix);
     return guard;
   }
 

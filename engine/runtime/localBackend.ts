@@ -95,7 +95,6 @@ export class LocalBackend implements Backend {
     const result = await this.run({
       prompt: { kind: 'chat', messages: request.messages, assistantPrefix: request.assistantPrefix },
       sampling: request.sampling,
-      ...(request.citablePaths?.length ? { citablePaths: request.citablePaths } : {}),
     }, onEvent, signal);
     return result;
   }

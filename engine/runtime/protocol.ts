@@ -75,10 +75,9 @@ export interface EngineGenerateRequest {
   /** Return the generated ids too (tests). */
   returnTokens?: boolean;
   /**
-   * The packed files' paths, which a path the answer starts writing is kept to (citationGuard.ts) when the model's
-   * sidecar asks for it (generation.guardPaths) or `citationGuard` is true; `citationGuard: false` never.
+   * Whether a path the answer starts writing is kept to the packed files' (citationGuard.ts; the paths are read from
+   * the chat prompt's packed document): by default when the model's sidecar asks for it (generation.guardPaths).
    */
-  citablePaths?: readonly string[];
   citationGuard?: boolean;
   /** Nats below the model's best token at which the guard lets a path go (default RELEASE_MARGIN; tests and evaluations). */
   citationReleaseMargin?: number;

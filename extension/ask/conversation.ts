@@ -5,7 +5,6 @@
  */
 import { buildRepositoryPrompt } from '../../engine/backends/prompt';
 import type { ChatMessage, GenerateRequest, SamplingOptions } from '../../engine/backends/types';
-import { documentPaths } from '../../engine/packer/format';
 import type { Turn } from '../../webview/ask/protocol';
 
 export interface Exchange {
@@ -35,6 +34,5 @@ export function conversationMessages(repository: string, history: readonly Excha
 }
 
 export function conversationRequest(repository: string, history: readonly Exchange[], question: string, sampling: SamplingOptions): GenerateRequest {
-  // The local engine keeps the answer's paths to the packed files' (engine/runtime/citationGuard.ts).
-  return { messages: conversationMessages(repository, history, question), sampling, citablePaths: documentPaths(repository) };
+  return { messages: conversationMessages(repository, history, question), sampling };
 }

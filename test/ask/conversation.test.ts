@@ -16,7 +16,6 @@ test('a first question: the system text, then the repository with the question l
       { role: 'user', content: `${repository}${QUESTION_MARKER}What is a?` },
     ],
     sampling: { maxTokens: 64, temperature: 0 },
-    citablePaths: ['src/a.ts'],
   });
 });
 

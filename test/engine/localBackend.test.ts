@@ -9,7 +9,7 @@ import { Engine } from '../../engine/runtime/engine';
 import { crashedLlamaCppGpu, LocalBackend } from '../../engine/runtime/localBackend';
 import { loadTokenizer } from '../../engine/tokenizer';
 import { buildRepositoryPrompt } from '../../engine/backends/prompt';
-import { documentHeader, documentPaths, fileChunk } from '../../engine/packer/format';
+import { documentHeader, fileChunk } from '../../engine/packer/format';
 import { tinyModel } from './fixtures';
 
 const prompt = (n: number, offset = 0) => Array.from({ length: n }, (_, i) => (i * 31 + offset) % 200);
@@ -199,27 +199,27 @@ test('chat requests: template, prompt count, streamed text equal to the decoded 
     assert.ok((second.cachedPromptTokens ?? 0) >= systemOnly - 8, `reused ${second.cachedPromptTokens} of about ${systemOnly}`);
     assert.ok((second.cachedPromptTokens ?? 0) < second.promptTokens);
 
-    // The answer's paths are kept to the packed files' (citationGuard.ts), through the engine process, greedy or
-    // sampled: random weights, unguarded, write no packed path after "src/net/kol". They want "/" far above any packed
-    // path's next piece, so the guard lets the word go at its default margin and holds it when told never to. This
-    // random model's sidecar does not ask for the guard: the requests do.
+    // The answer's paths are kept to the packed files' (citationGuard.ts; the engine reads them from the packed
+    // document in the prompt), through the engine process, greedy or sampled: random weights, unguarded, write no
+    // packed path after "src/net/kol". They want "/" far above any packed path's next piece, so the guard lets the word
+    // go at its default margin and holds it when told never to. This random model's sidecar does not ask for the
+    // guard: the requests do.
     const paths = ['src/net/kolkhoses_timothies.py', 'src/net/kolkhoz.py', 'src/store/haute_november.ts', 'src/main.ts'];
     const repository = documentHeader('fixture', paths.length) + paths.map((path) => fileChunk(path, 'x = 1\n')).join('');
     const prompt = { kind: 'chat' as const, messages: buildRepositoryPrompt({ repository, question: 'Which file defines `x`?' }), assistantPrefix: 'It is defined in src/net/kol' };
     const pathAfter = (text: string) => `src/net/kol${/^[A-Za-z0-9_/.-]*/.exec(text)![0].replace(/\.+$/, '')}`;
     for (const sampling of [{ maxTokens: 16, temperature: 0 }, { maxTokens: 16, temperature: 1.5, seed: 5 }]) {
-      const citablePaths = documentPaths(repository);
-      const strict = await backend.run({ prompt, sampling, citablePaths, citationGuard: true, citationReleaseMargin: 1e9 });
+      const strict = await backend.run({ prompt, sampling, citationGuard: true, citationReleaseMargin: 1e9 });
       assert.ok(paths.includes(pathAfter(strict.text)), `${JSON.stringify(strict.text)} goes on with a packed path`);
       const free = await backend.run({ prompt, sampling });
       assert.ok(!paths.includes(pathAfter(free.text)), `unguarded: ${JSON.stringify(free.text)}`);
-      const released = await backend.run({ prompt, sampling, citablePaths, citationGuard: true });
+      const released = await backend.run({ prompt, sampling, citationGuard: true });
       assert.equal(released.text, free.text, 'far from every packed path: let go');
-      const notAsked = await backend.run({ prompt, sampling, citablePaths, citationReleaseMargin: 1e9 });
+      const notAsked = await backend.run({ prompt, sampling, citationReleaseMargin: 1e9 });
       assert.equal(notAsked.text, free.text, 'a model whose sidecar does not ask for the guard writes freely');
-      const byModel = await guarding.run({ prompt, sampling, citablePaths, citationReleaseMargin: 1e9 });
+      const byModel = await guarding.run({ prompt, sampling, citationReleaseMargin: 1e9 });
       assert.equal(byModel.text, strict.text, 'the same weights converted --guard-paths: guarded without being asked');
-      assert.equal((await guarding.run({ prompt, sampling, citablePaths, citationGuard: false })).text, free.text);
+      assert.equal((await guarding.run({ prompt, sampling, citationGuard: false })).text, free.text);
     }
   } finally {
     await backend.dispose();

@@ -34,7 +34,7 @@ import { parseArgs } from 'node:util';
 import { buildRepositoryPrompt } from '../../engine/backends/prompt';
 import type { ChatMessage } from '../../engine/backends/types';
 import { demoModelDir } from '../../engine/models/demoModel';
-import { documentPaths, pack, packedFileTexts } from '../../engine/packer';
+import { pack, packedFileTexts } from '../../engine/packer';
 import { SeededRandom } from '../../engine/probes/random';
 import { needleSentence } from '../../engine/probes/tasks/niah';
 import { uniqueDefinitions } from '../../engine/probes/tasks/repoQa';
@@ -86,10 +86,9 @@ async function main(): Promise<number> {
     for (const { path, symbol } of chosen) {
       const request = values.needle ? pathNeedleRequest(result.document, symbol, path, depths.next())
         : { messages: buildRepositoryPrompt({ repository: result.document, question: values.plain ? `Which file defines ${symbol}?` : `Which file defines \`${symbol}\`?` }) };
-      const citablePaths = documentPaths(result.document);
       const answer = await backend.run({
         prompt: { kind: 'chat', messages: request.messages, assistantPrefix: 'assistantPrefix' in request ? request.assistantPrefix : undefined },
-        sampling: { maxTokens: 48, temperature: 0 }, citablePaths, citationGuard: guard, citationReleaseMargin: margin,
+        sampling: { maxTokens: 48, temperature: 0 }, citationGuard: guard, citationReleaseMargin: margin,
       });
       const ok = answer.text.includes(path);
       if (ok) right++;
